@@ -1,0 +1,1 @@
+"""The govaudit Scrapy project: spiders, middlewares, extensions and the page-fact extractors."""

@@ -1,0 +1,55 @@
+"""Page-fact extractors: each turns one parsed page into facts, once, during the crawl.
+
+An extractor is a function ``extract(ctx: PageContext) -> dict`` returning the fact keys it owns (see
+docs/architecture.md).  The spider runs the ones listed in the ``GOVAUDIT_EXTRACTORS`` setting, in order,
+and merges their dicts into the page's facts; ``govaudit page`` runs the same list on one page, so what an
+inspector sees there is exactly what the checks saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import import_module
+from typing import Any
+
+from lxml import html as lxml_html
+
+
+@dataclass(slots=True)
+class Link:
+    """A link found on a page: absolute URL (fragment removed), the tag that carries it, the visible text."""
+
+    url: str
+    tag: str  # a | area | iframe | frame | img | script | link | source | embed | object | form
+    anchor: str = ""
+    hidden: bool = False  # found in an HTML comment or script data, not in the rendered page
+
+
+@dataclass(slots=True)
+class PageContext:
+    url: str
+    tree: lxml_html.HtmlElement
+    is_home: bool = False
+    links: list[Link] = field(default_factory=list)
+    as_of: date | None = None
+    site: str = ""
+
+
+Extractor = Callable[[PageContext], dict[str, Any]]
+
+
+def load_extractors(paths: Iterable[str]) -> list[Extractor]:
+    out = []
+    for path in paths:
+        module, _, name = path.rpartition(".")
+        out.append(getattr(import_module(module), name))
+    return out
+
+
+def run_extractors(ctx: PageContext, extractors: Iterable[Extractor]) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    for extractor in extractors:
+        facts.update(extractor(ctx))
+    return facts

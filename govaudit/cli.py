@@ -1,0 +1,54 @@
+"""The ``govaudit`` command line.
+
+Exit codes are a contract for CI jobs: 0 success (or gate passed), 1 tool error (bad input, unreadable
+store, crash), 2 gate failed (``govaudit check``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+from govaudit import __version__
+from govaudit.commands import COMMANDS
+
+EXIT_OK, EXIT_ERROR, EXIT_GATE = 0, 1, 2
+
+
+class UserError(Exception):
+    """Bad input from the user (a path, an URL, an option): printed as one clear line, exit code 1."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="govaudit",
+        description="Inspection crawler for government websites (政府网站检查): dead links, stale and blank columns, "
+                    "unanswered letters, accessibility, scored against the national inspection indicators.")
+    parser.add_argument("--version", action="version", version=f"govaudit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        import_module(f"govaudit.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_ERROR
+    from govaudit.ruleset import RuleSetError
+    from govaudit.store import StoreError
+    try:
+        return int(args.func(args) or 0)
+    except (UserError, StoreError, RuleSetError) as exc:
+        print(f"govaudit: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("govaudit: interrupted; the scan store keeps what was gathered (re-run with --resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

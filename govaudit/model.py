@@ -1,0 +1,129 @@
+"""The data model shared by the crawler, the checks and the reports.
+
+Three kinds of record cross the pipeline's stage boundaries:
+
+* ``UrlRecord`` — one URL seen in a scan (a page we crawled, a resource or an off-site link we only
+  checked), with what fetching it returned and every attempt made.
+* ``Ref`` — one place that carries a link: the page, the anchor text and the tag.  Inspectors must be
+  able to say *where* a dead link sits, so refs are never aggregated away.
+* ``Finding`` — the canonical result.  ``findings.jsonl`` is a list of ``Finding.to_json()`` and every
+  report renders from it; field names are a public contract (schedules and CI jobs parse them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["veto", "deduct", "warn", "info"]
+SEVERITIES: tuple[str, ...] = ("veto", "deduct", "warn", "info")
+
+UrlKind = Literal["page", "resource", "external"]
+"""``page``: in scope and crawled; ``resource``: in scope, checked but not parsed (images, scripts,
+attachments); ``external``: off-site, checked but never crawled."""
+
+
+def url_key(url: str) -> int:
+    """A stable signed 64-bit key for a URL.
+
+    The crawler keeps only these keys in memory (8 bytes of payload a URL instead of the string), and the
+    store uses them as primary keys, so a 100,000-page crawl stays small in RAM.
+    """
+    return int.from_bytes(hashlib.blake2b(url.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big", signed=True)
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One try at fetching a URL: what came back, or why nothing did."""
+
+    at: float
+    method: str
+    status: int | None = None
+    error: str | None = None  # timeout | dns | refused | reset | tls | too_large | redirect_loop | other:<text>
+    elapsed: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in (("at", round(self.at, 3)), ("method", self.method), ("status", self.status),
+                                  ("error", self.error), ("elapsed", None if self.elapsed is None else round(self.elapsed, 3)))
+                if v is not None}
+
+
+@dataclass(slots=True)
+class Ref:
+    """A page that carries a link (来源页面), with the visible anchor text (链接文字)."""
+
+    source: str
+    anchor: str = ""
+    tag: str = "a"
+
+
+@dataclass(slots=True)
+class UrlRecord:
+    """What one scan learnt about one URL."""
+
+    url: str
+    kind: str
+    depth: int = 0
+    state: str = "pending"  # pending | done | skipped
+    status: int | None = None
+    final_url: str | None = None
+    content_type: str | None = None
+    size: int | None = None
+    error: str | None = None
+    redirects: list[str] = field(default_factory=list)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    facts: dict[str, Any] | None = None
+    skip_reason: str | None = None
+
+    @property
+    def key(self) -> int:
+        return url_key(self.url)
+
+
+@dataclass(slots=True)
+class Finding:
+    """One problem (or observation) with its evidence — the unit of ``findings.jsonl``.
+
+    ``url`` is the thing at fault: the broken target for ``links.*``, the column's list page for
+    ``columns.*``, the letter's page for ``interaction.*``, the audited page for ``a11y.*``.
+    """
+
+    rule: str
+    severity: str
+    site: str
+    url: str
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"finding {self.rule}: severity {self.severity!r} is not one of {SEVERITIES}")
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of a finding across scans (for baselines): rule + the thing at fault + its discriminator."""
+        disc = self.extra.get("discriminator", "")
+        return hashlib.sha1(f"{self.rule}\x00{self.url}\x00{disc}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rule": self.rule, "severity": self.severity, "site": self.site, "url": self.url,
+                               "message": self.message, "evidence": self.evidence}
+        out.update(self.extra)
+        out["fingerprint"] = self.fingerprint
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Finding":
+        data = dict(data)
+        data.pop("fingerprint", None)
+        core = {k: data.pop(k) for k in ("rule", "severity", "site", "url", "message") if k in data}
+        missing = {"rule", "severity", "url"} - core.keys()
+        if missing:
+            raise ValueError(f"finding is missing {sorted(missing)}: {json.dumps(data, ensure_ascii=False)[:200]}")
+        core.setdefault("site", "")
+        core.setdefault("message", "")
+        evidence = data.pop("evidence", {}) or {}
+        return cls(evidence=evidence, extra=data, **core)

@@ -1,0 +1,345 @@
+"""The scan store: one SQLite file holding every scan of a workspace.
+
+Everything the crawler learns goes here as it learns it, so that checks and reports never crawl again,
+a killed scan can be resumed, and memory stays flat however large the site (the crawler keeps only
+64-bit URL keys in RAM).  SQLite because it is one file an inspector can copy, needs no server, and is
+fast enough when writes are batched (``StoreWriter``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from govaudit.model import Finding, Ref, UrlRecord, url_key
+
+APPLICATION_ID = 0x67766164  # "gvad": marks a file as a govaudit store
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS scans (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL,
+    start_url TEXT NOT NULL,
+    started REAL NOT NULL,
+    finished REAL,
+    state TEXT NOT NULL DEFAULT 'running',
+    as_of TEXT NOT NULL,
+    options TEXT NOT NULL DEFAULT '{}',
+    stats TEXT NOT NULL DEFAULT '{}',
+    tool_version TEXT
+);
+CREATE TABLE IF NOT EXISTS urls (
+    scan_id INTEGER NOT NULL,
+    key INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    depth INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'pending',
+    status INTEGER,
+    final_url TEXT,
+    content_type TEXT,
+    size INTEGER,
+    error TEXT,
+    redirects TEXT,
+    attempts TEXT,
+    facts TEXT,
+    skip_reason TEXT,
+    PRIMARY KEY (scan_id, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS urls_state ON urls (scan_id, state);
+CREATE TABLE IF NOT EXISTS refs (
+    scan_id INTEGER NOT NULL,
+    target INTEGER NOT NULL,
+    source INTEGER NOT NULL,
+    tag TEXT NOT NULL,
+    anchor TEXT NOT NULL,
+    PRIMARY KEY (scan_id, target, source, tag, anchor)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hosts (
+    scan_id INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    facts TEXT NOT NULL,
+    PRIMARY KEY (scan_id, host)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS findings (
+    scan_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    url TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (scan_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS artifacts (
+    scan_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (scan_id, name, key)
+) WITHOUT ROWID;
+"""
+
+
+class StoreError(Exception):
+    """The store file cannot be used; the message says which file and why."""
+
+
+@dataclass(slots=True)
+class ScanInfo:
+    id: int
+    site: str
+    start_url: str
+    started: float
+    finished: float | None
+    state: str
+    as_of: str
+    options: dict[str, Any]
+    stats: dict[str, Any]
+    tool_version: str | None
+
+
+def _loads(text: str | None, default: Any = None) -> Any:
+    return json.loads(text) if text else default
+
+
+class Store:
+    """A govaudit store file.  Opening a file that is not one (or is damaged) raises ``StoreError``."""
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not self.path.exists() and not create:
+            raise StoreError(f"{self.path}: no such store file")
+        if self.path.exists() and self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, not a govaudit store file")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            if fresh:
+                self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            app_id = self.db.execute("PRAGMA application_id").fetchone()[0]
+            if app_id != APPLICATION_ID:
+                raise StoreError(f"{self.path}: is an SQLite file but not a govaudit store (application_id {app_id:#x}); "
+                                 "pass another --store path")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path}: written by a newer govaudit (schema {version}, this one reads {SCHEMA_VERSION})")
+            self.db.executescript(_SCHEMA)
+            self.db.execute("PRAGMA quick_check(1)").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable govaudit store ({exc}); move it aside or pass another --store") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- scans -------------------------------------------------------------------------------------
+    def begin_scan(self, site: str, start_url: str, as_of: str, options: dict[str, Any], tool_version: str) -> int:
+        cur = self.db.execute(
+            "INSERT INTO scans (site, start_url, started, as_of, options, tool_version) VALUES (?,?,?,?,?,?)",
+            (site, start_url, time.time(), as_of, json.dumps(options, ensure_ascii=False), tool_version))
+        return int(cur.lastrowid)
+
+    def resumable_scan(self, start_url: str) -> int | None:
+        """The newest scan of this start URL that did not finish (killed, crashed, interrupted)."""
+        row = self.db.execute("SELECT id FROM scans WHERE start_url=? AND state!='finished' ORDER BY id DESC LIMIT 1",
+                              (start_url,)).fetchone()
+        return row[0] if row else None
+
+    def finish_scan(self, scan_id: int, stats: dict[str, Any], state: str = "finished") -> None:
+        self.db.execute("UPDATE scans SET finished=?, state=?, stats=? WHERE id=?",
+                        (time.time(), state, json.dumps(stats, ensure_ascii=False, default=str), scan_id))
+
+    def scan(self, scan_id: int) -> ScanInfo:
+        row = self.db.execute("SELECT id, site, start_url, started, finished, state, as_of, options, stats, tool_version "
+                              "FROM scans WHERE id=?", (scan_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: has no scan {scan_id}")
+        return ScanInfo(row[0], row[1], row[2], row[3], row[4], row[5], row[6], _loads(row[7], {}), _loads(row[8], {}), row[9])
+
+    def scans(self) -> list[ScanInfo]:
+        return [self.scan(r[0]) for r in self.db.execute("SELECT id FROM scans ORDER BY id")]
+
+    def latest_scan(self) -> int:
+        row = self.db.execute("SELECT max(id) FROM scans").fetchone()
+        if not row or row[0] is None:
+            raise StoreError(f"{self.path}: holds no scan yet")
+        return int(row[0])
+
+    # -- crawl state -------------------------------------------------------------------------------
+    def seen_keys(self, scan_id: int) -> set[int]:
+        return {r[0] for r in self.db.execute("SELECT key FROM urls WHERE scan_id=?", (scan_id,))}
+
+    def pending(self, scan_id: int) -> Iterator[tuple[str, str, int]]:
+        """URLs discovered but not yet fetched: what a resumed scan starts from."""
+        yield from self.db.execute("SELECT url, kind, depth FROM urls WHERE scan_id=? AND state='pending' ORDER BY depth",
+                                   (scan_id,)).fetchall()
+
+    def set_host_facts(self, scan_id: int, host: str, facts: dict[str, Any]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO hosts VALUES (?,?,?)", (scan_id, host, json.dumps(facts, ensure_ascii=False)))
+
+    # -- findings ----------------------------------------------------------------------------------
+    def replace_findings(self, scan_id: int, findings: Iterable[Finding]) -> int:
+        """Findings are derived data: re-running the checks replaces them whole, so nothing is ever counted twice."""
+        with self.transaction():
+            self.db.execute("DELETE FROM findings WHERE scan_id=?", (scan_id,))
+            rows = ((scan_id, i, f.rule, f.severity, f.url, json.dumps(f.to_json(), ensure_ascii=False))
+                    for i, f in enumerate(findings))
+            self.db.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?)", rows)
+        return self.db.execute("SELECT count(*) FROM findings WHERE scan_id=?", (scan_id,)).fetchone()[0]
+
+    def findings(self, scan_id: int) -> Iterator[Finding]:
+        for (body,) in self.db.execute("SELECT body FROM findings WHERE scan_id=? ORDER BY seq", (scan_id,)):
+            yield Finding.from_json(json.loads(body))
+
+    # -- artifacts (browser audits and other stages that gather outside the crawl) -------------------
+    def put_artifact(self, scan_id: int, name: str, key: str, body: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO artifacts VALUES (?,?,?,?)",
+                        (scan_id, name, key, json.dumps(body, ensure_ascii=False)))
+
+    def artifacts(self, scan_id: int, name: str) -> Iterator[tuple[str, Any]]:
+        for key, body in self.db.execute("SELECT key, body FROM artifacts WHERE scan_id=? AND name=? ORDER BY key",
+                                         (scan_id, name)):
+            yield key, json.loads(body)
+
+    def transaction(self) -> "_Transaction":
+        return _Transaction(self.db)
+
+    def view(self, scan_id: int) -> "ScanView":
+        return ScanView(self, scan_id)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+class StoreWriter:
+    """Buffers the crawler's writes and flushes them in one transaction.
+
+    One row per statement would cap the crawl at a few hundred pages a second; batching keeps the store's
+    cost a small fraction of parsing.  Rows are idempotent (INSERT OR IGNORE / UPDATE by key), so a flush
+    repeated after a crash duplicates nothing.
+    """
+
+    def __init__(self, store: Store, scan_id: int) -> None:
+        self.store = store
+        self.scan_id = scan_id
+        self._urls: list[tuple] = []
+        self._refs: list[tuple] = []
+        self._results: list[tuple] = []
+
+    def add_url(self, key: int, url: str, kind: str, depth: int, state: str = "pending", skip_reason: str | None = None) -> None:
+        self._urls.append((self.scan_id, key, url, kind, depth, state, skip_reason))
+
+    def add_ref(self, target: int, source: int, tag: str, anchor: str) -> None:
+        self._refs.append((self.scan_id, target, source, tag, anchor))
+
+    def record(self, rec: UrlRecord) -> None:
+        self._results.append((rec.state, rec.status, rec.final_url, rec.content_type, rec.size, rec.error,
+                              json.dumps(rec.redirects) if rec.redirects else None,
+                              json.dumps(rec.attempts) if rec.attempts else None,
+                              json.dumps(rec.facts, ensure_ascii=False) if rec.facts is not None else None,
+                              rec.skip_reason, self.scan_id, rec.key))
+
+    @property
+    def backlog(self) -> int:
+        return len(self._urls) + len(self._refs) + len(self._results)
+
+    def flush(self) -> None:
+        if not self.backlog:
+            return
+        db = self.store.db
+        with self.store.transaction():
+            db.executemany("INSERT OR IGNORE INTO urls (scan_id, key, url, kind, depth, state, skip_reason) "
+                           "VALUES (?,?,?,?,?,?,?)", self._urls)
+            db.executemany("INSERT OR IGNORE INTO refs VALUES (?,?,?,?,?)", self._refs)
+            db.executemany("UPDATE urls SET state=?, status=?, final_url=?, content_type=?, size=?, error=?, redirects=?, "
+                           "attempts=?, facts=coalesce(?, facts), skip_reason=? WHERE scan_id=? AND key=?", self._results)
+        self._urls.clear()
+        self._refs.clear()
+        self._results.clear()
+
+
+class ScanView:
+    """Read-only access to one scan: what checks and reports see.  Checks get this and nothing else."""
+
+    def __init__(self, store: Store, scan_id: int) -> None:
+        self.store = store
+        self.scan_id = scan_id
+        self.info = store.scan(scan_id)
+
+    @property
+    def site(self) -> str:
+        return self.info.site
+
+    @property
+    def start_url(self) -> str:
+        return self.info.start_url
+
+    @property
+    def as_of(self) -> str:
+        return self.info.as_of
+
+    def _records(self, where: str, params: tuple) -> Iterator[UrlRecord]:
+        sql = ("SELECT url, kind, depth, state, status, final_url, content_type, size, error, redirects, attempts, facts, "
+               f"skip_reason FROM urls WHERE scan_id=? {where}")
+        for r in self.store.db.execute(sql, (self.scan_id, *params)):
+            yield UrlRecord(url=r[0], kind=r[1], depth=r[2], state=r[3], status=r[4], final_url=r[5], content_type=r[6],
+                            size=r[7], error=r[8], redirects=_loads(r[9], []), attempts=_loads(r[10], []),
+                            facts=_loads(r[11]), skip_reason=r[12])
+
+    def urls(self, kind: str | None = None) -> Iterator[UrlRecord]:
+        return self._records("AND kind=?", (kind,)) if kind else self._records("", ())
+
+    def pages(self) -> Iterator[UrlRecord]:
+        """Crawled pages that yielded facts (HTML pages fetched successfully)."""
+        return self._records("AND kind='page' AND facts IS NOT NULL", ())
+
+    def get(self, url: str) -> UrlRecord | None:
+        return next(self._records("AND key=?", (url_key(url),)), None)
+
+    def refs(self, url: str, limit: int | None = None) -> list[Ref]:
+        """The pages that carry ``url``, with anchor text; ordered so the homepage and shallow pages come first."""
+        sql = ("SELECT s.url, r.anchor, r.tag FROM refs r JOIN urls s ON s.scan_id=r.scan_id AND s.key=r.source "
+               "WHERE r.scan_id=? AND r.target=? ORDER BY s.depth, s.url")
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [Ref(source=u, anchor=a, tag=t) for u, a, t in self.store.db.execute(sql, (self.scan_id, url_key(url)))]
+
+    def ref_count(self, url: str) -> int:
+        return self.store.db.execute("SELECT count(DISTINCT source) FROM refs WHERE scan_id=? AND target=?",
+                                     (self.scan_id, url_key(url))).fetchone()[0]
+
+    def hosts(self) -> dict[str, dict[str, Any]]:
+        return {h: json.loads(f) for h, f in self.store.db.execute("SELECT host, facts FROM hosts WHERE scan_id=?", (self.scan_id,))}
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for kind, state, n in self.store.db.execute(
+                "SELECT kind, state, count(*) FROM urls WHERE scan_id=? GROUP BY kind, state", (self.scan_id,)):
+            out[f"{kind}.{state}"] = n
+        return out
+
+    def artifacts(self, name: str) -> Iterator[tuple[str, Any]]:
+        return self.store.artifacts(self.scan_id, name)
