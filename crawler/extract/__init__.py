@@ -35,6 +35,7 @@ class PageContext:
     links: list[Link] = field(default_factory=list)
     as_of: date | None = None
     site: str = ""
+    charset: str = ""
 
 
 Extractor = Callable[[PageContext], dict[str, Any]]

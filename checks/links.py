@@ -1,0 +1,132 @@
+"""Link verdicts (链接可用性): dead, suspect, wrong (soft 404, redirect loops), and what was not checked.
+
+The crawler records raw observations — status, error class, every attempt, redirects, the host's answer
+to a path that cannot exist — and this check turns them into verdicts an inspector can defend, with the
+rule set deciding the contested parts (does 403 count as dead? how many re-tests?).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from govaudit.model import Finding, UrlRecord
+from govaudit.ruleset import RuleSet
+from govaudit.store import ScanView
+
+SUSPECT_ERRORS = {"timeout", "dns", "refused", "reset", "tls", "other", "too_large"}
+MAX_SOURCES = 50  # sources listed in one finding; source_count always has the full number
+
+_ERROR_ZH = {"timeout": "超时", "dns": "域名解析失败", "refused": "连接被拒绝", "reset": "连接被重置或中断",
+             "tls": "TLS/证书错误", "too_large": "响应超过大小上限", "other": "下载失败", "invalid_url": "链接地址无效",
+             "binary_body": "以 text/html 返回了二进制内容"}
+
+
+def _scope(view: ScanView, rec: UrlRecord) -> str:
+    return "external" if rec.kind == "external" else "internal"
+
+
+def _base(view: ScanView, rec: UrlRecord, home_urls: set[str]) -> dict[str, Any]:
+    refs = view.refs(rec.url, limit=MAX_SOURCES)
+    count = view.ref_count(rec.url)
+    extra: dict[str, Any] = {
+        "kind": rec.kind,
+        "scope": _scope(view, rec),
+        "sources": [{"url": r.source, "anchor": r.anchor, "tag": r.tag} for r in refs],
+        "source_count": count,
+        "on_homepage": any(r.source in home_urls for r in refs),
+        "status": rec.status,
+        "error": rec.error,
+        "attempts": rec.attempts,
+    }
+    if rec.final_url:
+        extra["final_url"] = rec.final_url
+    if rec.redirects:
+        extra["redirects"] = rec.redirects
+    return extra
+
+
+def _where(extra: dict[str, Any]) -> str:
+    first = extra["sources"][0] if extra["sources"] else None
+    where = f"，位于 {first['url']}（链接文字“{first['anchor']}”）" if first else ""
+    more = extra["source_count"] - 1
+    return where + (f" 等 {extra['source_count']} 个页面" if more > 0 else "")
+
+
+def _soft404_reason(rec: UrlRecord, phrases: list[str], probe: dict[str, Any] | None, home_urls: set[str]) -> str | None:
+    facts = rec.facts or {}
+    title = facts.get("title") or ""
+    for phrase in phrases:
+        if phrase.lower() in title.lower():
+            return f"页面标题含“{phrase}”"
+    if not probe or probe.get("status") != 200:
+        return None
+    if rec.final_url and rec.final_url in home_urls and probe.get("final_url") in home_urls and rec.url not in home_urls:
+        return "跳转到首页，与该站不存在的地址表现相同"
+    probe_title = probe.get("title")
+    if probe_title and title == probe_title and rec.url not in home_urls:
+        return f"与该站不存在地址返回的页面相同（标题“{probe_title}”）"
+    return None
+
+
+def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
+    definite = set(rules.param("links.definite_statuses"))
+    if rules.param("links.count_403_as_dead"):
+        definite.add(403)
+    suspect_from = int(rules.param("links.suspect_statuses_from"))
+    phrases = list(rules.param("links.soft404_phrases"))
+    internal_only = bool(rules.param("links.internal_only_in_score"))
+    site = view.site
+    home = view.get(view.start_url)
+    home_urls = {view.start_url} | ({home.final_url} if home and home.final_url else set())
+    probes = {host: facts.get("not_found_probe") for host, facts in view.hosts().items()}
+    probe = next(iter(probes.values()), None)
+    not_checked: dict[str, list[str]] = defaultdict(list)
+    not_checked_count: Counter[str] = Counter()
+
+    def finding(rule: str, rec: UrlRecord, message: str, extra: dict[str, Any]) -> Finding:
+        severity = rules.severity(rule)
+        if extra["scope"] == "external" and internal_only and severity in ("deduct", "veto"):
+            severity = "warn"  # [S] C3: only on-site definite dead links enter the problem statistics
+        return Finding(rule=rule, severity=severity, site=site, url=rec.url, message=message,
+                       evidence={"status": rec.status, "error": rec.error, "attempts": len(rec.attempts)}, extra=extra)
+
+    for rec in view.urls():
+        if rec.state == "skipped":
+            reason = rec.skip_reason or "unknown"
+            not_checked_count[reason] += 1
+            if len(not_checked[reason]) < 20:
+                not_checked[reason].append(rec.url)
+            continue
+        if rec.state != "done":
+            continue
+        if rec.error == "redirect_loop":
+            extra = _base(view, rec, home_urls)
+            yield finding("links.redirect_loop", rec, f"重定向循环{_where(extra)}", extra)
+        elif rec.error == "redirect_chain":
+            extra = _base(view, rec, home_urls)
+            yield finding("links.redirect_chain", rec, f"重定向超过 {rules.param('links.max_redirects')} 次{_where(extra)}", extra)
+        elif rec.error == "invalid_url":
+            extra = _base(view, rec, home_urls)
+            yield finding("links.dead", rec, f"链接地址无效，无法打开{_where(extra)}", extra)
+        elif rec.status in definite:
+            extra = _base(view, rec, home_urls)
+            yield finding("links.dead", rec, f"链接返回 HTTP {rec.status}{_where(extra)}", extra)
+        elif (rec.error in SUSPECT_ERRORS) or (rec.status is not None and (rec.status >= suspect_from or rec.status == 429)):
+            extra = _base(view, rec, home_urls)
+            what = _ERROR_ZH.get(rec.error or "", f"HTTP {rec.status}")
+            tries = len(rec.attempts)
+            yield finding("links.suspect", rec, f"{what}（共尝试 {tries} 次）{_where(extra)}", extra)
+        elif rec.kind == "page" and rec.status == 200 and rec.facts is not None:
+            reason = _soft404_reason(rec, phrases, probe, home_urls)
+            if reason:
+                extra = _base(view, rec, home_urls)
+                extra["soft404_reason"] = reason
+                yield finding("links.soft404", rec, f"返回 200 但是错误页：{reason}{_where(extra)}", extra)
+
+    for reason, count in sorted(not_checked_count.items()):
+        yield Finding(rule="links.not_checked", severity=rules.severity("links.not_checked"), site=site, url=site,
+                      message=f"{count} 个链接未检查（原因：{reason}）",
+                      evidence={"reason": reason, "count": count, "examples": not_checked[reason]},
+                      extra={"discriminator": reason, "count": count})

@@ -1,0 +1,203 @@
+"""Decoding, parsing and link extraction: the part of page handling every other extractor stands on.
+
+Written against lxml directly rather than Scrapy's LinkExtractor: one pass over the tree with
+``iter(*tags)`` is an order of magnitude cheaper, and government pages need things LinkExtractor does not
+do (links inside HTML comments, Hanweb ``<datastore>`` records, images and attachments kept apart from
+pages to crawl).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from datetime import date
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import charset_normalizer
+from lxml import etree
+from lxml import html as lxml_html
+from w3lib.url import safe_url_string
+
+from crawler.extract import Link, PageContext
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "sms:", "about:", "#", "vbscript:", "weixin:")
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
+
+# Tags whose URL is a page to crawl (when in scope) vs. a resource to check only.
+PAGE_TAGS = {"a": "href", "area": "href", "iframe": "src", "frame": "src"}
+RESOURCE_TAGS = {"img": "src", "script": "src", "embed": "src", "source": "src", "video": "src", "audio": "src",
+                 "input": "src", "link": "href"}
+_ALL_TAGS = tuple(PAGE_TAGS) + tuple(RESOURCE_TAGS)
+_LINK_RELS_CHECKED = {"stylesheet", "icon", "shortcut icon", "apple-touch-icon", "alternate", "preload"}
+
+_GB_ALIASES = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "ms936", "euc-cn", "gb18030"}
+
+
+def _norm_encoding(name: str | None) -> str | None:
+    """Canonical codec name; every GB-family label becomes GB18030, its superset (what browsers do)."""
+    if not name:
+        return None
+    name = name.strip().strip("\"'").lower()
+    if name in _GB_ALIASES:
+        return "gb18030"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def looks_binary(body: bytes) -> bool:
+    """Binary served as text/html: NUL bytes or many control characters in the first 4 KiB."""
+    head = body[:4096]
+    if not head:
+        return False
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return controls / len(head) > 0.05
+
+
+def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Decode a page the way a browser would, trusting the bytes over a contradicting label.
+
+    Order: BOM; valid UTF-8 (random GB18030 text is practically never valid UTF-8, so this is the strongest
+    signal); the HTTP charset; the ``<meta>`` charset; GB18030; charset-normalizer's guess; UTF-8 with
+    replacement.  Returns (text, encoding used).
+    """
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if body.startswith(bom):
+            return body[len(bom):].decode(enc, "replace"), enc
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    meta = _META_CHARSET.search(body[:4096])
+    candidates = [_norm_encoding(declared), _norm_encoding(meta.group(1).decode("ascii", "ignore") if meta else None), "gb18030"]
+    for enc in candidates:
+        if enc and enc != "utf-8":
+            try:
+                return body.decode(enc), enc
+            except (UnicodeDecodeError, LookupError):
+                continue
+    best = charset_normalizer.from_bytes(body[:65536]).best()
+    if best is not None:
+        return body.decode(best.encoding, "replace"), best.encoding
+    return body.decode("utf-8", "replace"), "utf-8"
+
+
+def parse_html(text: str) -> lxml_html.HtmlElement:
+    """Parse decoded HTML; survives truncated and malformed markup (lxml's recovering parser)."""
+    text = _XML_DECL.sub("", text, count=1)
+    if not text.strip():
+        text = "<html></html>"
+    parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=False, huge_tree=False)
+    try:
+        return lxml_html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
+    except (etree.ParserError, ValueError):
+        return lxml_html.document_fromstring(b"<html></html>", parser=parser)
+
+
+@lru_cache(maxsize=65536)
+def absolute_url(base: str, href: str) -> str | None:
+    """Absolute, fragment-free, percent-encoded (IDN to punycode) URL, or None for links that are not web links.
+
+    Cached because navigation links repeat on every page of a site: most calls are hits.
+    """
+    href = href.strip().replace("\\", "/")
+    if not href or href.lower().startswith(_SKIP_SCHEMES):
+        return None
+    try:
+        joined = urljoin(base, href)
+        parts = urlsplit(joined)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return None
+        return safe_url_string(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")))
+    except ValueError:
+        return "invalid:" + href[:500]
+
+
+def _anchor_text(el: lxml_html.HtmlElement) -> str:
+    text = " ".join(el.text_content().split())
+    if not text:
+        img = el.find(".//img")
+        text = (img.get("alt") or img.get("title") or "").strip() if img is not None else ""
+        text = text or (el.get("title") or "").strip()
+    return text[:200]
+
+
+def _links_from(root: Any, base: str, hidden: bool, out: list[Link]) -> None:
+    for el in root.iter(*_ALL_TAGS):
+        tag = el.tag
+        attr = PAGE_TAGS.get(tag) or RESOURCE_TAGS[tag]
+        value = el.get(attr)
+        if not value:
+            continue
+        if tag == "link" and (el.get("rel") or "").lower() not in _LINK_RELS_CHECKED:
+            continue
+        if tag == "input" and (el.get("type") or "").lower() != "image":
+            continue
+        url = absolute_url(base, value)
+        if url is None:
+            continue
+        anchor = _anchor_text(el) if tag in ("a", "area") else (el.get("alt") or el.get("title") or "").strip()[:200]
+        out.append(Link(url, tag, anchor, hidden))
+
+
+def _fragments(markup: str) -> list[Any]:
+    try:
+        return lxml_html.fragments_fromstring(markup)
+    except (etree.ParserError, ValueError, TypeError):
+        return []
+
+
+def extract_links(tree: lxml_html.HtmlElement, url: str) -> list[Link]:
+    """Every link of a page, including those real CMSs hide in comments and Hanweb datastore scripts."""
+    base_el = tree.find(".//base[@href]")
+    base = absolute_url(url, base_el.get("href")) if base_el is not None else url
+    base = base if base and not base.startswith("invalid:") else url
+    out: list[Link] = []
+    _links_from(tree, base, False, out)
+    for comment in tree.iter(etree.Comment):
+        text = comment.text or ""
+        if "href" in text or "src" in text:
+            for frag in _fragments(text):
+                if isinstance(frag, lxml_html.HtmlElement):
+                    _links_from(frag, base, True, out)
+    for script in tree.iter("script"):
+        if (script.get("type") or "").lower() == "text/xml" and script.text and "<record" in script.text:
+            records = _CDATA.findall(script.text)
+            for frag in _fragments("".join(records)):
+                if isinstance(frag, lxml_html.HtmlElement):
+                    _links_from(frag, base, True, out)
+    return out
+
+
+def extract(ctx: PageContext) -> dict[str, Any]:
+    """Core facts: title, language and the ``<meta name>`` tags of the 网页设计规范 (SiteName, ColumnName, PubDate…)."""
+    tree = ctx.tree
+    title_el = tree.find(".//title")
+    meta: dict[str, str] = {}
+    for el in tree.iter("meta"):
+        name = el.get("name") or el.get("property") or el.get("http-equiv")
+        content = el.get("content")
+        if name and content is not None and name not in meta:
+            meta[name] = content.strip()[:1000]
+    return {
+        "title": " ".join(title_el.text_content().split())[:500] if title_el is not None else None,
+        "lang": tree.get("lang") or tree.get("xml:lang"),
+        "meta": meta,
+        "charset": ctx.charset,
+    }
+
+
+def page_context(url: str, body: bytes, *, declared_charset: str | None = None, is_home: bool = False,
+                 as_of: date | None = None, site: str = "") -> PageContext:
+    """Decode, parse and extract links of one page: what the spider does per page, usable on a saved file."""
+    text, charset = decode_html(body, declared_charset)
+    tree = parse_html(text)
+    return PageContext(url=url, tree=tree, is_home=is_home, links=extract_links(tree, url), as_of=as_of, site=site,
+                       charset=charset)

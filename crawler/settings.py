@@ -1,0 +1,62 @@
+"""Scrapy settings for the govaudit crawler.
+
+Defaults are the polite ones a guest on a fragile government server owes it (design.md "Politeness");
+``govaudit.pipeline`` overrides them from the rule set and the command line, and only the
+``local-benchmark`` profile, for loopback targets, lifts them.
+"""
+
+BOT_NAME = "govaudit"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+ROBOTSTXT_OBEY = True
+USER_AGENT = "govaudit/0.1 (government website inspection)"
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0
+DOWNLOAD_TIMEOUT = 15
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+REDIRECT_MAX_TIMES = 10
+METAREFRESH_MAXDELAY = 30
+
+# Every status reaches the spider: a 404 is a finding, not an error to swallow.
+HTTPERROR_ALLOW_ALL = True
+# Re-tests are the spider's own (spaced out, with the attempt history kept for the report).
+RETRY_ENABLED = False
+# The spider de-duplicates by 64-bit URL key before it builds a Request; Scrapy's fingerprinting dupefilter
+# would only repeat that work.
+DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "WARNING"
+REACTOR_THREADPOOL_MAXSIZE = 4
+
+SPIDER_MIDDLEWARES = {
+    # Depth, scope and URL length are the spider's (it decides before building a request).
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,  # never route through an env proxy
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+    "crawler.middlewares.PolitenessMiddleware": 560,
+}
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "crawler.extensions.ScanProgress": 500,
+}
+
+# Page-fact extractors, run in this order on every crawled HTML page (see crawler/extract/__init__.py).
+GOVAUDIT_EXTRACTORS = [
+    "crawler.extract.core.extract",
+]
+
+# Lifted limits for benchmarking against a server on this machine (refused for any other host).
+LOCAL_BENCHMARK = {
+    "CONCURRENT_REQUESTS": 64,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 32,
+    "DOWNLOAD_DELAY": 0,
+}
