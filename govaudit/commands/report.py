@@ -40,13 +40,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from govaudit.pipeline import analyse
+    from govaudit.pipeline import ScanError, analyse
     from govaudit.store import Store
+    from reports import check_writable
 
     rules = load_ruleset(args.rules)  # first: a malformed rule set fails before the store is touched
     path = store_path(args.scan)
+    check_writable(args.out)
     with Store(path, create=False) as store:
         scan_id = args.scan_id if args.scan_id is not None else store.latest_scan()
-        findings, card = analyse(store, scan_id, rules, args.out, lang=args.lang)
+        try:
+            findings, card = analyse(store, scan_id, rules, args.out, lang=args.lang)
+        except ScanError as exc:
+            raise UserError(str(exc)) from exc
     print(f"{card.site}: {card.verdict} {card.total:.2f} ({rules.id} {rules.version}); {len(findings)} findings → {args.out}")
     return 0

@@ -1,0 +1,52 @@
+"""Shared fixtures: generated government sites served on 127.0.0.1, and the CLI run as a real process.
+
+Scans run in a child process because Twisted's reactor starts once per process, exactly as a user runs
+``govaudit``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+AS_OF = date(2026, 11, 20)
+
+
+def run_cli(*args: str, timeout: float = 240, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CI": "true"}
+    proc = subprocess.run([sys.executable, "-m", "govaudit.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"govaudit {' '.join(args)} exited {proc.returncode}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def read_findings(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines() if line]
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory):
+    """The demo county site (hostile mode), generated once and served for the whole session."""
+    from govaudit.demoserver import DemoServer
+    from govaudit.sitegen import generate_site
+
+    root = tmp_path_factory.mktemp("demo") / "site"
+    manifest = generate_site(root, as_of=AS_OF)
+    with DemoServer(root, manifest, stall_seconds=6) as server:
+        yield server, manifest
+
+
+@pytest.fixture(scope="session")
+def demo_scan(demo_site, tmp_path_factory):
+    """One full scan of the demo site, shared by the tests that only read its results."""
+    server, manifest = demo_site
+    out = tmp_path_factory.mktemp("demo-scan")
+    run_cli("scan", server.base_url + "/", "--out", str(out), "--as-of", AS_OF.isoformat(), "--timeout", "2")
+    return out, read_findings(out)

@@ -1,0 +1,247 @@
+"""The crawl engine and link verdicts, end to end against sites served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import AS_OF, read_findings, run_cli
+
+
+def by_rule(findings: list[dict], rule: str) -> dict[str, dict]:
+    return {f["url"]: f for f in findings if f["rule"] == rule}
+
+
+# -- the demo site: every planted dead link found, with the pages that carry it ---------------------------
+
+def test_every_planted_dead_link_is_found_with_its_sources(demo_site, demo_scan):
+    server, manifest = demo_site
+    out, findings = demo_scan
+    dead = by_rule(findings, "links.dead")
+    planted = manifest.planted["dead"]
+    assert planted, "the demo site must plant dead links"
+    for entry in planted:
+        target = entry["target"] if "://" in entry["target"] else server.base_url + entry["target"]
+        assert target in dead, f"planted dead link {target} not reported"
+        finding = dead[target]
+        sources = {s["url"] for s in finding["sources"]}
+        for page in entry["sources"]:
+            assert server.base_url + page in sources or page in sources, f"{target}: source {page} missing"
+        assert finding["source_count"] >= len(entry["sources"])
+        anchors = {s["anchor"] for s in finding["sources"]}
+        for anchor in entry.get("anchors", []):
+            if anchor:
+                assert anchor in anchors, f"{target}: anchor {anchor!r} not recorded"
+
+
+def test_homepage_dead_links_are_flagged_apart(demo_site, demo_scan):
+    server, manifest = demo_site
+    _, findings = demo_scan
+    dead = by_rule(findings, "links.dead")
+    home = manifest.home if manifest.home.startswith("/") else "/" + manifest.home
+    on_home = [e for e in manifest.planted["dead"] if any(s in ("/", home) for s in e["sources"])]
+    assert on_home, "the demo site plants a dead link on the homepage"
+    for entry in on_home:
+        target = entry["target"] if "://" in entry["target"] else server.base_url + entry["target"]
+        assert dead[target]["on_homepage"] is True
+    assert any(not f["on_homepage"] for f in dead.values())
+
+
+def test_each_url_is_requested_once_however_many_pages_carry_it(demo_site, demo_scan):
+    server, _ = demo_site
+    repeated = {path: n for path, n in server.hits.items()
+                if n > 1 and not path.startswith(("/__", "/robots.txt", "/govaudit-not-found-probe"))}
+    # HEAD then GET for a broken resource is two requests by design; pages are fetched once.
+    assert all(n <= 2 for n in repeated.values()), repeated
+
+
+def test_suspect_links_are_retested_and_keep_their_history(demo_scan):
+    _, findings = demo_scan
+    suspect = by_rule(findings, "links.suspect")
+    refused = [f for f in suspect.values() if f["error"] == "refused"]
+    assert refused, "the off-site link to a closed loopback port must be reported as suspect"
+    for f in refused:
+        assert f["scope"] == "external"
+        assert len(f["attempts"]) >= 3 and all(a["error"] == "refused" for a in f["attempts"])
+        times = [a["at"] for a in f["attempts"]]
+        assert times == sorted(times) and times[-1] - times[0] >= 5  # re-tests are spaced out
+
+
+def test_wrong_links_redirect_loop_and_soft_404(demo_site, demo_scan):
+    server, manifest = demo_site
+    _, findings = demo_scan
+    loops = by_rule(findings, "links.redirect_loop")
+    soft = by_rule(findings, "links.soft404")
+    for entry in manifest.planted.get("redirect_loop", []):
+        assert server.base_url + entry["target"] in loops
+    assert manifest.planted.get("soft404")
+    for entry in manifest.planted["soft404"]:
+        assert server.base_url + entry["target"] in soft
+
+
+def test_robots_txt_is_obeyed_and_reported_as_coverage(demo_site, demo_scan):
+    server, manifest = demo_site
+    _, findings = demo_scan
+    disallowed = [line.split(":", 1)[1].strip() for line in manifest.robots.splitlines()
+                  if line.lower().startswith("disallow:") and line.split(":", 1)[1].strip()]
+    assert disallowed
+    for prefix in disallowed:
+        assert not any(path.startswith(prefix) for path in server.hits), f"{prefix} fetched despite robots.txt"
+    reasons = {f["evidence"]["reason"] for f in findings if f["rule"] == "links.not_checked"}
+    assert "robots" in reasons
+
+
+def test_output_contract(demo_scan):
+    out, findings = demo_scan
+    for name in ("findings.jsonl", "summary.json", "report.html", "report.xlsx"):
+        assert (out / name).stat().st_size > 0, name
+    for f in findings:
+        assert {"rule", "severity", "site", "url", "message", "evidence"} <= f.keys()
+        assert f["severity"] in ("veto", "deduct", "warn", "info")
+        if f["rule"].startswith("links.") and f["rule"] != "links.not_checked":
+            assert {"sources", "source_count"} <= f.keys()
+
+
+# -- bad input: hostile servers and pages --------------------------------------------------------------
+
+HOSTILE_LINKS = {
+    "/__gzip-bomb": "gzip bomb", "/__huge": "huge page", "/__binary": "binary as html", "/__reset": "reset",
+    "/__close-early": "close early", "/__stall": "stall", "/__gbk-mislabelled": "GBK labelled UTF-8",
+    "/__calendar?y=2026&m=11": "calendar trap", "/__session/page.html;jsessionid=abc": "session id",
+    "/__status/410": "gone", "/__status/503": "unavailable", "/__chain/3": "short chain",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_scan(tmp_path_factory):
+    from govaudit.demoserver import DemoServer
+
+    root = tmp_path_factory.mktemp("hostile")
+    links = "\n".join(f'<li><a href="{href}">{text}</a></li>' for href, text in HOSTILE_LINKS.items())
+    odd = ('<a href="javascript:void(0)">js</a><a href="mailto:zfb@example.gov.cn">mail</a><a href="tel:0871-1234">tel</a>'
+           '<a href="http://[::1">bad ipv6</a><a href="http://例子.政务/">IDN</a><a href="/ok.html#frag">frag</a>'
+           '<!-- <a href="/hidden-in-comment.html">old</a> -->')
+    (root / "index.html").write_text(f"<html><head><title>首页</title></head><body><ul>{links}</ul>{odd}"
+                                     "<p>truncated <div><span>unclosed", encoding="utf-8")
+    (root / "ok.html").write_text("<html><head><title>正常</title></head><body>ok</body></html>", encoding="utf-8")
+    (root / "hidden-in-comment.html").write_text("<title>隐藏</title>", encoding="utf-8")
+    out = tmp_path_factory.mktemp("hostile-out")
+    with DemoServer(root, None, stall_seconds=4) as server:
+        proc = run_cli("scan", server.base_url + "/", "--out", str(out), "--timeout", "1.5", "--as-of", AS_OF.isoformat())
+        hits = dict(server.hits)
+        base = server.base_url
+    return base, out, read_findings(out), hits, proc
+
+
+def test_hostile_server_scan_completes_with_clear_verdicts(hostile_scan):
+    base, out, findings, hits, proc = hostile_scan
+    suspect = by_rule(findings, "links.suspect")
+    dead = by_rule(findings, "links.dead")
+    assert suspect[base + "/__stall"]["error"] == "timeout"
+    assert suspect[base + "/__reset"]["error"] in ("reset", "other")
+    assert base + "/__close-early" in suspect
+    assert base + "/__status/503" in suspect
+    assert dead[base + "/__status/410"]["status"] == 410
+    assert "links.dead" not in {f["rule"] for f in findings if f["url"] == base + "/__chain/3"}
+
+
+def test_oversized_and_binary_responses_do_not_break_the_scan(hostile_scan):
+    base, out, findings, hits, _ = hostile_scan
+    with sqlite3.connect(out / "govaudit.sqlite") as db:
+        rows = dict(db.execute("SELECT url, coalesce(error, '') FROM urls"))
+    assert rows[base + "/__binary"] == "binary_body"
+    assert rows[base + "/__gzip-bomb"] in ("too_large", "other")
+    assert rows[base + "/__huge"] in ("too_large", "other")
+
+
+def test_charset_contradiction_is_decoded_from_the_bytes(hostile_scan):
+    base, out, *_ = hostile_scan
+    with sqlite3.connect(out / "govaudit.sqlite") as db:
+        facts = json.loads(db.execute("SELECT facts FROM urls WHERE url=?", (base + "/__gbk-mislabelled",)).fetchone()[0])
+    assert facts["charset"] == "gb18030"
+    assert "\ufffd" not in (facts["title"] or "") and any("\u4e00" <= c <= "\u9fff" for c in facts["title"])
+
+
+def test_traps_are_bounded_and_session_ids_collapse(hostile_scan):
+    base, out, findings, hits, _ = hostile_scan
+    calendar = sum(n for path, n in hits.items() if path.startswith("/__calendar"))
+    assert 1 < calendar <= 60
+    sessions = sum(n for path, n in hits.items() if path.startswith("/__session"))
+    assert sessions <= 2
+
+
+def test_non_web_links_are_never_requested_and_odd_urls_are_handled(hostile_scan):
+    base, out, findings, hits, _ = hostile_scan
+    assert "/hidden-in-comment.html" in hits  # links in HTML comments are followed
+    assert hits.get("/ok.html") == 1  # the #fragment did not make a second URL
+    assert not any("mailto" in p or "javascript" in p or "tel:" in p for p in hits)
+    urls = {f["url"] for f in findings}
+    assert any(u.startswith("invalid:") for u in urls), "a malformed href is reported, not dropped"
+    with sqlite3.connect(out / "govaudit.sqlite") as db:
+        idn = [u for (u,) in db.execute("SELECT url FROM urls WHERE url LIKE '%xn--%'")]
+    assert idn, "IDN hosts are converted to punycode"
+
+
+# -- store and resume -----------------------------------------------------------------------------------
+
+def test_killed_scan_resumes_without_losing_or_duplicating_findings(demo_site, demo_scan, tmp_path):
+    server, _ = demo_site
+    _, complete = demo_scan
+    out = tmp_path / "resumed"
+    cmd = [sys.executable, "-m", "govaudit.cli", "scan", server.base_url + "/", "--out", str(out),
+           "--as-of", AS_OF.isoformat(), "--timeout", "2", "--concurrency", "1", "--delay", "0.05", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    store = out / "govaudit.sqlite"
+    while time.time() < deadline:  # kill it once it has fetched some pages, well before the end
+        time.sleep(0.3)
+        if store.exists():
+            try:
+                with sqlite3.connect(store) as db:
+                    if db.execute("SELECT count(*) FROM urls WHERE state='done'").fetchone()[0] >= 20:
+                        break
+            except sqlite3.OperationalError:
+                continue
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    run_cli("scan", server.base_url + "/", "--out", str(out), "--as-of", AS_OF.isoformat(), "--timeout", "2", "--resume")
+    resumed = read_findings(out)
+    key = lambda f: (f["rule"], f["url"], f.get("discriminator", ""))  # noqa: E731
+    assert len(resumed) == len({key(f) for f in resumed}), "duplicated findings after resume"
+    link_rules = ("links.dead", "links.soft404", "links.redirect_loop", "links.suspect")
+    assert {key(f) for f in resumed if f["rule"] in link_rules} == {key(f) for f in complete if f["rule"] in link_rules}
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT count(*) FROM scans").fetchone()[0] == 1
+        assert db.execute("SELECT state FROM scans").fetchone()[0] == "finished"
+
+
+def test_corrupt_or_foreign_store_gives_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"this is not a database" * 100)
+    proc = run_cli("scan", "http://127.0.0.1:9/", "--out", str(tmp_path / "o"), "--store", str(bad), check=False)
+    assert proc.returncode == 1
+    assert "not a usable govaudit store" in proc.stderr and "Traceback" not in proc.stderr
+    foreign = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE t (x)")
+    proc = run_cli("scan", "http://127.0.0.1:9/", "--out", str(tmp_path / "o"), "--store", str(foreign), check=False)
+    assert proc.returncode == 1 and "not a govaudit store" in proc.stderr
+
+
+def test_benchmark_profile_is_refused_for_remote_sites(tmp_path):
+    proc = run_cli("scan", "http://www.example.gov.cn/", "--profile", "local-benchmark", "--out", str(tmp_path),
+                   check=False)
+    assert proc.returncode == 1 and "only allowed for sites on this machine" in proc.stderr
+
+
+def test_bad_urls_are_refused_clearly(tmp_path):
+    for url in ("ftp://example.gov.cn/", "http://"):
+        proc = run_cli("scan", url, "--out", str(tmp_path), check=False)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
