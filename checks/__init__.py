@@ -18,6 +18,8 @@ Check = Callable[[ScanView, RuleSet], Iterator[Finding]]
 
 FAMILIES: dict[str, str] = {
     "links": "checks.links",
+    "freshness": "checks.freshness",
+    "interaction": "checks.interaction",
 }
 
 

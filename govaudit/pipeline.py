@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from w3lib.url import safe_url_string
 
 from govaudit import __version__
+from govaudit.cli import UserError
 from govaudit.model import Finding
 from govaudit.ruleset import DEFAULT_RULESET, RuleSet, load_ruleset
 from govaudit.store import Store
@@ -27,7 +28,7 @@ from govaudit.store import Store
 STORE_NAME = "govaudit.sqlite"
 
 
-class ScanError(Exception):
+class ScanError(UserError):
     """Bad scan input (URL, options); printed as one line by the CLI."""
 
 
@@ -45,7 +46,8 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("what to crawl")
     g.add_argument("--max-pages", type=int, metavar="N", help="stop crawling after N pages (links on further pages are "
                    "still checked, not parsed); default from the rule set (50000)")
-    g.add_argument("--max-depth", type=int, metavar="N", help="do not crawl pages more than N clicks from the start page")
+    g.add_argument("--max-depth", type=int, metavar="N", help="do not parse pages more than N clicks from the start page "
+                   "(they are still checked); default no limit")
     g.add_argument("--subdomains", action="store_true", help="also crawl subdomains of the start host (www.x.gov.cn → *.x.gov.cn)")
     g.add_argument("--include", action="append", default=[], metavar="REGEX",
                    help="crawl only pages whose URL matches (repeatable); others are checked, not parsed")
@@ -155,8 +157,9 @@ def crawl(args: argparse.Namespace, rules: RuleSet, url: str, store_path: Path, 
         max_pages=args.max_pages or crawl_rules["max_pages"], max_depth=args.max_depth or crawl_rules["max_depth"],
         max_query_variants=crawl_rules["max_query_variants_per_path"], max_url_length=crawl_rules["max_url_length"],
         session_params=crawl_rules["session_params"], attachment_extensions=crawl_rules["attachment_extensions"],
-        retests=rules.param("links.retests"), retest_delay=float(crawl_rules.get("retest_delay_seconds", 5)),
-        check_external=not args.no_external, extractors=settings.getlist("GOVAUDIT_EXTRACTORS"))
+        retests=rules.param("links.retests"), retest_delay=0.2 if args.profile == "local-benchmark" else float(crawl_rules["retest_delay_seconds"]),
+        check_external=not args.no_external, list_pages_first=rules.param("freshness.max_list_pages_per_column"),
+        extractors=settings.getlist("GOVAUDIT_EXTRACTORS"))
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     process = CrawlerProcess(settings)
     process.crawl(SiteSpider, config=config)

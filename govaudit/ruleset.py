@@ -11,6 +11,8 @@ an inspector with a text editor, not a developer with a debugger.
 from __future__ import annotations
 
 import copy
+import difflib
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +68,7 @@ class RuleSet:
 
     def where(self, dotted: str) -> str:
         """``file:line`` of the file that sets ``dotted`` last (for error messages and report footnotes)."""
-        path = dotted.split(".")
+        path = _split_dotted(self.data, dotted)
         for file, node in self.sources:
             if node is not None and _has(node, path):
                 return f"{file}:{_line_of(node, path)}"
@@ -93,6 +95,63 @@ class RuleSet:
 
     def enabled(self, rule_id: str) -> bool:
         return bool(self.data.get("rules", {}).get(rule_id, {}).get("enabled", True))
+
+    # -- scoring sections (owned by reports/) -------------------------------------------------------
+    @property
+    def scoring(self) -> dict[str, Any]:
+        """The ``scoring:`` mechanics (deduction total, fail line, bonus gate, no-service rule)."""
+        return self.data.get("scoring", {})
+
+    @property
+    def indicators(self) -> dict[str, dict[str, Any]]:
+        """扣分指标 (and non-scored notes such as ``coverage``) in file order."""
+        return self.data.get("indicators", {})
+
+    @property
+    def vetoes(self) -> dict[str, dict[str, Any]]:
+        """单项否决 items in file order."""
+        return self.data.get("vetoes", {})
+
+    @property
+    def rules(self) -> dict[str, dict[str, Any]]:
+        return self.data.get("rules", {})
+
+    def rule_veto(self, rule_id: str) -> str | None:
+        """The veto a rule's veto-severity findings hit: its ``veto:``, else its ``indicator:`` if that is a veto."""
+        meta = self.rules.get(rule_id, {})
+        veto = meta.get("veto") or meta.get("indicator")
+        return veto if veto in self.vetoes else None
+
+    def text(self, value: Any, lang: str = "zh") -> str:
+        """A display text that may be plain or a ``{zh, en}`` mapping; falls back to the other language."""
+        if isinstance(value, dict):
+            return str(value.get(lang) or value.get("zh") or value.get("en") or next(iter(value.values()), ""))
+        return "" if value is None else str(value)
+
+    def title_of(self, item_id: str, lang: str = "zh") -> str:
+        """The title of a rule, an indicator or a veto (the id itself when the rule set has none)."""
+        for section in (self.rules, self.indicators, self.vetoes):
+            if item_id in section and "title" in section[item_id]:
+                return self.text(section[item_id]["title"], lang)
+        return item_id
+
+    def display_title(self, lang: str = "zh") -> str:
+        return self.text(self.data.get("title", self.id), lang)
+
+
+def _split_dotted(data: Any, dotted: str) -> list[str]:
+    """Split ``indicators.ded.link.cap`` into keys, knowing that ids themselves contain dots (``ded.link``)."""
+    parts, path = dotted.split("."), []
+    while parts:
+        for n in range(len(parts), 0, -1):  # longest key first
+            key = ".".join(parts[:n])
+            if isinstance(data, dict) and key in data:
+                path.append(key)
+                data, parts = data[key], parts[n:]
+                break
+        else:
+            return path + parts
+    return path
 
 
 def _has(node: yaml.Node, path: list[str]) -> bool:
@@ -174,6 +233,90 @@ def _validate(data: dict[str, Any], sources: list[tuple[Path, yaml.Node | None]]
             if key in meta and not isinstance(meta[key], (str, dict)):
                 fail(["rules", rule_id, key], "must be text, or a mapping of language to text")
 
+    _validate_scoring(data, fail)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _validate_scoring(data: dict[str, Any], fail: Any) -> None:
+    """Check the sections reports/ reads, so a typo fails at load time with file:line, not mid-report."""
+    scoring = data.get("scoring", {})
+    if not isinstance(scoring, dict):
+        fail(["scoring"], "must be a mapping")
+    for key in ("deduction_total", "fail_below", "bonus_gate", "bonus_max"):
+        if key in scoring and not _is_number(scoring[key]):
+            fail(["scoring", key], f"must be a number, not {scoring[key]!r}")
+    no_service = scoring.get("no_service", {})
+    if not isinstance(no_service, dict):
+        fail(["scoring", "no_service"], "must be a mapping with scored_out_of")
+    out_of = no_service.get("scored_out_of")
+    if out_of is not None and (not _is_number(out_of) or out_of <= 0):
+        fail(["scoring", "no_service", "scored_out_of"], f"must be a positive number, not {out_of!r}")
+    if "has_public_services" in scoring and not isinstance(scoring["has_public_services"], bool):
+        fail(["scoring", "has_public_services"], "must be true or false")
+    for section in ("indicators", "vetoes"):
+        items = data.get(section, {})
+        if not isinstance(items, dict):
+            fail([section], "must be a mapping of id to its description")
+        for item_id, meta in items.items():
+            if not isinstance(meta, dict):
+                fail([section, item_id], "must be a mapping (title, ...)")
+            if "title" in meta and not isinstance(meta["title"], (str, dict)):
+                fail([section, item_id, "title"], "must be text, or a mapping of language to text")
+            for key in ("cap", "points", "homepage_points"):
+                if key in meta and (not _is_number(meta[key]) or meta[key] < 0):
+                    fail([section, item_id, key], f"must be a number ≥ 0, not {meta[key]!r}")
+            if "rule_points" in meta:
+                rp = meta["rule_points"]
+                if not isinstance(rp, dict) or not all(_is_number(v) for v in rp.values()):
+                    fail([section, item_id, "rule_points"], "must map rule ids to numbers")
+            if meta.get("kind", "deduct") not in ("deduct", "bonus"):
+                fail([section, item_id, "kind"], f"must be deduct or bonus, not {meta.get('kind')!r}")
+    indicators, vetoes = data.get("indicators", {}), data.get("vetoes", {})
+    if not indicators and not vetoes:
+        return  # a rule set without scoring sections (e.g. a checks-only fixture): nothing to cross-check
+    known = list(indicators) + list(vetoes)
+    for rule_id, meta in data.get("rules", {}).items():
+        indicator = meta.get("indicator")
+        if indicator is not None and indicator not in indicators and indicator not in vetoes:
+            near = difflib.get_close_matches(str(indicator), known, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; known: {', '.join(known)}"
+            fail(["rules", rule_id, "indicator"], f"unknown indicator {indicator!r}{hint}")
+        veto = meta.get("veto")
+        if veto is not None and veto not in vetoes:
+            near = difflib.get_close_matches(str(veto), list(vetoes), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; known: {', '.join(vetoes)}"
+            fail(["rules", rule_id, "veto"], f"unknown veto {veto!r}{hint}")
+        if meta.get("severity") == "veto" and veto is None and indicator not in vetoes:
+            fail(["rules", rule_id], "has severity veto but names no veto (set veto: <one of the vetoes>)")
+    for item_id, meta in indicators.items():
+        for rule_id in (meta.get("rule_points") or {}):
+            if rule_id not in data.get("rules", {}):
+                fail(["indicators", item_id, "rule_points", rule_id], "names a rule the rule set does not describe")
+
+
+def _check_overrides(path: Path, data: dict[str, Any], node: yaml.Node | None, parent: dict[str, Any]) -> None:
+    """An inheriting rule set may only *change* the parent's rules, or add complete new ones.
+
+    A bare override of an id the parent does not have is almost always a typo (``links.deaad``) that would
+    otherwise silently change nothing; name it, with the nearest real id.
+    """
+    rules = data.get("rules") or {}
+    if not isinstance(rules, dict):
+        return
+    known = list(parent.get("rules", {}))
+    for rule_id, meta in rules.items():
+        if rule_id in parent.get("rules", {}):
+            continue
+        if isinstance(meta, dict) and "severity" in meta and "title" in meta:
+            continue  # a complete new rule (a provincial addition)
+        near = difflib.get_close_matches(str(rule_id), known, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise RuleSetError(f"{path}:{_line_of(node, ['rules', str(rule_id)])}: rules.{rule_id}: unknown check rule "
+                           f"(not described by {parent.get('id')}){hint}")
+
 
 def load_ruleset(name_or_path: str | Path = DEFAULT_RULESET) -> RuleSet:
     """Load, merge along ``inherits:``, and validate a rule set."""
@@ -195,7 +338,9 @@ def load_ruleset(name_or_path: str | Path = DEFAULT_RULESET) -> RuleSet:
             parent = str(candidate) if candidate.exists() else parent
         target = parent
     merged: dict[str, Any] = {}
-    for _, data, _ in reversed(chain):
+    for index, (path, data, node) in enumerate(reversed(chain)):
+        if index:
+            _check_overrides(path, data, node, merged)
         merged = _merge(merged, {k: v for k, v in data.items() if k != "inherits"})
     sources = [(p, n) for p, _, n in chain]
     _validate(merged, sources)

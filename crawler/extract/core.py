@@ -34,6 +34,7 @@ RESOURCE_TAGS = {"img": "src", "script": "src", "embed": "src", "source": "src",
 _ALL_TAGS = tuple(PAGE_TAGS) + tuple(RESOURCE_TAGS)
 _LINK_RELS_CHECKED = {"stylesheet", "icon", "shortcut icon", "apple-touch-icon", "alternate", "preload"}
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or b > 13)
 _GB_ALIASES = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "ms936", "euc-cn", "gb18030"}
 
 
@@ -57,7 +58,7 @@ def looks_binary(body: bytes) -> bool:
         return False
     if b"\x00" in head:
         return True
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return controls / len(head) > 0.05
 
 

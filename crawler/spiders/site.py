@@ -47,7 +47,7 @@ class CrawlConfig:
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     max_pages: int = 50000
-    max_depth: int = 12
+    max_depth: int = 0  # 0: no limit
     max_query_variants: int = 50
     max_url_length: int = 2048
     session_params: list[str] = field(default_factory=list)
@@ -55,6 +55,7 @@ class CrawlConfig:
     retests: int = 2
     retest_delay: float = 5.0
     check_external: bool = True
+    list_pages_first: int = 3
     extractors: list[str] = field(default_factory=list)
 
 
@@ -157,7 +158,7 @@ class SiteSpider(Spider):
         return Request(url, method=method or "HEAD", callback=self.on_checked, errback=self.on_error, meta=meta,
                        dont_filter=True, priority=-depth - 1)
 
-    def discover(self, link: Link, source_key: int, depth: int) -> Request | None:
+    def discover(self, link: Link, source_key: int, depth: int, deferred: bool = False) -> Request | None:
         """Record that a page carries ``link``; return a Request if the URL is new and should be fetched."""
         url = link.url
         if url.startswith("invalid:"):
@@ -196,7 +197,7 @@ class SiteSpider(Spider):
             return None
         # Pages beyond the caps are still checked (a dead link there is still a dead link), just not parsed.
         limit = None
-        if depth > self.config.max_depth:
+        if self.config.max_depth and depth > self.config.max_depth:
             limit = "depth_cap"
         elif self.pages_scheduled >= self.config.max_pages:
             limit = "page_cap"
@@ -207,7 +208,10 @@ class SiteSpider(Spider):
             self.skipped[limit] += 1
             return self.make_request(url, kind, depth, crawl=False)
         self.pages_scheduled += 1
-        return self.make_request(url, kind, depth, crawl=True)
+        request = self.make_request(url, kind, depth, crawl=True)
+        if deferred:
+            request.priority -= 10000
+        return request
 
     async def start(self) -> AsyncIterator[Any]:
         if self.config.resume:
@@ -322,7 +326,11 @@ class SiteSpider(Spider):
         # Lists that CMSs keep only in script data (JSON, datastore) and pagination built by script are links too.
         extra = [Link(item["url"], "a", item.get("title") or "", True)
                  for item in facts.get("list_items", []) if item.get("url")]
-        extra += [Link(p["url"] if isinstance(p, dict) else p, "a", "", True) for p in facts.get("pagination", [])]
+        pagination = facts.get("pagination", [])
+        extra += [Link(p["url"], "a", "", True) for p in pagination]
+        # Deep archive pages go to the back of the queue: under a page cap, every column's newest
+        # pages are read before any column's old ones.
+        deep = {p["url"] for p in pagination if p.get("index", 0) > self.config.list_pages_first}
         source_key = url_key(meta["orig_url"])
         depth = meta["depth"] + 1
         done: set[tuple[str, str, str]] = set()
@@ -331,7 +339,7 @@ class SiteSpider(Spider):
             if marker in done or (link.hidden and (link.url, "a", "") in done):
                 continue
             done.add(marker)
-            req = self.discover(link, source_key, depth)
+            req = self.discover(link, source_key, depth, link.url in deep)
             if req is not None:
                 yield req
         if "download_stopped" in response.flags:

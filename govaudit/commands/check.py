@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from govaudit.pipeline import ScanError, run_scan
+    from govaudit.pipeline import run_scan
     from govaudit.ruleset import load_ruleset
     from reports.ci import write_junit, write_sarif
 
@@ -48,10 +48,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UserError(str(exc)) from exc
     rules = load_ruleset(args.rules)
-    try:
-        outcome = run_scan(args)
-    except ScanError as exc:
-        raise UserError(str(exc)) from exc
+    outcome = run_scan(args)
     result = evaluate(outcome.findings, outcome.scorecard, fail_on=None if args.fail_on == "none" else args.fail_on,
                       min_score=args.min_score, baseline=baseline)
     if args.junit:

@@ -13,7 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from govaudit.pipeline import parse_as_of, ScanError
+from govaudit.pipeline import ScanError, parse_as_of
+from govaudit.ruleset import DEFAULT_RULESET, load_ruleset
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="check date (default today)")
     parser.add_argument("--links", action="store_true", help="also list every link found")
     parser.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for a URL (default 15)")
+    parser.add_argument("--rules", default=DEFAULT_RULESET, metavar="RULESET",
+                        help=f"rule set used to classify the column (default {DEFAULT_RULESET})")
     parser.set_defaults(func=run)
 
 
@@ -61,6 +64,13 @@ def run(args: argparse.Namespace) -> int:
     ctx = page_context(url, body, declared_charset=declared, is_home=args.home, as_of=as_of)
     facts = run_extractors(ctx, load_extractors(GOVAUDIT_EXTRACTORS))
     out = {"url": url, **facts}
+    column = facts.get("column")
+    if column:
+        from checks.freshness import classify_column
+
+        chosen = classify_column(column.get("name"), column.get("type"), load_ruleset(args.rules))
+        out["column_type"] = {"id": chosen.id, "title": chosen.title, "window_days": chosen.window_days,
+                              "reason": chosen.reason}
     if args.links:
         out["links"] = [{"url": l.url, "tag": l.tag, "anchor": l.anchor, "hidden": l.hidden} for l in ctx.links]
     json.dump(out, sys.stdout, ensure_ascii=False, indent=2, default=str)

@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from govaudit.pipeline import ScanError, analyse
+    from govaudit.pipeline import analyse
     from govaudit.store import Store
     from reports import check_writable
 
@@ -49,9 +49,6 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.out)
     with Store(path, create=False) as store:
         scan_id = args.scan_id if args.scan_id is not None else store.latest_scan()
-        try:
-            findings, card = analyse(store, scan_id, rules, args.out, lang=args.lang)
-        except ScanError as exc:
-            raise UserError(str(exc)) from exc
+        findings, card = analyse(store, scan_id, rules, args.out, lang=args.lang)
     print(f"{card.site}: {card.verdict} {card.total:.2f} ({rules.id} {rules.version}); {len(findings)} findings → {args.out}")
     return 0

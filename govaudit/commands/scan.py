@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections import Counter
 
-from govaudit.pipeline import ScanError, ScanOutcome, add_scan_arguments, run_scan
+from govaudit.pipeline import ScanOutcome, add_scan_arguments, run_scan
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,16 +27,9 @@ def print_outcome(outcome: ScanOutcome) -> None:
     for rule, n in sorted(by_rule.items()):
         print(f"  {rule:28} {n}", file=out)
     card = outcome.scorecard
-    if isinstance(card, dict) and "score" in card:
-        print(f"score {card.get('score')}  verdict {card.get('verdict')}", file=out)
+    print(f"score {card.total:.2f}  verdict {card.verdict}  ({card.ruleset_id} {card.ruleset_version})", file=out)
 
 
 def run(args: argparse.Namespace) -> int:
-    from govaudit.cli import UserError
-
-    try:
-        outcome = run_scan(args)
-    except ScanError as exc:
-        raise UserError(str(exc)) from exc
-    print_outcome(outcome)
+    print_outcome(run_scan(args))
     return 0

@@ -1,0 +1,305 @@
+"""Freshness checks: stale columns (栏目不更新), blank columns (空白栏目), homepage not updated (首页不更新), and
+the site-level single-veto counts (indicators.md §1.2, §2.3, §6.3 op.item_date / op.window).
+
+Pure: reads the list pages' facts from the scan view and the windows, keyword lists and counts from the
+rule set; every date is counted back from ``view.as_of`` so a scan can be re-checked as of any day.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from crawler.extract.dates import iso_or_none
+from govaudit.model import Finding
+from govaudit.ruleset import RuleSet
+from govaudit.store import ScanView
+
+_PAGE_PARAMS = {"page", "pageno", "pageindex", "pagenum", "curpage", "currentpage", "p", "pn", "pagenumber", "cpage",
+                "pageid", "page_no", "page_index"}
+_PAGE_NAME = re.compile(r"^(?P<stem>[\w-]*?)_\d{1,5}(?P<ext>\.(?:s?html?|jsp|aspx?|php))$", re.I)
+_LIST_KINDS = ("list", "mailbox")
+
+
+@dataclass(slots=True)
+class ColumnType:
+    """A column's inspection type (栏目类型) and why it was chosen — shown to the inspector."""
+
+    id: str | None
+    title: str
+    window_days: int | None
+    veto: str | None
+    reason: str
+
+
+@dataclass
+class Column:
+    """One column (栏目): the list pages that belong to it (pagination, same name) and their items."""
+
+    url: str
+    pages: list[str] = field(default_factory=list)
+    names: Counter = field(default_factory=Counter)
+    type_meta: str | None = None
+    items: list[dict[str, Any]] = field(default_factory=list)
+    placeholders: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.names.most_common(1)[0][0] if self.names else ""
+
+
+def classify_column(name: str | None, type_meta: str | None, rules: RuleSet) -> ColumnType:
+    """The inspection type of a column from its name, else its ColumnType meta, by the rule set's keyword lists.
+
+    The longest keyword found wins (政策解读 beats 政策), ties go to the type listed first; a column matching
+    nothing has no fixed window.  Used by the check and by ``govaudit page`` so both say the same.
+    """
+    types: dict[str, dict[str, Any]] = rules.param("freshness.column_types")
+    for label, text in (("name", name), ("ColumnType meta", type_meta)):
+        if not text:
+            continue
+        best: tuple[int, str, str] | None = None
+        for type_id, spec in types.items():
+            for keyword in spec.get("keywords") or []:
+                if keyword and keyword in text and (best is None or len(keyword) > best[0]):
+                    best = (len(keyword), type_id, keyword)
+        if best is not None:
+            spec = types[best[1]]
+            return ColumnType(best[1], str(spec.get("title", best[1])), spec.get("window_days"), spec.get("veto"),
+                              f"{label} “{text}” contains keyword “{best[2]}” (freshness.column_types.{best[1]})")
+    return ColumnType(None, "未分类", None, None,
+                      f"no keyword of freshness.column_types in name “{name or ''}” or ColumnType “{type_meta or ''}”")
+
+
+def list_key(url: str) -> str:
+    """The URL of a list's first page: ``index_3.html`` → ``index.html``, ``?page=3`` dropped."""
+    parts = urlsplit(url)
+    head, _, name = parts.path.rpartition("/")
+    m = _PAGE_NAME.match(name)
+    if m:
+        name = m.group("stem") + m.group("ext")
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _PAGE_PARAMS])
+    return urlunsplit((parts.scheme, parts.netloc, f"{head}/{name}", query, ""))
+
+
+class _Union:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _offsite(rec: Any) -> bool:
+    """A column link that redirected to another host: not this site's column, not judged here."""
+    return bool(rec.final_url) and urlsplit(rec.final_url).netloc != urlsplit(rec.url).netloc
+
+
+def _is_placeholder(text: str, phrases: list[str]) -> bool:
+    return any(p in text for p in phrases)
+
+
+def _first_segment(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc + "/" + parts.path.lstrip("/").split("/", 1)[0]
+
+
+def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str, str]]:
+    """The columns, the homepage's record and the article dates by URL."""
+    phrases: list[str] = rules.param("freshness.placeholder_phrases")
+    sources = set(rules.param("freshness.item_sources"))
+    union = _Union()
+    list_pages: dict[str, Any] = {}
+    article_dates: dict[str, str] = {}
+    home: Any = None
+    by_name: dict[tuple[str, str], str] = {}
+    for rec in view.pages():
+        facts = rec.facts or {}
+        if _offsite(rec):
+            continue
+        kind = facts.get("kind")
+        if kind == "article":
+            when = (facts.get("article") or {}).get("date")
+            if when:
+                article_dates[rec.url] = when
+            continue
+        if kind == "home" or (home is None and rec.url == view.start_url):
+            home = rec
+            continue
+        column = facts.get("column") or {}
+        placeholder = any(_is_placeholder(t, phrases) for t in column.get("short_texts") or [])
+        if kind not in _LIST_KINDS and not (kind == "other" and placeholder and not facts.get("list_items")):
+            continue
+        list_pages[rec.url] = rec
+        union.find(list_key(rec.url))
+        for page in facts.get("pagination") or []:
+            target = page["url"] if isinstance(page, dict) else page
+            union.union(list_key(rec.url), list_key(target))
+        if column.get("name") and column.get("name_source") == "meta ColumnName":
+            name_key = (column["name"], _first_segment(rec.url))
+            if name_key in by_name:
+                union.union(list_key(rec.url), by_name[name_key])
+            else:
+                by_name[name_key] = list_key(rec.url)
+
+    columns: dict[str, Column] = {}
+    for url, rec in sorted(list_pages.items()):
+        facts = rec.facts or {}
+        root = union.find(list_key(url))
+        col = columns.setdefault(root, Column(url=root))
+        col.pages.append(url)
+        info = facts.get("column") or {}
+        if info.get("name"):
+            col.names[info["name"]] += 3 if info.get("name_source") == "meta ColumnName" else 1
+        col.type_meta = col.type_meta or info.get("type")
+        for text in info.get("short_texts") or []:
+            if _is_placeholder(text, phrases) and text not in col.placeholders:
+                col.placeholders.append(text)
+        for item in facts.get("list_items") or []:
+            if item.get("source", "html") not in sources:
+                continue
+            if _is_placeholder(item.get("title") or "", phrases):
+                col.placeholders.append(item["title"])
+                continue
+            col.items.append(item)
+    return list(columns.values()), home, article_dates
+
+
+def _newest(items: list[dict[str, Any]], as_of: date, tolerance: int, article_dates: dict[str, str],
+            use_articles: bool) -> tuple[dict[str, Any] | None, int, list[dict[str, Any]]]:
+    """(newest dated item on or before the check date, number of undated items, future-dated items)."""
+    newest: tuple[date, dict[str, Any]] | None = None
+    undated = 0
+    future: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        key = (item.get("url") or "", item.get("title") or "")
+        if key in seen:
+            continue
+        seen.add(key)
+        when = iso_or_none(item.get("date"))
+        via = "list"
+        if when is None and use_articles and item.get("url") in article_dates:
+            when, via = iso_or_none(article_dates[item["url"]]), "article page"
+        if when is None:
+            undated += 1
+            continue
+        if when > as_of + timedelta(days=tolerance):
+            future.append({"title": item.get("title"), "url": item.get("url"), "date": when.isoformat()})
+            continue
+        if newest is None or when > newest[0]:
+            newest = (when, {**item, "date": when.isoformat(), "date_from": via})
+    return (newest[1] if newest else None), undated, future
+
+
+def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
+    """columns.stale, columns.empty, home.stale and the single-veto counts (columns.veto_*)."""
+    as_of = date.fromisoformat(view.as_of[:10])
+    tolerance = int(rules.param("freshness.future_tolerance_days"))
+    use_articles = bool(rules.param("freshness.use_article_dates"))
+    columns, home, article_dates = _gather(view, rules)
+    site = view.site
+    stale_short: list[dict[str, Any]] = []  # 栏目不更新(1): news + notice/policy over their window
+    long_stale: list[dict[str, Any]] = []   # 栏目不更新(2): any fixed-window column over its window, and blank ones
+    blank: list[dict[str, Any]] = []        # 栏目不更新(3): blank columns
+
+    for col in sorted(columns, key=lambda c: c.url):
+        ctype = classify_column(col.name, col.type_meta, rules)
+        summary = {"column": col.name, "url": col.url, "type": ctype.id, "type_title": ctype.title}
+        newest, undated, future = _newest(col.items, as_of, tolerance, article_dates, use_articles)
+        if not col.items:
+            evidence = {**summary, "type_reason": ctype.reason, "placeholders": col.placeholders[:5],
+                        "list_pages": col.pages[:20], "list_page_count": len(col.pages)}
+            why = f"只有“{col.placeholders[0]}”提示" if col.placeholders else "没有任何信息条目"
+            blank.append(summary)
+            long_stale.append({**summary, "reason": "blank"})
+            if rules.enabled("columns.empty"):
+                yield Finding("columns.empty", rules.severity("columns.empty"), site, col.url,
+                              f"空白栏目“{col.name}”：{why}（读取列表页 {len(col.pages)} 页）", evidence)
+            continue
+        if ctype.window_days is None:
+            continue
+        window = int(ctype.window_days)
+        age = (as_of - iso_or_none(newest["date"])).days if newest else None
+        if age is not None and age <= window:
+            continue
+        evidence = {**summary, "type_reason": ctype.reason, "window_days": window,
+                    "newest_date": newest["date"] if newest else None, "newest_url": newest.get("url") if newest else None,
+                    "newest_title": newest.get("title") if newest else None,
+                    "newest_date_from": newest.get("date_from") if newest else None,
+                    "days_since": age, "days_over": (age - window) if age is not None else None,
+                    "items": len(col.items), "undated_items": undated, "future_dated_items": future[:5],
+                    "list_pages": col.pages[:20], "list_page_count": len(col.pages), "as_of": as_of.isoformat()}
+        if newest is None:
+            msg = (f"栏目“{col.name}”（{ctype.title}，更新周期 {window} 天）的 {len(col.items)} 条信息均无有效发布日期，"
+                   "按检查规则无日期信息视为未更新")
+        else:
+            msg = (f"栏目“{col.name}”（{ctype.title}，更新周期 {window} 天）最新信息日期 {newest['date']}，"
+                   f"距检查日 {as_of.isoformat()} 已 {age} 天，超期 {age - window} 天")
+        if future:
+            msg += f"；另有 {len(future)} 条信息的日期晚于检查日，不作为更新依据"
+        entry = {**summary, "newest_date": evidence["newest_date"], "days_over": evidence["days_over"]}
+        long_stale.append(entry)
+        if ctype.veto == "stale":
+            stale_short.append(entry)
+        if rules.enabled("columns.stale"):
+            yield Finding("columns.stale", rules.severity("columns.stale"), site, col.url, msg, evidence)
+
+    if home is not None and rules.enabled("home.stale"):
+        yield from _home(view, rules, home, as_of, tolerance, article_dates, use_articles)
+
+    for rule_id, key, listed, what in (
+            ("columns.veto_stale", "veto_stale_count", stale_short, "动态要闻类超过 2 周、通知公告/政策文件类超过 6 个月未更新的栏目"),
+            ("columns.veto_long_stale", "veto_long_stale_count", long_stale, "应更新但长期未更新的栏目（含空白栏目）"),
+            ("columns.veto_blank", "veto_blank_count", blank, "空白栏目")):
+        threshold = int(rules.param(f"freshness.{key}"))
+        if len(listed) >= threshold and rules.enabled(rule_id):
+            yield Finding(rule_id, rules.severity(rule_id), site, view.start_url,
+                          f"{what}共 {len(listed)} 个，达到单项否决数 {threshold} 个",
+                          {"count": len(listed), "threshold": threshold, "columns": listed, "as_of": as_of.isoformat()})
+
+
+def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int, article_dates: dict[str, str],
+          use_articles: bool) -> Iterator[Finding]:
+    """首页不更新: no homepage item within the home window; a navigation-only homepage is judged by its
+    second-level pages (indicators.md §1.2 veto.home_stale)."""
+    window = int(rules.param("freshness.home_window_days"))
+    sources = set(rules.param("freshness.item_sources"))
+    items = [i for i in (home.facts or {}).get("list_items") or [] if i.get("source", "html") in sources]
+    mode, pages = "homepage", [home.url]
+    if not items:
+        mode, pages = "navigation homepage: second-level pages", []
+        for rec in view.pages():
+            facts = rec.facts or {}
+            if rec.depth == 1 and not _offsite(rec) and facts.get("kind") in (*_LIST_KINDS, "home"):
+                pages.append(rec.url)
+                items.extend(i for i in facts.get("list_items") or [] if i.get("source", "html") in sources)
+    newest, undated, future = _newest(items, as_of, tolerance, article_dates, use_articles)
+    age = (as_of - iso_or_none(newest["date"])).days if newest else None
+    if age is not None and age <= window:
+        return
+    evidence = {"window_days": window, "mode": mode, "pages": pages[:50], "items": len(items), "undated_items": undated,
+                "newest_date": newest["date"] if newest else None, "newest_url": newest.get("url") if newest else None,
+                "newest_title": newest.get("title") if newest else None, "days_since": age,
+                "days_over": (age - window) if age is not None else None, "future_dated_items": future[:5],
+                "as_of": as_of.isoformat()}
+    where = "首页" if mode == "homepage" else f"首页仅为导航，其 {len(pages)} 个二级页面"
+    if newest is None:
+        msg = f"{where}没有带有效日期的信息（{len(items)} 条信息无日期，按检查规则视为未更新），{window} 天内无更新"
+    else:
+        msg = f"{where}最新信息日期 {newest['date']}，距检查日 {as_of.isoformat()} 已 {age} 天，超过 {window} 天未更新"
+    yield Finding("home.stale", rules.severity("home.stale"), view.site, home.url, msg, evidence)

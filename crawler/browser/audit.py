@@ -1,0 +1,290 @@
+"""``audit_scan``: run axe-core over a scan's sampled pages in a pool of headless browsers.
+
+Every chosen page ends with exactly one ``axe`` artifact: the trimmed axe results, or
+``{"status": "not_audited", "reason": ...}`` saying why not (page never finished loading, it navigated
+away mid-audit, the browser crashed or hung, ...).  One bad page costs one browser restart, never the scan.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from selenium.common.exceptions import JavascriptException, TimeoutException, WebDriverException
+from urllib3.exceptions import HTTPError
+from selenium.webdriver.common.by import By
+
+from crawler.browser import elder
+from crawler.browser.axe import RUN_JS, axe_options, axe_source
+from crawler.browser.pool import Browser, Watchdog, ensure_dir, shot_name
+from crawler.browser.sampling import Sample, choose, page_info
+from crawler.extract.a11y_static import find_elder_entry
+from govaudit.ruleset import RuleSet, load_ruleset
+from govaudit.store import Store
+
+log = logging.getLogger(__name__)
+
+MODES = ("sample", "all", "off")
+MAX_NODES = 20      # elements kept per axe rule and page (the count keeps the total)
+MAX_HTML = 300      # characters of each element's HTML snippet
+_NAVIGATED = ("document unloaded", "axe is not defined", "no such window", "target frame detached",
+              "inspected target navigated", "execution context was destroyed", "not present in the page")
+_CRASHED = ("crash", "not reachable", "disconnected", "invalid session", "session deleted", "connection refused",
+            "max retries", "remote end closed", "connection aborted", "connection reset")
+
+
+class NotAudited(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(slots=True)
+class Job:
+    url: str
+    axe: bool = True
+    elder_role: str | None = None  # home | elder_mode: run the 适老化 probe too
+
+
+@dataclass
+class _Settings:
+    axe_js: str
+    options: str
+    page_timeout: float
+    shots_dir: Path | None
+    shots_per_page: int
+
+
+def _audit_page(browser: Browser, job: Job, s: _Settings) -> dict[str, Any]:
+    """Load one page and audit it; raises NotAudited (or a WebDriver error) when it cannot be done."""
+    drv = browser.driver
+    started = time.monotonic()
+    try:
+        drv.get(job.url)
+    except TimeoutException as exc:
+        raise NotAudited("page_load_timeout", f"the page did not finish loading within {s.page_timeout:g} s") from exc
+    # WebDriver's current_url still shows the requested URL on Chromium's error page; location.href does not.
+    loaded, code = drv.execute_script(
+        "var e = document.querySelector('.error-code'); return [location.href, e ? e.textContent : ''];")
+    if loaded.startswith("chrome-error://"):
+        raise NotAudited("load_error", f"the browser could not open the page ({str(code).strip() or 'network error'})")
+    body: dict[str, Any] = {"status": "audited", "url": job.url, "final_url": loaded}
+    if job.axe:
+        try:
+            drv.execute_script(s.axe_js)
+            result = drv.execute_async_script(RUN_JS, s.options, MAX_NODES, MAX_HTML)
+        except TimeoutException as exc:
+            raise NotAudited("axe_timeout", f"axe-core did not finish within {s.page_timeout:g} s (huge or busy page)") from exc
+        except JavascriptException as exc:
+            msg = str(exc.msg or exc).lower()
+            if any(m in msg for m in _NAVIGATED):
+                raise NotAudited("navigated_away", f"the page navigated away during the audit (now {_safe_url(drv)})") from exc
+            raise NotAudited("script_error", f"axe-core could not run: {str(exc.msg or exc)[:200]}") from exc
+        if not isinstance(result, dict):
+            raise NotAudited("navigated_away", f"the audit's page went away (now {_safe_url(drv)})")
+        if result.get("error"):
+            msg = str(result["error"])
+            reason = "navigated_away" if any(m in msg.lower() for m in _NAVIGATED) else "axe_error"
+            raise NotAudited(reason, msg[:300])
+        now = drv.execute_script("return location.href;")
+        if now != loaded or result.get("url") != loaded:
+            raise NotAudited("navigated_away", f"the page navigated to {now} during the audit")
+        body.update(axe_version=result.get("version"), violations=result.get("violations", []),
+                    incomplete=result.get("incomplete", []), ran=result.get("ran", []))
+        if s.shots_dir is not None:
+            _screenshots(drv, job.url, body["violations"], s)
+    if job.elder_role:
+        probe = elder.probe(drv)
+        body["elder"] = probe
+    body["dialogs"] = drv.execute_script("return window.__govauditDialogs || 0;")
+    body["seconds"] = round(time.monotonic() - started, 3)
+    return body
+
+
+def _safe_url(drv: Any) -> str:
+    try:
+        return str(drv.current_url)
+    except WebDriverException:
+        return "unknown"
+
+
+def _screenshots(drv: Any, url: str, violations: list[dict[str, Any]], s: _Settings) -> None:
+    """A cropped PNG of each violated rule's first element (up to the per-page budget), path in ``screenshot``."""
+    taken = 0
+    for v in violations:
+        if taken >= s.shots_per_page:
+            break
+        nodes = v.get("nodes") or []
+        target = nodes[0].get("target") if nodes else None
+        if not (isinstance(target, list) and len(target) == 1 and isinstance(target[0], str)):
+            continue  # inside a frame or shadow root: no single selector to crop
+        if target[0] in ("html", "body", "head", "title") or target[0].startswith(("html >", "head")):
+            continue  # page-level rules (lang, title): a crop of the whole page shows nothing
+        try:
+            el = drv.find_element(By.CSS_SELECTOR, target[0])
+            size = el.size
+            if not size.get("width") or not size.get("height"):
+                continue
+            path = s.shots_dir / shot_name(url, v["id"])  # type: ignore[operator]
+            if el.screenshot(str(path)):
+                v["screenshot"] = str(path)
+                taken += 1
+        except WebDriverException as exc:
+            v["screenshot_error"] = str(getattr(exc, "msg", exc) or exc)[:200]
+
+
+def _classify(exc: Exception, hung: bool, page_timeout: float) -> tuple[str, str]:
+    """(reason, detail) for a page that could not be audited."""
+    if hung:
+        return "browser_hung", (f"the browser stopped answering on this page (over {2 * page_timeout + 5:g} s) "
+                                "and was restarted")
+    if isinstance(exc, NotAudited):
+        return exc.reason, exc.detail
+    msg = (str(getattr(exc, "msg", None) or exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    # A killed ChromeDriver surfaces as a urllib3/http.client connection error, not a WebDriverException.
+    if isinstance(exc, (ConnectionError, OSError, HTTPError)) or any(m in msg.lower() for m in _CRASHED):
+        return "browser_crashed", f"the browser died during the audit and was restarted ({msg})"
+    if isinstance(exc, WebDriverException):
+        return "webdriver_error", msg
+    return "error", f"{type(exc).__name__}: {msg}"
+
+
+def _ruleset_for(store: Store, scan_id: int) -> RuleSet:
+    options = store.scan(scan_id).options
+    return load_ruleset(options.get("ruleset") or options.get("rules") or "gov-2019")
+
+
+def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: int = 2, page_timeout: float = 30.0,
+               shots_dir: Path | None = None, rules: RuleSet | None = None) -> dict[str, Any]:
+    """Audit a scan's pages with axe-core; write ``axe``, ``elder`` and ``a11y_sampling`` artifacts.
+
+    Returns coverage figures: pages, chosen, audited, not_audited (by reason), template groups, how many
+    pages the audited ones stand for, seconds and pages audited per minute.
+    """
+    if mode not in MODES:
+        raise ValueError(f"a11y mode must be one of {', '.join(MODES)}, not {mode!r}")
+    rules = rules or _ruleset_for(store, scan_id)
+    view = store.view(scan_id)
+    infos = []
+    home_facts: dict[str, Any] | None = None
+    for rec in view.pages():
+        facts = rec.facts or {}
+        infos.append(page_info(rec.url, rec.depth, facts))
+        if rec.url == view.start_url or (home_facts is None and facts.get("kind") == "home"):
+            home_facts, home_url = facts, rec.url
+    home = home_url if home_facts is not None else view.start_url
+    sample = choose(infos, mode=mode, home_url=home, per_template=int(rules.param("a11y.sampling.per_template")),
+                    max_audits=int(rules.param("a11y.sampling.max_audits")))
+    entry = find_elder_entry((home_facts or {}).get("elder_candidates"), rules.param("a11y.elder.entry_keywords"),
+                             rules.param("a11y.elder.toolbar_scripts"))
+    artifact = sample.artifact()
+    artifact["elder_entry"] = entry
+    store.put_artifact(scan_id, "a11y_sampling", "groups", artifact)
+    coverage: dict[str, Any] = {"mode": mode, "pages": sample.pages, "chosen": len(sample.chosen), "audited": 0,
+                                "not_audited": {}, "groups": len(sample.groups), "represented": 0,
+                                "seconds": 0.0, "pages_per_minute": 0.0}
+    if mode == "off":
+        return coverage
+
+    settings = _Settings(axe_js=axe_source(), page_timeout=page_timeout, shots_dir=ensure_dir(shots_dir),
+                         options=axe_options(list(rules.param("a11y.axe.tags")), list(rules.param("a11y.axe.enable_rules"))),
+                         shots_per_page=int(rules.param("a11y.screenshots_per_page")))
+    jobs: list[Job] = [Job(url, elder_role="home" if url == home else None) for url in sample.chosen]
+    if home not in sample.chosen and home_facts is not None:
+        jobs.insert(0, Job(home, axe=False, elder_role="home"))
+    if entry and entry["via"] == "link" and entry["href"].startswith(("http://", "https://")) and entry["href"] != home:
+        jobs.append(Job(entry["href"], axe=False, elder_role="elder_mode"))
+
+    todo: queue.Queue[Job] = queue.Queue()
+    for job in jobs:
+        todo.put(job)
+    lock = threading.Lock()
+    watchdog = Watchdog()
+    started = time.monotonic()
+
+    def record(job: Job, body: dict[str, Any]) -> None:
+        with lock:
+            if job.axe:
+                axe_body = {k: v for k, v in body.items() if k != "elder"}
+                axe_body["chosen_as"] = sample.reasons.get(job.url, "")
+                axe_body["stands_for"] = sample.stands_for.get(job.url, 1)
+                store.put_artifact(scan_id, "axe", job.url, axe_body)
+                if body.get("status") == "audited":
+                    coverage["audited"] += 1
+                    coverage["represented"] += axe_body["stands_for"]
+                else:
+                    reasons = coverage["not_audited"]
+                    reasons[body["reason"]] = reasons.get(body["reason"], 0) + 1
+            if job.elder_role:
+                probe = body.get("elder") if body.get("status") == "audited" else None
+                store.put_artifact(scan_id, "elder", job.url, {
+                    "role": job.elder_role, "entry": entry if job.elder_role == "home" else None,
+                    "status": "probed" if probe else "not_probed", "reason": body.get("reason"),
+                    "detail": body.get("detail"), **({"probe": probe} if probe else {})})
+
+    def worker(n: int) -> None:
+        browser: Browser | None = None
+        try:
+            while True:
+                try:
+                    job = todo.get_nowait()
+                except queue.Empty:
+                    return
+                body: dict[str, Any]
+                try:
+                    if browser is None:
+                        browser = Browser(page_timeout)
+                    watchdog.arm(n, browser, 2 * page_timeout + 5)
+                    body = _audit_page(browser, job, settings)
+                    watchdog.disarm(n)
+                except Exception as exc:  # one page's failure must never end the audit of the others
+                    hung = watchdog.disarm(n)
+                    reason, detail = _classify(exc, hung, page_timeout)
+                    body = {"status": "not_audited", "reason": reason, "detail": detail}
+                    if reason == "error":
+                        log.warning("a11y audit of %s failed: %s", job.url, detail)
+                    if browser is not None and isinstance(exc, NotAudited) and not hung:
+                        watchdog.arm(n, browser, 15)
+                        browser = _reset(browser)
+                        watchdog.disarm(n)
+                    elif browser is not None:
+                        browser.close()
+                        browser = None
+                body.setdefault("url", job.url)
+                record(job, body)
+        finally:
+            if browser is not None:
+                browser.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), name=f"a11y-browser-{i}", daemon=True)
+               for i in range(max(1, min(browsers, len(jobs))))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        watchdog.stop()
+    seconds = time.monotonic() - started
+    coverage["seconds"] = round(seconds, 2)
+    audited_or_not = coverage["audited"] + sum(coverage["not_audited"].values())
+    coverage["pages_per_minute"] = round(audited_or_not / seconds * 60, 1) if seconds else 0.0
+    return coverage
+
+
+def _reset(browser: Browser) -> Browser | None:
+    """After a page that failed cleanly: keep the browser if it still answers, else close it."""
+    try:
+        browser.driver.set_page_load_timeout(5)
+        browser.driver.get("about:blank")
+        browser.driver.set_page_load_timeout(browser.page_timeout)
+        return browser
+    except Exception:  # noqa: BLE001 - whatever went wrong, a fresh browser is the remedy
+        browser.close()
+        return None

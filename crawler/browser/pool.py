@@ -1,0 +1,155 @@
+"""Headless Chromium browsers for the audit, each with a watchdog that can kill it.
+
+Debian's ``chromium`` and ``chromedriver`` are started by Selenium with an explicit ``Service`` path, so
+Selenium Manager never downloads anything.  ChromeDriver runs in its own process group: killing the
+group takes the browser and its renderers with it, which is how a hung page (an endless script loop blocks
+every WebDriver command, whatever the page-load and script time-outs say) is ended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+CHROMIUM = os.environ.get("GOVAUDIT_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("GOVAUDIT_CHROMEDRIVER", "/usr/bin/chromedriver")
+
+# shared/design.md "Real components": flags that work headless here; the background-networking ones keep
+# Chromium from calling outside hosts.
+FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync",
+         "--disable-extensions", "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
+         "--disable-features=Translate,MediaRouter,OptimizationHints", "--lang=zh-CN")
+WINDOW = (1366, 900)  # the commonest desktop size on government-site audiences; screenshots use it
+
+# Dialogs would block every later command; replace them before any page script runs, and count them.
+NO_DIALOGS_JS = """
+(function () {
+  window.__govauditDialogs = 0;
+  var count = function (v) { return function () { window.__govauditDialogs++; return v; }; };
+  window.alert = count(undefined); window.confirm = count(true); window.prompt = count(null);
+  window.print = count(undefined);
+  window.onbeforeunload = null;
+  Object.defineProperty(window, 'onbeforeunload', {set: function () {}, get: function () { return null; }});
+})();
+"""
+
+
+class Browser:
+    """One Chromium + ChromeDriver pair with a fresh profile directory."""
+
+    def __init__(self, page_timeout: float) -> None:
+        self.page_timeout = page_timeout
+        self.profile = tempfile.mkdtemp(prefix="govaudit-chromium-")
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in FLAGS:
+            options.add_argument(flag)
+        options.add_argument(f"--user-data-dir={self.profile}")
+        options.add_argument(f"--window-size={WINDOW[0]},{WINDOW[1]}")
+        options.page_load_strategy = "normal"
+        options.unhandled_prompt_behavior = "accept"  # a dialog our override missed must not wedge the session
+        service = Service(CHROMEDRIVER, popen_kw={"start_new_session": True})
+        self.driver = webdriver.Chrome(service=service, options=options)
+        self.pid = self.driver.service.process.pid
+        self.driver.set_page_load_timeout(page_timeout)
+        self.driver.set_script_timeout(page_timeout)
+        self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_DIALOGS_JS})
+        self.pages = 0
+
+    def kill(self) -> None:
+        """End ChromeDriver, Chromium and its renderers at once (the whole process group)."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def close(self) -> None:
+        """Quit politely; fall back to kill if the browser does not answer."""
+        done = threading.Event()
+
+        def _quit() -> None:
+            try:
+                self.driver.quit()
+            except Exception:  # a dead browser cannot quit; the kill below cleans up
+                pass
+            done.set()
+
+        threading.Thread(target=_quit, daemon=True).start()
+        if not done.wait(10):
+            self.kill()
+        self.kill()
+        try:
+            self.driver.service.process.wait(5)
+        except Exception:
+            pass
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def alive(self) -> bool:
+        try:
+            os.killpg(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        return self.driver.service.process.poll() is None
+
+
+class Watchdog:
+    """Kills a browser whose current page overran its deadline.
+
+    Page-load and script time-outs are enforced by ChromeDriver, but a renderer stuck in a script loop
+    blocks ChromeDriver itself; only killing the processes frees the worker thread.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._deadlines: dict[int, tuple[float, Browser]] = {}
+        self.fired: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="a11y-watchdog", daemon=True)
+        self._thread.start()
+
+    def arm(self, worker: int, browser: Browser, seconds: float) -> None:
+        with self._lock:
+            self._deadlines[worker] = (time.monotonic() + seconds, browser)
+            self.fired.discard(worker)
+
+    def disarm(self, worker: int) -> bool:
+        """Stop watching; True if the watchdog killed this worker's browser meanwhile."""
+        with self._lock:
+            self._deadlines.pop(worker, None)
+            return worker in self.fired
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.25):
+            now = time.monotonic()
+            with self._lock:
+                late = [(w, b) for w, (d, b) in self._deadlines.items() if now > d]
+                for w, _ in late:
+                    self._deadlines.pop(w, None)
+                    self.fired.add(w)
+            for _, browser in late:
+                browser.kill()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+
+def shot_name(url: str, rule: str) -> str:
+    """Screenshot file name: stable per (page, rule), so a re-audit overwrites instead of piling up."""
+    return f"{hashlib.sha1(url.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}-{rule}.png"
+
+
+def ensure_dir(path: Path | None) -> Path | None:
+    if path is not None:
+        path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,158 @@
+"""Dates as Chinese government CMSs print them (列表日期、发布时间、PubDate).
+
+Hand-written regular expressions rather than ``dateparser``: the set of formats is small and fixed
+(``2025-11-03``, ``[2025-11-03]``, ``2025/11/03``, ``2025.11.03``, ``2025年11月3日``, ``二〇二五年十一月三日``,
+``11-03`` under a year heading, each with or without a time), and what matters is *where* a date sits and
+what to do with bad ones.  ``dateparser.search.search_dates`` is two orders of magnitude slower on a list page
+and finds "dates" in ordinary numbers (document numbers such as 〔2025〕12号, phone numbers); htmldate
+mis-reads ``2025年11月3日`` as 2025-01-01.  htmldate is used only as the article fallback in
+``crawler.extract.freshness`` (see bench/freshness_accuracy.py for the measurement).
+
+Defined behaviour for bad input (tests/test_dates.py):
+
+* impossible dates (``2025-02-30``, month 13) are not dates: no match, the item counts as undated;
+* two-digit years (``25-11-03``, ``25年11月3日``) mean 20yy unless that is more than a year after the
+  reference date, then 19yy;
+* month-day only (``11-03``) takes the year of the nearest year heading above it, else the reference year,
+  stepping back one year if that would put it after the reference date; ``year_inferred`` is set;
+* dates after the reference date are returned as printed with ``future=True``; the checks decide what they
+  are worth (a future date is no evidence of an update);
+* years before ``MIN_YEAR`` are rejected (``0001-01-01`` placeholders, document numbers).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+MIN_YEAR = 1990  # the first Chinese government websites date from the mid-1990s; earlier "dates" are noise
+
+_SEP = r"\s*[-/.．／－]\s*"
+_TIME = r"(?:[\sT]*(?P<hh>[01]?\d|2[0-3])[:：](?P<mi>[0-5]\d)(?:[:：](?P<ss>[0-5]\d))?)?"
+# Digits must not be glued to other digits: 〔2025〕12号 or 13812345678 are not dates.
+_FULL = re.compile(
+    r"(?<![\d])(?P<y>(?:19|20)\d{2})(?:" + _SEP + r"(?P<m>\d{1,2})" + _SEP + r"(?P<d>\d{1,2})(?![\d])"
+    r"|\s*年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*[日号]?)" + _TIME)
+_SHORT_YEAR = re.compile(
+    r"(?<![\d.\-/])(?P<y>\d{2})(?:" + _SEP + r"(?P<m>\d{1,2})" + _SEP + r"(?P<d>\d{1,2})(?![\d.\-/])"
+    r"|\s*年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*[日号]?)" + _TIME)
+_MONTH_DAY = re.compile(
+    r"(?<![\d.\-/年])(?P<m>\d{1,2})(?:\s*[-/.]\s*(?P<d>\d{1,2})(?![\d.\-/])|\s*月\s*(?P<d2>\d{1,2})\s*[日号])" + _TIME)
+_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0}
+_CN_FULL = re.compile(r"(?P<y>[〇零一二三四五六七八九○Ｏ]{4})年(?P<m>[一二三四五六七八九十]{1,3})月(?P<d>[一二三四五六七八九十]{1,3})日")
+_YEAR_HEADING = re.compile(r"^\s*[\[【(（]?\s*((?:19|20)\d{2})\s*年?度?\s*[\]】)）]?\s*$")
+
+
+@dataclass(slots=True, frozen=True)
+class DateMatch:
+    """One date found in a text: the calendar date, the text as printed and how sure we are of the year."""
+
+    value: date
+    text: str
+    start: int
+    end: int
+    time: str | None = None  # "HH:MM" when printed
+    year_inferred: bool = False
+    future: bool = False
+
+    @property
+    def iso(self) -> str:
+        return self.value.isoformat()
+
+
+def _make(y: int, m: int, d: int) -> date | None:
+    if y < MIN_YEAR:
+        return None
+    try:
+        return date(y, m, d)
+    except ValueError:  # 2025-02-30, month 13: an impossible date is no date
+        return None
+
+
+def _cn_number(text: str) -> int:
+    """一 → 1, 十一 → 11, 二十三 → 23 (months and days only)."""
+    if "十" not in text:
+        return _CN_DIGITS[text[0]] if text else 0
+    tens, _, units = text.partition("十")
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
+
+
+def _time(m: re.Match[str]) -> str | None:
+    return f"{int(m.group('hh')):02d}:{m.group('mi')}" if m.group("hh") else None
+
+
+def find_dates(text: str, *, ref: date | None = None, year_hint: int | None = None,
+               month_day: bool = False) -> list[DateMatch]:
+    """All dates in ``text``, in order of appearance.
+
+    ``ref`` is the reference date (the check date): it resolves two-digit years and year-less dates and
+    flags future dates.  ``month_day`` allows ``11-03`` forms; only switch it on for short texts known to
+    be a date cell (a list row's date column), since in running text ``3.5`` or ``1/2`` are not dates.
+    """
+    ref = ref or date.today()
+    out: list[DateMatch] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in taken)
+
+    def add(value: date | None, m: re.Match[str], inferred: bool = False, tm: str | None = None) -> None:
+        if value is None or not free(m.start(), m.end()):
+            # An impossible date still occupies its text so that a shorter pattern cannot re-read a part of it.
+            taken.append((m.start(), m.end()))
+            return
+        taken.append((m.start(), m.end()))
+        out.append(DateMatch(value, m.group(0).strip(), m.start(), m.end(), tm, inferred, value > ref))
+
+    for m in _FULL.finditer(text):
+        y = int(m.group("y"))
+        mo, d = (m.group("m"), m.group("d")) if m.group("m") else (m.group("m2"), m.group("d2"))
+        add(_make(y, int(mo), int(d)), m, tm=_time(m))
+    for m in _CN_FULL.finditer(text):
+        y = int("".join(str(_CN_DIGITS[c]) for c in m.group("y")))
+        add(_make(y, _cn_number(m.group("m")), _cn_number(m.group("d"))), m)
+    for m in _SHORT_YEAR.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        yy = int(m.group("y"))
+        y = 2000 + yy if 2000 + yy <= ref.year + 1 else 1900 + yy
+        mo, d = (m.group("m"), m.group("d")) if m.group("m") else (m.group("m2"), m.group("d2"))
+        add(_make(y, int(mo), int(d)), m, inferred=False, tm=_time(m))
+    if month_day:
+        for m in _MONTH_DAY.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            mo, d = int(m.group("m")), int(m.group("d") or m.group("d2"))
+            if year_hint is not None:
+                add(_make(year_hint, mo, d), m, inferred=True, tm=_time(m))
+                continue
+            value = _make(ref.year, mo, d)
+            if value is not None and value > ref:
+                value = _make(ref.year - 1, mo, d)
+            add(value, m, inferred=True, tm=_time(m))
+    out.sort(key=lambda x: x.start)
+    return out
+
+
+def parse_date(text: str, *, ref: date | None = None, year_hint: int | None = None,
+               month_day: bool = False) -> DateMatch | None:
+    """The first date in ``text`` (see ``find_dates``), or None."""
+    found = find_dates(text, ref=ref, year_hint=year_hint, month_day=month_day)
+    return found[0] if found else None
+
+
+def year_heading(text: str) -> int | None:
+    """``2025``, ``2025年``, ``【2025年度】`` standing alone: a year heading above a list of ``11-03`` dates."""
+    m = _YEAR_HEADING.match(text)
+    return int(m.group(1)) if m else None
+
+
+def iso_or_none(value: str | None) -> date | None:
+    """Read back an ISO date stored in facts (``YYYY-MM-DD``); anything else is None."""
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value[:10], "%Y-%m-%d").date()
+    except ValueError:
+        return None

@@ -1,0 +1,561 @@
+"""Freshness facts of one page: what kind of page it is, its column, its dated list items, its pagination,
+and an article's publication date (栏目、信息条目、发布时间).
+
+The extractor records *evidence*; it does not judge.  Which inspection type a column belongs to (动态要闻,
+通知公告/政策文件, 人事/规划计划 ...) depends on rule-set keyword lists an inspector can extend, and the rule set
+is not available in the crawler, so ``column`` carries the raw evidence (ColumnName / ColumnType meta,
+breadcrumb, title) and ``checks.freshness.classify_column`` decides.
+
+Lists are read wherever government CMSs put them: ordinary HTML rows, HTML comments, Hanweb (大汉)
+``<script type="text/xml"><datastore>`` records, and JSON assigned to a script variable.  Each item says
+where it came from (``source``) so a rule set can decide which sources count.
+
+An item's date is the date printed in its row *outside* the title: a title such as 关于印发2026年工作计划的通知
+is not dated 2026.  Rows without a date are kept with ``date: null`` — inspection rules count an undated item
+as not updated, and the report must be able to say so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Any, Iterator
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from crawler.extract import PageContext
+from crawler.extract.dates import DateMatch, find_dates, parse_date, year_heading
+
+# Storage guards (not inspection values, so not in the rule set): a page with hundreds of dated rows keeps
+# the newest MAX_ITEMS (the count is kept in column.items_total); a 500-page archive records at most
+# MAX_PAGINATION page URLs (the spider follows only a few anyway, see params.freshness.max_list_pages_per_column).
+MAX_ITEMS = 300
+MAX_PAGINATION = 50
+MAX_SCRIPT_CHARS = 500_000
+UNDATED_LIST_MIN_ROWS = 3    # an undated list: at least this many rows in one block ...
+UNDATED_LIST_MIN_TITLE = 8   # ... whose titles average this many characters (menu labels are 2–6)
+MIN_TITLE = 4  # shorter anchor texts (更多, 1, 下一页) are navigation, not information items
+
+_SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
+_ROW_TAGS = {"li", "tr", "p"}
+_STOP_TAGS = {"ul", "ol", "table", "tbody", "thead", "body", "html", "form", "nav"}
+_TAIL_DATE = re.compile(r"[\s\[【(（]*$")
+_DATE_ONLY = re.compile(r"^[\s\[\]【】()（）]*(?:(?:19|20)\d{2}|\d{1,2})[-/.年月日号\d:：\s]*[\]】)）]?\s*$")
+_PAGER_WORDS = {"下一页", "上一页", "首页", "尾页", "末页", "最后一页", "下页", "上页", ">", ">>", "<", "<<", "»", "«",
+                "next", "prev", "last", "first", "后一页", "前一页"}
+_PAGE_PARAMS = {"page", "pageno", "pageindex", "pagenum", "curpage", "currentpage", "p", "pn", "pagenumber", "cpage",
+                "pageid", "page_no", "page_index"}
+_PAGE_PATH = re.compile(r"^(?P<stem>[\w-]*?)_(?P<n>\d{1,5})\.(?P<ext>s?html?|jsp|aspx?|php)$", re.I)
+# TRS WCM: createPageHTML(countPage, currentPage, "index", "html") or createPageHTML('div', count, cur, 'index', 'html', n)
+_TRS_PAGER = re.compile(r"createPageHTML\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?(\d+)\s*,\s*(\d+)\s*,\s*['\"]([\w-]+)['\"]\s*,"
+                        r"\s*['\"](\w+)['\"]")
+_MENU_ATTR = re.compile(r"nav|menu|header|footer|top|daohang|dh|links|friend|yqlj", re.I)
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
+_RECORD = re.compile(r"<record[^>]*>(.*?)</record>", re.S | re.I)
+_JS_ASSIGN = re.compile(r"(?:var|let|const)?\s*[\w$.\[\]'\"]+\s*=\s*(?=[\[{])")
+_CRUMB_ATTR = re.compile(r"crumb|position|location|dqwz|weizhi|curpos|lujing|daohang|path", re.I)
+_CRUMB_TEXT = re.compile(r"^\s*(当前位置|您现在的位置|您的位置|现在位置|所在位置|当前的位置)\s*[:：]?")
+_CRUMB_SPLIT = re.compile(r"\s*(?:>|＞|»|›|→|/|\\|》|>>)\s*")
+_NOT_CRUMB = re.compile(r"^(首页|网站首页|主页|正文|详情|内容|正文内容|当前位置.*|您现在的位置.*|您的位置.*)$")
+_TITLE_SPLIT = re.compile(r"\s*[-_|｜—–]+\s*")
+# Article date labels, best first: what a reader is told is the publication date wins over a document's
+# signing date (成文日期) printed on 政策文件 pages.
+_LABELS = [("发布时间", 0), ("发布日期", 0), ("发表时间", 0), ("发稿时间", 0), ("公开日期", 0), ("发布于", 0), ("上传时间", 0),
+           ("信息时间", 0), ("发文日期", 1), ("更新时间", 1), ("日期", 2), ("时间", 2), ("成文日期", 3), ("印发日期", 3)]
+_LABEL_RE = re.compile("(" + "|".join(sorted((re.escape(k) for k, _ in _LABELS), key=len, reverse=True)) + r")\s*[:：]?\s*")
+_LABEL_RANK = dict(_LABELS)
+_GENERIC_RANK = 2
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_TODAY_WIDGET = re.compile(r"(今天是|今日是|今天|当前日期|现在是)\s*[:：]?\s*$")
+_META_DATE_NAMES = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "pubtime", "publishtime",
+                    "dc.date", "date")
+_LETTER_ASK = re.compile(r"(留言|来信|提问|咨询|写信|诉求)(时间|日期)")
+_LETTER_REPLY = re.compile(r"(回复|答复|办理)(时间|日期|内容|结果|意见)")
+_MAILBOX_WORDS = re.compile(r"信箱|留言|咨询|投诉|建议|来信|问政|诉求")
+
+
+def extract(ctx: PageContext) -> dict[str, Any]:
+    """The freshness facts of one page (see docs/architecture.md, the ``freshness`` row)."""
+    tree = ctx.tree
+    ref = ctx.as_of or date.today()
+    meta = _meta(tree)
+    body = tree.find("body")
+    root = body if body is not None else tree
+
+    items = list(_html_items(root, ref, "html"))
+    items += _comment_items(tree, ref)
+    items += _datastore_items(tree, ref)
+    items += _script_json_items(tree, ref)
+    items = _dedupe(items, ctx.url)
+    total = len(items)
+    if total > MAX_ITEMS:
+        items.sort(key=lambda i: i["date"] or "", reverse=True)
+        items = items[:MAX_ITEMS]
+
+    pagination = _pagination(tree, ctx)
+    guess = sum(1 for i in items if i["date"]) < 3 and not ctx.is_home  # htmldate costs ~10 ms: articles only
+    article = _article(tree, root, meta, ref, guess)
+    column = _column(tree, meta, ctx)
+    column["items_total"] = total
+    column["short_texts"] = _short_texts(root)
+    kind = _kind(ctx, meta, items, pagination, article, column, root)
+    return {"kind": kind, "column": column, "list_items": items, "pagination": pagination, "article": article}
+
+
+# -- meta ------------------------------------------------------------------------------------------------------
+def _meta(tree: lxml_html.HtmlElement) -> dict[str, str]:
+    """``<meta name=…>`` by lower-cased name (the 网页设计规范 tags are written ColumnName, columnname, COLUMNNAME)."""
+    out: dict[str, str] = {}
+    for el in tree.iter("meta"):
+        name = (el.get("name") or el.get("property") or "").strip().lower()
+        if name and name not in out and el.get("content") is not None:
+            out[name] = " ".join(el.get("content", "").split())[:500]
+    return out
+
+
+# -- list items ------------------------------------------------------------------------------------------------
+def _clean(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _is_item_anchor(a: Any) -> bool:
+    href = (a.get("href") or "").strip().lower()
+    return bool(href) and not href.startswith(_SKIP_HREF)
+
+
+def _anchor_parts(a: Any) -> tuple[str, list[str]]:
+    """(title text, texts of child elements that are only a date): ``<a>标题<span>2025-11-03</span></a>``."""
+    dates: list[str] = []
+    parts: list[str] = [a.text or ""]
+    for child in a:
+        if not isinstance(child.tag, str):
+            parts.append(child.tail or "")
+            continue
+        text = child.text_content()
+        if _DATE_ONLY.match(text) and any(ch.isdigit() for ch in text):
+            dates.append(text)
+        else:
+            parts.append(text)
+        parts.append(child.tail or "")
+    return _clean("".join(parts)), dates
+
+
+def _text_outside(row: Any, a: Any) -> str:
+    """The row's text without the anchor's own text (a title's dates are not publication dates)."""
+    parts: list[str] = []
+
+    def walk(el: Any) -> None:
+        if el is a:
+            return
+        if isinstance(el.tag, str) and el.tag not in ("script", "style"):
+            parts.append(el.text or "")
+            for child in el:
+                walk(child)
+                parts.append(child.tail or "")
+
+    walk(row)
+    return _clean(" ".join(parts))
+
+
+def _row_date(text: str, ref: date, year_hint: int | None) -> DateMatch | None:
+    """The publication date in a row's non-title text: the last full date, else a month-day in a short cell."""
+    found = find_dates(text, ref=ref)
+    if not found and len(text) <= 40:
+        found = find_dates(text, ref=ref, year_hint=year_hint, month_day=True)
+    # 今天是2026年11月20日: the header's clock widget sits beside the 网站首页 link; it dates nothing.
+    found = [f for f in found if not _TODAY_WIDGET.search(text[:f.start])]
+    return found[-1] if found else None
+
+
+def _year_map(root: Any) -> dict[Any, int]:
+    """Anchor → the year heading (``2025年``) above it in document order, for ``11-03`` dates.
+
+    Keyed by the element itself, not ``id()``: lxml makes element proxies on demand, so an id can be reused."""
+    out: dict[Any, int] = {}
+    year: int | None = None
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag == "a":
+            if year is not None:
+                out[el] = year
+            continue
+        if el.tag in ("script", "style") or not el.text:
+            continue
+        if len(el.text) <= 12 and not any(isinstance(c.tag, str) and _clean(c.text_content()) for c in el):
+            found = year_heading(el.text)
+            if found:
+                year = found
+    return out
+
+
+def _holds_other_item(node: Any, a: Any) -> bool:
+    """True when ``node`` also holds another item link: climbing further would borrow a neighbour's date."""
+    for other in node.iter("a"):
+        if other is not a and _is_item_anchor(other) and len(_clean(other.text_content()) or _clean(other.get("title"))) >= MIN_TITLE:
+            return True
+    return False
+
+
+def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
+    years = _year_map(root)
+    rows: list[tuple[Any, Any, str, DateMatch | None]] = []
+    for a in root.iter("a"):
+        if not _is_item_anchor(a):
+            continue
+        text, inner_dates = _anchor_parts(a)
+        title = text
+        attr = _clean(a.get("title"))
+        if len(attr) > len(title.rstrip("…. ")) or (attr and title.endswith(("…", "...", ".."))):
+            title = attr
+        if len(title) < MIN_TITLE:
+            continue
+        hint = years.get(a)
+        found: DateMatch | None = None
+        for txt in inner_dates:
+            found = _row_date(_clean(txt), ref, hint) or found
+        row = a
+        if found is None:
+            node = a
+            for _ in range(4):
+                parent = node.getparent()
+                if parent is None or parent.tag in _STOP_TAGS or _holds_other_item(parent, a):
+                    break
+                node = parent
+                outside = _text_outside(node, a)
+                if outside:
+                    found = _row_date(outside, ref, hint)
+                if found is not None or node.tag in _ROW_TAGS:
+                    break
+            row = node
+        if found is None:
+            # "标题 2025-11-03" inside one anchor with no markup between: a trailing date is the item's date.
+            tail = find_dates(text, ref=ref)
+            if tail and _TAIL_DATE.fullmatch(text[tail[-1].end:]) and tail[-1].start > MIN_TITLE:
+                found = tail[-1]
+                if title == text:
+                    title = _clean(text[:found.start]).rstrip("[【(（ ")
+        rows.append((a, row, title, found))
+
+    # Undated rows count only where they sit among dated ones (a list), not in navigation menus; on a page
+    # with no dated row at all, the largest block of long titles outside menus is the (undated) list.
+    dated_containers = {r.getparent() for _, r, _, f in rows if f is not None and r.getparent() is not None}
+    if not dated_containers:
+        blocks: dict[Any, list[str]] = {}
+        for _, row, title, _ in rows:
+            parent = row.getparent()
+            if parent is not None and not _MENU_ATTR.search(f"{parent.get('class', '')} {parent.get('id', '')}"):
+                blocks.setdefault(parent, []).append(title)
+        best = max(blocks.items(), key=lambda kv: len(kv[1]), default=None)
+        if best is not None and len(best[1]) >= UNDATED_LIST_MIN_ROWS \
+                and sum(map(len, best[1])) / len(best[1]) >= UNDATED_LIST_MIN_TITLE:
+            dated_containers = {best[0]}
+    for a, row, title, found in rows:
+        parent = row.getparent()
+        if found is None and (parent is None or parent not in dated_containers):
+            continue
+        yield {"title": title[:200], "url": a.get("href", "").strip(), "date": found.iso if found else None,
+               "date_text": found.text if found else None, "source": source}
+
+
+def _fragment_root(markup: str) -> Any | None:
+    try:
+        return lxml_html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError, TypeError):
+        return None
+
+
+def _comment_items(tree: Any, ref: date) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for comment in tree.iter(etree.Comment):
+        text = comment.text or ""
+        if "<a" in text.lower():
+            root = _fragment_root(text)
+            if root is not None:
+                out.extend(_html_items(root, ref, "comment"))
+    return out
+
+
+def _datastore_items(tree: Any, ref: date) -> list[dict[str, Any]]:
+    """Hanweb/大汉 jpage lists: ``<script type="text/xml"><datastore><recordset><record><![CDATA[<li>…]]>``."""
+    out: list[dict[str, Any]] = []
+    for script in tree.iter("script"):
+        text = script.text or ""
+        if "<record" not in text or "datastore" not in text.lower():
+            continue
+        records = [(_CDATA.findall(r) or [r]) for r in _RECORD.findall(text[:MAX_SCRIPT_CHARS])]
+        markup = "".join("<div>" + "".join(parts) + "</div>" for parts in records)
+        root = _fragment_root(markup)
+        if root is not None:
+            out.extend(_html_items(root, ref, "datastore"))
+    return out
+
+
+def _json_key(d: dict[str, Any], words: tuple[str, ...]) -> Any:
+    for key, value in d.items():
+        low = str(key).lower()
+        if any(w in low for w in words) and isinstance(value, (str, int)) and str(value).strip():
+            return value
+    return None
+
+
+def _json_records(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > 6:
+        return
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _json_records(value, depth + 1)
+    elif isinstance(node, list):
+        for value in node[:5000]:
+            yield from _json_records(value, depth + 1)
+
+
+def _script_json_items(tree: Any, ref: date) -> list[dict[str, Any]]:
+    """Lists held as JSON in a script variable (``var listData = [{"title":…,"pubDate":…}]``).
+
+    Only strict JSON is read (json.raw_decode from each assignment); JavaScript object literals with
+    unquoted keys are not, because evaluating page scripts is out of the crawler's scope.
+    """
+    out: list[dict[str, Any]] = []
+    decoder = json.JSONDecoder()
+    for script in tree.iter("script"):
+        if script.get("src") or (script.get("type") or "").lower() == "text/xml":
+            continue
+        text = (script.text or "")[:MAX_SCRIPT_CHARS]
+        if "{" not in text or '"' not in text:
+            continue
+        pos = 0
+        for m in _JS_ASSIGN.finditer(text):
+            if m.end() < pos:
+                continue
+            try:
+                data, end = decoder.raw_decode(text, m.end())
+            except ValueError:
+                continue
+            pos = end
+            for rec in _json_records(data):
+                title = _json_key(rec, ("title", "name", "bt"))
+                link = _json_key(rec, ("url", "href", "link"))
+                when = _json_key(rec, ("date", "time", "fbsj", "rq"))
+                if title is None or link is None:
+                    continue
+                found = parse_date(str(when), ref=ref) if when is not None else None
+                out.append({"title": _clean(str(title))[:200], "url": str(link).strip(),
+                            "date": found.iso if found else None, "date_text": found.text if found else None,
+                            "source": "script-json"})
+    return out
+
+
+def _dedupe(items: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
+    """Absolute URLs; one item per (url, title), the first source seen (html before comment before script)."""
+    seen: set[tuple[str, str]] = set()
+    out: list[dict[str, Any]] = []
+    for item in items:
+        try:
+            item["url"] = urljoin(base, item["url"]).split("#", 1)[0]
+        except ValueError:
+            continue
+        key = (item["url"], item["title"])
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(item)
+    return out
+
+
+# -- pagination ------------------------------------------------------------------------------------------------
+def _page_number(url: str, page_url: str) -> int | None:
+    """The page number a URL carries when it is another page of the same list, else None."""
+    u, p = urlsplit(url), urlsplit(page_url)
+    if u.netloc != p.netloc:
+        return None
+    u_dir, _, u_name = u.path.rpartition("/")
+    p_dir, _, _ = p.path.rpartition("/")
+    m = _PAGE_PATH.match(u_name)
+    if m and u_dir == p_dir:
+        return int(m.group("n"))
+    if u.path == p.path or u_dir == p_dir:
+        for key, value in parse_qsl(u.query):
+            if key.lower() in _PAGE_PARAMS and value.isdigit():
+                return int(value)
+    return None
+
+
+def _pagination(tree: Any, ctx: PageContext) -> list[dict[str, Any]]:
+    found: dict[str, int] = {}
+    for script in tree.iter("script"):
+        m = _TRS_PAGER.search(script.text or "")
+        if m:
+            count, stem, ext = int(m.group(1)), m.group(3), m.group(4)
+            for i in range(0, min(count, MAX_PAGINATION + 1)):
+                name = f"{stem}.{ext}" if i == 0 else f"{stem}_{i}.{ext}"
+                found.setdefault(urljoin(ctx.url, name), i)
+    for link in ctx.links:
+        if link.tag != "a":
+            continue
+        anchor = link.anchor.strip().lower()
+        if anchor not in _PAGER_WORDS and not (anchor.isdigit() and len(anchor) <= 4) \
+                and not re.fullmatch(r"第?\s*\d{1,4}\s*页", anchor):
+            continue
+        n = _page_number(link.url, ctx.url)
+        if n is not None:
+            found.setdefault(link.url, n)
+    page_key = ctx.url.split("#", 1)[0]
+    pages = sorted(((i, u) for u, i in found.items() if u != page_key), key=lambda x: (x[0], x[1]))
+    return [{"url": u, "index": i} for i, u in pages[:MAX_PAGINATION]]
+
+
+# -- article ---------------------------------------------------------------------------------------------------
+def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool) -> dict[str, Any]:
+    """Publication date of an article: the visible labelled date, else PubDate meta, else near the title,
+    else htmldate's guess.  Meta and visible dates are both recorded: the visible one is what the public sees."""
+    meta_date = None
+    for name in _META_DATE_NAMES:
+        if meta.get(name):
+            found = parse_date(meta[name], ref=ref)
+            if found:
+                meta_date = found.iso
+                break
+    text = _clean(_visible_text(root))[:50_000]
+    best: tuple[int, int, DateMatch] | None = None
+    for m in _LABEL_RE.finditer(text):
+        found = parse_date(text[m.end():m.end() + 40], ref=ref)
+        if found is None or found.start > 3:
+            continue
+        rank = _LABEL_RANK[m.group(1)]
+        if rank == _GENERIC_RANK and m.start() > 0 and _CJK.match(text[m.start() - 1]):
+            continue  # 会议时间、截止日期: a date in the text, not the page's publication date
+        if best is None or rank < best[0]:
+            best = (rank, m.start(), found)
+    if best is not None:
+        return {"date": best[2].iso, "date_text": best[2].text, "source": "label", "meta_date": meta_date}
+    if meta_date:
+        return {"date": meta_date, "date_text": meta.get("pubdate") or meta_date, "source": "meta", "meta_date": meta_date}
+    near = _date_near_title(tree, text, meta, ref)
+    if near is not None:
+        return {"date": near.iso, "date_text": near.text, "source": "text", "meta_date": None}
+    guessed = _htmldate(tree, ref) if guess else None
+    if guessed:
+        return {"date": guessed, "date_text": guessed, "source": "htmldate", "meta_date": None}
+    return {"date": None, "date_text": None, "source": None, "meta_date": None}
+
+
+def _visible_text(root: Any) -> str:
+    parts: list[str] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            parts.append(el.tail or "")
+            continue
+        if el.tag not in ("script", "style", "noscript", "template"):
+            parts.append(el.text or "")
+        parts.append(" ")
+        parts.append(el.tail or "")
+    return "".join(parts)
+
+
+def _date_near_title(tree: Any, text: str, meta: dict[str, str], ref: date) -> DateMatch | None:
+    """An unlabelled date printed just under the article title (``<div class="date">2025-11-03</div>``).
+
+    Dates before the title are skipped: gov headers show today's date (今天是2026年11月20日)."""
+    candidates = [meta.get("articletitle", "")]
+    h1 = tree.find(".//h1")
+    if h1 is not None:
+        candidates.append(_clean(h1.text_content()))
+    title_el = tree.find(".//title")
+    if title_el is not None:
+        candidates.append(_TITLE_SPLIT.split(_clean(title_el.text_content()))[0])
+    for title in candidates:
+        if len(title) < MIN_TITLE:
+            continue
+        pos = text.find(title)
+        if pos < 0:
+            continue
+        window = text[pos + len(title):pos + len(title) + 300]
+        for found in find_dates(window, ref=ref):
+            if not _TODAY_WIDGET.search(window[:found.start]):
+                return found
+    return None
+
+
+def _htmldate(tree: Any, ref: date) -> str | None:
+    """htmldate's original-date guess, kept as the last resort (see bench/freshness_accuracy.py)."""
+    try:
+        from htmldate import find_date
+        return find_date(tree, original_date=True, outputformat="%Y-%m-%d", max_date=ref.isoformat(),
+                         extensive_search=False)
+    except Exception:  # htmldate raises on odd trees; a missing guess is a defined outcome
+        return None
+
+
+# -- column ----------------------------------------------------------------------------------------------------
+def _breadcrumb(root: Any) -> list[str]:
+    for el in root.iter("div", "span", "p", "td", "nav", "ol", "ul"):
+        attrs = f"{el.get('class', '')} {el.get('id', '')}"
+        text = _clean(el.text_content())
+        if not text or len(text) > 200:
+            continue
+        if _CRUMB_TEXT.match(text) or (_CRUMB_ATTR.search(attrs) and (el.find(".//a") is not None)):
+            text = _CRUMB_TEXT.sub("", text)
+            crumbs = [c.strip() for c in _CRUMB_SPLIT.split(text) if c.strip()]
+            if crumbs:
+                return crumbs[:10]
+    return []
+
+
+def _column(tree: Any, meta: dict[str, str], ctx: PageContext) -> dict[str, Any]:
+    crumbs = _breadcrumb(tree)
+    title_el = tree.find(".//title")
+    title_parts = [p for p in _TITLE_SPLIT.split(_clean(title_el.text_content() if title_el is not None else "")) if p]
+    name, source = meta.get("columnname") or None, "meta ColumnName"
+    if not name:
+        useful = [c for c in crumbs if not _NOT_CRUMB.match(c)]
+        name, source = (useful[-1], "breadcrumb") if useful else (None, None)
+    if not name and title_parts:
+        name, source = title_parts[0], "title"
+    return {"name": name, "name_source": source, "type": meta.get("columntype") or None,
+            "type_reason": "meta ColumnType" if meta.get("columntype") else None,
+            "breadcrumb": crumbs, "title_parts": title_parts[:4]}
+
+
+def _short_texts(root: Any) -> list[str]:
+    """Short texts outside links (≤ 30 characters): the check looks for 暂无信息-style placeholders in them."""
+    out: list[str] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in ("a", "script", "style", "option", "title"):
+            continue
+        for text in (el.text, el.tail):
+            text = _clean(text)
+            if 2 <= len(text) <= 30 and text not in out and not _DATE_ONLY.match(text):
+                if el.getparent() is not None and el.tag != "a" and any(c.tag == "a" for c in el.iterancestors()):
+                    continue
+                out.append(text)
+                if len(out) >= 80:
+                    return out
+    return out
+
+
+# -- kind ------------------------------------------------------------------------------------------------------
+def _kind(ctx: PageContext, meta: dict[str, str], items: list[dict[str, Any]], pagination: list[dict[str, Any]],
+          article: dict[str, Any], column: dict[str, Any], root: Any) -> str:
+    if ctx.is_home:
+        return "home"
+    dated = sum(1 for i in items if i["date"])
+    text = _clean(root.text_content())[:20_000]
+    if len(_LETTER_ASK.findall(text)) >= 1 and _LETTER_REPLY.search(text) and dated < 3:
+        return "letter"
+    article_signal = bool(meta.get("articletitle") or meta.get("pubdate") or article["source"] == "label")
+    listish = dated >= 3 or (len(items) >= 3 and (pagination or meta.get("columnname")))
+    if article_signal and dated < 8:
+        return "article"
+    if listish:
+        name = f"{column.get('name') or ''} {' '.join(column.get('breadcrumb') or [])}"
+        return "mailbox" if _MAILBOX_WORDS.search(name) and _LETTER_ASK.search(text) else "list"
+    if article_signal or article["date"]:
+        return "article"
+    if meta.get("columnname") or pagination:
+        return "list"
+    return "other"

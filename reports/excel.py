@@ -1,0 +1,239 @@
+"""The Excel workbook for inspectors: a summary laid out like the inspection score table, then one sheet per
+check family with every finding (hyperlinks, frozen header, autofilter, sensible widths).
+
+Written with XlsxWriter directly rather than through ``DataFrame.to_excel``: every cell needs its own
+decision (neutralise a formula-looking string, make a hyperlink only for http(s) and only while the sheet
+is under Excel's 65,530-link limit), and XlsxWriter's constant-memory mode streams 100,000 rows without
+holding them.  Crawled text that starts with ``= + - @`` (or a tab/CR) is prefixed with an apostrophe so no
+spreadsheet — or a CSV exported from it — ever evaluates it; formulas and automatic URL conversion are off.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from govaudit.model import Finding
+from govaudit.ruleset import RuleSet
+from reports.html import safe_href
+from reports.scoring import Scorecard
+from reports.text import clean, family, label
+
+EXCEL_MAX_ROWS = 1_048_576          # Excel's hard limit per sheet (header included)
+EXCEL_MAX_URLS = 65_530             # XlsxWriter/Excel hyperlink limit per sheet
+EXCEL_MAX_CELL = 32_767             # characters per cell
+URL_MAX = 2_079                     # Excel's URL length limit
+MAX_EVIDENCE_COLUMNS = 20           # evidence keys beyond these stay in findings.jsonl
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FAMILY_TITLES = {"links": {"zh": "链接", "en": "Links"}, "columns": {"zh": "栏目更新", "en": "Columns"},
+                 "home": {"zh": "首页更新", "en": "Homepage"}, "interaction": {"zh": "互动回应", "en": "Interaction"},
+                 "a11y": {"zh": "无障碍", "en": "Accessibility"}}
+
+
+def neutralise(value: Any, limit: int = EXCEL_MAX_CELL - 1) -> Any:
+    """A cell value that no spreadsheet will evaluate: numbers pass, text is cleaned and de-formula'd."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return value
+    text = clean(value, limit - 40)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _sheet_name(base: str, part: int, used: set[str]) -> str:
+    name = "".join("_" if c in "[]:*?/\\" else c for c in base)[:28]
+    if part > 1:
+        name = f"{name[:24]} ({part})"
+    while name in used:
+        name = name[:26] + "_"
+    used.add(name)
+    return name
+
+
+class _Sheets:
+    """Writes one logical table across as many sheets as Excel's row limit requires."""
+
+    def __init__(self, book: xlsxwriter.Workbook, base: str, headers: list[str], widths: list[float],
+                 used: set[str], header_fmt: Any, link_fmt: Any, wrap_fmt: Any, rows_per_sheet: int) -> None:
+        self.book, self.base, self.headers, self.widths, self.used = book, base, headers, widths, used
+        self.header_fmt, self.link_fmt, self.wrap_fmt = header_fmt, link_fmt, wrap_fmt
+        self.rows_per_sheet = rows_per_sheet
+        self.part, self.sheet, self.row, self.links = 0, None, 0, 0
+        self._new_sheet()
+
+    def _new_sheet(self) -> None:
+        if self.sheet is not None:
+            self._finish()
+        self.part += 1
+        self.sheet = self.book.add_worksheet(_sheet_name(self.base, self.part, self.used))
+        for col, width in enumerate(self.widths):
+            self.sheet.set_column(col, col, width)
+        self.sheet.write_row(0, 0, self.headers, self.header_fmt)
+        self.sheet.freeze_panes(1, 0)
+        self.row, self.links = 1, 0
+
+    def _finish(self) -> None:
+        self.sheet.autofilter(0, 0, max(self.row - 1, 1), len(self.headers) - 1)
+
+    def write(self, values: list[Any], links: dict[int, str] | None = None) -> None:
+        if self.row >= self.rows_per_sheet:
+            self._new_sheet()
+        for col, value in enumerate(values):
+            url = (links or {}).get(col)
+            if url and self.links < EXCEL_MAX_URLS and len(url) <= URL_MAX:
+                self.sheet.write_url(self.row, col, url, self.link_fmt, string=neutralise(value) or url)
+                self.links += 1
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                self.sheet.write_number(self.row, col, value)
+            else:
+                self.sheet.write_string(self.row, col, neutralise(value))
+        self.row += 1
+
+    def close(self) -> None:
+        self._finish()
+
+
+def _reason(rules: RuleSet, result: Any, rule: str, findings: list[Finding], lang: str) -> str:
+    count = int(result.by_rule[rule]["count"])
+    example = next((findings[i].url for i in result.evidence if findings[i].rule == rule), "")
+    text = f"{rules.title_of(rule, lang)} ×{count}"
+    return f"{text}：{example}" + (" 等" if lang == "zh" and count > 1 else " …" if count > 1 else "") if example else text
+
+
+def write_summary_sheet(book: xlsxwriter.Workbook, card: Scorecard, findings: list[Finding], rules: RuleSet,
+                        lang: str, fmts: dict[str, Any], used: set[str]) -> None:
+    """The inspection score table: indicator, rule, points deducted, reason — under a header with the verdict."""
+    ws = book.add_worksheet(_sheet_name(label("summary", lang), 1, used))
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 1, 10)
+    ws.set_column(2, 2, 34)
+    ws.set_column(3, 4, 10)
+    ws.set_column(5, 5, 80)
+    verdict = rules.text((rules.scoring.get("verdicts") or {}).get(card.verdict, card.verdict), lang)
+    head = [(label("site", lang), card.site), (label("as_of", lang), card.as_of),
+            (label("ruleset", lang), f"{rules.text(card.ruleset_title, lang)} ({card.ruleset_id} {card.ruleset_version})"),
+            (label("score", lang), round(card.total, 2)), (label("deduction_score", lang), round(card.deduction_score, 2)),
+            (label("bonus", lang), round(card.bonus, 2)), (label("verdict", lang), verdict),
+            (label("vetoes", lang), "；".join(f"{rules.title_of(v.id, lang)} ×{v.findings}" for v in card.vetoes)
+             or label("no_veto", lang))]
+    for row, (key, value) in enumerate(head):
+        ws.write_string(row, 0, key, fmts["bold"])
+        if isinstance(value, (int, float)):
+            ws.write_number(row, 1, value)
+        else:
+            ws.write_string(row, 1, neutralise(value))
+    top = len(head) + 1
+    headers = [label("indicator", lang), label("cap", lang), label("rule", lang), label("count", lang),
+               label("deducted", lang), label("reason", lang)]
+    ws.write_row(top, 0, headers, fmts["header"])
+    row = top + 1
+    for result in card.indicators:
+        rules_here = list(result.by_rule) or [""]
+        for n, rule in enumerate(rules_here):
+            ws.write_string(row, 0, rules.title_of(result.id, lang) if n == 0 else "")
+            if n == 0 and result.cap is not None:
+                ws.write_number(row, 1, result.cap)
+            ws.write_string(row, 2, rules.title_of(rule, lang) if rule else "")
+            if rule:
+                ws.write_number(row, 3, int(result.by_rule[rule]["count"]))
+                if result.scored and not result.skipped:
+                    ws.write_number(row, 4, round(min(result.by_rule[rule]["points"], result.deducted), 2))
+                ws.write_string(row, 5, neutralise(_reason(rules, result, rule, findings, lang)))
+            elif not result.scored:
+                ws.write_string(row, 5, label("not_scored", lang))
+            elif result.skipped:
+                ws.write_string(row, 5, label("skipped_service", lang))
+            row += 1
+        if result.capped:
+            ws.write_string(row - 1, 5, neutralise(f"{label('capped', lang)}（{result.raw:.2f} → {result.deducted:.2f}）"))
+    ws.write_string(row, 0, label("deducted", lang), fmts["bold"])
+    ws.write_number(row, 4, round(sum(i.deducted for i in card.indicators if i.scored and not i.skipped and i.kind == "deduct"), 2))
+    ws.freeze_panes(top + 1, 0)
+    ws.autofilter(top, 0, row, len(headers) - 1)
+
+    cov = book.add_worksheet(_sheet_name(label("coverage", lang), 1, used))
+    cov.set_column(0, 0, 40)
+    cov.set_column(1, 1, 60)
+    lines: list[tuple[str, Any]] = [(label("pages_crawled", lang), card.coverage.get("pages_crawled")),
+                                    (label("urls_checked", lang), card.coverage.get("urls_checked"))]
+    lines += [(f"{label('skipped', lang)}：{k}", v) for k, v in (card.coverage.get("skipped") or {}).items()]
+    lines += [(rules.title_of(k, lang), v) for k, v in (card.coverage.get("not_checked_findings") or {}).items()]
+    lines += [(f"{label('unscored_rules', lang)}：{k}", v) for k, v in card.unscored_rules.items()]
+    lines.append((label("coverage", lang), label("complete" if card.coverage.get("complete", True) else "incomplete", lang)))
+    cov.write_row(0, 0, [label("coverage", lang), label("count", lang)], fmts["header"])
+    for n, (key, value) in enumerate(lines, 1):
+        cov.write_string(n, 0, neutralise(key))
+        cov.write(n, 1, neutralise(value) if not isinstance(value, (int, float)) else value)
+    cov.freeze_panes(1, 0)
+
+
+def _family_columns(items: list[Finding]) -> list[str]:
+    """Evidence keys for a family's sheet, most frequent first (scalars only; bounded)."""
+    counts: dict[str, int] = defaultdict(int)
+    for f in items[:5000]:
+        for key, value in f.evidence.items():
+            counts[key] += 1
+    return sorted(counts, key=lambda k: -counts[k])[:MAX_EVIDENCE_COLUMNS]
+
+
+def write_workbook(path: Path, card: Scorecard, findings: list[Finding], rules: RuleSet, *, lang: str = "zh",
+                   rows_per_sheet: int = EXCEL_MAX_ROWS, **_: Any) -> None:
+    """Write the workbook to ``path``.  ``rows_per_sheet`` exists so tests can prove the split at a small size."""
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                           "strings_to_urls": False, "strings_to_numbers": False})
+    try:
+        fmts = {"header": book.add_format({"bold": True, "bg_color": "#EEF0F3", "border": 1}),
+                "bold": book.add_format({"bold": True}),
+                "link": book.add_format({"font_color": "blue", "underline": 1}),
+                "wrap": book.add_format({"text_wrap": True})}
+        used: set[str] = set()
+        write_summary_sheet(book, card, findings, rules, lang, fmts, used)
+        by_family: dict[str, list[Finding]] = defaultdict(list)
+        for f in findings:
+            by_family[family(f.rule)].append(f)
+        for fam, items in sorted(by_family.items(), key=lambda kv: (list(FAMILY_TITLES).index(kv[0]) if kv[0] in FAMILY_TITLES else 99, kv[0])):
+            ev_keys = _family_columns(items)
+            is_links = any("sources" in f.extra for f in items[:1000])
+            headers = [label("severity", lang), label("rule", lang), label("indicator", lang), label("url", lang), label("message", lang)]
+            widths = [8, 28, 24, 60, 50]
+            if is_links:
+                headers += [label("source_count", lang), label("sources", lang), label("anchor", lang),
+                            label("status", lang), label("error", lang)]
+                widths += [10, 60, 24, 8, 16]
+            headers += [label(k, lang) if label(k, lang) != k else f"evidence.{k}" for k in ev_keys] + ["fingerprint"]
+            widths += [20] * len(ev_keys) + [18]
+            title = FAMILY_TITLES.get(fam, {}).get(lang, fam)
+            sheets = _Sheets(book, title if title == fam else f"{title} {fam}", headers, widths, used,
+                             fmts["header"], fmts["link"], fmts["wrap"], rows_per_sheet)
+            ind_cache: dict[str, str] = {}
+            for f in items:
+                ind = ind_cache.get(f.rule)
+                if ind is None:
+                    ind = ind_cache[f.rule] = rules.title_of(str(rules.rules.get(f.rule, {}).get("indicator", "")), lang)
+                values: list[Any] = [label(f.severity, lang), f.rule, ind, f.url, f.message]
+                links = {3: safe_href(f.url)} if safe_href(f.url) else {}
+                if is_links:
+                    sources = f.extra.get("sources") if isinstance(f.extra.get("sources"), list) else []
+                    first = sources[0] if sources and isinstance(sources[0], dict) else {}
+                    values += [f.extra.get("source_count", len(sources)), first.get("url", ""), first.get("anchor", ""),
+                               f.extra.get("status", ""), f.extra.get("error", "")]
+                    if safe_href(first.get("url")):
+                        links[6] = first["url"]
+                for key in ev_keys:
+                    value = f.evidence.get(key, "")
+                    values.append(value if isinstance(value, (str, int, float)) or value is None else clean(value, 2000))
+                values.append(f.fingerprint)
+                sheets.write(values, links)
+            sheets.close()
+    except Exception:
+        try:
+            book.close()
+        except Exception:  # the original error is the one worth reporting
+            pass
+        raise
+    book.close()
