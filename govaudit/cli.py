@@ -12,12 +12,10 @@ from importlib import import_module
 
 from govaudit import __version__
 from govaudit.commands import COMMANDS
+from govaudit.errors import UserError
 
 EXIT_OK, EXIT_ERROR, EXIT_GATE = 0, 1, 2
-
-
-class UserError(Exception):
-    """Bad input from the user (a path, an URL, an option): printed as one clear line, exit code 1."""
+__all__ = ["EXIT_ERROR", "EXIT_GATE", "EXIT_OK", "UserError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

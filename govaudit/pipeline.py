@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from w3lib.url import safe_url_string
 
 from govaudit import __version__
-from govaudit.cli import UserError
+from govaudit.errors import UserError
 from govaudit.model import Finding
 from govaudit.ruleset import DEFAULT_RULESET, RuleSet, load_ruleset
 from govaudit.store import Store
@@ -64,6 +64,8 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on a request after this long (default 15, "
                    "the inspection figure)")
     p.add_argument("--user-agent", metavar="TEXT", help="User-Agent header (default identifies govaudit)")
+    p.add_argument("--workers", type=int, metavar="N", help="processes that parse pages beside the crawler (default: "
+                   "cores − 1; 0 parses in the crawler's own process)")
     p.add_argument("--profile", choices=["default", "local-benchmark"], default="default",
                    help="local-benchmark lifts the politeness limits; refused unless the site is on this machine")
     o = parser.add_argument_group("output")
@@ -147,6 +149,7 @@ def crawl(args: argparse.Namespace, rules: RuleSet, url: str, store_path: Path, 
     """Run the Scrapy crawl in this process (Twisted's reactor runs once per process)."""
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.analysis import default_workers
     from crawler.spiders.site import CrawlConfig, SiteSpider
 
     settings = crawl_settings(args, rules, url)
@@ -158,6 +161,7 @@ def crawl(args: argparse.Namespace, rules: RuleSet, url: str, store_path: Path, 
         max_query_variants=crawl_rules["max_query_variants_per_path"], max_url_length=crawl_rules["max_url_length"],
         session_params=crawl_rules["session_params"], attachment_extensions=crawl_rules["attachment_extensions"],
         retests=rules.param("links.retests"), retest_delay=0.2 if args.profile == "local-benchmark" else float(crawl_rules["retest_delay_seconds"]),
+        workers=default_workers() if args.workers is None else max(0, args.workers),
         check_external=not args.no_external, list_pages_first=rules.param("freshness.max_list_pages_per_column"),
         extractors=settings.getlist("GOVAUDIT_EXTRACTORS"))
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")

@@ -126,7 +126,7 @@ def hostile_scan(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     links = "\n".join(f'<li><a href="{href}">{text}</a></li>' for href, text in HOSTILE_LINKS.items())
     odd = ('<a href="javascript:void(0)">js</a><a href="mailto:zfb@example.gov.cn">mail</a><a href="tel:0871-1234">tel</a>'
-           '<a href="http://[::1">bad ipv6</a><a href="http://例子.政务/">IDN</a><a href="/ok.html#frag">frag</a>'
+           '<a href="http://[::1">bad ipv6</a><a href="/政务公开/通知.html">non-ASCII path</a><a href="/ok.html#frag">frag</a>'
            '<!-- <a href="/hidden-in-comment.html">old</a> -->')
     (root / "index.html").write_text(f"<html><head><title>首页</title></head><body><ul>{links}</ul>{odd}"
                                      "<p>truncated <div><span>unclosed", encoding="utf-8")
@@ -184,9 +184,18 @@ def test_non_web_links_are_never_requested_and_odd_urls_are_handled(hostile_scan
     assert not any("mailto" in p or "javascript" in p or "tel:" in p for p in hits)
     urls = {f["url"] for f in findings}
     assert any(u.startswith("invalid:") for u in urls), "a malformed href is reported, not dropped"
-    with sqlite3.connect(out / "govaudit.sqlite") as db:
-        idn = [u for (u,) in db.execute("SELECT url FROM urls WHERE url LIKE '%xn--%'")]
-    assert idn, "IDN hosts are converted to punycode"
+    assert hits.get("/%E6%94%BF%E5%8A%A1%E5%85%AC%E5%BC%80/%E9%80%9A%E7%9F%A5.html") == 1  # percent-encoded once
+
+
+def test_idn_and_odd_hrefs_normalise_without_network():
+    from crawler.extract.core import absolute_url
+
+    assert absolute_url("http://www.example.gov.cn/a/", "http://例子.政务/首页.html") == \
+        "http://xn--fsqu00a.xn--zfr164b/%E9%A6%96%E9%A1%B5.html"
+    assert absolute_url("http://x.gov.cn/a/b.html", " ../c.html#top ") == "http://x.gov.cn/c.html"
+    assert absolute_url("http://x.gov.cn/", "JavaScript:void(0)") is None
+    assert absolute_url("http://x.gov.cn/", "mailto:a@b.cn") is None
+    assert absolute_url("http://x.gov.cn/", "http://[::1").startswith("invalid:")
 
 
 # -- store and resume -----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from selenium.webdriver.common.by import By
 from crawler.browser import elder
 from crawler.browser.axe import RUN_JS, axe_options, axe_source
 from crawler.browser.pool import Browser, Watchdog, ensure_dir, shot_name
-from crawler.browser.sampling import Sample, choose, page_info
+from crawler.browser.sampling import choose, page_info
 from crawler.extract.a11y_static import find_elder_entry
 from govaudit.ruleset import RuleSet, load_ruleset
 from govaudit.store import Store
@@ -239,7 +239,7 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
                 body: dict[str, Any]
                 try:
                     if browser is None:
-                        browser = Browser(page_timeout)
+                        browser = _start(page_timeout)
                     watchdog.arm(n, browser, 2 * page_timeout + 5)
                     body = _audit_page(browser, job, settings)
                     watchdog.disarm(n)
@@ -247,8 +247,8 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
                     hung = watchdog.disarm(n)
                     reason, detail = _classify(exc, hung, page_timeout)
                     body = {"status": "not_audited", "reason": reason, "detail": detail}
-                    if reason == "error":
-                        log.warning("a11y audit of %s failed: %s", job.url, detail)
+                    log.info("a11y audit of %s: not audited (%s: %s)", job.url, reason, detail,
+                             exc_info=not isinstance(exc, NotAudited))
                     if browser is not None and isinstance(exc, NotAudited) and not hung:
                         watchdog.arm(n, browser, 15)
                         browser = _reset(browser)
@@ -276,6 +276,18 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
     audited_or_not = coverage["audited"] + sum(coverage["not_audited"].values())
     coverage["pages_per_minute"] = round(audited_or_not / seconds * 60, 1) if seconds else 0.0
     return coverage
+
+
+def _start(page_timeout: float, attempts: int = 2) -> Browser:
+    """A new browser; one retry, since a start can time out on a loaded machine and then succeed."""
+    for attempt in range(attempts):
+        try:
+            return Browser(page_timeout)
+        except WebDriverException:
+            if attempt == attempts - 1:
+                raise
+            log.info("browser start failed; retrying", exc_info=True)
+    raise AssertionError("unreachable")
 
 
 def _reset(browser: Browser) -> Browser | None:

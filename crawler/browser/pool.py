@@ -59,12 +59,21 @@ class Browser:
         options.page_load_strategy = "normal"
         options.unhandled_prompt_behavior = "accept"  # a dialog our override missed must not wedge the session
         service = Service(CHROMEDRIVER, popen_kw={"start_new_session": True})
-        self.driver = webdriver.Chrome(service=service, options=options)
+        try:
+            self.driver = webdriver.Chrome(service=service, options=options)
+        except Exception:
+            shutil.rmtree(self.profile, ignore_errors=True)
+            raise
         self.pid = self.driver.service.process.pid
-        self.driver.set_page_load_timeout(page_timeout)
-        self.driver.set_script_timeout(page_timeout)
-        self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_DIALOGS_JS})
-        self.pages = 0
+        try:
+            # Before the short time-outs are set: ChromeDriver applies the page-load time-out to its wait for
+            # a fresh renderer too, and a browser starting on a busy machine can take longer than that.
+            self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_DIALOGS_JS})
+            self.driver.set_page_load_timeout(page_timeout)
+            self.driver.set_script_timeout(page_timeout)
+        except Exception:
+            self.close()
+            raise
 
     def kill(self) -> None:
         """End ChromeDriver, Chromium and its renderers at once (the whole process group)."""

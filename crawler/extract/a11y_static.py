@@ -113,9 +113,7 @@ def _labelled(el: etree._Element, label_for: set[str]) -> bool:
     ident = el.get("id")
     if ident and ident in label_for:
         return True
-    for anc in el.iterancestors("label"):
-        return True
-    return False
+    return next(el.iterancestors("label"), None) is not None
 
 
 _DUP_IDS = etree.XPath("//*[@id]/@id")

@@ -25,8 +25,9 @@ from twisted.internet import error as net_error
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
-from crawler.extract import Link, PageContext, load_extractors, run_extractors
-from crawler.extract.core import decode_html, extract_links, looks_binary, parse_html
+from crawler.analysis import PageAnalyser, links_of
+from crawler.extract import Link
+from crawler.extract.core import decode_html, looks_binary, parse_html
 from govaudit.model import UrlRecord, url_key
 from govaudit.store import Store, StoreWriter
 
@@ -56,6 +57,7 @@ class CrawlConfig:
     retest_delay: float = 5.0
     check_external: bool = True
     list_pages_first: int = 3
+    workers: int = 1  # page-analysis processes beside the engine (0: analyse in the engine's process)
     extractors: list[str] = field(default_factory=list)
 
 
@@ -82,7 +84,7 @@ class SiteSpider(Spider):
         self.base_domain = self.home_host[4:] if self.home_host.startswith("www.") else self.home_host
         self.store = Store(config.store_path)
         self.writer = StoreWriter(self.store, config.scan_id)
-        self.extractors = load_extractors(config.extractors)
+        self.analyser = PageAnalyser(config.extractors, config.workers)
         self.include = [re.compile(p) for p in config.include]
         self.exclude = [re.compile(p) for p in config.exclude]
         self.session_params = {p.lower() for p in config.session_params}
@@ -150,7 +152,7 @@ class SiteSpider(Spider):
     def make_request(self, url: str, kind: str, depth: int, *, crawl: bool, attempts: list | None = None,
                      method: str | None = None) -> Request:
         meta = {"kind": kind, "depth": depth, "crawl": crawl, "attempts": attempts or [], "orig_url": url,
-                "handle_httpstatus_all": True, "sent": time.time()}
+                "sent": time.time()}
         if crawl:
             return Request(url, callback=self.parse_page, errback=self.on_error, meta=meta, dont_filter=True,
                            priority=-depth)
@@ -229,7 +231,7 @@ class SiteSpider(Spider):
         parts = urlsplit(self.home)
         probe = f"{parts.scheme}://{parts.netloc}/govaudit-not-found-probe-{secrets.token_hex(6)}.html"
         yield Request(probe, callback=self.on_probe, errback=self.on_probe_error, dont_filter=True, priority=10,
-                      meta={"handle_httpstatus_all": True, "probe": True})
+                      meta={"probe": True})
 
     # -- responses -------------------------------------------------------------------------------------
     def on_headers(self, headers: Any, body_length: int, request: Request, spider: Spider) -> None:
@@ -296,33 +298,33 @@ class SiteSpider(Spider):
                 return
         self._record(request, response, attempts)
 
-    def parse_page(self, response: Response) -> Any:
+    async def parse_page(self, response: Response) -> Any:
         request = response.request
         meta = request.meta
         attempts = self._attempts(request, status=response.status)
         if response.status >= 500 or response.status == 429:
             if not self._maybe_retest(request, attempts):
                 self._record(request, response, attempts)
-            return
+            return None
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if response.status >= 300 or (ctype and not ctype.startswith(_HTML_TYPES)) or not self.in_scope(response.url):
             self._record(request, response, attempts)
-            return
+            return None
         body = response.body
         if looks_binary(body):
             self._record(request, response, attempts, error="binary_body")
-            return
+            return None
         declared = None
         if "charset=" in ctype:
             declared = ctype.split("charset=", 1)[1].split(";")[0].strip()
-        text, charset = decode_html(body, declared)
-        tree = parse_html(text)
         url = response.url
-        is_home = meta["depth"] == 0
-        links = extract_links(tree, url)
-        ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, as_of=self.config.as_of,
-                          site=self.home, charset=charset)
-        facts = run_extractors(ctx, self.extractors)
+        try:
+            analysis = await self.analyser.analyse(url, body, declared, meta["depth"] == 0, self.config.as_of, self.home)
+        except Exception as exc:  # a page that breaks the parser is a finding about coverage, not a crash
+            self.logger.warning("could not analyse %s: %r", url, exc)
+            self._record(request, response, attempts, error="unparsable")
+            return None
+        facts = analysis.facts
         # Lists that CMSs keep only in script data (JSON, datastore) and pagination built by script are links too.
         extra = [Link(item["url"], "a", item.get("title") or "", True)
                  for item in facts.get("list_items", []) if item.get("url")]
@@ -334,19 +336,21 @@ class SiteSpider(Spider):
         source_key = url_key(meta["orig_url"])
         depth = meta["depth"] + 1
         done: set[tuple[str, str, str]] = set()
-        for link in links + extra:
+        requests = []
+        for link in links_of(analysis) + extra:
             marker = (link.url, link.tag, link.anchor)
             if marker in done or (link.hidden and (link.url, "a", "") in done):
                 continue
             done.add(marker)
             req = self.discover(link, source_key, depth, link.url in deep)
             if req is not None:
-                yield req
+                requests.append(req)
         if "download_stopped" in response.flags:
             facts["truncated"] = True
         self._record(request, response, attempts, facts=facts)
         if self.writer.backlog > 20000:
             self.writer.flush()
+        return requests
 
     def on_error(self, failure: Failure) -> Any:
         request = failure.request
@@ -358,6 +362,9 @@ class SiteSpider(Spider):
                 self._skip(request, "robots")
             elif "circuit" in text:
                 self._skip(request, "circuit_open")
+            elif "max size" in text or "maxsize" in text.lower() or "decompress" in text.lower():
+                # a gzip bomb: HttpCompressionMiddleware refused to inflate it past DOWNLOAD_MAXSIZE
+                self._record(request, None, self._attempts(request, error="too_large"), error="too_large")
             elif "redirect" in text.lower():
                 chain = [*meta.get("redirect_urls", []), request.url]
                 loop = len(set(chain)) < len(chain)
@@ -437,6 +444,7 @@ class SiteSpider(Spider):
             stats["urls_checked"] += previous.get("urls_checked", 0)
         self.store.finish_scan(self.config.scan_id, stats, state="crawled" if reason == "finished" else "interrupted")
         self.store.close()
+        self.analyser.close()
 
 
 def classify_error(failure: Failure) -> str:
