@@ -20,6 +20,7 @@ FAMILIES: dict[str, str] = {
     "links": "checks.links",
     "freshness": "checks.freshness",
     "interaction": "checks.interaction",
+    "a11y": "checks.accessibility",
 }
 
 

@@ -29,6 +29,7 @@ RETRY_ENABLED = False
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "WARNING"
 REACTOR_THREADPOOL_MAXSIZE = 4
 # The epoll reactor: measured ~30% more pages/s than the asyncio one on this workload (Scrapy 2.19 schedules
@@ -55,6 +56,7 @@ EXTENSIONS = {
 # Page-fact extractors, run in this order on every crawled HTML page (see crawler/extract/__init__.py).
 GOVAUDIT_EXTRACTORS = [
     "crawler.extract.core.extract",
+    "crawler.extract.a11y_static.extract",
     "crawler.extract.freshness.extract",
     "crawler.extract.letters.extract",
 ]

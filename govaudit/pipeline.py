@@ -54,6 +54,10 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--exclude", action="append", default=[], metavar="REGEX",
                    help="neither crawl nor check URLs that match (repeatable)")
     g.add_argument("--no-external", action="store_true", help="do not check links to other sites")
+    g.add_argument("--a11y", choices=["sample", "all", "off"], default="sample",
+                   help="accessibility audits in headless Chromium: a sample that stands for every page template "
+                        "(default), every page, or none (static checks run on every page regardless)")
+    g.add_argument("--a11y-browsers", type=int, default=2, metavar="N", help="browsers auditing in parallel (default 2)")
     p = parser.add_argument_group("politeness")
     p.add_argument("--ignore-robots", action="store_true",
                    help="ignore robots.txt (only for your own staging site; robots.txt is obeyed by default)")
@@ -195,6 +199,18 @@ def analyse(store: Store, scan_id: int, rules: RuleSet, out_dir: Path, *, lang: 
     return findings, scorecard
 
 
+def audit_accessibility(store: Store, scan_id: int, args: argparse.Namespace, rules: RuleSet, out_dir: Path) -> None:
+    """The browser stage: axe-core in headless Chromium on a template sample, results into the store."""
+    from crawler.browser import AxeNotInstalled, audit_scan
+
+    try:
+        coverage = audit_scan(store, scan_id, mode=args.a11y, browsers=max(1, args.a11y_browsers),
+                              shots_dir=out_dir / "a11y-shots", rules=rules)
+    except AxeNotInstalled as exc:
+        raise ScanError(f"{exc} (or pass --a11y off)") from exc
+    store.merge_stats(scan_id, a11y=coverage)
+
+
 def run_scan(args: argparse.Namespace) -> ScanOutcome:
     """Crawl one site and write every output; resumable with ``args.resume``."""
     url = normalise_start_url(args.url)
@@ -217,6 +233,8 @@ def run_scan(args: argparse.Namespace) -> ScanOutcome:
         if store.scan(scan_id).state == "running":
             raise ScanError(f"the crawl of {url} failed before it started (see the messages above); the store keeps "
                             f"scan {scan_id}, re-run with --resume")
+        if args.a11y != "off":
+            audit_accessibility(store, scan_id, args, rules, out_dir)
         findings, scorecard = analyse(store, scan_id, rules, out_dir, lang=args.lang)
         info = store.scan(scan_id)
         if info.state == "crawled":  # an interrupted crawl stays resumable; its reports say it is incomplete

@@ -164,6 +164,12 @@ class Store:
         self.db.execute("UPDATE scans SET finished=?, state=?, stats=? WHERE id=?",
                         (time.time(), state, json.dumps(stats, ensure_ascii=False, default=str), scan_id))
 
+    def merge_stats(self, scan_id: int, **parts: Any) -> None:
+        """Add a stage's figures (e.g. ``a11y=coverage``) to the scan's stats, keeping the crawler's."""
+        stats = self.scan(scan_id).stats
+        stats.update(parts)
+        self.db.execute("UPDATE scans SET stats=? WHERE id=?", (json.dumps(stats, ensure_ascii=False, default=str), scan_id))
+
     def scan(self, scan_id: int) -> ScanInfo:
         row = self.db.execute("SELECT id, site, start_url, started, finished, state, as_of, options, stats, tool_version "
                               "FROM scans WHERE id=?", (scan_id,)).fetchone()
@@ -210,6 +216,10 @@ class Store:
     def put_artifact(self, scan_id: int, name: str, key: str, body: Any) -> None:
         self.db.execute("INSERT OR REPLACE INTO artifacts VALUES (?,?,?,?)",
                         (scan_id, name, key, json.dumps(body, ensure_ascii=False)))
+
+    def delete_artifacts(self, scan_id: int, name: str) -> None:
+        """Drop a stage's artifacts before it runs again, so results of pages no longer sampled do not linger."""
+        self.db.execute("DELETE FROM artifacts WHERE scan_id=? AND name=?", (scan_id, name))
 
     def artifacts(self, scan_id: int, name: str) -> Iterator[tuple[str, Any]]:
         for key, body in self.db.execute("SELECT key, body FROM artifacts WHERE scan_id=? AND name=? ORDER BY key",

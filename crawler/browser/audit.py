@@ -184,6 +184,8 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
     entry = find_elder_entry((home_facts or {}).get("elder_candidates"), rules.param("a11y.elder.entry_keywords"),
                              rules.param("a11y.elder.toolbar_scripts"))
     artifact = sample.artifact()
+    for name in ("axe", "elder", "a11y_sampling"):
+        store.delete_artifacts(scan_id, name)
     artifact["elder_entry"] = entry
     store.put_artifact(scan_id, "a11y_sampling", "groups", artifact)
     coverage: dict[str, Any] = {"mode": mode, "pages": sample.pages, "chosen": len(sample.chosen), "audited": 0,
