@@ -134,7 +134,8 @@ def hostile_scan(tmp_path_factory):
     (root / "hidden-in-comment.html").write_text("<title>隐藏</title>", encoding="utf-8")
     out = tmp_path_factory.mktemp("hostile-out")
     with DemoServer(root, None, stall_seconds=4) as server:
-        proc = run_cli("scan", server.base_url + "/", "--out", str(out), "--timeout", "1.5", "--as-of", AS_OF.isoformat())
+        proc = run_cli("scan", server.base_url + "/", "--out", str(out), "--timeout", "1.5", "--as-of", AS_OF.isoformat(),
+                       "--a11y", "off")
         hits = dict(server.hits)
         base = server.base_url
     return base, out, read_findings(out), hits, proc
@@ -187,6 +188,19 @@ def test_non_web_links_are_never_requested_and_odd_urls_are_handled(hostile_scan
     assert hits.get("/%E6%94%BF%E5%8A%A1%E5%85%AC%E5%BC%80/%E9%80%9A%E7%9F%A5.html") == 1  # percent-encoded once
 
 
+def test_a_failing_extractor_loses_only_its_own_facts():
+    from crawler.extract import PageContext, run_extractors
+    from crawler.extract.core import extract as core_extract, page_context
+
+    def broken(ctx: PageContext) -> dict:
+        raise ValueError("hostile page")
+
+    ctx = page_context("http://x.gov.cn/", "<title>首页</title><a href='/a.html'>a</a>".encode())
+    facts = run_extractors(ctx, [broken, core_extract])
+    assert facts["title"] == "首页" and len(ctx.links) == 1
+    assert "hostile page" in next(iter(facts["extractor_errors"].values()))
+
+
 def test_idn_and_odd_hrefs_normalise_without_network():
     from crawler.extract.core import absolute_url
 
@@ -205,7 +219,8 @@ def test_killed_scan_resumes_without_losing_or_duplicating_findings(demo_site, d
     _, complete = demo_scan
     out = tmp_path / "resumed"
     cmd = [sys.executable, "-m", "govaudit.cli", "scan", server.base_url + "/", "--out", str(out),
-           "--as-of", AS_OF.isoformat(), "--timeout", "2", "--concurrency", "1", "--delay", "0.05", "--quiet"]
+           "--as-of", AS_OF.isoformat(), "--timeout", "2", "--concurrency", "1", "--delay", "0.05", "--quiet",
+           "--a11y", "off"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     store = out / "govaudit.sqlite"
@@ -220,7 +235,8 @@ def test_killed_scan_resumes_without_losing_or_duplicating_findings(demo_site, d
                 continue
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    run_cli("scan", server.base_url + "/", "--out", str(out), "--as-of", AS_OF.isoformat(), "--timeout", "2", "--resume")
+    run_cli("scan", server.base_url + "/", "--out", str(out), "--as-of", AS_OF.isoformat(), "--timeout", "2", "--resume",
+            "--a11y", "off")
     resumed = read_findings(out)
     key = lambda f: (f["rule"], f["url"], f.get("discriminator", ""))  # noqa: E731
     assert len(resumed) == len({key(f) for f in resumed}), "duplicated findings after resume"

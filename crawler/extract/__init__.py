@@ -50,7 +50,12 @@ def load_extractors(paths: Iterable[str]) -> list[Extractor]:
 
 
 def run_extractors(ctx: PageContext, extractors: Iterable[Extractor]) -> dict[str, Any]:
+    """Merged facts of every extractor.  Crawled pages are hostile: an extractor that fails on one loses only
+    its own facts (recorded under ``extractor_errors``), never the page's links or the other extractors' facts."""
     facts: dict[str, Any] = {}
     for extractor in extractors:
-        facts.update(extractor(ctx))
+        try:
+            facts.update(extractor(ctx))
+        except Exception as exc:  # noqa: BLE001 - see docstring
+            facts.setdefault("extractor_errors", {})[f"{extractor.__module__}.{extractor.__name__}"] = repr(exc)[:300]
     return facts

@@ -24,11 +24,11 @@ import hashlib
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urljoin
 
 from lxml import etree
 
 from crawler.extract import PageContext
+from crawler.extract.core import absolute_url
 
 MAX_ELEMENTS = 10
 """Elements listed per rule and page: enough to locate the problem, bounded so a page with 500 images
@@ -251,10 +251,10 @@ def elder_candidates(root: etree._Element, base: str = "") -> dict[str, list[Any
             continue
         href = (el.get("href") or "").strip()
         if href and not href.lower().startswith(("javascript:", "#")):
-            href = urljoin(base, href)
+            href = absolute_url(base, href) or href
         links.append({"text": words, "href": href, "onclick": (el.get("onclick") or "")[:120],
                       "selector": selector(el)})
-    scripts = [urljoin(base, s.get("src").strip()) for s in root.iter("script") if s.get("src")][:MAX_CANDIDATES]
+    scripts = [absolute_url(base, s.get("src")) or s.get("src") for s in root.iter("script") if s.get("src")][:MAX_CANDIDATES]
     return {"links": links, "scripts": scripts}
 
 
