@@ -198,11 +198,11 @@ class ToolResult:
 
 def govaudit_command(url: str, out: Path, pages: int, as_of: dt.date) -> list[str]:
     # Run the working tree's CLI (python -m), so the benchmark measures this checkout, installed or not.
-    # --ignore-robots and a depth cap no chain can reach: wget (-l inf) and LinkChecker (infinite recursion)
-    # run the same way, so all three crawl the same pages (the rule set's default depth cap is 12 clicks,
-    # and article prev/next chains on a big site go deeper).
+    # --ignore-robots: wget (-e robots=off) and LinkChecker run the same way, so all three crawl the same pages.
+    # Full extraction is on (every page's facts, links, refs, findings, reports); only the browser stage is off,
+    # because neither peer drives a browser (bench/a11y_bench.py measures it).
     return [sys.executable, "-m", "govaudit.cli", "scan", url, "--out", str(out),
-            "--profile", "local-benchmark", "--max-pages", str(pages * 2), "--max-depth", str(pages * 2),
+            "--profile", "local-benchmark", "--max-pages", str(pages * 2), "--a11y", "off",
             "--ignore-robots", "--as-of", as_of.isoformat()]
 
 

@@ -130,7 +130,7 @@ http {{
     tcp_nopush on;
     keepalive_timeout 65;
     keepalive_requests 1000000;
-    open_file_cache max=200000 inactive=60s;
+    open_file_cache max=4000 inactive=20s;  # well under the fd limit: a larger cache runs nginx out of descriptors at ~20k files
     server {{
         listen 127.0.0.1:{self.port};
         server_name localhost;

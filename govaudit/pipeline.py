@@ -84,6 +84,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--lang", choices=["zh", "en"], default="zh", help="report language (default zh)")
     o.add_argument("--resume", action="store_true", help="continue the last unfinished scan of this URL in the store")
     o.add_argument("--quiet", action="store_true", help="no progress display (automatic when not on a terminal or CI=true)")
+    o.add_argument("--verbose", action="store_true", help="log the crawler's activity (Scrapy INFO log, stats every 10 s)")
 
 
 def normalise_start_url(raw: str) -> str:
@@ -136,6 +137,9 @@ def crawl_settings(args: argparse.Namespace, rules: RuleSet, url: str) -> dict[s
     settings.set("ROBOTSTXT_OBEY", not args.ignore_robots, priority="cmdline")
     settings.set("GOVAUDIT_CIRCUIT_BREAKER", crawl["circuit_breaker"], priority="cmdline")
     settings.set("GOVAUDIT_QUIET", bool(args.quiet), priority="cmdline")
+    if args.verbose:
+        settings.set("LOG_LEVEL", "INFO", priority="cmdline")
+        settings.set("LOGSTATS_INTERVAL", 10, priority="cmdline")
     settings.set("SCHEDULER_MEMORY_QUEUE", "scrapy.squeues.FifoMemoryQueue", priority="cmdline")
     if args.profile == "local-benchmark":
         if not is_loopback(url):
@@ -168,7 +172,7 @@ def crawl(args: argparse.Namespace, rules: RuleSet, url: str, store_path: Path, 
         workers=default_workers() if args.workers is None else max(0, args.workers),
         check_external=not args.no_external, list_pages_first=rules.param("freshness.max_list_pages_per_column"),
         extractors=settings.getlist("GOVAUDIT_EXTRACTORS"))
-    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    settings.set("LOG_INSTALL_ROOT_HANDLER", bool(args.verbose), priority="cmdline")
     process = CrawlerProcess(settings)
     process.crawl(SiteSpider, config=config)
     process.start()

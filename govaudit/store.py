@@ -9,7 +9,9 @@ fast enough when writes are batched (``StoreWriter``).
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -86,6 +88,14 @@ CREATE TABLE IF NOT EXISTS artifacts (
 """
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA busy_timeout=30000")  # the crawl's writer thread and the main thread share the file
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
 class StoreError(Exception):
     """The store file cannot be used; the message says which file and why."""
 
@@ -120,9 +130,7 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fresh = not self.path.exists() or self.path.stat().st_size == 0
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db = _connect(self.path)
             if fresh:
                 self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -247,17 +255,24 @@ class _Transaction:
 class StoreWriter:
     """Buffers the crawler's writes and flushes them in one transaction.
 
-    One row per statement would cap the crawl at a few hundred pages a second; batching keeps the store's
-    cost a small fraction of parsing.  Rows are idempotent (INSERT OR IGNORE / UPDATE by key), so a flush
-    repeated after a crash duplicates nothing.
+    One row per statement would cap the crawl at a few hundred pages a second.  With ``background=True``
+    the batches are encoded and written by a thread with its own connection: SQLite runs without the GIL,
+    so the crawl's single event-loop thread only appends to lists.  Rows are idempotent (INSERT OR IGNORE /
+    UPDATE by key), so a batch written again after a crash duplicates nothing.
     """
 
-    def __init__(self, store: Store, scan_id: int) -> None:
+    def __init__(self, store: Store, scan_id: int, *, background: bool = False) -> None:
         self.store = store
         self.scan_id = scan_id
         self._urls: list[tuple] = []
         self._refs: list[tuple] = []
         self._results: list[tuple] = []
+        self._queue: queue.Queue | None = None
+        self._error: BaseException | None = None
+        if background:
+            self._queue = queue.Queue(maxsize=8)  # back-pressure: the crawl waits rather than piling up memory
+            self._thread = threading.Thread(target=self._run, name="govaudit-store-writer", daemon=True)
+            self._thread.start()
 
     def add_url(self, key: int, url: str, kind: str, depth: int, state: str = "pending", skip_reason: str | None = None) -> None:
         self._urls.append((self.scan_id, key, url, kind, depth, state, skip_reason))
@@ -267,28 +282,65 @@ class StoreWriter:
 
     def record(self, rec: UrlRecord) -> None:
         self._results.append((rec.state, rec.status, rec.final_url, rec.content_type, rec.size, rec.error,
-                              json.dumps(rec.redirects) if rec.redirects else None,
-                              json.dumps(rec.attempts) if rec.attempts else None,
-                              json.dumps(rec.facts, ensure_ascii=False) if rec.facts is not None else None,
-                              rec.skip_reason, self.scan_id, rec.key))
+                              rec.redirects, rec.attempts, rec.facts, rec.skip_reason, self.scan_id, rec.key))
 
     @property
     def backlog(self) -> int:
         return len(self._urls) + len(self._refs) + len(self._results)
 
     def flush(self) -> None:
+        if self._error is not None:
+            raise StoreError(f"{self.store.path}: writing the scan failed ({self._error})") from self._error
         if not self.backlog:
             return
-        db = self.store.db
-        with self.store.transaction():
+        batch = (self._urls, self._refs, self._results)
+        self._urls, self._refs, self._results = [], [], []
+        if self._queue is None:
+            self._write(self.store.db, batch)
+        else:
+            self._queue.put(batch)
+
+    def close(self) -> None:
+        """Write what is buffered and wait for the writer thread; raises if any write failed."""
+        self.flush()
+        if self._queue is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._queue = None
+        if self._error is not None:
+            raise StoreError(f"{self.store.path}: writing the scan failed ({self._error})") from self._error
+
+    def _run(self) -> None:
+        db = _connect(self.store.path)
+        try:
+            while (batch := self._queue.get()) is not None:  # type: ignore[union-attr]
+                if self._error is None:
+                    try:
+                        self._write(db, batch)
+                    except sqlite3.Error as exc:
+                        self._error = exc
+        finally:
+            db.close()
+
+    @staticmethod
+    def _write(db: sqlite3.Connection, batch: tuple[list, list, list]) -> None:
+        urls, refs, results = batch
+        rows = [(state, status, final_url, ctype, size, error, json.dumps(redirects) if redirects else None,
+                 json.dumps(attempts) if attempts else None,
+                 json.dumps(facts, ensure_ascii=False) if facts is not None else None, skip, scan_id, key)
+                for state, status, final_url, ctype, size, error, redirects, attempts, facts, skip, scan_id, key
+                in results]
+        db.execute("BEGIN")
+        try:
             db.executemany("INSERT OR IGNORE INTO urls (scan_id, key, url, kind, depth, state, skip_reason) "
-                           "VALUES (?,?,?,?,?,?,?)", self._urls)
-            db.executemany("INSERT OR IGNORE INTO refs VALUES (?,?,?,?,?)", self._refs)
+                           "VALUES (?,?,?,?,?,?,?)", urls)
+            db.executemany("INSERT OR IGNORE INTO refs VALUES (?,?,?,?,?)", refs)
             db.executemany("UPDATE urls SET state=?, status=?, final_url=?, content_type=?, size=?, error=?, redirects=?, "
-                           "attempts=?, facts=coalesce(?, facts), skip_reason=? WHERE scan_id=? AND key=?", self._results)
-        self._urls.clear()
-        self._refs.clear()
-        self._results.clear()
+                           "attempts=?, facts=coalesce(?, facts), skip_reason=? WHERE scan_id=? AND key=?", rows)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
 
 class ScanView:
