@@ -102,17 +102,32 @@ def parse_html(text: str) -> lxml_html.HtmlElement:
         return lxml_html.document_fromstring(b"<html></html>", parser=parser)
 
 
-@lru_cache(maxsize=65536)
 def absolute_url(base: str, href: str) -> str | None:
     """Absolute, fragment-free, percent-encoded (IDN to punycode) URL, or None for links that are not web links.
 
-    Cached because navigation links repeat on every page of a site: most calls are hits.
+    Navigation links repeat on every page, so results are cached on the part of ``base`` the href really
+    depends on (nothing, the origin, or the directory): most calls are cache hits.
     """
-    href = href.strip().replace("\\", "/")
+    href = href.strip()
+    if href.startswith(("http://", "https://")):
+        return _resolve("", href)
+    if href.startswith("/") and not href.startswith("//"):
+        cut = base.find("/", base.find("//") + 2)
+        return _resolve(base if cut < 0 else base[:cut], href)
+    if href and not href.startswith(("?", "#", "//")) and ":" not in href.split("/", 1)[0]:
+        path = base.split("?", 1)[0].split("#", 1)[0]
+        if path.count("/") >= 3:
+            return _resolve(path[:path.rfind("/") + 1], href)
+    return _resolve(base, href)
+
+
+@lru_cache(maxsize=65536)
+def _resolve(base: str, href: str) -> str | None:
+    href = href.replace("\\", "/")
     if not href or href.lower().startswith(_SKIP_SCHEMES):
         return None
     try:
-        joined = urljoin(base, href)
+        joined = urljoin(base, href) if base else href
         parts = urlsplit(joined)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             return None

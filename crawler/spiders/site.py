@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 from crawler.analysis import PageAnalyser, links_of
 from crawler.extract import Link
 from crawler.extract.core import decode_html, looks_binary, parse_html
+from crawler.middlewares import MAX_BACKOFF, retry_after_seconds
 from govaudit.model import UrlRecord, url_key
 from govaudit.store import Store, StoreWriter
 
@@ -271,14 +272,17 @@ class SiteSpider(Spider):
         if error or (response is not None and response.status >= 400):
             self.counts["errors"] += 1
 
-    def _maybe_retest(self, request: Request, attempts: list[dict]) -> bool:
-        """Suspect outcomes are tried again later (spaced out) before they are reported."""
+    def _maybe_retest(self, request: Request, attempts: list[dict], response: Response | None = None) -> bool:
+        """Suspect outcomes are tried again later (spaced out, and no sooner than Retry-After) before they are reported."""
         if sum(1 for a in attempts if a["method"] == "GET") > self.config.retests:
             return False
         meta = request.meta
         again = self.make_request(meta["orig_url"], meta["kind"], meta["depth"], crawl=meta["crawl"],
                                   attempts=attempts, method="GET")
-        self.retests.append((time.time() + self.config.retest_delay, again))
+        wait = self.config.retest_delay
+        if response is not None:
+            wait = max(wait, min(retry_after_seconds(response.headers.get(b"Retry-After")) or 0.0, MAX_BACKOFF))
+        self.retests.append((time.time() + wait, again))
         self.writer.add_url(url_key(meta["orig_url"]), meta["orig_url"], meta["kind"], meta["depth"])
         self.writer.record(UrlRecord(url=meta["orig_url"], kind=meta["kind"], depth=meta["depth"], state="retest",
                                      attempts=attempts))
@@ -294,7 +298,7 @@ class SiteSpider(Spider):
                                     method="GET")
             return
         if response.status >= 500 or response.status == 429:
-            if self._maybe_retest(request, attempts):
+            if self._maybe_retest(request, attempts, response):
                 return
         self._record(request, response, attempts)
 
@@ -303,7 +307,7 @@ class SiteSpider(Spider):
         meta = request.meta
         attempts = self._attempts(request, status=response.status)
         if response.status >= 500 or response.status == 429:
-            if not self._maybe_retest(request, attempts):
+            if not self._maybe_retest(request, attempts, response):
                 self._record(request, response, attempts)
             return None
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
