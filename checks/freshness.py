@@ -47,6 +47,8 @@ class Column:
     type_meta: str | None = None
     items: list[dict[str, Any]] = field(default_factory=list)
     placeholders: list[str] = field(default_factory=list)
+    containers: list[str] = field(default_factory=list)
+    signals: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -118,6 +120,31 @@ def _first_segment(url: str) -> str:
     return parts.netloc + "/" + parts.path.lstrip("/").split("/", 1)[0]
 
 
+def _nav_entry(view: ScanView, url: str, column: dict[str, Any]) -> Any:
+    """A link to ``url`` whose anchor text names the page's column (a navigation entry), else None."""
+    names = {n for n in (column.get("name"), *(column.get("breadcrumb") or [])[-1:], *(column.get("title_parts") or [])[:1])
+             if n and len(n) >= 2}
+    for ref in view.refs(url, limit=200):
+        anchor = " ".join((ref.anchor or "").split())
+        if len(anchor) >= 2 and any(anchor in n or n in anchor for n in names):
+            return ref
+    return None
+
+
+def _empty_column_page(view: ScanView, rec: Any, column: dict[str, Any], phrases: list[str]) -> bool:
+    """An item-less page the extractor did not call a list, which still behaves as a (blank) column: it shows a
+    暂无信息-style placeholder or an empty list container, and it is declared a column by ColumnName/ColumnType
+    meta or reached by a navigation entry that names it.  A static page (联系我们, 网站地图) shows neither."""
+    facts = rec.facts or {}
+    if facts.get("kind") != "other" or facts.get("list_items"):
+        return False
+    placeholder = any(_is_placeholder(t, phrases) for t in column.get("short_texts") or [])
+    if not (placeholder or column.get("list_containers")):
+        return False
+    return bool(column.get("name_source") == "meta ColumnName" or column.get("type")
+                or _nav_entry(view, rec.url, column) is not None)
+
+
 def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str, str]]:
     """The columns, the homepage's record and the article dates by URL."""
     phrases: list[str] = rules.param("freshness.placeholder_phrases")
@@ -141,8 +168,7 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str
             home = rec
             continue
         column = facts.get("column") or {}
-        placeholder = any(_is_placeholder(t, phrases) for t in column.get("short_texts") or [])
-        if kind not in _LIST_KINDS and not (kind == "other" and placeholder and not facts.get("list_items")):
+        if kind not in _LIST_KINDS and not _empty_column_page(view, rec, column, phrases):
             continue
         list_pages[rec.url] = rec
         union.find(list_key(rec.url))
@@ -166,6 +192,12 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str
         if info.get("name"):
             col.names[info["name"]] += 3 if info.get("name_source") == "meta ColumnName" else 1
         col.type_meta = col.type_meta or info.get("type")
+        for text in info.get("list_containers") or []:
+            if text not in col.containers:
+                col.containers.append(text)
+        for signal in _list_signals(facts, info):
+            if signal not in col.signals:
+                col.signals.append(signal)
         for text in info.get("short_texts") or []:
             if _is_placeholder(text, phrases) and text not in col.placeholders:
                 col.placeholders.append(text)
@@ -177,6 +209,22 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str
                 continue
             col.items.append(item)
     return list(columns.values()), home, article_dates
+
+
+def _list_signals(facts: dict[str, Any], column: dict[str, Any]) -> list[str]:
+    """Why a page was read as a column list, for the inspector: meta, pagination, items, containers."""
+    out = [f"page kind “{facts.get('kind')}”"]
+    if column.get("name_source") == "meta ColumnName":
+        out.append("meta ColumnName")
+    if column.get("type"):
+        out.append("meta ColumnType")
+    if facts.get("pagination"):
+        out.append("pagination")
+    if facts.get("list_items"):
+        out.append("list items")
+    if column.get("list_containers"):
+        out.append("list container")
+    return out
 
 
 def _newest(items: list[dict[str, Any]], as_of: date, tolerance: int, article_dates: dict[str, str],
@@ -223,6 +271,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
         newest, undated, future = _newest(col.items, as_of, tolerance, article_dates, use_articles)
         if not col.items:
             evidence = {**summary, "type_reason": ctype.reason, "placeholders": col.placeholders[:5],
+                        "list_containers": col.containers[:5], "list_signals": col.signals,
                         "list_pages": col.pages[:20], "list_page_count": len(col.pages)}
             why = f"只有“{col.placeholders[0]}”提示" if col.placeholders else "没有任何信息条目"
             blank.append(summary)

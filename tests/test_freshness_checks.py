@@ -212,3 +212,35 @@ def test_end_to_end_from_saved_page(tmp_path):
     assert f.evidence["newest_date"] == "2026-01-05" and f.evidence["newest_url"] == f"{SITE}tzgg/1.html"
     assert f.evidence["days_over"] == (date(2026, 11, 20) - date(2026, 1, 5)).days - 183
     assert f.to_json()["rule"] == "columns.stale"
+
+
+def test_item_less_page_is_a_blank_column_only_with_list_evidence(tmp_path):
+    """kind "other" + placeholder or empty list container: a column when meta or a navigation entry names it."""
+    def other(name, *, containers=(), placeholder=None, name_source="breadcrumb"):
+        facts = list_facts(name, [], kind="other", placeholder=placeholder, name_source=name_source)
+        facts["column"]["list_containers"] = list(containers)
+        return facts
+
+    pages = {f"{SITE}yjgl/index.html": other("应急管理", containers=["table.list-table: header “标题/发布日期”, no body row"]),
+             f"{SITE}tjxx/index.html": other("统计信息", placeholder="暂无信息"),
+             f"{SITE}hidden/index.html": other("内部页面", containers=["ul.list: empty"]),
+             f"{SITE}lxwm/index.html": other("联系我们", name_source="meta ColumnName"),
+             f"{SITE}meta/index.html": other("重大项目", containers=["ul.news-list: empty"], name_source="meta ColumnName")}
+    store = Store(tmp_path / "s.sqlite")
+    scan = store.begin_scan(SITE, SITE, AS_OF, {}, "test")
+    writer = StoreWriter(store, scan)
+    writer.add_url(url_key(SITE), SITE, "page", 0)
+    writer.record(UrlRecord(url=SITE, kind="page", depth=0, state="done", status=200, content_type="text/html",
+                            facts=home([days_ago(1)])))
+    for url, facts in pages.items():
+        writer.add_url(url_key(url), url, "page", 1)
+        writer.record(UrlRecord(url=url, kind="page", depth=1, state="done", status=200, content_type="text/html",
+                                facts=facts))
+    for url, anchor in ((f"{SITE}yjgl/index.html", "应急管理"), (f"{SITE}tjxx/index.html", "统计信息"),
+                        (f"{SITE}hidden/index.html", "更多"), (f"{SITE}lxwm/index.html", "联系我们")):
+        writer.add_ref(url_key(url), url_key(SITE), "a", anchor)
+    writer.flush()
+    empty = {f.url: f for f in by_rule(findings(store.view(scan)), "columns.empty")}
+    assert set(empty) == {f"{SITE}yjgl/index.html", f"{SITE}tjxx/index.html", f"{SITE}meta/index.html"}
+    assert empty[f"{SITE}yjgl/index.html"].evidence["list_containers"] == ["table.list-table: header “标题/发布日期”, no body row"]
+    assert "暂无信息" in empty[f"{SITE}tjxx/index.html"].message

@@ -173,3 +173,50 @@ def test_home_kind():
     facts = facts_of(page('<ul><li><a href="/a/1.html">县政府召开常务会议</a><span>11-03</span></li></ul>'), "http://127.0.0.1:9/",
                      is_home=True)
     assert facts["kind"] == "home" and facts["list_items"][0]["date"] == "2026-11-03"
+
+
+STATIC_META = '<meta name="ColumnName" content="联系我们">'
+SIDE = ('<div class="side"><ul><li><a href="/zwgk/tzgg/">通知公告</a></li><li><a href="/zwgk/czyjs/">财政预决算</a></li>'
+        '<li><a href="/zwgk/yjgl/">应急管理</a></li></ul></div>')
+
+
+@pytest.mark.parametrize("body", [
+    '<div class="article"><h1>联系我们</h1><p>主办单位：某县人民政府办公室</p><p>联系电话：0551-6123456</p></div>',
+    '<div class="article"><h1>无障碍浏览服务</h1><p>本网站提供页面放大、高对比度、语音阅读等辅助浏览功能。</p></div>',
+    '<div class="box"><h2>网站地图</h2><ul class="cols"><li><a href="/xw/">新闻</a></li><li><a href="/zwgk/tzgg/">通知公告</a>'
+    '</li><li><a href="/zwgk/czyjs/">财政预决算</a></li><li><a href="/hdjl/xzxx/">县长信箱</a></li></ul></div>',
+])
+def test_static_page_with_column_meta_is_not_a_column_list(body):
+    facts = facts_of(page(f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="./">联系我们</a></div>{body}',
+                          STATIC_META + '<meta name="ColumnType" content="概况信息">'))
+    assert facts["kind"] == "other" and facts["list_items"] == [] and facts["column"]["list_containers"] == []
+    assert facts["column"]["name"] == "联系我们"  # the evidence is still recorded
+
+
+@pytest.mark.parametrize("body, evidence", [
+    ('<ul class="news-list">\n</ul>', "ul.news-list: empty"),
+    ('<table class="list-table"><thead><tr><th>序号</th><th>标题</th><th>发布日期</th></tr></thead><tbody></tbody></table>',
+     "header “序号/标题/发布日期”"),
+    ('<table><tr><th>标题</th><th>发布时间</th></tr><tr><td colspan="2">暂无数据</td></tr></table>', "only “暂无数据”"),
+    ('<div class="no-data">暂无信息</div>', "div.no-data: only “暂无信息”"),
+])
+def test_empty_list_container_with_column_meta_is_a_blank_list(body, evidence):
+    facts = facts_of(page(SIDE + f'<div class="content"><h2>财政预决算</h2><div style="padding:8px">{body}</div></div>',
+                          '<meta name="ColumnName" content="财政预决算">'))
+    assert facts["kind"] == "list" and facts["list_items"] == []
+    [container] = facts["column"]["list_containers"]
+    assert evidence in container
+
+
+def test_empty_container_in_menu_or_footer_is_no_list_evidence():
+    facts = facts_of(page('<div class="footer"><ul class="links-list"></ul></div><ul class="nav news-list"></ul>'
+                          '<div class="article"><p>主办单位：某县人民政府办公室</p></div>', STATIC_META))
+    assert facts["column"]["list_containers"] == [] and facts["kind"] == "other"
+
+
+def test_picture_news_list_with_image_links_is_a_dated_list():
+    rows = "".join(f'<li><a href="/tp/{n}.html"><img src="/p/{n}.jpg"></a><a href="/tp/{n}.html">【图片新闻】乡镇生态保护见闻{n}</a>'
+                   f'<span class="date">[2026-09-{10 + n}]</span></li>' for n in range(5))
+    facts = facts_of(page(f'<ul class="pic-list">{rows}</ul>', '<meta name="ColumnName" content="图片新闻">'))
+    assert facts["kind"] == "list" and facts["column"]["list_containers"] == []
+    assert max(i["date"] for i in facts["list_items"]) == "2026-09-14" and len(facts["list_items"]) == 5

@@ -75,6 +75,11 @@ _META_DATE_NAMES = ("pubdate", "publishdate", "firstpublishedtime", "article:pub
 _LETTER_ASK = re.compile(r"(留言|来信|提问|咨询|写信|诉求)(时间|日期)")
 _LETTER_REPLY = re.compile(r"(回复|答复|办理)(时间|日期|内容|结果|意见)")
 _MAILBOX_WORDS = re.compile(r"信箱|留言|咨询|投诉|建议|来信|问政|诉求")
+# A list container (列表容器) by its markup: class/id words CMS list templates use, and list-table header cells.
+_LIST_ATTR = re.compile(r"list|news|liebiao|\blb\b|xxgk|infolist|item|no-?data|nodata", re.I)
+_LIST_HEAD = re.compile(r"标题|名称|题目|文件|文号|日期|时间")
+_CONTAINER_TEXT_MAX = 30     # an item-less container may still hold one short message (暂无信息！)
+MAX_CONTAINERS = 5
 
 
 def extract(ctx: PageContext) -> dict[str, Any]:
@@ -101,6 +106,7 @@ def extract(ctx: PageContext) -> dict[str, Any]:
     column = _column(tree, meta, ctx)
     column["items_total"] = total
     column["short_texts"] = _short_texts(root)
+    column["list_containers"] = _empty_list_containers(root)
     kind = _kind(ctx, meta, items, pagination, article, column, root)
     return {"kind": kind, "column": column, "list_items": items, "pagination": pagination, "article": article}
 
@@ -538,6 +544,64 @@ def _short_texts(root: Any) -> list[str]:
     return out
 
 
+# -- list containers without items ----------------------------------------------------------------------------
+def _in_menu(el: Any) -> bool:
+    for node in (el, *el.iterancestors()):
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag in ("nav", "header", "footer") or \
+                _MENU_ATTR.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            return True
+    return False
+
+
+def _describe(el: Any) -> str:
+    ident = el.get("id")
+    cls = _clean(el.get("class")).replace(" ", ".")
+    return el.tag + (f"#{ident}" if ident else "") + (f".{cls}" if cls else "")
+
+
+def _holds_content(el: Any) -> bool:
+    """A link or an image: the container shows something (a picture list, a link directory), it is not empty."""
+    return any(_is_item_anchor(a) for a in el.iter("a")) or el.find(".//img") is not None
+
+
+def _empty_list_containers(root: Any) -> list[str]:
+    """List containers that hold no information item: ``<ul class="news-list"></ul>``, a list table with its
+    header row (标题 / 发布日期) and no body row, a ``<ul class="list"><li>暂无信息！</li></ul>``.
+
+    This is the structural evidence that an item-less page is an (empty) column list and not a static page
+    such as 联系我们 or 网站地图; menus, headers and footers are never containers."""
+    out: list[str] = []
+    for el in root.iter("ul", "ol", "dl", "table", "div"):
+        attrs = f"{el.get('class', '')} {el.get('id', '')}"
+        listish = bool(_LIST_ATTR.search(attrs))
+        if el.tag != "table" and not listish:
+            continue
+        if len(_clean(el.text_content())) > _CONTAINER_TEXT_MAX or _holds_content(el) or _in_menu(el):
+            continue
+        if el.tag == "table":
+            rows = list(el.iter("tr"))
+            head = [r for r in rows if r.find("th") is not None or (r.getparent() is not None and r.getparent().tag == "thead")]
+            cells = [_clean(c.text_content()) for r in head for c in r if isinstance(c.tag, str)]
+            head_text = "/".join(c for c in cells if c)
+            if not (_LIST_HEAD.search(head_text) or listish):
+                continue
+            body = [_clean(r.text_content()) for r in rows if r not in head]
+            label = f"header “{head_text[:40]}”, " if head_text else ""
+            shown = next((t for t in body if t), "")
+            rest = f"only “{shown}”" if shown else "no body row" if not body else f"{len(body)} empty row(s)"
+            out.append(f"{_describe(el)}: {label}{rest}, no item link")
+        else:
+            if any(isinstance(c.tag, str) and c.tag in ("ul", "ol", "dl", "table", "div") for c in el.iterdescendants()):
+                continue  # the innermost container speaks for the list
+            text = _clean(el.text_content())
+            out.append(f"{_describe(el)}: " + (f"only “{text}”, no item link" if text else "empty, no item link"))
+        if len(out) >= MAX_CONTAINERS:
+            break
+    return out
+
+
 # -- kind ------------------------------------------------------------------------------------------------------
 def _kind(ctx: PageContext, meta: dict[str, str], items: list[dict[str, Any]], pagination: list[dict[str, Any]],
           article: dict[str, Any], column: dict[str, Any], root: Any) -> str:
@@ -556,6 +620,10 @@ def _kind(ctx: PageContext, meta: dict[str, str], items: list[dict[str, Any]], p
         return "mailbox" if _MAILBOX_WORDS.search(name) and _LETTER_ASK.search(text) else "list"
     if article_signal or article["date"]:
         return "article"
-    if meta.get("columnname") or pagination:
+    if pagination:
+        return "list"
+    # ColumnName / ColumnType meta make a page a column list only beside list evidence (an item, a list container):
+    # static pages (联系我们, 网站地图, 无障碍声明, 概况) carry the same meta and are not blank columns.
+    if (meta.get("columnname") or meta.get("columntype")) and (items or column.get("list_containers")):
         return "list"
     return "other"
