@@ -19,8 +19,9 @@ import xlsxwriter
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
 from reports.html import safe_href
+from reports.text import clean as _clean
 from reports.scoring import Scorecard
-from reports.text import clean, family, label
+from reports.text import evidence_fields, evidence_label, evidence_text, family, label
 
 EXCEL_MAX_ROWS = 1_048_576          # Excel's hard limit per sheet (header included)
 EXCEL_MAX_URLS = 65_530             # XlsxWriter/Excel hyperlink limit per sheet
@@ -41,7 +42,7 @@ def neutralise(value: Any, limit: int = EXCEL_MAX_CELL - 1) -> Any:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return value
-    text = clean(value, limit - 40)
+    text = _clean(value, limit - 40)
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -172,12 +173,16 @@ def write_summary_sheet(book: xlsxwriter.Workbook, card: Scorecard, findings: li
     cov.freeze_panes(1, 0)
 
 
-def _family_columns(items: list[Finding]) -> list[str]:
-    """Evidence keys for a family's sheet, most frequent first (scalars only; bounded)."""
+LINK_COLUMNS = ("sources", "source_count", "status", "error")  # the links sheet has its own columns for these
+
+
+def _family_columns(items: list[Finding], is_links: bool) -> list[str]:
+    """Evidence keys for a family's sheet, most frequent first (internal fields hidden; bounded)."""
     counts: dict[str, int] = defaultdict(int)
     for f in items[:5000]:
-        for key, value in f.evidence.items():
-            counts[key] += 1
+        for key, _ in evidence_fields(f):
+            if not (is_links and key in LINK_COLUMNS):
+                counts[key] += 1
     return sorted(counts, key=lambda k: -counts[k])[:MAX_EVIDENCE_COLUMNS]
 
 
@@ -197,15 +202,15 @@ def write_workbook(path: Path, card: Scorecard, findings: list[Finding], rules: 
         for f in findings:
             by_family[family(f.rule)].append(f)
         for fam, items in sorted(by_family.items(), key=lambda kv: (list(FAMILY_TITLES).index(kv[0]) if kv[0] in FAMILY_TITLES else 99, kv[0])):
-            ev_keys = _family_columns(items)
             is_links = any("sources" in f.extra for f in items[:1000])
+            ev_keys = _family_columns(items, is_links)
             headers = [label("severity", lang), label("rule", lang), label("indicator", lang), label("url", lang), label("message", lang)]
             widths = [8, 28, 24, 60, 50]
             if is_links:
                 headers += [label("source_count", lang), label("sources", lang), label("anchor", lang),
                             label("status", lang), label("error", lang)]
                 widths += [10, 60, 24, 8, 16]
-            headers += [label(k, lang) if label(k, lang) != k else f"evidence.{k}" for k in ev_keys] + ["fingerprint"]
+            headers += [evidence_label(k, lang, fam) for k in ev_keys] + [label("fingerprint", lang)]
             widths += [20] * len(ev_keys) + [18]
             title = FAMILY_TITLES.get(fam, {}).get(lang, fam)
             sheets = _Sheets(book, title if title == fam else f"{title} {fam}", headers, widths, used,
@@ -221,12 +226,14 @@ def write_workbook(path: Path, card: Scorecard, findings: list[Finding], rules: 
                     sources = f.extra.get("sources") if isinstance(f.extra.get("sources"), list) else []
                     first = sources[0] if sources and isinstance(sources[0], dict) else {}
                     values += [f.extra.get("source_count", len(sources)), first.get("url", ""), first.get("anchor", ""),
-                               f.extra.get("status", ""), f.extra.get("error", "")]
+                               f.extra.get("status", ""), evidence_text("error", f.extra.get("error"), lang, fam)
+                               if f.extra.get("error") else ""]
                     if safe_href(first.get("url")):
                         links[6] = first["url"]
+                fields = dict(evidence_fields(f))
                 for key in ev_keys:
-                    value = f.evidence.get(key, "")
-                    values.append(value if isinstance(value, (str, int, float)) or value is None else clean(value, 2000))
+                    value = fields.get(key, "")
+                    values.append(evidence_text(key, value, lang, fam) if key in fields else "")
                 values.append(f.fingerprint)
                 sheets.write(values, links)
             sheets.close()

@@ -28,11 +28,15 @@ import jinja2
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
 from reports.scoring import Scorecard
-from reports.text import AGE_KEYS, LABELS, WAIT_KEYS, clean, evidence_lines, first_number, label, screenshot_path
+from reports.text import (AGE_KEYS, LABELS, WAIT_KEYS, clean, evidence_items, fields_to_items, first_number, label,
+                          screenshot_path)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SAMPLES_PER_INDICATOR = 10
-DETAIL_CHARS = 1500          # evidence JSON kept per finding in the embedded data (the rest is in findings.jsonl)
+DETAIL_ROWS = 5              # records per evidence table kept per finding in the embedded data (all are in findings.jsonl)
+DETAIL_CHARS = 300           # characters per evidence value kept in the embedded data
+SAMPLE_ROWS = 10             # records per evidence table in the indicator samples
+VETO_ROWS = 100              # records per evidence table under a veto (the columns behind it)
 SCREENSHOT_MAX_BYTES = 400_000
 SCREENSHOT_BUDGET_BYTES = 15_000_000  # a report stays small enough to mail; further screenshots are linked by path
 SEVERITY_ORDER = {"veto": 0, "deduct": 1, "warn": 2, "info": 3}
@@ -97,6 +101,29 @@ def _bars(data: list[tuple[str, int]], width: int = 560, bar: int = 18) -> dict[
     return {"rows": rows, "height": max(1, len(rows)) * (bar + 6), "width": width, "bar": bar}
 
 
+def _compact(items: list[dict[str, Any]], label_index: dict[str, int]) -> list[list[Any]]:
+    """Evidence items as small arrays for the embedded data: ``[label, parts]`` for a field and
+    ``[label, headers, rows, more]`` for a table, labels as indexes into ``evlabels``, a part as its text or
+    ``[text, href]`` (http(s) only).  The page's script builds the elements with ``textContent``."""
+    def idx(text: str) -> int:
+        n = label_index.get(text)
+        if n is None:
+            n = label_index[text] = len(label_index)
+        return n
+
+    def parts(ps: list[tuple[str, str | None]]) -> list[Any]:
+        return [[t, h] if safe_href(h) else t for t, h in ps]
+
+    out: list[list[Any]] = []
+    for item in items:
+        if "parts" in item:
+            out.append([idx(item["label"]), parts(item["parts"])])
+        else:
+            out.append([idx(item["label"]), [idx(h) for h in item["headers"]],
+                        [[parts(c) for c in row] for row in item["rows"]], item["more"]])
+    return out
+
+
 def build_context(card: Scorecard, findings: list[Finding], rules: RuleSet, lang: str, base_dir: Path | None) -> dict[str, Any]:
     """Everything the template shows, computed once in Python (the template only lays it out)."""
     rule_ids = sorted({f.rule for f in findings})
@@ -108,18 +135,16 @@ def build_context(card: Scorecard, findings: list[Finding], rules: RuleSet, lang
     ind_index = {r: n for n, r in enumerate(indicator_ids)}
     sev = list(SEVERITY_ORDER)
     rows: list[list[Any]] = []
+    label_index: dict[str, int] = {}
     shots: dict[str, str] = {}
     budget = SCREENSHOT_BUDGET_BYTES
     ages: list[float] = []
     waits: list[float] = []
     for i in order:
         f = findings[i]
-        detail = {k: v for k, v in f.extra.items() if k not in ("discriminator",)}
-        if f.evidence:
-            detail["evidence"] = f.evidence
-        detail_text = clean(json.dumps(detail, ensure_ascii=False, default=str, separators=(",", ":")), DETAIL_CHARS) if detail else ""
+        detail = _compact(evidence_items(f, lang, rows=DETAIL_ROWS, limit=DETAIL_CHARS), label_index)
         rows.append([rule_index[f.rule], sev.index(f.severity) if f.severity in sev else 3,
-                     ind_index[indicator_of[f.rule]], clean(f.url, 2000), clean(f.message, 1000), detail_text])
+                     ind_index[indicator_of[f.rule]], clean(f.url, 2000), clean(f.message, 1000), detail])
         shot = screenshot_path(f)
         if shot and budget > 0:
             uri, size = _screenshot_uri(shot, base_dir)
@@ -142,6 +167,7 @@ def build_context(card: Scorecard, findings: list[Finding], rules: RuleSet, lang
         "severities": [[s, label(s, lang)] for s in sev],
         "rows": rows, "shots": shots,
         "labels": {k: v.get(lang, v["zh"]) for k, v in LABELS.items()},
+        "evlabels": list(label_index),
     }
     per_indicator: dict[str, list[dict[str, Any]]] = {}
     for result in card.indicators:
@@ -150,11 +176,11 @@ def build_context(card: Scorecard, findings: list[Finding], rules: RuleSet, lang
             f = findings[idx]
             shot = screenshot_path(f)
             uri = _screenshot_uri(shot, base_dir)[0] if shot else None
-            samples.append({"f": f, "title": rules.title_of(f.rule, lang), "lines": evidence_lines(f, lang), "shot": uri,
+            samples.append({"f": f, "title": rules.title_of(f.rule, lang), "ev": evidence_items(f, lang, rows=SAMPLE_ROWS), "shot": uri,
                             "url": clean(f.url, 500), "message": clean(f.message, 500)})
         per_indicator[result.id] = samples
     veto_samples = {v.id: [{"url": clean(findings[i].url, 500), "message": clean(findings[i].message, 500),
-                            "rule": findings[i].rule, "lines": evidence_lines(findings[i], lang)} for i in v.evidence[:SAMPLES_PER_INDICATOR]]
+                            "rule": findings[i].rule, "ev": evidence_items(findings[i], lang, rows=VETO_ROWS)} for i in v.evidence[:SAMPLES_PER_INDICATOR]]
                     for v in card.vetoes}
     counts = Counter(indicator_of[f.rule] for f in findings)
     charts = {"by_indicator": _bars([(rules.title_of(i, lang) if i else "—", counts[i]) for i in indicator_ids if counts[i]])}
@@ -168,6 +194,8 @@ def build_context(card: Scorecard, findings: list[Finding], rules: RuleSet, lang
         "text": lambda value: rules.text(value, lang), "rules": rules, "per_indicator": per_indicator,
         "veto_samples": veto_samples, "charts": charts, "coverage": coverage, "data_json": embed_json(data),
         "total_findings": len(findings), "verdict_text": rules.text((rules.scoring.get("verdicts") or {}).get(card.verdict, card.verdict), lang),
+        "sampling_items": {str(k): fields_to_items(list(v.items()) if isinstance(v, dict) else [(str(k), v)], lang, "a11y", SAMPLE_ROWS)
+                           for k, v in (coverage.get("a11y_sampling") or {}).items()},
         "fmt": lambda x: "—" if x is None else (f"{x:.2f}".rstrip("0").rstrip(".") if isinstance(x, float) else str(x)),
     }
 

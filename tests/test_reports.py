@@ -113,6 +113,74 @@ def test_html_report_escapes_everything_crawled(tmp_path: Path, scan_view, chrom
     assert chrome.execute_script("return window.__pwned === undefined")
 
 
+def test_html_evidence_is_labelled_and_tabled(tmp_path: Path, scan_view, chrome) -> None:
+    """Evidence reads as labelled fields and small tables, never raw keys or JSON; links only http(s)."""
+    columns = [{"column": f"栏目{i}", "url": f"{SITE}col/{i}/", "type": "news", "type_title": "动态要闻类",
+                "newest_date": "2024-03-01", "days_over": 40 + i} for i in range(3)]
+    columns.append({"column": f"坏栏目 {EVIL}", "url": "javascript:window.__pwned=6", "type": None, "type_title": "未分类",
+                    "reason": "blank"})
+    findings = [
+        Finding("columns.veto_stale", "veto", SITE, SITE, "栏目不更新累计 4 个",
+                {"count": 4, "threshold": 3, "columns": columns, "as_of": "2024-05-01"}),
+        Finding("interaction.unanswered", "veto", SITE, f"{SITE}hd/1.html", "留言超过 3 个月未答复",
+                {"title": "咨询", "asked": "2024-01-05", "replied": None, "status": "办理中", "unit": "县住建局",
+                 "channel": "县长信箱", "channel_page": f"{SITE}hd/", "read_from": ["detail", "list"],
+                 "days_waiting": 117, "reply_rate": 0.8261}, {"discriminator": "x"}),
+        Finding("links.suspect", "warn", SITE, f"{SITE}slow", "超时", {"status": None, "error": "timeout", "attempts": 2},
+                {"sources": [{"url": f"{SITE}a.html", "anchor": "办事指南", "tag": "a"}], "source_count": 1, "error": "timeout",
+                 "attempts": [{"at": 1714500000.5, "method": "GET", "elapsed": 5.002, "error": "timeout"},
+                              {"at": 1714500010.5, "method": "GET", "elapsed": 5.0, "error": "timeout"}]}),
+        Finding("a11y.image-alt", "deduct", SITE, f"{SITE}p.html", "图片缺少替代文本",
+                {"impact": "critical", "count": 1, "elements": [{"selector": "img.x", "html": f"<img src=a onerror=alert(1)>{EVIL}"}],
+                 "brand_new_key": "kept"}),
+    ]
+    out = tmp_path / "out"
+    write_reports(scan_view, findings, load_ruleset(), out)
+    chrome.get((out / "report.html").as_uri())
+    assert chrome.execute_script("return window.__pwned === undefined")
+    body = chrome.find_element("tag name", "body").text
+    for text in ("栏目清单", "栏目", "类型", "最新信息日期", "超期天数", "来信时间", "等待天数", "答复单位", "渠道页面",
+                 "所在页面", "链接文字", "尝试记录", "问题元素", "影响程度", "严重", "82.6%", "超时", "空白栏目"):
+        assert text in body, text
+    for raw in ('{"', "days_over", "type_title", "read_from", "reply_rate", "channel_page", "discriminator", "fingerprint"):
+        assert raw not in body, raw
+    assert "brand_new_key" in body                               # unknown keys fall back to the key itself
+    assert "1714500000" not in body and "5.002" not in body          # attempt times as dates, seconds rounded
+    # the veto's column list is a table: a header row and one row per column, names linked to http(s) only
+    veto = chrome.execute_script("""
+        const t = Array.from(document.querySelectorAll('table.ev-table')).find(t => t.textContent.includes('超期天数'));
+        return t && {heads: Array.from(t.querySelectorAll('th')).map(h => h.textContent),
+                     rows: t.querySelectorAll('tbody tr').length,
+                     links: Array.from(t.querySelectorAll('a')).map(a => a.getAttribute('href'))};""")
+    assert veto and veto["heads"][:2] == ["栏目", "类型"] and veto["rows"] == 4
+    assert veto["links"] == [f"{SITE}col/{i}/" for i in range(3)]
+    assert f"坏栏目 {EVIL}" in body                                # crawled text shown as text
+    hrefs = chrome.execute_script("return Array.from(document.links).map(a => a.getAttribute('href'))")
+    assert not any(h.lower().startswith("javascript:") for h in hrefs)
+    # the findings table's detail row renders the same way (built by the script with textContent)
+    chrome.execute_script("document.querySelector('#rows tr.row').click()")
+    detail = chrome.find_element("css selector", "#rows tr.detail-row").text
+    assert "超期天数" in detail and '{"' not in detail
+    assert chrome.execute_script("return document.querySelectorAll('#rows tr.detail-row table.ev-table tbody tr').length") == 4
+    assert chrome.execute_script("return document.querySelectorAll('#rows script, #rows img').length") == 0
+    assert chrome.execute_script("return window.__pwned === undefined")
+    # English labels with --lang en
+    out_en = tmp_path / "en"
+    write_reports(scan_view, findings, load_ruleset(), out_en, lang="en")
+    chrome.get((out_en / "report.html").as_uri())
+    body = chrome.find_element("tag name", "body").text
+    for text in ("Days overdue", "Asked", "Days waiting", "Replying unit", "Pages carrying it", "Link text", "Attempts"):
+        assert text in body, text
+    assert '{"' not in body and "days_over" not in body
+    # the workbook: readable evidence text, labelled headers, no JSON
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    cells = [str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not any('{"' in c or "{'" in c for c in cells)
+    header = [c.value for c in book["互动回应 interaction"][1]]
+    assert "来信时间" in header and "答复单位" in header and "read_from" not in header
+    assert any("栏目：栏目0" in c and "超期天数：40" in c for c in cells)
+
+
 def test_html_filter_and_paging_stay_small(tmp_path: Path, scan_view, chrome) -> None:
     findings = [Finding("links.dead", "deduct", SITE, f"{SITE}gone/{i}", f"dead {i}", {},
                         {"sources": [{"url": SITE, "anchor": "a", "tag": "a"}], "on_homepage": False})

@@ -46,8 +46,43 @@
     $("status").textContent = matched.length + " " + L.shown + " " + (page + 1) + "/" + pages;
   }
 
-  // evidence is embedded compact (it is most of the file's size) and indented only when opened
-  function pretty(text) { try { return JSON.stringify(JSON.parse(text), null, 1); } catch (e) { return text; } }
+  // evidence is embedded as small arrays (labels by index): [label, parts] for a field, [label, headers,
+  // rows, more] for a table; a part is its text or [text, href].  Built here with textContent only.
+  var EV = data.evlabels || [], SEP = document.documentElement.lang === "en" ? ", " : "\u3001";
+  function appendParts(el, parts) {
+    (parts || []).forEach(function (p, n) {
+      if (n) el.appendChild(document.createTextNode(SEP));
+      var text = typeof p === "string" ? p : p[0], href = typeof p === "string" ? null : safeHref(p[1]);
+      if (href) { var a = document.createElement("a"); a.href = href; a.rel = "noreferrer"; a.textContent = text; el.appendChild(a); }
+      else { el.appendChild(document.createTextNode(text)); }
+    });
+  }
+  function evidence(items) {
+    var box = document.createElement("div"); box.className = "detail";
+    (items || []).forEach(function (it) {
+      var div = document.createElement("div"); div.className = "ev";
+      var k = document.createElement("span"); k.className = "k"; k.textContent = EV[it[0]]; div.appendChild(k);
+      div.appendChild(document.createTextNode(SEP === ", " ? ": " : "\uff1a"));
+      if (it.length === 2) { appendParts(div, it[1]); }
+      else {
+        var table = document.createElement("table"); table.className = "ev-table";
+        var hr = document.createElement("tr");
+        it[1].forEach(function (h) { var th = document.createElement("th"); th.textContent = EV[h]; hr.appendChild(th); });
+        var thead = document.createElement("thead"); thead.appendChild(hr); table.appendChild(thead);
+        var tbody = document.createElement("tbody");
+        it[2].forEach(function (row) {
+          var tr = document.createElement("tr");
+          row.forEach(function (c) { var td = document.createElement("td"); appendParts(td, c); tr.appendChild(td); });
+          tbody.appendChild(tr);
+        });
+        table.appendChild(tbody); div.appendChild(table);
+        if (it[3]) { var m = document.createElement("div"); m.className = "muted more-rows"; m.textContent = L.more_rows.replace("{n}", it[3]); div.appendChild(m); }
+      }
+      box.appendChild(div);
+    });
+    return box;
+  }
+  function flatText(v) { return typeof v === "string" ? v : Array.isArray(v) ? v.map(flatText).join(" ") : (typeof v === "number" ? "" : String(v)); }
 
   function toggle(tr) {
     var next = tr.nextSibling;
@@ -55,7 +90,7 @@
     var idx = +tr.getAttribute("data-i"), r = rows[idx];
     var dtr = document.createElement("tr"); dtr.className = "detail-row";
     var td = document.createElement("td"); td.colSpan = 5;
-    var pre = document.createElement("pre"); pre.className = "detail"; pre.textContent = pretty(r[5] || ""); td.appendChild(pre);
+    td.appendChild(evidence(r[5]));
     var shot = data.shots[String(idx)];
     if (shot && /^data:image\/(png|jpeg);base64,/.test(shot)) { var img = document.createElement("img"); img.src = shot; img.alt = "screenshot"; img.style.maxWidth = "640px"; td.appendChild(img); }
     dtr.appendChild(td); tr.parentNode.insertBefore(dtr, tr.nextSibling);
@@ -66,7 +101,7 @@
     var q = $("q").value.trim().toLowerCase();
     var fs = $("f-sev").value, fi = $("f-ind").value, fr = $("f-rule").value;
     var sev = fs === "" ? -1 : +fs, ind = fi === "" ? -1 : +fi, rule = fr === "" ? -1 : +fr;
-    if (q && hay === null) { hay = rows.map(function (r) { return (r[3] + "\n" + r[4] + "\n" + r[5]).toLowerCase(); }); }
+    if (q && hay === null) { hay = rows.map(function (r) { return (r[3] + "\n" + r[4] + "\n" + flatText(r[5])).toLowerCase(); }); }
     var out = [];
     for (var i = 0; i < rows.length; i++) {
       var r = rows[i];
