@@ -14,6 +14,8 @@ USER_AGENT = "govaudit/0.1 (government website inspection)"
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0
+# A delay (ours, Crawl-delay, Retry-After back-off) is a minimum the server asked for: no random jitter below it.
+DOWNLOAD_DELAY_JITTER = 0
 DOWNLOAD_TIMEOUT = 15
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0

@@ -39,7 +39,7 @@ class Handler(BaseHTTPRequestHandler):
         with server.lock:
             server.log.append((time.monotonic(), self.path))
             count = sum(1 for _, p in server.log if p == self.path)
-        route = server.routes.get(self.path) or server.routes.get("*")
+        route = server.routes.get(self.path) or (None if "not-found-probe" in self.path else server.routes.get("*"))
         status, headers, body = route(count) if route else (404, {}, "<title>404</title>")
         data = body.encode("utf-8")
         self.send_response(status)
