@@ -17,6 +17,7 @@ from govaudit.store import ScanView
 Check = Callable[[ScanView, RuleSet], Iterator[Finding]]
 
 FAMILIES: dict[str, str] = {
+    "availability": "checks.availability",
     "links": "checks.links",
     "freshness": "checks.freshness",
     "interaction": "checks.interaction",

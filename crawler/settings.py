@@ -20,7 +20,6 @@ DOWNLOAD_TIMEOUT = 15
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
 REDIRECT_MAX_TIMES = 10
-METAREFRESH_MAXDELAY = 30
 
 # Every status reaches the spider: a 404 is a finding, not an error to swallow.
 HTTPERROR_ALLOW_ALL = True
@@ -42,6 +41,9 @@ REACTOR_THREADPOOL_MAXSIZE = 4
 # ~100 asyncio tasks per page); nothing in govaudit needs asyncio.
 TWISTED_REACTOR = "twisted.internet.epollreactor.EPollReactor"
 
+# Per-request byte counts build a full text copy of every request and response; the store keeps what matters.
+DOWNLOADER_STATS = False
+
 SPIDER_MIDDLEWARES = {
     # Depth, scope and URL length are the spider's (it decides before building a request).
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
@@ -49,6 +51,10 @@ SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
 }
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # scope is decided before a request exists
+    # It decodes every page's whole body in the engine's process just to look for <meta http-equiv=refresh>;
+    # the worker that parses the page anyway records that target as a link (crawler/extract/core.py).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,  # never route through an env proxy
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,

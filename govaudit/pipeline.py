@@ -243,4 +243,10 @@ def run_scan(args: argparse.Namespace) -> ScanOutcome:
         info = store.scan(scan_id)
         if info.state == "crawled":  # an interrupted crawl stays resumable; its reports say it is incomplete
             store.finish_scan(scan_id, info.stats, state="finished")
+        from checks.availability import home_failure
+
+        failure = home_failure(store.view(scan_id))
+        if failure and not info.stats.get("pages_crawled"):
+            raise ScanError(f"the start page {url} could not be read ({failure}): nothing was crawled; the reports "
+                            f"in {out_dir} record it")
     return ScanOutcome(store_path=store_path, scan_id=scan_id, out_dir=out_dir, findings=findings, scorecard=scorecard)

@@ -266,6 +266,20 @@ def test_benchmark_profile_is_refused_for_remote_sites(tmp_path):
     assert proc.returncode == 1 and "only allowed for sites on this machine" in proc.stderr
 
 
+def test_unreachable_site_is_a_tool_error_with_a_finding_not_a_pass(tmp_path):
+    proc = run_cli("scan", "http://127.0.0.1:9/", "--out", str(tmp_path), "--a11y", "off", "--timeout", "2", check=False)
+    assert proc.returncode == 1 and "could not be read (refused)" in proc.stderr
+    home = [f for f in read_findings(tmp_path) if f["rule"] == "availability.home"]
+    assert home and home[0]["evidence"]["reason"] == "refused" and len(home[0]["attempts"]) >= 3
+
+
+def test_meta_refresh_is_followed_as_a_link():
+    from crawler.extract.core import page_context
+
+    ctx = page_context("http://x.gov.cn/", b"<meta http-equiv='Refresh' content=\"0; URL='/col/index.html'\">")
+    assert [(l.url, l.tag) for l in ctx.links] == [("http://x.gov.cn/col/index.html", "meta-refresh")]
+
+
 def test_bad_urls_are_refused_clearly(tmp_path):
     for url in ("ftp://example.gov.cn/", "http://"):
         proc = run_cli("scan", url, "--out", str(tmp_path), check=False)

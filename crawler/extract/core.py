@@ -25,6 +25,7 @@ from crawler.extract import Link, PageContext
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "sms:", "about:", "#", "vbscript:", "weixin:")
+_REFRESH_URL = re.compile(r"url\s*=\s*(.+)$", re.I)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 
 # Tags whose URL is a page to crawl (when in scope) vs. a resource to check only.
@@ -177,6 +178,12 @@ def extract_links(tree: lxml_html.HtmlElement, url: str) -> list[Link]:
     base = base if base and not base.startswith("invalid:") else url
     out: list[Link] = []
     _links_from(tree, base, False, out)
+    for meta in tree.iter("meta"):  # <meta http-equiv="refresh" content="0;url=/col/index.html">: a redirect users follow
+        if (meta.get("http-equiv") or "").lower() == "refresh":
+            match = _REFRESH_URL.search(meta.get("content") or "")
+            target = absolute_url(base, match.group(1).strip("'\" ")) if match else None
+            if target:
+                out.append(Link(target, "meta-refresh", "", False))
     for comment in tree.iter(etree.Comment):
         text = comment.text or ""
         if "href" in text or "src" in text:

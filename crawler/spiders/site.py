@@ -184,7 +184,7 @@ class SiteSpider(Spider):
                 return None
             self.writer.add_url(key, url, "external", depth)
             return self.make_request(url, "external", depth, crawl=False)
-        is_page = link.tag in ("a", "area", "iframe", "frame") and not urlsplit(url).path.lower().endswith(self.attachments)
+        is_page = link.tag in ("a", "area", "iframe", "frame", "meta-refresh") and not urlsplit(url).path.lower().endswith(self.attachments)
         kind = "page" if is_page else "resource"
         if any(p.search(url) for p in self.exclude):
             self.writer.add_url(key, url, kind, depth, state="skipped", skip_reason="excluded")
