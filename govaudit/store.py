@@ -199,8 +199,9 @@ class Store:
         return {r[0] for r in self.db.execute("SELECT key FROM urls WHERE scan_id=?", (scan_id,))}
 
     def pending(self, scan_id: int) -> Iterator[tuple[str, str, int]]:
-        """URLs discovered but not yet fetched: what a resumed scan starts from."""
-        yield from self.db.execute("SELECT url, kind, depth FROM urls WHERE scan_id=? AND state='pending' ORDER BY depth",
+        """URLs discovered but not yet fetched, or waiting for a re-test: what a resumed scan starts from."""
+        yield from self.db.execute("SELECT url, kind, depth FROM urls WHERE scan_id=? AND state IN ('pending', 'retest') "
+                                   "ORDER BY depth",
                                    (scan_id,)).fetchall()
 
     def set_host_facts(self, scan_id: int, host: str, facts: dict[str, Any]) -> None:
