@@ -198,6 +198,11 @@ class Store:
     def seen_keys(self, scan_id: int) -> set[int]:
         return {r[0] for r in self.db.execute("SELECT key FROM urls WHERE scan_id=?", (scan_id,))}
 
+    def pages_scheduled(self, scan_id: int) -> int:
+        """Pages a scan has crawled or queued so far (what the page cap counts, also across a resume)."""
+        return self.db.execute("SELECT count(*) FROM urls WHERE scan_id=? AND kind='page' AND state!='skipped'",
+                               (scan_id,)).fetchone()[0]
+
     def pending(self, scan_id: int) -> Iterator[tuple[str, str, int]]:
         """URLs discovered but not yet fetched, or waiting for a re-test: what a resumed scan starts from."""
         yield from self.db.execute("SELECT url, kind, depth FROM urls WHERE scan_id=? AND state IN ('pending', 'retest') "

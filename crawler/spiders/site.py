@@ -219,9 +219,8 @@ class SiteSpider(Spider):
     async def start(self) -> AsyncIterator[Any]:
         if self.config.resume:
             self.seen = self.store.seen_keys(self.config.scan_id)
-            pending = list(self.store.pending(self.config.scan_id))
-            self.pages_scheduled = sum(1 for _, kind, _ in pending if kind == "page")
-            for url, kind, depth in pending:
+            self.pages_scheduled = self.store.pages_scheduled(self.config.scan_id)
+            for url, kind, depth in self.store.pending(self.config.scan_id):
                 yield self.make_request(url, kind, depth, crawl=kind == "page")
             return
         key = url_key(self.home)
