@@ -157,21 +157,15 @@ def crawl(args: argparse.Namespace, rules: RuleSet, url: str, store_path: Path, 
     """Run the Scrapy crawl in this process (Twisted's reactor runs once per process)."""
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.analysis import default_workers
     from crawler.spiders.site import CrawlConfig, SiteSpider
 
     settings = crawl_settings(args, rules, url)
-    crawl_rules = rules.param("crawl")
-    config = CrawlConfig(
-        start_url=url, store_path=str(store_path), scan_id=scan_id, as_of=as_of, resume=resume,
+    config = CrawlConfig.from_rules(
+        rules, start_url=url, store_path=str(store_path), scan_id=scan_id, as_of=as_of, resume=resume,
+        extractors=settings.getlist("GOVAUDIT_EXTRACTORS"), max_pages=args.max_pages, max_depth=args.max_depth,
+        retest_delay=0.2 if args.profile == "local-benchmark" else None, workers=args.workers,
         include_subdomains=args.subdomains, include=args.include, exclude=args.exclude,
-        max_pages=args.max_pages or crawl_rules["max_pages"], max_depth=args.max_depth or crawl_rules["max_depth"],
-        max_query_variants=crawl_rules["max_query_variants_per_path"], max_url_length=crawl_rules["max_url_length"],
-        session_params=crawl_rules["session_params"], attachment_extensions=crawl_rules["attachment_extensions"],
-        retests=rules.param("links.retests"), retest_delay=0.2 if args.profile == "local-benchmark" else float(crawl_rules["retest_delay_seconds"]),
-        workers=default_workers() if args.workers is None else max(0, args.workers),
-        check_external=not args.no_external, list_pages_first=rules.param("freshness.max_list_pages_per_column"),
-        extractors=settings.getlist("GOVAUDIT_EXTRACTORS"))
+        check_external=not args.no_external)
     settings.set("LOG_INSTALL_ROOT_HANDLER", bool(args.verbose), priority="cmdline")
     process = CrawlerProcess(settings)
     process.crawl(SiteSpider, config=config)

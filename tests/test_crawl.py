@@ -284,3 +284,18 @@ def test_bad_urls_are_refused_clearly(tmp_path):
     for url in ("ftp://example.gov.cn/", "http://"):
         proc = run_cli("scan", url, "--out", str(tmp_path), check=False)
         assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_scrapy_crawl_from_scrapy_cfg_then_report(demo_site, tmp_path):
+    """The Scrapyd path: ``scrapy crawl site`` (scrapy.cfg) fills a store; ``govaudit report`` checks and scores it."""
+    server, manifest = demo_site
+    store = tmp_path / "scrapyd.sqlite"
+    repo = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"url={server.base_url}/",
+                           "-a", f"store={store}", "-s", "LOG_LEVEL=ERROR", "-s", "DOWNLOAD_TIMEOUT=2"],
+                          cwd=repo, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_cli("report", str(store), "--out", str(tmp_path / "out"))
+    dead = {f["url"] for f in read_findings(tmp_path / "out") if f["rule"] == "links.dead"}
+    planted = {e["target"] if "://" in e["target"] else server.base_url + e["target"] for e in manifest.planted["dead"]}
+    assert planted <= dead

@@ -25,11 +25,12 @@ from twisted.internet import error as net_error
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
-from crawler.analysis import PageAnalyser, links_of
+from crawler.analysis import PageAnalyser, default_workers, links_of
 from crawler.extract import Link
 from crawler.extract.core import decode_html, looks_binary, parse_html
 from crawler.middlewares import MAX_BACKOFF, retry_after_seconds
 from govaudit.model import UrlRecord, url_key
+from govaudit.ruleset import DEFAULT_RULESET, RuleSet, load_ruleset
 from govaudit.store import Store, StoreWriter
 
 SUSPECT_ERRORS = {"timeout", "dns", "refused", "reset", "tls", "other"}
@@ -61,6 +62,41 @@ class CrawlConfig:
     workers: int = 1  # page-analysis processes beside the engine (0: analyse in the engine's process)
     extractors: list[str] = field(default_factory=list)
 
+    @classmethod
+    def from_rules(cls, rules: RuleSet, *, start_url: str, store_path: str, scan_id: int, as_of: date,
+                   extractors: list[str], resume: bool = False, max_pages: int | None = None,
+                   max_depth: int | None = None, retest_delay: float | None = None, workers: int | None = None,
+                   **options: Any) -> "CrawlConfig":
+        """The rule set's crawl values, with what the command line overrides (None: the rule set's value)."""
+        crawl = rules.param("crawl")
+        return cls(start_url=start_url, store_path=store_path, scan_id=scan_id, as_of=as_of, resume=resume,
+                   max_pages=max_pages or crawl["max_pages"],
+                   max_depth=crawl["max_depth"] if max_depth is None else max_depth,
+                   max_query_variants=crawl["max_query_variants_per_path"], max_url_length=crawl["max_url_length"],
+                   session_params=crawl["session_params"], attachment_extensions=crawl["attachment_extensions"],
+                   retests=rules.param("links.retests"),
+                   retest_delay=float(crawl["retest_delay_seconds"]) if retest_delay is None else retest_delay,
+                   workers=default_workers() if workers is None else max(0, workers),
+                   list_pages_first=rules.param("freshness.max_list_pages_per_column"), extractors=extractors,
+                   **options)
+
+    @classmethod
+    def standalone(cls, url: str, store: str, rules: str) -> "CrawlConfig":
+        """For ``scrapy crawl site -a url=… [-a store=…] [-a rules=…]`` (and Scrapyd): begins a scan in the store;
+        ``govaudit report STORE --out DIR`` then checks, scores and writes the reports."""
+        from crawler.settings import GOVAUDIT_EXTRACTORS
+        from govaudit import __version__
+        from govaudit.pipeline import normalise_start_url
+
+        ruleset = load_ruleset(rules)
+        start = normalise_start_url(url)
+        today = date.today()
+        with Store(store) as st:
+            scan_id = st.begin_scan(site=start, start_url=start, as_of=today.isoformat(), tool_version=__version__,
+                                    options={"via": "scrapy crawl", "rules": rules, "url": start})
+        return cls.from_rules(ruleset, start_url=start, store_path=store, scan_id=scan_id, as_of=today,
+                              extractors=list(GOVAUDIT_EXTRACTORS))
+
 
 def _host(url: str) -> str:
     """Host and port: 127.0.0.1:8080 and 127.0.0.1:9 are different sites."""
@@ -77,8 +113,13 @@ def _host(url: str) -> str:
 class SiteSpider(Spider):
     name = "site"
 
-    def __init__(self, config: CrawlConfig, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, config: CrawlConfig | None = None, *args: Any, url: str | None = None,
+                 store: str = "govaudit.sqlite", rules: str = DEFAULT_RULESET, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if config is None:
+            if not url:
+                raise ValueError("scrapy crawl site needs -a url=http://… (and optionally -a store=FILE -a rules=ID)")
+            config = CrawlConfig.standalone(url, store, rules)
         self.config = config
         self.home = config.start_url
         self.home_host = _host(config.start_url)
