@@ -61,17 +61,10 @@ def synthetic_findings(n: int, seed: int = 6) -> list[Finding]:
 
 
 def browser_figures(html: Path) -> dict[str, float]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from crawler.browser.pool import plain_driver
 
     profile = tempfile.mkdtemp(prefix="govaudit-bench-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync",
-                 f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = plain_driver(profile)
     try:
         t = time.perf_counter()
         driver.get(html.as_uri())

@@ -57,17 +57,10 @@ def hostile_findings(shot: Path) -> list[Finding]:
 
 @pytest.fixture(scope="module")
 def chrome():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from crawler.browser.pool import plain_driver
 
     profile = tempfile.mkdtemp(prefix="govaudit-report-test-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync",
-                 f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = plain_driver(profile)
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)

@@ -44,18 +44,27 @@ NO_DIALOGS_JS = """
 """
 
 
+def chromium_options(profile: str, *extra: str) -> webdriver.ChromeOptions:
+    """Debian's headless Chromium with the flags that work here and its own profile directory."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (*FLAGS, f"--user-data-dir={profile}", *extra):
+        options.add_argument(flag)
+    return options
+
+
+def plain_driver(profile: str) -> webdriver.Chrome:
+    """A browser as a person opens a report with: no dialog suppression, explicit driver path (nothing downloaded)."""
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=chromium_options(profile))
+
+
 class Browser:
     """One Chromium + ChromeDriver pair with a fresh profile directory."""
 
     def __init__(self, page_timeout: float) -> None:
         self.page_timeout = page_timeout
         self.profile = tempfile.mkdtemp(prefix="govaudit-chromium-")
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for flag in FLAGS:
-            options.add_argument(flag)
-        options.add_argument(f"--user-data-dir={self.profile}")
-        options.add_argument(f"--window-size={WINDOW[0]},{WINDOW[1]}")
+        options = chromium_options(self.profile, f"--window-size={WINDOW[0]},{WINDOW[1]}")
         options.page_load_strategy = "normal"
         options.unhandled_prompt_behavior = "accept"  # a dialog our override missed must not wedge the session
         service = Service(CHROMEDRIVER, popen_kw={"start_new_session": True})
