@@ -23,16 +23,12 @@ _ERROR_ZH = {"timeout": "超时", "dns": "域名解析失败", "refused": "连�
              "binary_body": "以 text/html 返回了二进制内容"}
 
 
-def _scope(view: ScanView, rec: UrlRecord) -> str:
-    return "external" if rec.kind == "external" else "internal"
-
-
 def _base(view: ScanView, rec: UrlRecord, home_urls: set[str]) -> dict[str, Any]:
     refs = view.refs(rec.url, limit=MAX_SOURCES)
     count = view.ref_count(rec.url)
     extra: dict[str, Any] = {
         "kind": rec.kind,
-        "scope": _scope(view, rec),
+        "scope": "external" if rec.kind == "external" else "internal",
         "sources": [{"url": r.source, "anchor": r.anchor, "tag": r.tag} for r in refs],
         "source_count": count,
         "on_homepage": any(r.source in home_urls for r in refs),

@@ -35,22 +35,6 @@ def url_key(url: str) -> int:
 
 
 @dataclass(slots=True)
-class Attempt:
-    """One try at fetching a URL: what came back, or why nothing did."""
-
-    at: float
-    method: str
-    status: int | None = None
-    error: str | None = None  # timeout | dns | refused | reset | tls | too_large | redirect_loop | other:<text>
-    elapsed: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in (("at", round(self.at, 3)), ("method", self.method), ("status", self.status),
-                                  ("error", self.error), ("elapsed", None if self.elapsed is None else round(self.elapsed, 3)))
-                if v is not None}
-
-
-@dataclass(slots=True)
 class Ref:
     """A page that carries a link (来源页面), with the visible anchor text (链接文字)."""
 

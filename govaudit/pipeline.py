@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -172,28 +170,18 @@ def crawl(args: argparse.Namespace, rules: RuleSet, url: str, store_path: Path, 
     process.start()
 
 
-def _write_atomic(path: Path, lines: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        for line in lines:
-            fh.write(line)
-    os.replace(tmp, path)
-
-
 def analyse(store: Store, scan_id: int, rules: RuleSet, out_dir: Path, *, lang: str = "zh") -> tuple[list[Finding], Any]:
     """Checks → findings (stored, replacing earlier ones) → findings.jsonl → scored reports."""
     import checks
-    import reports
+    from reports import atomic_outputs, check_writable, write_reports
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if not os.access(out_dir, os.W_OK):
-        raise ScanError(f"{out_dir}: output directory is not writable")
+    check_writable(out_dir)  # before any work: an unwritable directory is the first error, not the last
     view = store.view(scan_id)
     findings = list(checks.run_all(view, rules))
     store.replace_findings(scan_id, findings)
-    _write_atomic(out_dir / "findings.jsonl",
-                  (json.dumps(f.to_json(), ensure_ascii=False) + "\n" for f in findings))
-    scorecard = reports.write_reports(view, findings, rules, out_dir, lang=lang)
+    with atomic_outputs(out_dir, ["findings.jsonl"]) as tmp, open(tmp["findings.jsonl"], "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(f.to_json(), ensure_ascii=False) + "\n" for f in findings)
+    scorecard = write_reports(view, findings, rules, out_dir, lang=lang)
     return findings, scorecard
 
 

@@ -108,23 +108,3 @@ def write_reports(view: Any, findings: list[Finding], rules: RuleSet, out_dir: P
             render(tmp[name], card, findings, rules, lang=lang, base_dir=out_dir, view=view)
         write_json(tmp["summary.json"], card.to_json(findings))
     return card
-
-
-def load_findings(path: Path) -> list[Finding]:
-    """Read ``findings.jsonl`` (or a directory holding one); tolerant of fields older stores lack."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "findings.jsonl"
-    findings: list[Finding] = []
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    findings.append(Finding.from_json(json.loads(line)))
-                except (ValueError, TypeError) as exc:
-                    raise ReportError(f"{path}:{lineno}: not a finding ({exc})") from exc
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read findings ({exc.strerror or exc})") from exc
-    return findings

@@ -185,29 +185,28 @@ def _read_fields(pieces: list[_Piece]) -> _Fields:
             values.setdefault(pending, " ".join(collected)[:300])
         pending, collected = None, []
 
+    def take(piece: _Piece) -> None:
+        """Unlabelled text: the value of the label before it, or free text when no label is waiting."""
+        nonlocal pending
+        if pending in _COLLECT:
+            collected.append(piece.text)
+        elif pending:
+            values.setdefault(pending, piece.text)
+            pending = None
+        else:
+            free.append(piece)
+
     for piece in pieces:
         text = piece.text
         if _ONLY_PUNCT.match(text):
             continue
         matches = list(_LABEL.finditer(text))
         if not matches:
-            if pending in _COLLECT:
-                collected.append(text)
-            elif pending:
-                values.setdefault(pending, text)
-                pending = None
-            else:
-                free.append(piece)
+            take(piece)
             continue
         head = text[:matches[0].start()].strip()
         if head and not _ONLY_PUNCT.match(head):
-            if pending in _COLLECT:
-                collected.append(head)
-            elif pending:
-                values.setdefault(pending, head)
-                pending = None
-            else:
-                free.append(_Piece(head, piece.el))
+            take(_Piece(head, piece.el))
         for i, m in enumerate(matches):
             close()
             role = _ROLE_OF[m.group(1)]

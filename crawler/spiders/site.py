@@ -33,7 +33,8 @@ from govaudit.model import UrlRecord, url_key
 from govaudit.ruleset import DEFAULT_RULESET, RuleSet, load_ruleset
 from govaudit.store import Store, StoreWriter
 
-SUSPECT_ERRORS = {"timeout", "dns", "refused", "reset", "tls", "other"}
+# Failures worth trying again later (a response too large will be too large again).
+RETEST_ERRORS = {"timeout", "dns", "refused", "reset", "tls", "other"}
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain")  # text/plain: some CMSs mislabel pages
 
 
@@ -428,7 +429,7 @@ class SiteSpider(Spider):
             yield self.make_request(meta["orig_url"], meta["kind"], meta["depth"], crawl=False, attempts=attempts,
                                     method="GET")
             return
-        if error in SUSPECT_ERRORS and self._maybe_retest(request, attempts):
+        if error in RETEST_ERRORS and self._maybe_retest(request, attempts):
             return
         self._record(request, None, attempts, error=error)
 
