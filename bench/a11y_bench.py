@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from lxml import html as lxml_html  # noqa: E402
 
-from crawler.browser import audit_scan  # noqa: E402
-from crawler.browser.sampling import PageInfo, choose  # noqa: E402
-from crawler.extract import PageContext  # noqa: E402
-from crawler.extract.a11y_static import extract  # noqa: E402
+from govaudit.crawler.browser import audit_scan  # noqa: E402
+from govaudit.crawler.browser.sampling import PageInfo, choose  # noqa: E402
+from govaudit.crawler.extract import PageContext  # noqa: E402
+from govaudit.crawler.extract.a11y_static import extract  # noqa: E402
 from govaudit.model import UrlRecord, url_key  # noqa: E402
 from govaudit.ruleset import load_ruleset  # noqa: E402
 from govaudit.store import Store, StoreWriter  # noqa: E402

@@ -3,7 +3,7 @@
     python bench/crawl_bench.py --pages 20000 [--tools govaudit,linkchecker,wget]
                                 [--memory-pages 10000,100000] [--json results.json]
 
-One run generates a site with ``govaudit.sitegen``, serves it with nginx on 127.0.0.1 (bench/nginx.py),
+One run generates a site with ``govaudit.demo.sitegen``, serves it with nginx on 127.0.0.1 (bench/nginx.py),
 runs each tool one after another and prints, for each: HTML pages fetched, wall seconds, pages/s, peak RSS
 of the whole process tree, and how many of the planted broken links it reported; then the ratios
 govaudit/LinkChecker and govaudit/wget.  Figures are ratios measured in the same run on the same machine
@@ -414,8 +414,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tool-timeout", type=float, default=3600, help="kill a tool after this many seconds")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date.today(),
                         help="the check date the site is generated for (default today)")
-    parser.add_argument("--generator", default="govaudit.sitegen",
-                        help="module providing generate_site() (default govaudit.sitegen)")
+    parser.add_argument("--generator", default="govaudit.demo.sitegen",
+                        help="module providing generate_site() (default govaudit.demo.sitegen)")
     parser.add_argument("--workdir", type=Path, help="where to put sites and outputs (default: a new temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (default: delete it)")
     args = parser.parse_args(argv)

@@ -20,8 +20,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.extract import freshness  # noqa: E402
-from crawler.extract.core import page_context  # noqa: E402
+from govaudit.crawler.extract import freshness  # noqa: E402
+from govaudit.crawler.extract.core import page_context  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "pages"
 

@@ -28,9 +28,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checks import interaction  # noqa: E402
-from crawler.extract import letters  # noqa: E402
-from crawler.extract.core import page_context  # noqa: E402
+from govaudit.checks import interaction  # noqa: E402
+from govaudit.crawler.extract import letters  # noqa: E402
+from govaudit.crawler.extract.core import page_context  # noqa: E402
 from govaudit.model import UrlRecord, url_key  # noqa: E402
 from govaudit.ruleset import load_ruleset  # noqa: E402
 from govaudit.store import Store, StoreWriter  # noqa: E402

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from govaudit.model import Finding  # noqa: E402
 from govaudit.ruleset import load_ruleset  # noqa: E402
-from reports.excel import write_workbook  # noqa: E402
-from reports.html import write_html  # noqa: E402
-from reports.scoring import score  # noqa: E402
+from govaudit.reports.excel import write_workbook  # noqa: E402
+from govaudit.reports.html import write_html  # noqa: E402
+from govaudit.reports.scoring import score  # noqa: E402
 
 SITE = "http://www.example-county.gov.cn/"
 
@@ -61,7 +61,7 @@ def synthetic_findings(n: int, seed: int = 6) -> list[Finding]:
 
 
 def browser_figures(html: Path) -> dict[str, float]:
-    from crawler.browser.pool import plain_driver
+    from govaudit.crawler.browser.pool import plain_driver
 
     profile = tempfile.mkdtemp(prefix="govaudit-bench-")
     driver = plain_driver(profile)

@@ -17,11 +17,11 @@ from govaudit.store import ScanView
 Check = Callable[[ScanView, RuleSet], Iterator[Finding]]
 
 FAMILIES: dict[str, str] = {
-    "availability": "checks.availability",
-    "links": "checks.links",
-    "freshness": "checks.freshness",
-    "interaction": "checks.interaction",
-    "a11y": "checks.accessibility",
+    "availability": "govaudit.checks.availability",
+    "links": "govaudit.checks.links",
+    "freshness": "govaudit.checks.freshness",
+    "interaction": "govaudit.checks.interaction",
+    "a11y": "govaudit.checks.accessibility",
 }
 
 

@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from crawler.browser.elder import median, share_below
-from crawler.extract.a11y_static import find_elder_entry
+from govaudit.crawler.browser.elder import median, share_below
+from govaudit.crawler.extract.a11y_static import find_elder_entry
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet, RuleSetError
 from govaudit.store import ScanView

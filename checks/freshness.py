@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from crawler.extract.dates import iso_or_none
+from govaudit.crawler.extract.dates import iso_or_none
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from crawler.extract import Extractor, Link, PageContext, load_extractors, run_extractors
-from crawler.extract.core import decode_html, extract_links, parse_html
+from govaudit.crawler.extract import Extractor, Link, PageContext, load_extractors, run_extractors
+from govaudit.crawler.extract.core import decode_html, extract_links, parse_html
 
 
 @dataclass(slots=True)

@@ -6,8 +6,8 @@ Defaults are the polite ones a guest on a fragile government server owes it (des
 """
 
 BOT_NAME = "govaudit"
-SPIDER_MODULES = ["crawler.spiders"]
-NEWSPIDER_MODULE = "crawler.spiders"
+SPIDER_MODULES = ["govaudit.crawler.spiders"]
+NEWSPIDER_MODULE = "govaudit.crawler.spiders"
 
 ROBOTSTXT_OBEY = True
 USER_AGENT = "govaudit/0.1 (government website inspection)"
@@ -58,19 +58,19 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,  # never route through an env proxy
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
-    "crawler.middlewares.PolitenessMiddleware": 560,
+    "govaudit.crawler.middlewares.PolitenessMiddleware": 560,
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
-    "crawler.extensions.ScanProgress": 500,
+    "govaudit.crawler.extensions.ScanProgress": 500,
 }
 
 # Page-fact extractors, run in this order on every crawled HTML page (see crawler/extract/__init__.py).
 GOVAUDIT_EXTRACTORS = [
-    "crawler.extract.core.extract",
-    "crawler.extract.a11y_static.extract",
-    "crawler.extract.freshness.extract",
-    "crawler.extract.letters.extract",
+    "govaudit.crawler.extract.core.extract",
+    "govaudit.crawler.extract.a11y_static.extract",
+    "govaudit.crawler.extract.freshness.extract",
+    "govaudit.crawler.extract.letters.extract",
 ]
 
 # Lifted limits for benchmarking against a server on this machine (refused for any other host).

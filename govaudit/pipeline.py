@@ -125,7 +125,7 @@ def crawl_settings(args: argparse.Namespace, rules: RuleSet, url: str) -> dict[s
 
     crawl = rules.param("crawl")
     settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
+    settings.setmodule("govaudit.crawler.settings", priority="project")
     settings.set("USER_AGENT", args.user_agent or crawl["user_agent"], priority="cmdline")
     settings.set("DOWNLOAD_TIMEOUT", args.timeout or crawl["timeout_seconds"], priority="cmdline")
     settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", args.concurrency or crawl["concurrency_per_host"], priority="cmdline")
@@ -155,7 +155,7 @@ def crawl(args: argparse.Namespace, rules: RuleSet, url: str, store_path: Path, 
     """Run the Scrapy crawl in this process (Twisted's reactor runs once per process)."""
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.spiders.site import CrawlConfig, SiteSpider
+    from govaudit.crawler.spiders.site import CrawlConfig, SiteSpider
 
     settings = crawl_settings(args, rules, url)
     config = CrawlConfig.from_rules(
@@ -172,8 +172,8 @@ def crawl(args: argparse.Namespace, rules: RuleSet, url: str, store_path: Path, 
 
 def analyse(store: Store, scan_id: int, rules: RuleSet, out_dir: Path, *, lang: str = "zh") -> tuple[list[Finding], Any]:
     """Checks → findings (stored, replacing earlier ones) → findings.jsonl → scored reports."""
-    import checks
-    from reports import atomic_outputs, check_writable, write_reports
+    from govaudit import checks
+    from govaudit.reports import atomic_outputs, check_writable, write_reports
 
     check_writable(out_dir)  # before any work: an unwritable directory is the first error, not the last
     view = store.view(scan_id)
@@ -187,7 +187,7 @@ def analyse(store: Store, scan_id: int, rules: RuleSet, out_dir: Path, *, lang: 
 
 def audit_accessibility(store: Store, scan_id: int, args: argparse.Namespace, rules: RuleSet, out_dir: Path) -> None:
     """The browser stage: axe-core in headless Chromium on a template sample, results into the store."""
-    from crawler.browser import AxeNotInstalled, audit_scan
+    from govaudit.crawler.browser import AxeNotInstalled, audit_scan
 
     try:
         coverage = audit_scan(store, scan_id, mode=args.a11y, browsers=max(1, args.a11y_browsers),
@@ -225,7 +225,7 @@ def run_scan(args: argparse.Namespace) -> ScanOutcome:
         info = store.scan(scan_id)
         if info.state == "crawled":  # an interrupted crawl stays resumable; its reports say it is incomplete
             store.finish_scan(scan_id, info.stats, state="finished")
-        from checks.availability import home_failure
+        from govaudit.checks.availability import home_failure
 
         failure = home_failure(store.view(scan_id))
         if failure and not info.stats.get("pages_crawled"):

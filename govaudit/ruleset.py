@@ -18,9 +18,10 @@ from typing import Any
 
 import yaml
 
+import govaudit.rules
 from govaudit.model import SEVERITIES
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+RULES_DIR = Path(govaudit.rules.__file__).resolve().parent  # the package data; the top-level rules/ in a checkout
 DEFAULT_RULESET = "gov-2019"
 
 

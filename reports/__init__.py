@@ -21,7 +21,7 @@ from typing import Any
 from govaudit.cli import UserError
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
-from reports.scoring import Scorecard, coverage_of, score
+from govaudit.reports.scoring import Scorecard, coverage_of, score
 
 __all__ = ["ReportError", "Scorecard", "score", "write_reports", "atomic_outputs", "check_writable"]
 
@@ -93,8 +93,8 @@ def write_reports(view: Any, findings: list[Finding], rules: RuleSet, out_dir: P
     ``view`` is the scan's ``ScanView`` (site, dates, coverage stats, artifacts); ``findings`` were already
     produced (and written to findings.jsonl) by the pipeline.  Returns the scorecard.
     """
-    from reports.excel import write_workbook
-    from reports.html import write_html
+    from govaudit.reports.excel import write_workbook
+    from govaudit.reports.html import write_html
 
     if lang not in ("zh", "en"):
         raise ReportError(f"unknown report language {lang!r}; use zh or en")

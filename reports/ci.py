@@ -15,9 +15,9 @@ from typing import Any
 from govaudit import __version__
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
-from reports.gate import GateResult
-from reports.scoring import Scorecard
-from reports.text import clean, family
+from govaudit.reports.gate import GateResult
+from govaudit.reports.scoring import Scorecard
+from govaudit.reports.text import clean, family
 
 JUNIT_MAX_LISTED = 500   # URLs listed in one failure's text; CI UIs truncate long bodies anyway
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -25,7 +25,7 @@ SARIF_LEVEL = {"veto": "error", "deduct": "error", "warn": "warning", "info": "n
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    from reports import ReportError
+    from govaudit.reports import ReportError
 
     path = Path(path)
     try:

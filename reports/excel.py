@@ -18,10 +18,10 @@ import xlsxwriter
 
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
-from reports.html import safe_href
-from reports.text import clean as _clean
-from reports.scoring import Scorecard
-from reports.text import evidence_fields, evidence_label, evidence_text, family, label
+from govaudit.reports.html import safe_href
+from govaudit.reports.text import clean as _clean
+from govaudit.reports.scoring import Scorecard
+from govaudit.reports.text import evidence_fields, evidence_label, evidence_text, family, label
 
 EXCEL_MAX_ROWS = 1_048_576          # Excel's hard limit per sheet (header included)
 EXCEL_MAX_URLS = 65_530             # XlsxWriter/Excel hyperlink limit per sheet

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from govaudit.model import Finding
-from reports.scoring import Scorecard
+from govaudit.reports.scoring import Scorecard
 
 EXIT_PASS, EXIT_ERROR, EXIT_GATE = 0, 1, 2
 FAIL_ON: dict[str, tuple[str, ...]] = {

@@ -27,8 +27,8 @@ import jinja2
 
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
-from reports.scoring import Scorecard
-from reports.text import (AGE_KEYS, LABELS, WAIT_KEYS, clean, evidence_items, fields_to_items, first_number, label,
+from govaudit.reports.scoring import Scorecard
+from govaudit.reports.text import (AGE_KEYS, LABELS, WAIT_KEYS, clean, evidence_items, fields_to_items, first_number, label,
                           screenshot_path)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -14,10 +14,10 @@ from typing import Any
 import jinja2
 import xlsxwriter
 
-from reports import ReportError, atomic_outputs
-from reports.excel import neutralise
-from reports.html import TEMPLATES, safe_href
-from reports.text import LABELS, clean, label
+from govaudit.reports import ReportError, atomic_outputs
+from govaudit.reports.excel import neutralise
+from govaudit.reports.html import TEMPLATES, safe_href
+from govaudit.reports.text import LABELS, clean, label
 
 
 def read_site(out: Path) -> dict[str, Any]:

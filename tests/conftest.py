@@ -34,8 +34,8 @@ def read_findings(out: Path) -> list[dict]:
 @pytest.fixture(scope="session")
 def demo_site(tmp_path_factory):
     """The demo county site (hostile mode), generated once and served for the whole session."""
-    from govaudit.demoserver import DemoServer
-    from govaudit.sitegen import generate_site
+    from govaudit.demo.server import DemoServer
+    from govaudit.demo.sitegen import generate_site
 
     root = tmp_path_factory.mktemp("demo") / "site"
     manifest = generate_site(root, as_of=AS_OF)

@@ -17,10 +17,10 @@ import psutil
 import pytest
 from lxml import html as lxml_html
 
-from checks.accessibility import run as run_checks
-from crawler.browser import AxeNotInstalled, audit_scan, axe_path
-from crawler.extract import PageContext
-from crawler.extract.a11y_static import extract
+from govaudit.checks.accessibility import run as run_checks
+from govaudit.crawler.browser import AxeNotInstalled, audit_scan, axe_path
+from govaudit.crawler.extract import PageContext
+from govaudit.crawler.extract.a11y_static import extract
 from govaudit.model import UrlRecord, url_key
 from govaudit.ruleset import load_ruleset
 from govaudit.store import Store, StoreWriter
@@ -75,7 +75,6 @@ b.insertAdjacentHTML('beforeend', html.join(''));
 for i in range(1, 7):
     PAGES[f"/art/{i}"] = ARTICLE.format(n=i)
 
-
 class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
@@ -112,7 +111,6 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-
 def _kill_browsers() -> None:
     """Kill the main Chromium process of every browser this test process started (a crash mid-audit)."""
     for proc in psutil.Process(os.getpid()).children(recursive=True):
@@ -126,7 +124,6 @@ def _kill_browsers() -> None:
             except psutil.Error:
                 pass
 
-
 @pytest.fixture(scope="module")
 def server():
     STALL.clear()
@@ -139,10 +136,8 @@ def server():
     srv.shutdown()
     srv.server_close()
 
-
 KINDS = {"/": "home", "/list1/": "list", "/list2/": "list", "/care/": "other"}
 COLUMNS = {"/list1/": "政务动态", "/list2/": "通知公告"}
-
 
 def make_store(tmp_path: Path, base: str, paths: list[str]) -> tuple[Store, int]:
     """A real store whose pages carry the facts the crawl would have extracted."""
@@ -161,12 +156,6 @@ def make_store(tmp_path: Path, base: str, paths: list[str]) -> tuple[Store, int]
     writer.flush()
     return store, scan
 
-
-needs_axe = pytest.mark.skipif(not (Path(__file__).resolve().parents[1] / "node_modules/axe-core/axe.min.js").is_file()
-                               and not os.environ.get("GOVAUDIT_AXE_JS"), reason="run `npm ci` to install axe-core")
-
-
-@needs_axe
 def test_audit_all_pages_with_bad_ones(server, tmp_path):
     paths = ["/", "/list1/", "/list2/", "/art/1", "/art/2", "/xss", "/alert", "/slow", "/away", "/loop"]
     store, scan = make_store(tmp_path, server, paths)
@@ -227,8 +216,6 @@ def test_audit_all_pages_with_bad_ones(server, tmp_path):
     assert len(alts) == 1 and alts[0].evidence["sources"] == ["axe", "static"]
     assert alts[0].evidence["gbt_level"] == "一级" and alts[0].evidence["wcag"] == ["1.1.1"]
 
-
-@needs_axe
 def test_browser_killed_hung_or_swamped_mid_audit_is_restarted(server, tmp_path):
     paths = ["/", "/killme", "/after-kill", "/spin", "/huge", "/art/2"]
     store, scan = make_store(tmp_path, server, paths)
@@ -248,8 +235,6 @@ def test_browser_killed_hung_or_swamped_mid_audit_is_restarted(server, tmp_path)
     left = [p for p in psutil.Process(os.getpid()).children(recursive=True) if "chrom" in p.name()]
     assert not left, left
 
-
-@needs_axe
 def test_sampling_audits_groups_and_records_coverage(server, tmp_path):
     arts = [f"/art/{i}" for i in range(1, 7)]
     store, scan = make_store(tmp_path, server, ["/", "/list1/", "/list2/", *arts])
@@ -271,7 +256,6 @@ def test_sampling_audits_groups_and_records_coverage(server, tmp_path):
     static = [f for f in findings if f.url == skipped]
     assert {f.rule for f in static} == {"a11y.image-alt"} and static[0].evidence["sources"] == ["static"]
     assert audit_scan(store, scan, mode="off")["audited"] == 0
-
 
 def test_missing_axe_says_run_npm_ci(monkeypatch, tmp_path):
     monkeypatch.setenv("GOVAUDIT_AXE_JS", str(tmp_path / "nope" / "axe.min.js"))

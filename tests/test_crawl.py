@@ -121,7 +121,7 @@ HOSTILE_LINKS = {
 
 @pytest.fixture(scope="module")
 def hostile_scan(tmp_path_factory):
-    from govaudit.demoserver import DemoServer
+    from govaudit.demo.server import DemoServer
 
     root = tmp_path_factory.mktemp("hostile")
     links = "\n".join(f'<li><a href="{href}">{text}</a></li>' for href, text in HOSTILE_LINKS.items())
@@ -189,8 +189,8 @@ def test_non_web_links_are_never_requested_and_odd_urls_are_handled(hostile_scan
 
 
 def test_a_failing_extractor_loses_only_its_own_facts():
-    from crawler.extract import PageContext, run_extractors
-    from crawler.extract.core import extract as core_extract, page_context
+    from govaudit.crawler.extract import PageContext, run_extractors
+    from govaudit.crawler.extract.core import extract as core_extract, page_context
 
     def broken(ctx: PageContext) -> dict:
         raise ValueError("hostile page")
@@ -202,7 +202,7 @@ def test_a_failing_extractor_loses_only_its_own_facts():
 
 
 def test_idn_and_odd_hrefs_normalise_without_network():
-    from crawler.extract.core import absolute_url
+    from govaudit.crawler.extract.core import absolute_url
 
     assert absolute_url("http://www.example.gov.cn/a/", "http://例子.政务/首页.html") == \
         "http://xn--fsqu00a.xn--zfr164b/%E9%A6%96%E9%A1%B5.html"
@@ -274,7 +274,7 @@ def test_unreachable_site_is_a_tool_error_with_a_finding_not_a_pass(tmp_path):
 
 
 def test_meta_refresh_is_followed_as_a_link():
-    from crawler.extract.core import page_context
+    from govaudit.crawler.extract.core import page_context
 
     ctx = page_context("http://x.gov.cn/", b"<meta http-equiv='Refresh' content=\"0; URL='/col/index.html'\">")
     assert [(l.url, l.tag) for l in ctx.links] == [("http://x.gov.cn/col/index.html", "meta-refresh")]

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from crawler.extract.dates import find_dates, iso_or_none, parse_date, year_heading
+from govaudit.crawler.extract.dates import find_dates, iso_or_none, parse_date, year_heading
 
 REF = date(2026, 11, 20)
 

@@ -1,10 +1,10 @@
-"""checks.freshness on a real scan store: stale, blank and undated columns, the homepage, the veto counts."""
+"""govaudit.checks.freshness on a real scan store: stale, blank and undated columns, the homepage, the veto counts."""
 
 from datetime import date, timedelta
 
-from checks.freshness import classify_column, list_key, run
-from crawler.extract.core import page_context
-from crawler.extract.freshness import extract
+from govaudit.checks.freshness import classify_column, list_key, run
+from govaudit.crawler.extract.core import page_context
+from govaudit.crawler.extract.freshness import extract
 from govaudit.model import UrlRecord, url_key
 from govaudit.ruleset import load_ruleset
 from govaudit.store import Store, StoreWriter

@@ -16,9 +16,9 @@ import sys
 from datetime import date
 from urllib.parse import urlsplit
 
-from govaudit.demoserver import DemoServer
+from govaudit.demo.server import DemoServer
 from govaudit.ruleset import load_ruleset
-from govaudit.sitegen import generate_site
+from govaudit.demo.sitegen import generate_site
 
 AS_OF = date(2026, 11, 20)
 _INDEX = re.compile(r"index\.(?:s?html?|jsp|aspx?|php)$", re.I)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract.core import page_context
-from crawler.extract.freshness import MAX_ITEMS, extract
+from govaudit.crawler.extract.core import page_context
+from govaudit.crawler.extract.freshness import MAX_ITEMS, extract
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pages"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))

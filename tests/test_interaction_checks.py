@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from checks import interaction
-from checks.interaction import Duration, WorkCalendar, exceeds
-from crawler.extract import letters as letters_extract
-from crawler.extract.core import page_context
+from govaudit.checks import interaction
+from govaudit.checks.interaction import Duration, WorkCalendar, exceeds
+from govaudit.crawler.extract import letters as letters_extract
+from govaudit.crawler.extract.core import page_context
 from govaudit.model import Finding, UrlRecord, url_key
 from govaudit.ruleset import RuleSetError, load_ruleset
 from govaudit.store import Store, StoreWriter

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from crawler.extract import letters
-from crawler.extract.core import page_context
+from govaudit.crawler.extract import letters
+from govaudit.crawler.extract.core import page_context
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mailboxes"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))

@@ -19,10 +19,10 @@ import pytest
 from govaudit.model import Finding
 from govaudit.ruleset import load_ruleset
 from govaudit.store import Store
-from reports import ReportError, write_reports
-from reports.excel import write_workbook
-from reports.province import write_province_summary
-from reports.scoring import score
+from govaudit.reports import ReportError, write_reports
+from govaudit.reports.excel import write_workbook
+from govaudit.reports.province import write_province_summary
+from govaudit.reports.scoring import score
 
 SITE = "http://127.0.0.1:9/"
 EVIL = ('</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
@@ -57,7 +57,7 @@ def hostile_findings(shot: Path) -> list[Finding]:
 
 @pytest.fixture(scope="module")
 def chrome():
-    from crawler.browser.pool import plain_driver
+    from govaudit.crawler.browser.pool import plain_driver
 
     profile = tempfile.mkdtemp(prefix="govaudit-report-test-")
     driver = plain_driver(profile)
@@ -278,7 +278,7 @@ def test_a_failing_renderer_leaves_no_report_that_looks_complete(tmp_path: Path,
         path.write_text("half a workbook")
         raise RuntimeError("disk full")
 
-    from reports.html import write_html
+    from govaudit.reports.html import write_html
     with pytest.raises(RuntimeError, match="disk full"):
         write_reports(scan_view, [], load_ruleset(), out, renderers={"report.html": write_html, "report.xlsx": broken})
     assert not (out / "summary.json").exists() or json.loads((out / "summary.json").read_text())  # never half-written

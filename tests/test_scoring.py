@@ -10,8 +10,8 @@ import pytest
 from govaudit.model import Finding
 from govaudit.ruleset import load_ruleset
 from govaudit.store import Store
-from reports import write_reports
-from reports.scoring import score
+from govaudit.reports import write_reports
+from govaudit.reports.scoring import score
 
 SITE = "http://127.0.0.1:9/"
 

@@ -22,8 +22,8 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from govaudit.demoserver import DemoServer
-from govaudit.sitegen import Manifest, generate_site
+from govaudit.demo.server import DemoServer
+from govaudit.demo.sitegen import Manifest, generate_site
 
 AS_OF = date(2025, 11, 3)
 BASE = "http://site"

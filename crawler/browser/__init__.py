@@ -9,7 +9,7 @@ Modules: ``axe`` (locating and running axe-core), ``pool`` (browsers with a watc
 (which pages stand for which), ``elder`` (适老化 probes), ``audit`` (``audit_scan``, tying them together).
 """
 
-from crawler.browser.audit import audit_scan
-from crawler.browser.axe import AxeNotInstalled, axe_path
+from govaudit.crawler.browser.audit import audit_scan
+from govaudit.crawler.browser.axe import AxeNotInstalled, axe_path
 
 __all__ = ["audit_scan", "axe_path", "AxeNotInstalled"]

@@ -19,11 +19,11 @@ from selenium.common.exceptions import JavascriptException, TimeoutException, We
 from urllib3.exceptions import HTTPError
 from selenium.webdriver.common.by import By
 
-from crawler.browser import elder
-from crawler.browser.axe import RUN_JS, axe_options, axe_source
-from crawler.browser.pool import Browser, Watchdog, ensure_dir, shot_name
-from crawler.browser.sampling import choose, page_info
-from crawler.extract.a11y_static import find_elder_entry
+from govaudit.crawler.browser import elder
+from govaudit.crawler.browser.axe import RUN_JS, axe_options, axe_source
+from govaudit.crawler.browser.pool import Browser, Watchdog, ensure_dir, shot_name
+from govaudit.crawler.browser.sampling import choose, page_info
+from govaudit.crawler.extract.a11y_static import find_elder_entry
 from govaudit.ruleset import RuleSet, load_ruleset
 from govaudit.store import Store
 

@@ -1,7 +1,9 @@
 """Locating and running axe-core (Deque's accessibility engine) in a page.
 
-axe-core comes from the npm package pinned in the repo's ``package.json`` (``npm ci`` puts it in
-``node_modules/``); the Python wrappers on PyPI bundle years-old copies on Python 3.11 (shared/design.md).
+axe-core is the npm package pinned in ``package-lock.json``; the build (``setup.py``) fetches it, checks its
+integrity hash and ships ``axe.min.js`` with its licence as package data under ``vendor/axe-core/`` (an
+editable install writes the same files into the checkout). The Python wrappers on PyPI bundle years-old
+copies on Python 3.11 (shared/design.md).
 It is injected with ``execute_script`` after the page has loaded and run with options passed as JSON,
 never as a Python repr.
 """
@@ -10,11 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+VENDORED = Path(__file__).resolve().parent / "vendor" / "axe-core"
 AXE_ENV = "GOVAUDIT_AXE_JS"
 
 
@@ -23,14 +26,28 @@ class AxeNotInstalled(RuntimeError):
 
 
 def axe_path() -> Path:
-    """``$GOVAUDIT_AXE_JS`` if set, else ``node_modules/axe-core/axe.min.js`` under the repo root."""
+    """``$GOVAUDIT_AXE_JS`` if set (another axe-core build), else the copy shipped with the package."""
     env = os.environ.get(AXE_ENV)
-    path = Path(env) if env else REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+    path = Path(env) if env else VENDORED / "axe.min.js"
     if not path.is_file():
         where = f"${AXE_ENV} points to {path}, which" if env else f"{path}"
-        raise AxeNotInstalled(f"axe-core not found: {where} does not exist. Run `npm ci` in {REPO_ROOT} "
-                              f"(installs the pinned axe-core from package-lock.json), or set {AXE_ENV} to an axe.min.js.")
+        raise AxeNotInstalled(f"axe-core not found: {where} does not exist. Reinstall govaudit (the build ships the "
+                              f"pinned axe-core: `pip install .`, or `bin/setup` in a checkout), or set {AXE_ENV} "
+                              "to an axe.min.js.")
     return path
+
+
+def axe_version() -> str | None:
+    """The version of the axe-core that audits will inject (None when it is not installed)."""
+    try:
+        path = axe_path()
+    except AxeNotInstalled:
+        return None
+    meta = path.parent / "package.json"
+    if meta.is_file():
+        return str(json.loads(meta.read_text(encoding="utf-8")).get("version"))
+    found = re.search(rb"axe v([0-9][0-9.]*)", path.read_bytes()[:400])
+    return found.group(1).decode() if found else "unknown"
 
 
 @lru_cache(maxsize=4)

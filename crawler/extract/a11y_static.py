@@ -27,8 +27,8 @@ from typing import Any
 
 from lxml import etree
 
-from crawler.extract import PageContext
-from crawler.extract.core import absolute_url
+from govaudit.crawler.extract import PageContext
+from govaudit.crawler.extract.core import absolute_url
 
 MAX_ELEMENTS = 10
 """Elements listed per rule and page: enough to locate the problem, bounded so a page with 500 images

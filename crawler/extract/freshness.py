@@ -26,8 +26,8 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from crawler.extract import PageContext
-from crawler.extract.dates import DateMatch, find_dates, parse_date, year_heading
+from govaudit.crawler.extract import PageContext
+from govaudit.crawler.extract.dates import DateMatch, find_dates, parse_date, year_heading
 
 # Storage guards (not inspection values, so not in the rule set): a page with hundreds of dated rows keeps
 # the newest MAX_ITEMS (the count is kept in column.items_total); a 500-page archive records at most

@@ -36,9 +36,9 @@ from typing import Any, Iterable
 
 from lxml import etree
 
-from crawler.extract import PageContext
-from crawler.extract.core import absolute_url
-from crawler.extract.dates import parse_date
+from govaudit.crawler.extract import PageContext
+from govaudit.crawler.extract.core import absolute_url
+from govaudit.crawler.extract.dates import parse_date
 
 # -- vocabulary --------------------------------------------------------------------------------------------------
 # Field labels by role, as Chinese mailbox systems print them (header cells, "label：value" pairs).

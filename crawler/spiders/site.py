@@ -25,10 +25,10 @@ from twisted.internet import error as net_error
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
-from crawler.analysis import PageAnalyser, default_workers, links_of
-from crawler.extract import Link
-from crawler.extract.core import decode_html, looks_binary, parse_html
-from crawler.middlewares import MAX_BACKOFF, retry_after_seconds
+from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of
+from govaudit.crawler.extract import Link
+from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
+from govaudit.crawler.middlewares import MAX_BACKOFF, retry_after_seconds
 from govaudit.model import UrlRecord, url_key
 from govaudit.ruleset import DEFAULT_RULESET, RuleSet, load_ruleset
 from govaudit.store import Store, StoreWriter
@@ -85,7 +85,7 @@ class CrawlConfig:
     def standalone(cls, url: str, store: str, rules: str) -> "CrawlConfig":
         """For ``scrapy crawl site -a url=… [-a store=…] [-a rules=…]`` (and Scrapyd): begins a scan in the store;
         ``govaudit report STORE --out DIR`` then checks, scores and writes the reports."""
-        from crawler.settings import GOVAUDIT_EXTRACTORS
+        from govaudit.crawler.settings import GOVAUDIT_EXTRACTORS
         from govaudit import __version__
         from govaudit.pipeline import normalise_start_url
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from govaudit.cli import UserError
-from reports.gate import FAIL_ON, evaluate, load_baseline
+from govaudit.reports.gate import FAIL_ON, evaluate, load_baseline
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from govaudit.pipeline import run_scan
     from govaudit.ruleset import load_ruleset
-    from reports.ci import write_junit, write_sarif
+    from govaudit.reports.ci import write_junit, write_sarif
 
     baseline = None
     if args.baseline is not None:  # read before crawling: a bad baseline path must not cost a whole crawl

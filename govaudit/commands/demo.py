@@ -39,8 +39,8 @@ def planted_dead_found(manifest: object, findings: list, base_url: str) -> tuple
 
 
 def run(args: argparse.Namespace) -> int:
-    from govaudit.demoserver import DemoServer
-    from govaudit.sitegen import generate_site
+    from govaudit.demo.server import DemoServer
+    from govaudit.demo.sitegen import generate_site
 
     as_of = parse_as_of(args.as_of) if args.as_of else date.today()
     args.as_of = as_of.isoformat()

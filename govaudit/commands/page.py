@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _fetch(url: str, timeout: float) -> tuple[bytes, str | None, str]:
-    from crawler.settings import USER_AGENT
+    from govaudit.crawler.settings import USER_AGENT
 
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only, checked by caller
@@ -43,9 +43,9 @@ def _fetch(url: str, timeout: float) -> tuple[bytes, str | None, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.extract import load_extractors, run_extractors
-    from crawler.extract.core import page_context
-    from crawler.settings import GOVAUDIT_EXTRACTORS
+    from govaudit.crawler.extract import load_extractors, run_extractors
+    from govaudit.crawler.extract.core import page_context
+    from govaudit.crawler.settings import GOVAUDIT_EXTRACTORS
     from govaudit.cli import UserError
 
     target = args.target
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     out = {"url": url, **facts}
     column = facts.get("column")
     if column:
-        from checks.freshness import classify_column
+        from govaudit.checks.freshness import classify_column
 
         chosen = classify_column(column.get("name"), column.get("type"), load_ruleset(args.rules))
         out["column_type"] = {"id": chosen.id, "title": chosen.title, "window_days": chosen.window_days,

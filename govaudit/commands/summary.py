@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reports.province import write_province_summary
+    from govaudit.reports.province import write_province_summary
 
     rows = write_province_summary(args.outputs, args.out, lang=args.lang)
     for r in rows:

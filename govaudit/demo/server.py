@@ -1,6 +1,6 @@
 """A local web server for the demo county site, with the misbehaving routes real government sites have.
 
-The demo, the tests and the benchmarks scan the site written by :func:`govaudit.sitegen.generate_site`.
+The demo, the tests and the benchmarks scan the site written by :func:`govaudit.demo.sitegen.generate_site`.
 Static files are served the way a CMS front end (nginx in front of TRS/大汉) serves them: ``index.html``
 for directories, per-path ``Content-Type`` charsets from the manifest (the GBK column, the page whose header
 contradicts its body), and a 404 that looks like the CMS's own error page.  Alongside the static tree, the
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from govaudit.sitegen import SITE_NAME, Manifest, soft404_page
+from govaudit.demo.sitegen import SITE_NAME, Manifest, soft404_page
 
 HUGE_BYTES = 30 * 1024 * 1024
 BOMB_EXPANDED = 200 * 1024 * 1024
@@ -431,11 +431,11 @@ class DemoServer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m govaudit.demoserver [DIR] [--port N]``: generate (if needed) and serve the demo site."""
+    """``python -m govaudit.demo.server [DIR] [--port N]``: generate (if needed) and serve the demo site."""
     import argparse
     from datetime import date
 
-    from govaudit.sitegen import generate_site
+    from govaudit.demo.sitegen import generate_site
 
     parser = argparse.ArgumentParser(description="Serve the demo county site on 127.0.0.1")
     parser.add_argument("dir", nargs="?", default="demo-site", type=Path)
