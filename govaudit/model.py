@@ -15,7 +15,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from govaudit.facts import PageFacts
 
 Severity = Literal["veto", "deduct", "warn", "info"]
 SEVERITIES: tuple[str, ...] = ("veto", "deduct", "warn", "info")
@@ -58,7 +61,7 @@ class UrlRecord:
     error: str | None = None
     redirects: list[str] = field(default_factory=list)
     attempts: list[dict[str, Any]] = field(default_factory=list)
-    facts: dict[str, Any] | None = None
+    facts: PageFacts | None = None  # crawled HTML pages only: govaudit/facts.py
     skip_reason: str | None = None
 
     @property

@@ -1,0 +1,107 @@
+"""The page facts contract: what extractors gather once per page and checks read from the store.
+
+Facts cross a process boundary (the parse worker) and a storage boundary (JSON in SQLite), so they are plain
+dicts at run time; these TypedDicts say which keys exist and what they hold, for the type checker and for
+anyone writing a check. Every key is optional (``total=False``): a page that broke one extractor keeps the
+other extractors' facts (``extractor_errors`` says which failed), and plugin extractors add keys of their own.
+Dates are ISO ``YYYY-MM-DD`` strings or None.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+PageKind = Literal["home", "list", "article", "mailbox", "letter", "other"]
+
+
+class Column(TypedDict, total=False):
+    """栏目: the column a page belongs to, and how its name and type were found."""
+
+    name: str | None
+    name_source: str | None  # "meta ColumnName" | "breadcrumb" | "title"
+    type: str | None  # ColumnType meta, or the type the freshness rules inferred
+    type_reason: str | None
+    breadcrumb: list[str]
+    title_parts: list[str]
+    items_total: int
+    short_texts: list[str]
+    list_containers: int
+
+
+class ListItem(TypedDict, total=False):
+    """One entry of a column's list (信息列表), with the date printed beside it."""
+
+    title: str
+    url: str
+    date: str | None
+    date_text: str | None
+    source: str  # where the list came from: html, script data, datastore …
+
+
+class Pagination(TypedDict, total=False):
+    url: str
+    index: int
+
+
+class Article(TypedDict, total=False):
+    """An article's publication date (发布时间) and the label or tag that carried it."""
+
+    date: str | None
+    date_text: str | None
+    source: str | None  # "label" | "meta" | "text" | "htmldate"
+    meta_date: str | None
+
+
+class Channel(TypedDict, total=False):
+    """An interaction channel (领导信箱、政务咨询 …) a page belongs to."""
+
+    name: str
+    kind: str
+    excluded: bool  # 网上信访、纪检举报 … are not 政务咨询类 channels
+    evidence: str
+
+
+class Letter(TypedDict, total=False):
+    """One letter (来信) with its asking and reply dates and status."""
+
+    title: str | None
+    url: str | None
+    asked: str | None
+    replied: str | None
+    status: str | None
+    unit: str | None
+    has_reply_text: bool | None
+    reply_shown: bool
+    source: str
+
+
+class StaticA11yFailure(TypedDict, total=False):
+    rule: str
+    selector: str
+    html: str
+
+
+class PageFacts(TypedDict, total=False):
+    # core (crawler/extract/core.py)
+    title: str | None
+    lang: str | None
+    meta: dict[str, str]
+    charset: str
+    truncated: bool
+    # freshness (crawler/extract/freshness.py)
+    kind: PageKind
+    column: Column
+    list_items: list[ListItem]
+    pagination: list[Pagination]
+    article: Article
+    # interaction (crawler/extract/letters.py)
+    channel: Channel | None
+    letters: list[Letter]
+    channel_links: list[dict[str, Any]]
+    # accessibility (crawler/extract/a11y_static.py)
+    a11y_static: list[StaticA11yFailure]  # capped per rule; the counts keep the totals
+    a11y_static_counts: dict[str, int]
+    template: str  # structure signature: pages of one template share it (accessibility sampling)
+    elder_candidates: dict[str, Any]
+    # an extractor that raised: its dotted name → the error
+    extractor_errors: dict[str, str]
