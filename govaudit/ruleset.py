@@ -321,12 +321,6 @@ def _check_plugins(path: Path, data: dict[str, Any], node: yaml.Node | None) -> 
     change nothing.  The error names the file, line and key, with the nearest real id."""
     from govaudit import checks
 
-    rules = data.get("rules") or {}
-    if isinstance(rules, dict):
-        for rule_id in rules:
-            if checks.plugin_of(str(rule_id)) is None:
-                raise RuleSetError(f"{path}:{_line_of(node, ['rules', str(rule_id)])}: rules.{rule_id}: unknown check rule "
-                                   f"(no installed check plugin emits it){checks.emitted_hint(str(rule_id))}")
     settings = data.get("checks", {})
     if not isinstance(settings, dict):
         raise RuleSetError(f"{path}:{_line_of(node, ['checks'])}: checks: must be a mapping of check id to its settings")
@@ -339,6 +333,12 @@ def _check_plugins(path: Path, data: dict[str, Any], node: yaml.Node | None) -> 
             raise RuleSetError(f"{where}: no such check plugin is installed{hint}")
         if not isinstance(value, dict) or not isinstance(value.get("enabled", True), bool):
             raise RuleSetError(f"{where}: must be a mapping with enabled: true or false")
+    rules = data.get("rules") or {}
+    if isinstance(rules, dict):
+        for rule_id in rules:
+            if checks.plugin_of(str(rule_id)) is None:
+                raise RuleSetError(f"{path}:{_line_of(node, ['rules', str(rule_id)])}: rules.{rule_id}: unknown check rule "
+                                   f"(no installed check plugin emits it){checks.emitted_hint(str(rule_id))}")
 
 
 def load_ruleset(name_or_path: str | Path = DEFAULT_RULESET) -> RuleSet:
