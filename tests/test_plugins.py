@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import openpyxl
@@ -115,10 +116,23 @@ def example_installed(tmp_path_factory) -> dict[str, str]:
     source = work / "src"
     shutil.copytree(EXAMPLE, source)  # setuptools writes build files next to the sources: not into the repository
     target = work / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
-                    "--target", str(target), str(source)], check=True, capture_output=True, text=True, timeout=300)
+    # No network: the build uses this environment's setuptools (and, for setuptools < 70.1, the wheel package).
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+                           "--target", str(target), str(source)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"pip could not install the example (setuptools < 70.1 needs `wheel`):\n{proc.stderr[-3000:]}"
     assert (target / "govaudit_province_columns" / "__init__.py").is_file()
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), os.environ.get("PYTHONPATH", "")]), "CI": "true"}
+
+
+@pytest.fixture(scope="module")
+def chrome():
+    from govaudit.crawler.browser.pool import plain_driver
+
+    profile = tempfile.mkdtemp(prefix="govaudit-plugin-test-")
+    driver = plain_driver(profile)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
