@@ -1,8 +1,11 @@
 """Rule sets: the inspection indicators as data an inspector can read and a province can override.
 
 A rule set is a YAML file under ``rules/`` (or anywhere, by path).  It may ``inherits:`` another one and
-then states only what differs; mappings merge key by key, everything else is replaced.  Every value that
-the domain reference marks [R], [I] or NF lives here, commented, never in code.
+then states only what differs; mappings merge key by key, everything else is replaced.  Under them all lies
+what the installed check plugins declare (each rule's title, help, message templates and default severity,
+each plugin's parameter defaults): a rule set states the scoring and overrides, and may only name rules and
+checks that an installed plugin provides.  Every value that the domain reference marks [R], [I] or NF lives
+here, commented, never in code.
 
 Errors name the file, the line and the key at fault, because the person fixing a provincial rule set is
 an inspector with a text editor, not a developer with a debugger.
@@ -85,7 +88,7 @@ class RuleSet:
         return node
 
     def rule(self, rule_id: str) -> dict[str, Any]:
-        """Metadata of a finding rule (title, severity, indicator, help), as the rule set states it."""
+        """Metadata of a finding rule (title, severity, indicator, help, message): the plugin's, overridden by the rule set."""
         rules = self.data.get("rules", {})
         if rule_id not in rules:
             raise RuleSetError(f"{self.where('rules')}: rule set {self.id} does not describe rule {rule_id!r}")
