@@ -322,59 +322,73 @@ RULES: dict[str, RuleMeta] = {
     'a11y.image-alt': RuleMeta(
         title=T('图片缺少替代文本', 'Image without alternative text'),
         help=T('<img> 没有 alt 属性（装饰性图片应写 alt=""），读屏软件无法读出图片内容。GB/T 37668 可感知性。', 'An <img> has no alt attribute (decorative images take alt=""); screen readers cannot convey it.'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Image without alternative text ({count} element(s))'}),
     'a11y.input-image-alt': RuleMeta(
         title=T('图片按钮缺少替代文本', 'Image button without alternative text'),
         help=T('<input type="image"> 没有 alt 文本，读屏用户不知道按钮的作用。', 'An <input type="image"> has no alt text; screen-reader users cannot tell what it does.'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Image button without alternative text ({count} element(s))'}),
     'a11y.html-has-lang': RuleMeta(
         title=T('页面未声明语言', 'Page language not declared'),
         help=T('<html> 缺少 lang 属性（应为 lang="zh-CN"），读屏软件可能用错误的语言朗读。', 'The <html> element has no lang attribute (zh-CN expected); screen readers may read in the wrong language.'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Page language not declared ({count} element(s))'}),
     'a11y.html-lang-valid': RuleMeta(
         title=T('页面语言代码无效', 'Invalid page language'),
         help=T('<html lang> 的值不是有效的语言代码。', 'The <html lang> value is not a valid language tag.'),
-        severity='warn'),
+        severity='warn',
+        message={'en': 'Invalid page language ({count} element(s))'}),
     'a11y.document-title': RuleMeta(
         title=T('页面缺少标题', 'Page without title'),
         help=T('缺少 <title> 或标题为空，用户无法从标签页和读屏中识别页面。', 'The <title> is missing or empty; users cannot identify the page.'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Page without title ({count} element(s))'}),
     'a11y.label': RuleMeta(
         title=T('表单控件缺少标签', 'Form control without label'),
         help=T('输入框没有 <label>、aria-label 或 title，读屏用户不知道应填写什么（常见于搜索框）。', 'An input has no <label>, aria-label or title; screen-reader users cannot tell what to enter (often the search box).'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Form control without label ({count} element(s))'}),
     'a11y.select-name': RuleMeta(
         title=T('下拉框缺少标签', 'Select without label'),
         help=T('<select> 没有可访问名称（label、aria-label 或 title）。', 'A <select> has no accessible name (label, aria-label or title).'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Select without label ({count} element(s))'}),
     'a11y.link-name': RuleMeta(
         title=T('链接没有可识别文字', 'Link without discernible text'),
         help=T('链接没有文字、图片替代文本或 aria-label，读屏软件只能读出“链接”。', 'A link has no text, image alt or aria-label; screen readers can only say "link".'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Link without discernible text ({count} element(s))'}),
     'a11y.button-name': RuleMeta(
         title=T('按钮没有可识别文字', 'Button without discernible text'),
         help=T('<button> 没有文字、aria-label 或 title。', 'A <button> has no text, aria-label or title.'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Button without discernible text ({count} element(s))'}),
     'a11y.input-button-name': RuleMeta(
         title=T('输入按钮没有可识别文字', 'Input button without discernible text'),
         help=T('<input type="button"> 没有 value、aria-label 或 title。', 'An <input type="button"> has no value, aria-label or title.'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Input button without discernible text ({count} element(s))'}),
     'a11y.duplicate-id': RuleMeta(
         title=T('重复的 id 属性', 'Duplicate id'),
         help=T('同一页面中多个元素使用相同 id，辅助技术可能指向错误元素（WCAG 2.0/2.1 的 4.1.1 解析）。', 'Several elements share one id; assistive technology may point at the wrong one (WCAG 2.0/2.1 SC 4.1.1).'),
-        severity='warn'),
+        severity='warn',
+        message={'en': 'Duplicate id ({count} element(s))'}),
     'a11y.bypass': RuleMeta(
         title=T('无法跳过重复导航', 'No way to bypass repeated navigation'),
         help=T('页面没有“跳到主要内容”链接、地标区域（main、nav 等）或标题，键盘与读屏用户每页都要穿过整个导航。', 'No skip link, landmark or heading; keyboard and screen-reader users must pass the whole navigation on every page.'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'No way to bypass repeated navigation ({count} element(s))'}),
     'a11y.color-contrast': RuleMeta(
         title=T('文字对比度不足', 'Insufficient text contrast'),
         help=T('文字与背景对比度低于 4.5:1（大号文字 3:1），老年人与低视力用户难以阅读。', 'Text contrast is below 4.5:1 (3:1 for large text); hard to read for older and low-vision users.'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Insufficient text contrast ({count} element(s))'}),
     'a11y.frame-title': RuleMeta(
         title=T('框架缺少标题', 'Frame without title'),
         help=T('<iframe>/<frame> 没有 title，读屏用户不知道框架内容。', 'An <iframe>/<frame> has no title; screen-reader users cannot tell what it holds.'),
-        severity='warn'),
+        severity='warn',
+        message={'en': 'Frame without title ({count} element(s))'}),
     'a11y.not_audited': RuleMeta(
         title=T('未能完成无障碍检测的页面', 'Page not audited for accessibility'),
         help=T('浏览器检测该页面时超时、页面跳走、浏览器崩溃等，附原因；其他页面的检测照常进行。', 'The browser audit of this page timed out, the page navigated away or the browser crashed; the reason is attached.'),
@@ -382,7 +396,8 @@ RULES: dict[str, RuleMeta] = {
     'a11y.coverage': RuleMeta(
         title=T('无障碍检测覆盖率', 'Accessibility audit coverage'),
         help=T('按页面模板抽样检测：每个被检测页面代表同模板的多少页面；未被代表的页面只有静态检查结果。', 'Template sampling; how many pages each audited page stands for; pages not represented have static checks only.'),
-        severity='info'),
+        severity='info',
+        message={'en': 'Accessibility audit coverage: {mode}, {audited} of {pages} pages audited in the browser'}),
     'elder.entry': RuleMeta(
         title=T('首页无无障碍/适老化服务入口', 'No accessible or elderly-mode entry on the homepage'),
         help=T('首页未找到“无障碍”“长者模式”“关怀版”“适老版”等入口或无障碍工具条脚本（国办公开办函〔2021〕28号、工信部适老化规范）。', 'The homepage shows no 无障碍/长者模式/关怀版/适老版 entry nor an accessibility toolbar script (MIIT 2021 spec).'),

@@ -52,7 +52,8 @@ RULES: dict[str, RuleMeta] = {
     'availability.home': RuleMeta(
         title=T('首页无法访问', 'Homepage unreachable'),
         help=T('本次扫描中首页多次尝试均无法打开（超时、连接失败或错误状态码）。“站点无法访问”单项否决需一周、每天不少于20次的监测且失败率≥5%，单次扫描只作提示。', 'The homepage could not be opened on any attempt of this scan. The unreachable-site veto needs a week of at least 20 probes a day with ≥5 % failures; one scan can only warn.'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Homepage unreachable: {reason} ({attempts} attempts)'}),
 }
 
 PLUGIN = CheckPlugin(

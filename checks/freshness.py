@@ -392,27 +392,33 @@ RULES: dict[str, RuleMeta] = {
     'columns.stale': RuleMeta(
         title=T('栏目不更新', 'Column not updated'),
         help=T('栏目最新信息的日期早于其类型的更新周期（动态要闻 2 周、通知公告/政策文件 6 个月、人事/规划计划 1 年，自检查日往前计算）；无日期的信息视为未更新。', "The column's newest item is older than its type's window (news 2 weeks, notices/policy 6 months, personnel/plans 1 year, counted back from the check date); undated items count as not updated."),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Column “{column}” not updated within its {window_days}-day window (newest item {newest_date}, {days_over} days over)'}),
     'columns.empty': RuleMeta(
         title=T('空白栏目', 'Blank column'),
         help=T('栏目页没有任何信息条目，或只有“暂无信息”类提示。', 'The column\'s list page has no items, or only a "no information yet" placeholder.'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Blank column “{column}” ({list_page_count} list page(s) read)'}),
     'home.stale': RuleMeta(
         title=T('首页不更新', 'Homepage not updated'),
         help=T('首页（或仅为导航的首页下的二级页面）在检查日前 2 周内没有新的带日期信息；无日期的信息视为未更新。', 'The homepage (or, for a navigation-only homepage, its second-level pages) shows no dated item within 2 weeks of the check date; undated items count as not updated.'),
-        severity='veto'),
+        severity='veto',
+        message={'en': 'Homepage not updated within {window_days} days ({items} items, {undated_items} undated)'}),
     'columns.veto_stale': RuleMeta(
         title=T('栏目不更新（动态要闻、通知公告、政策文件）累计达到否决数', 'Too many news/notice/policy columns not updated'),
         help=T('动态要闻类栏目 2 周内未更新、通知公告/政策文件类栏目 6 个月内未更新，累计达到规则集的否决数（默认 5 个）。', "News columns not updated in 2 weeks plus notice/policy columns not updated in 6 months reach the rule set's count (5)."),
-        severity='veto'),
+        severity='veto',
+        message={'en': '{count} news/notice/policy columns not updated, reaching the veto count {threshold}'}),
     'columns.veto_long_stale': RuleMeta(
         title=T('应更新但长期未更新栏目累计达到否决数', 'Too many columns long not updated'),
         help=T('有固定更新周期而超期未更新的栏目（含空白栏目）累计达到规则集的否决数（默认 10 个）。', "Columns with a fixed window that are over it (blank columns included) reach the rule set's count (10)."),
-        severity='veto'),
+        severity='veto',
+        message={'en': '{count} columns long not updated (blank ones included), reaching the veto count {threshold}'}),
     'columns.veto_blank': RuleMeta(
         title=T('空白栏目累计达到否决数', 'Too many blank columns'),
         help=T('空白栏目累计达到规则集的否决数（默认 5 个）。', "Blank columns reach the rule set's count (5)."),
-        severity='veto'),
+        severity='veto',
+        message={'en': '{count} blank columns, reaching the veto count {threshold}'}),
 }
 
 PLUGIN = CheckPlugin(

@@ -503,23 +503,28 @@ RULES: dict[str, RuleMeta] = {
     'interaction.unanswered': RuleMeta(
         title=T('互动回应差（留言超过3个月未回复）', 'Letter unanswered for more than 3 months'),
         help=T('检查日前 1 年内，政务咨询类渠道（在线访谈、调查征集、网上信访、纪检举报除外）的有效留言超过 3 个月未答复，或 3 个月后才答复。标为“已回复”但页面既无答复时间也无答复内容的，视为未答复。', 'Within the year before the check, a letter in a consultation channel (interviews, surveys, petitions and discipline reports excluded) waited more than 3 months for a reply, or is still waiting. A letter marked answered with neither a reply date nor reply text counts as unanswered.'),
-        severity='veto'),
+        severity='veto',
+        message={'en': 'Letter “{title}” (asked {asked}, replied {replied}) exceeds the unanswered limit'}),
     'interaction.late': RuleMeta(
         title=T('留言答复超时', 'Letter answered late'),
         help=T('答复（或至今未答复）超过规则集的答复时限（默认 10 个工作日，按国家法定节假日安排计算；“我为政府网站找错”默认 1 个月），但未达否决时限。', "The reply came (or is still not there) after the rule set's reply limit (10 working days by the Chinese holiday calendar by default; 1 month for the 找错 channel), but within the veto limit."),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Letter “{title}” (asked {asked}, replied {replied}) exceeds the reply limit'}),
     'interaction.undisclosed': RuleMeta(
         title=T('留言办理情况未公开（缺少留言或答复时间）', 'Letter published without its ask or reply time'),
         help=T('公开的留言缺少留言时间或答复时间，或答复时间早于留言时间、留言时间晚于检查日，或页面看不出是否已答复。', 'A published letter lacks its ask or reply time, shows a reply before the question or a question after the check date, or does not show whether it was answered.'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Letter “{title}”: {reason}'}),
     'interaction.no_channel': RuleMeta(
         title=T('无有效的互动交流渠道', 'No working consultation channel'),
         help=T('站点没有可用的政务咨询、领导信箱、网上留言等互动渠道（网上信访、纪检举报、在线访谈、调查征集等不计）。', 'The site has no working consultation channel (mailbox, message board, 政务咨询); petitions, discipline reports, interviews and surveys do not count.'),
-        severity='veto'),
+        severity='veto',
+        message={'en': 'No working consultation channel found ({pages_checked} pages checked)'}),
     'interaction.channel_stats': RuleMeta(
         title=T('互动渠道办理情况统计', 'Consultation channel figures'),
         help=T('每个渠道检查日前 1 年内的留言数、答复数、答复率、答复用时中位数与第 90 百分位（自然日与工作日）、最久未答复留言。', 'Per channel, over the year before the check - letters, answered, reply rate, median and 90th-percentile reply days (calendar and working), the oldest open letter.'),
-        severity='info'),
+        severity='info',
+        message={'en': '{channel}: {letters_in_window} letters in the year, {answered} answered, reply rate {reply_rate}'}),
 }
 
 PLUGIN = CheckPlugin(

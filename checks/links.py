@@ -158,27 +158,33 @@ RULES: dict[str, RuleMeta] = {
     'links.dead': RuleMeta(
         title=T('死链（确定不可用链接）', 'Dead link'),
         help=T('链接目标返回 404/410（或按规则集计入的 403）。检查指标“链接可用性”扣分项。', 'The link target answered 404/410 (or 403 where the rule set counts it). Deducted under link availability.'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Dead link, on {source_count} page(s)'}),
     'links.suspect': RuleMeta(
         title=T('疑似不可用链接', 'Suspect link'),
         help=T('多次复测仍超时、5xx、域名解析失败、连接被拒绝或重置、TLS 错误；附每次尝试记录，需人工确认。', 'Timed out, 5xx, DNS, refused, reset or TLS error on every re-test; attempt history attached for review.'),
-        severity='warn'),
+        severity='warn',
+        message={'en': 'Suspect link ({attempts} attempts), on {source_count} page(s)'}),
     'links.soft404': RuleMeta(
         title=T('错链（软404：返回200的错误页）', 'Soft 404'),
         help=T('服务器返回 200，但页面内容是“页面不存在”类错误页，或与该站点随机路径的 404 页指纹一致。', "The server answered 200 but the page is an error page (not-found wording or the host's not-found fingerprint)."),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Answers 200 but is an error page, on {source_count} page(s)'}),
     'links.redirect_loop': RuleMeta(
         title=T('错链（重定向循环）', 'Redirect loop'),
         help=T('链接跳转回到已经访问过的地址，浏览器无法打开。', 'The link redirects back to an address already visited; browsers give up.'),
-        severity='deduct'),
+        severity='deduct',
+        message={'en': 'Redirect loop, on {source_count} page(s)'}),
     'links.redirect_chain': RuleMeta(
         title=T('重定向链过长', 'Over-long redirect chain'),
         help=T('跳转次数超过规则集上限。', 'More redirects than the rule set allows.'),
-        severity='warn'),
+        severity='warn',
+        message={'en': 'More redirects than the rule set allows, on {source_count} page(s)'}),
     'links.not_checked': RuleMeta(
         title=T('未能检查的链接', 'Link not checked'),
         help=T('因 robots.txt、站点熔断暂停、抓取上限或陷阱防护而未检查，计入覆盖率说明。', 'Not checked because of robots.txt, a paused host, crawl caps or trap guards; counted in coverage.'),
-        severity='info'),
+        severity='info',
+        message={'en': '{count} link(s) not checked ({reason})'}),
 }
 
 PLUGIN = CheckPlugin(

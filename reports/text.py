@@ -119,13 +119,16 @@ def _say(text: Any, lang: str) -> str:
 
 
 def message(finding: Finding, lang: str) -> str:
-    """The finding's message in ``lang``: the rule's template for that language over its evidence when the
-    plugin declares one, else the message the check wrote."""
+    """The finding's message in ``lang``: the rule's template for that language over its evidence (each value
+    formatted as its field declares: coded values in words, rates as percentages) when the plugin declares
+    one, else the message the check wrote."""
     meta = checks.rule_meta(finding.rule)
     template = meta.message.get(lang) if meta else None
     if not template:
         return finding.message
-    return format_message(template, {**finding.extra, **finding.evidence})
+    fields = fields_of(finding)
+    values = {k: format_value(k, v, lang, fields) for k, v in {**finding.extra, **finding.evidence}.items() if _is_scalar(v)}
+    return format_message(template, values)
 
 
 def first_number(evidence: dict[str, Any], keys: tuple[str, ...]) -> float | None:
