@@ -9,6 +9,7 @@ provincial package registers its own — so adding a check changes no line here 
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 from collections.abc import Iterator
 from functools import cache
 from importlib.metadata import entry_points
@@ -37,7 +38,7 @@ def plugins() -> tuple[CheckPlugin, ...]:
             raise PluginError(f"check plugin {ep.name} ({ep.value}) is a {type(obj).__name__}, not a CheckPlugin")
         dist = ep.dist
         source = f"{dist.name} {dist.version}" if dist is not None else ep.value
-        found.append(CheckPlugin(**{**{f: getattr(obj, f) for f in obj.__dataclass_fields__}, "source": source}))
+        found.append(replace(obj, source=source))
     seen_ids: dict[str, str] = {}
     seen_rules: dict[str, str] = {}
     for p in found:
@@ -105,6 +106,8 @@ def run_all(view: Any, rules: Any, families: list[str] | None = None) -> Iterato
         if (families is not None and plugin.id not in families) or not enabled(plugin, rules):
             continue
         for item in plugin.run(view, rules):
+            if not plugin.emits(item.rule):
+                raise PluginError(f"check plugin {plugin.id} ({plugin.source}) emitted {item.rule!r}, a rule it does not declare")
             if not rules.enabled(item.rule):
                 continue
             if isinstance(item, Hit):
