@@ -21,6 +21,7 @@ from typing import Any
 
 from govaudit.crawler.browser.elder import median, share_below
 from govaudit.crawler.extract.a11y_static import find_elder_entry
+from govaudit.checks.plugin import CheckPlugin, Field, RuleMeta, T
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet, RuleSetError
 from govaudit.store import ScanView
@@ -261,3 +262,173 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
                                       url == view.start_url, meta)
     yield from _coverage(view, sampling, audits, pages, meta)
     yield from _elder(view, home_url, home_facts, meta)
+
+
+# -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
+FIELDS: dict[str, Field] = {
+    'impact': Field(T('影响程度', 'Impact'), values={'critical': T('严重', 'critical'), 'serious': T('较严重', 'serious'), 'moderate': T('中等', 'moderate'), 'minor': T('轻微', 'minor')}, optional=True),
+    'wcag': Field(T('WCAG 条款', 'WCAG criteria')),
+    'wcag_level': Field(T('WCAG 级别', 'WCAG level')),
+    'gbt_level': Field(T('GB/T 37668 等级', 'GB/T 37668 level'), optional=True),
+    'elements': Field(T('问题元素', 'Elements'), kind='table'),
+    'selector': Field(T('元素', 'Element')),
+    'html': Field(T('代码', 'HTML')),
+    'summary': Field(T('问题描述', 'Failure summary')),
+    'sources': Field(T('检测方式', 'Found by'), kind='table', values={'axe': T('浏览器检测（axe-core）', 'browser (axe-core)'), 'static': T('静态检查', 'static check'), 'axe:incomplete': T('浏览器检测待复核', 'browser, needs review')}),
+    'stands_for': Field(T('代表页面数', 'Pages represented')),
+    'help': Field(T('规则说明', 'Rule help'), optional=True),
+    'help_url': Field(T('规则说明链接', 'Help link'), kind='url', optional=True),
+    'needs_review': Field(T('需人工复核', 'Needs review'), kind='bool'),
+    'chosen': Field(T('抽样页面数', 'Pages sampled')),
+    'audited': Field(T('已检测页面数', 'Pages audited')),
+    'not_audited': Field(T('未能检测页面数', 'Pages not audited')),
+    'represented': Field(T('已代表页面数', 'Pages represented')),
+    'not_represented': Field(T('未被代表页面数', 'Pages not represented')),
+    'groups': Field(T('页面模板分组', 'Template groups'), kind='table'),
+    'template': Field(T('模板', 'Template')),
+    'urls': Field(T('页面', 'Pages'), kind='table'),
+    'detail': Field(T('详情', 'Detail'), optional=True),
+    'chosen_as': Field(T('抽样角色', 'Sampled as')),
+    'elder_entry': Field(T('适老化入口', 'Elderly-mode entry')),
+    'role': Field(T('页面角色', 'Page role'), values={'home': T('首页', 'homepage'), 'article': T('正文页', 'article page'), 'list': T('列表页', 'list page'), 'other': T('其他页面', 'other'), 'elder_mode': T('适老化模式页面', 'elderly-mode page')}),
+    'share_below': Field(T('低于要求的文字占比', 'Share below the minimum'), kind='percent'),
+    'min_font_px': Field(T('最小字号要求（px）', 'Minimum font size (px)')),
+    'median_font_px': Field(T('中位字号（px）', 'Median font size (px)')),
+    'font_px_histogram': Field(T('字号分布（字号 px：文字数）', 'Font sizes (px: characters)')),
+    'chars': Field(T('文字数', 'Characters')),
+    'min_line_height': Field(T('最小行高要求（倍）', 'Minimum line height (×)')),
+    'median_line_height': Field(T('中位行高（倍）', 'Median line height (×)')),
+    'line_ratio_histogram': Field(T('行高分布（倍数：文字数）', 'Line heights (×: characters)')),
+    'layers': Field(T('弹出层', 'Pop-up layers'), kind='table'),
+    'position': Field(T('定位方式', 'Position')),
+    'zIndex': Field(T('层级', 'z-index')),
+    'share': Field(T('遮挡屏幕比例', 'Share of the screen'), kind='percent'),
+    'rect': Field(T('位置（左, 上, 宽, 高）', 'Box (left, top, width, height)')),
+    'text': Field(T('文字', 'Text')),
+    'keywords': Field(T('入口关键词', 'Entry keywords')),
+    'toolbar_scripts': Field(T('工具条脚本', 'Toolbar scripts')),
+    'entry': Field(T('入口', 'Entry')),
+    'via': Field(T('方式', 'Via'), values={'link': T('链接', 'link'), 'script': T('脚本', 'script')}),
+    'href': Field(T('链接地址', 'Link'), kind='url'),
+    'reasons': Field(T('抽样原因', 'Why sampled'), values={'home': T('首页', 'home'), 'mailbox': T('信箱页', 'mailbox'), 'column_list': T('栏目列表页', 'column_list'), 'template': T('模板代表页', 'template')}),
+    'item': Field(T('项目', 'Item')),
+    'mode': Field(T('方式', 'Mode'), values={'homepage': T('首页', 'homepage'), 'navigation homepage: second-level pages': T('首页仅为导航，检查其二级页面', 'navigation homepage: its second-level pages'), 'sample': T('按模板抽样', 'sampled by template'), 'all': T('全部页面', 'all pages'), 'not_run': T('未运行', 'not run'), 'off': T('已关闭', 'off')}),
+    'pages': Field(T('页面', 'Pages'), kind='table', count_label=T('页面数', 'Pages')),
+    'count': Field(T('数量', 'Count')),
+    'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked')}),
+}
+
+RULES: dict[str, RuleMeta] = {
+    'a11y.image-alt': RuleMeta(
+        title=T('图片缺少替代文本', 'Image without alternative text'),
+        help=T('<img> 没有 alt 属性（装饰性图片应写 alt=""），读屏软件无法读出图片内容。GB/T 37668 可感知性。', 'An <img> has no alt attribute (decorative images take alt=""); screen readers cannot convey it.'),
+        severity='deduct',
+        message={'en': 'Image without alternative text ({count} element(s))'}),
+    'a11y.input-image-alt': RuleMeta(
+        title=T('图片按钮缺少替代文本', 'Image button without alternative text'),
+        help=T('<input type="image"> 没有 alt 文本，读屏用户不知道按钮的作用。', 'An <input type="image"> has no alt text; screen-reader users cannot tell what it does.'),
+        severity='deduct',
+        message={'en': 'Image button without alternative text ({count} element(s))'}),
+    'a11y.html-has-lang': RuleMeta(
+        title=T('页面未声明语言', 'Page language not declared'),
+        help=T('<html> 缺少 lang 属性（应为 lang="zh-CN"），读屏软件可能用错误的语言朗读。', 'The <html> element has no lang attribute (zh-CN expected); screen readers may read in the wrong language.'),
+        severity='deduct',
+        message={'en': 'Page language not declared ({count} element(s))'}),
+    'a11y.html-lang-valid': RuleMeta(
+        title=T('页面语言代码无效', 'Invalid page language'),
+        help=T('<html lang> 的值不是有效的语言代码。', 'The <html lang> value is not a valid language tag.'),
+        severity='warn',
+        message={'en': 'Invalid page language ({count} element(s))'}),
+    'a11y.document-title': RuleMeta(
+        title=T('页面缺少标题', 'Page without title'),
+        help=T('缺少 <title> 或标题为空，用户无法从标签页和读屏中识别页面。', 'The <title> is missing or empty; users cannot identify the page.'),
+        severity='deduct',
+        message={'en': 'Page without title ({count} element(s))'}),
+    'a11y.label': RuleMeta(
+        title=T('表单控件缺少标签', 'Form control without label'),
+        help=T('输入框没有 <label>、aria-label 或 title，读屏用户不知道应填写什么（常见于搜索框）。', 'An input has no <label>, aria-label or title; screen-reader users cannot tell what to enter (often the search box).'),
+        severity='deduct',
+        message={'en': 'Form control without label ({count} element(s))'}),
+    'a11y.select-name': RuleMeta(
+        title=T('下拉框缺少标签', 'Select without label'),
+        help=T('<select> 没有可访问名称（label、aria-label 或 title）。', 'A <select> has no accessible name (label, aria-label or title).'),
+        severity='deduct',
+        message={'en': 'Select without label ({count} element(s))'}),
+    'a11y.link-name': RuleMeta(
+        title=T('链接没有可识别文字', 'Link without discernible text'),
+        help=T('链接没有文字、图片替代文本或 aria-label，读屏软件只能读出“链接”。', 'A link has no text, image alt or aria-label; screen readers can only say "link".'),
+        severity='deduct',
+        message={'en': 'Link without discernible text ({count} element(s))'}),
+    'a11y.button-name': RuleMeta(
+        title=T('按钮没有可识别文字', 'Button without discernible text'),
+        help=T('<button> 没有文字、aria-label 或 title。', 'A <button> has no text, aria-label or title.'),
+        severity='deduct',
+        message={'en': 'Button without discernible text ({count} element(s))'}),
+    'a11y.input-button-name': RuleMeta(
+        title=T('输入按钮没有可识别文字', 'Input button without discernible text'),
+        help=T('<input type="button"> 没有 value、aria-label 或 title。', 'An <input type="button"> has no value, aria-label or title.'),
+        severity='deduct',
+        message={'en': 'Input button without discernible text ({count} element(s))'}),
+    'a11y.duplicate-id': RuleMeta(
+        title=T('重复的 id 属性', 'Duplicate id'),
+        help=T('同一页面中多个元素使用相同 id，辅助技术可能指向错误元素（WCAG 2.0/2.1 的 4.1.1 解析）。', 'Several elements share one id; assistive technology may point at the wrong one (WCAG 2.0/2.1 SC 4.1.1).'),
+        severity='warn',
+        message={'en': 'Duplicate id ({count} element(s))'}),
+    'a11y.bypass': RuleMeta(
+        title=T('无法跳过重复导航', 'No way to bypass repeated navigation'),
+        help=T('页面没有“跳到主要内容”链接、地标区域（main、nav 等）或标题，键盘与读屏用户每页都要穿过整个导航。', 'No skip link, landmark or heading; keyboard and screen-reader users must pass the whole navigation on every page.'),
+        severity='deduct',
+        message={'en': 'No way to bypass repeated navigation ({count} element(s))'}),
+    'a11y.color-contrast': RuleMeta(
+        title=T('文字对比度不足', 'Insufficient text contrast'),
+        help=T('文字与背景对比度低于 4.5:1（大号文字 3:1），老年人与低视力用户难以阅读。', 'Text contrast is below 4.5:1 (3:1 for large text); hard to read for older and low-vision users.'),
+        severity='deduct',
+        message={'en': 'Insufficient text contrast ({count} element(s))'}),
+    'a11y.frame-title': RuleMeta(
+        title=T('框架缺少标题', 'Frame without title'),
+        help=T('<iframe>/<frame> 没有 title，读屏用户不知道框架内容。', 'An <iframe>/<frame> has no title; screen-reader users cannot tell what it holds.'),
+        severity='warn',
+        message={'en': 'Frame without title ({count} element(s))'}),
+    'a11y.not_audited': RuleMeta(
+        title=T('未能完成无障碍检测的页面', 'Page not audited for accessibility'),
+        help=T('浏览器检测该页面时超时、页面跳走、浏览器崩溃等，附原因；其他页面的检测照常进行。', 'The browser audit of this page timed out, the page navigated away or the browser crashed; the reason is attached.'),
+        severity='info'),
+    'a11y.coverage': RuleMeta(
+        title=T('无障碍检测覆盖率', 'Accessibility audit coverage'),
+        help=T('按页面模板抽样检测：每个被检测页面代表同模板的多少页面；未被代表的页面只有静态检查结果。', 'Template sampling; how many pages each audited page stands for; pages not represented have static checks only.'),
+        severity='info',
+        message={'en': 'Accessibility audit coverage: {mode}, {audited} of {pages} pages audited in the browser'}),
+    'elder.entry': RuleMeta(
+        title=T('首页无无障碍/适老化服务入口', 'No accessible or elderly-mode entry on the homepage'),
+        help=T('首页未找到“无障碍”“长者模式”“关怀版”“适老版”等入口或无障碍工具条脚本（国办公开办函〔2021〕28号、工信部适老化规范）。', 'The homepage shows no 无障碍/长者模式/关怀版/适老版 entry nor an accessibility toolbar script (MIIT 2021 spec).'),
+        severity='deduct'),
+    'elder.font_size': RuleMeta(
+        title=T('正文字号偏小', 'Small body text'),
+        help=T('按字符计，多数文字的计算字号小于规则集下限（规范具体数值未找到，见 params.a11y.elder.min_font_px）。', "Most text is set smaller than the rule set's minimum (the spec's figure was not found; see params)."),
+        severity='warn'),
+    'elder.spacing': RuleMeta(
+        title=T('行距不足', 'Tight line spacing'),
+        help=T('多数文字的行高低于字号的 1.3 倍（工信部适老化规范 App 部分的数值，网站沿用）。', 'Most text has a line-height below 1.3× its size (MIIT elderly-friendly App figure, applied to websites).'),
+        severity='warn'),
+    'elder.no_ads': RuleMeta(
+        title=T('存在浮动弹窗或广告层', 'Pop-up or floating ad layer'),
+        help=T('页面有覆盖视口的固定定位弹出层或带图片/框架的浮动层（飘窗）；适老化页面不得有广告和弹窗。', 'A fixed-position layer covers the viewport, or a floating layer carries images/frames (飘窗); not allowed in elderly mode.'),
+        severity='warn'),
+    'elder.manual': RuleMeta(
+        title=T('适老化需人工确认项', 'Elderly-friendly item for manual review'),
+        help=T('机器无法判定的部分，如由脚本切换的关怀模式、大鼠标、语音朗读是否可用。', 'What a machine cannot tell, e.g. a mode switched on by script, large cursor or read-aloud working.'),
+        severity='info'),
+}
+
+PLUGIN = CheckPlugin(
+    id='a11y',
+    title=T("无障碍与适老化", "Accessibility and elderly-friendly design"),
+    run=run,
+    rules=RULES,
+    families={"a11y": T("无障碍", "Accessibility"), "elder": T("适老化", "Elderly-friendly")},
+    fields=FIELDS,
+    needs=("a11y_static", "a11y_static_counts", "elder_candidates"),
+    extractors=("a11y_static",),
+    open_prefixes=("a11y.",),  # axe-core rules not listed above are reported with axe's own help text
+    order=50,
+)

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from govaudit.crawler.extract.dates import iso_or_none
+from govaudit.checks.plugin import Chart, CheckPlugin, Field, RuleMeta, T
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
@@ -352,3 +353,84 @@ def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int
     else:
         msg = f"{where}最新信息日期 {newest['date']}，距检查日 {as_of.isoformat()} 已 {age} 天，超过 {window} 天未更新"
     yield Finding("home.stale", rules.severity("home.stale"), view.site, home.url, msg, evidence)
+
+
+# -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
+FIELDS: dict[str, Field] = {
+    'url': Field(T('地址', 'URL'), kind='url'),
+    'column': Field(T('栏目', 'Column')),
+    'columns': Field(T('栏目清单', 'Columns'), kind='table'),
+    'type': Field(T('类型', 'Type'), values={'news': T('动态要闻类', 'news'), 'notice': T('通知公告、政策文件类', 'notices and policy documents'), 'no_window': T('无固定更新周期栏目', 'no fixed update window')}),
+    'type_title': Field(T('类型', 'Type')),
+    'type_reason': Field(T('分类依据', 'Classified because')),
+    'window_days': Field(T('更新周期（天）', 'Update window (days)')),
+    'newest_date': Field(T('最新信息日期', 'Newest item date'), kind='date'),
+    'newest_url': Field(T('最新信息链接', 'Newest item link'), kind='url'),
+    'newest_title': Field(T('最新信息', 'Newest item')),
+    'newest_date_from': Field(T('日期来源', 'Date read from'), values={'list': T('列表页', 'list page'), 'article': T('正文页', 'article page')}),
+    'days_since': Field(T('距检查日天数', 'Days since')),
+    'days_over': Field(T('超期天数', 'Days overdue')),
+    'items': Field(T('信息条数', 'Items')),
+    'undated_items': Field(T('无日期信息条数', 'Undated items')),
+    'future_dated_items': Field(T('日期晚于检查日的信息', 'Items dated after the check date')),
+    'list_pages': Field(T('列表页', 'List pages'), kind='table'),
+    'list_page_count': Field(T('列表页数', 'List pages read')),
+    'placeholders': Field(T('占位提示', 'Placeholder text')),
+    'as_of': Field(T('检查日期', 'Check date'), kind='date'),
+    'mode': Field(T('方式', 'Mode'), values={'homepage': T('首页', 'homepage'), 'navigation homepage: second-level pages': T('首页仅为导航，检查其二级页面', 'navigation homepage: its second-level pages'), 'sample': T('按模板抽样', 'sampled by template'), 'all': T('全部页面', 'all pages'), 'not_run': T('未运行', 'not run'), 'off': T('已关闭', 'off')}),
+    'pages': Field(T('页面', 'Pages'), kind='table', count_label=T('页面数', 'Pages')),
+    'date': Field(T('日期', 'Date'), kind='date'),
+    'date_from': Field(T('日期来源', 'Date read from'), values={'list': T('列表页', 'list page'), 'article': T('正文页', 'article page')}),
+    'title': Field(T('标题', 'Title')),
+    'age_days': Field(T('未更新天数', 'Days without update')),
+    'threshold': Field(T('否决阈值', 'Veto threshold')),
+    'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked')}),
+    'count': Field(T('数量', 'Count')),
+}
+
+RULES: dict[str, RuleMeta] = {
+    'columns.stale': RuleMeta(
+        title=T('栏目不更新', 'Column not updated'),
+        help=T('栏目最新信息的日期早于其类型的更新周期（动态要闻 2 周、通知公告/政策文件 6 个月、人事/规划计划 1 年，自检查日往前计算）；无日期的信息视为未更新。', "The column's newest item is older than its type's window (news 2 weeks, notices/policy 6 months, personnel/plans 1 year, counted back from the check date); undated items count as not updated."),
+        severity='deduct',
+        message={'en': 'Column “{column}” not updated within its {window_days}-day window (newest item {newest_date}, {days_over} days over)'}),
+    'columns.empty': RuleMeta(
+        title=T('空白栏目', 'Blank column'),
+        help=T('栏目页没有任何信息条目，或只有“暂无信息”类提示。', 'The column\'s list page has no items, or only a "no information yet" placeholder.'),
+        severity='deduct',
+        message={'en': 'Blank column “{column}” ({list_page_count} list page(s) read)'}),
+    'home.stale': RuleMeta(
+        title=T('首页不更新', 'Homepage not updated'),
+        help=T('首页（或仅为导航的首页下的二级页面）在检查日前 2 周内没有新的带日期信息；无日期的信息视为未更新。', 'The homepage (or, for a navigation-only homepage, its second-level pages) shows no dated item within 2 weeks of the check date; undated items count as not updated.'),
+        severity='veto',
+        message={'en': 'Homepage not updated within {window_days} days ({items} items, {undated_items} undated)'}),
+    'columns.veto_stale': RuleMeta(
+        title=T('栏目不更新（动态要闻、通知公告、政策文件）累计达到否决数', 'Too many news/notice/policy columns not updated'),
+        help=T('动态要闻类栏目 2 周内未更新、通知公告/政策文件类栏目 6 个月内未更新，累计达到规则集的否决数（默认 5 个）。', "News columns not updated in 2 weeks plus notice/policy columns not updated in 6 months reach the rule set's count (5)."),
+        severity='veto',
+        message={'en': '{count} news/notice/policy columns not updated, reaching the veto count {threshold}'}),
+    'columns.veto_long_stale': RuleMeta(
+        title=T('应更新但长期未更新栏目累计达到否决数', 'Too many columns long not updated'),
+        help=T('有固定更新周期而超期未更新的栏目（含空白栏目）累计达到规则集的否决数（默认 10 个）。', "Columns with a fixed window that are over it (blank columns included) reach the rule set's count (10)."),
+        severity='veto',
+        message={'en': '{count} columns long not updated (blank ones included), reaching the veto count {threshold}'}),
+    'columns.veto_blank': RuleMeta(
+        title=T('空白栏目累计达到否决数', 'Too many blank columns'),
+        help=T('空白栏目累计达到规则集的否决数（默认 5 个）。', "Blank columns reach the rule set's count (5)."),
+        severity='veto',
+        message={'en': '{count} blank columns, reaching the veto count {threshold}'}),
+}
+
+PLUGIN = CheckPlugin(
+    id='freshness',
+    title=T("栏目与首页更新", "Column and homepage updates"),
+    run=run,
+    rules=RULES,
+    families={"columns": T("栏目更新", "Columns"), "home": T("首页更新", "Homepage")},
+    fields=FIELDS,
+    needs=("kind", "column", "list_items", "pagination", "article"),
+    extractors=("freshness",),
+    charts=(Chart("column_ages", T("栏目未更新天数", "Column ages (days)"), ("columns", "home"),
+                  ("age_days", "days_since", "days_since_update", "stale_days", "days"), (0, 15, 30, 90, 183, 365)),),
+    order=30,
+)

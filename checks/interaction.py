@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 import chinese_calendar
 from dateutil.relativedelta import relativedelta
 
+from govaudit.checks.plugin import Chart, CheckPlugin, Field, RuleMeta, T
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet, RuleSetError
 from govaudit.store import ScanView
@@ -455,3 +456,87 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
             yield Finding("interaction.no_channel", rules.severity("interaction.no_channel"), site, view.start_url,
                           "未发现有效的政务咨询类互动渠道（领导信箱、网上留言、政务咨询等）",
                           {"pages_checked": pages, "excluded_channels_found": excluded_found, "broken_channel_links": broken[:20]})
+
+
+# -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
+FIELDS: dict[str, Field] = {
+    'asked': Field(T('来信时间', 'Asked'), kind='date'),
+    'replied': Field(T('答复时间', 'Replied'), kind='date'),
+    'status': Field(T('办理状态', 'Status'), optional=True),
+    'unit': Field(T('答复单位', 'Replying unit')),
+    'channel': Field(T('渠道', 'Channel')),
+    'channel_page': Field(T('渠道页面', 'Channel page'), kind='url'),
+    'reply_days': Field(T('答复用时（天）', 'Reply took (days)')),
+    'reply_working_days': Field(T('答复用时（工作日）', 'Reply took (working days)')),
+    'reply_limit': Field(T('答复时限', 'Reply limit')),
+    'unanswered_limit': Field(T('未答复否决时限', 'Unanswered limit')),
+    'days_waiting': Field(T('等待天数', 'Days waiting')),
+    'working_days_waiting': Field(T('等待工作日数', 'Working days waiting')),
+    'state': Field(T('答复状态', 'Reply state'), values={'answered': T('已答复', 'answered'), 'open': T('未答复', 'open'), 'unknown': T('无法判断', 'unknown')}),
+    'note': Field(T('备注', 'Note'), optional=True),
+    'window_start': Field(T('统计起始日', 'Window start'), kind='date'),
+    'letters_in_window': Field(T('统计期内留言数', 'Letters in window')),
+    'answered': Field(T('已答复', 'Answered')),
+    'open': Field(T('未答复', 'Open')),
+    'unknown': Field(T('无法判断', 'Unknown')),
+    'undated': Field(T('无日期', 'Undated')),
+    'late': Field(T('超时答复', 'Late')),
+    'unanswered': Field(T('超期未答复', 'Unanswered')),
+    'reply_rate': Field(T('答复率', 'Reply rate'), kind='percent'),
+    'median_reply_days': Field(T('答复用时中位数（天）', 'Median reply (days)')),
+    'p90_reply_days': Field(T('答复用时 90% 分位（天）', '90th percentile reply (days)')),
+    'median_reply_working_days': Field(T('答复用时中位数（工作日）', 'Median reply (working days)')),
+    'p90_reply_working_days': Field(T('答复用时 90% 分位（工作日）', '90th percentile reply (working days)')),
+    'oldest_open': Field(T('最早未答复留言', 'Oldest open letter'), kind='table'),
+    'calendar_fallback': Field(T('工作日按自然日估算', 'Working days estimated'), kind='bool'),
+    'pages_checked': Field(T('检查页面数', 'Pages checked')),
+    'excluded_channels_found': Field(T('发现的非政务咨询渠道', 'Non-consultation channels found')),
+    'broken_channel_links': Field(T('无法访问的渠道链接', 'Unreachable channel links')),
+    'name': Field(T('名称', 'Name')),
+    'kind': Field(T('渠道类型', 'Channel kind'), values={'page': T('页面', 'page'), 'resource': T('资源文件', 'resource'), 'external': T('外部链接', 'external link'), 'leader_mailbox': T('领导信箱', "leader's mailbox"), 'mailbox': T('信箱', 'mailbox'), 'message_board': T('网上留言', 'message board'), 'consultation': T('政务咨询', 'consultation'), 'zhaocuo': T('网站找错', 'report a site error'), 'petition': T('网上信访', 'petition'), 'report': T('举报', 'report')}),
+    'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked')}),
+    'title': Field(T('标题', 'Title')),
+    'count': Field(T('数量', 'Count')),
+}
+
+RULES: dict[str, RuleMeta] = {
+    'interaction.unanswered': RuleMeta(
+        title=T('互动回应差（留言超过3个月未回复）', 'Letter unanswered for more than 3 months'),
+        help=T('检查日前 1 年内，政务咨询类渠道（在线访谈、调查征集、网上信访、纪检举报除外）的有效留言超过 3 个月未答复，或 3 个月后才答复。标为“已回复”但页面既无答复时间也无答复内容的，视为未答复。', 'Within the year before the check, a letter in a consultation channel (interviews, surveys, petitions and discipline reports excluded) waited more than 3 months for a reply, or is still waiting. A letter marked answered with neither a reply date nor reply text counts as unanswered.'),
+        severity='veto',
+        message={'en': 'Letter “{title}” (asked {asked}, replied {replied}) exceeds the unanswered limit'}),
+    'interaction.late': RuleMeta(
+        title=T('留言答复超时', 'Letter answered late'),
+        help=T('答复（或至今未答复）超过规则集的答复时限（默认 10 个工作日，按国家法定节假日安排计算；“我为政府网站找错”默认 1 个月），但未达否决时限。', "The reply came (or is still not there) after the rule set's reply limit (10 working days by the Chinese holiday calendar by default; 1 month for the 找错 channel), but within the veto limit."),
+        severity='deduct',
+        message={'en': 'Letter “{title}” (asked {asked}, replied {replied}) exceeds the reply limit'}),
+    'interaction.undisclosed': RuleMeta(
+        title=T('留言办理情况未公开（缺少留言或答复时间）', 'Letter published without its ask or reply time'),
+        help=T('公开的留言缺少留言时间或答复时间，或答复时间早于留言时间、留言时间晚于检查日，或页面看不出是否已答复。', 'A published letter lacks its ask or reply time, shows a reply before the question or a question after the check date, or does not show whether it was answered.'),
+        severity='deduct',
+        message={'en': 'Letter “{title}”: {reason}'}),
+    'interaction.no_channel': RuleMeta(
+        title=T('无有效的互动交流渠道', 'No working consultation channel'),
+        help=T('站点没有可用的政务咨询、领导信箱、网上留言等互动渠道（网上信访、纪检举报、在线访谈、调查征集等不计）。', 'The site has no working consultation channel (mailbox, message board, 政务咨询); petitions, discipline reports, interviews and surveys do not count.'),
+        severity='veto',
+        message={'en': 'No working consultation channel found ({pages_checked} pages checked)'}),
+    'interaction.channel_stats': RuleMeta(
+        title=T('互动渠道办理情况统计', 'Consultation channel figures'),
+        help=T('每个渠道检查日前 1 年内的留言数、答复数、答复率、答复用时中位数与第 90 百分位（自然日与工作日）、最久未答复留言。', 'Per channel, over the year before the check - letters, answered, reply rate, median and 90th-percentile reply days (calendar and working), the oldest open letter.'),
+        severity='info',
+        message={'en': '{channel}: {letters_in_window} letters in the year, {answered} answered, reply rate {reply_rate}'}),
+}
+
+PLUGIN = CheckPlugin(
+    id='interaction',
+    title=T("互动回应", "Interaction"),
+    run=run,
+    rules=RULES,
+    families={"interaction": T("互动回应", "Interaction")},
+    fields=FIELDS,
+    needs=("channel", "channel_links", "letters"),
+    extractors=("letters",),
+    charts=(Chart("reply_times", T("留言等待天数", "Reply waiting times (days)"), ("interaction",),
+                  ("days_waiting", "waiting_days", "wait_days", "reply_days", "days"), (0, 30, 60, 92, 183, 365)),),
+    order=40,
+)

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+from govaudit.checks.plugin import CheckPlugin, Field, RuleMeta, T
 from govaudit.model import Finding, UrlRecord
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
@@ -126,3 +127,74 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
                       message=f"{count} 个链接未检查（原因：{reason}）",
                       evidence={"reason": reason, "count": count, "examples": not_checked[reason]},
                       extra={"discriminator": reason, "count": count})
+
+
+# -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
+FIELDS: dict[str, Field] = {
+    'url': Field(T('地址', 'URL'), kind='url'),
+    'status': Field(T('状态码', 'HTTP status'), optional=True),
+    'error': Field(T('错误', 'Error'), values={'timeout': T('超时', 'timeout'), 'dns': T('域名解析失败', 'DNS failure'), 'refused': T('连接被拒绝', 'connection refused'), 'reset': T('连接被重置或中断', 'connection reset'), 'tls': T('TLS/证书错误', 'TLS error'), 'too_large': T('响应超过大小上限', 'response too large'), 'other': T('下载失败', 'download failed'), 'invalid_url': T('链接地址无效', 'invalid URL'), 'binary_body': T('以 text/html 返回了二进制内容', 'binary body served as HTML'), 'redirect_loop': T('重定向循环', 'redirect loop')}, optional=True),
+    'attempts': Field(T('尝试记录', 'Attempts'), kind='table', count_label=T('尝试次数', 'Attempts')),
+    'sources': Field(T('所在页面', 'Pages carrying it'), kind='table'),
+    'source_count': Field(T('所在页面数', 'Pages carrying it')),
+    'anchor': Field(T('链接文字', 'Link text')),
+    'tag': Field(T('标签', 'Tag')),
+    'kind': Field(T('类型', 'Kind'), values={'page': T('页面', 'page'), 'resource': T('资源文件', 'resource'), 'external': T('外部链接', 'external link'), 'leader_mailbox': T('领导信箱', "leader's mailbox"), 'mailbox': T('信箱', 'mailbox'), 'message_board': T('网上留言', 'message board'), 'consultation': T('政务咨询', 'consultation'), 'zhaocuo': T('网站找错', 'report a site error'), 'petition': T('网上信访', 'petition'), 'report': T('举报', 'report')}),
+    'scope': Field(T('范围', 'Scope'), values={'internal': T('站内', 'on site'), 'external': T('站外', 'off site')}),
+    'on_homepage': Field(T('位于首页', 'On the homepage'), kind='bool'),
+    'redirects': Field(T('重定向链', 'Redirect chain'), kind='table'),
+    'redirect_chain': Field(T('重定向链', 'Redirect chain')),
+    'final_url': Field(T('最终地址', 'Final URL'), kind='url', optional=True),
+    'soft404_reason': Field(T('判定为错误页的原因', 'Why it is an error page')),
+    'method': Field(T('请求方法', 'Method')),
+    'at': Field(T('时间', 'Time'), kind='timestamp'),
+    'elapsed': Field(T('耗时（秒）', 'Elapsed (s)')),
+    'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked')}),
+    'count': Field(T('数量', 'Count')),
+    'examples': Field(T('示例', 'Examples')),
+}
+
+RULES: dict[str, RuleMeta] = {
+    'links.dead': RuleMeta(
+        title=T('死链（确定不可用链接）', 'Dead link'),
+        help=T('链接目标返回 404/410（或按规则集计入的 403）。检查指标“链接可用性”扣分项。', 'The link target answered 404/410 (or 403 where the rule set counts it). Deducted under link availability.'),
+        severity='deduct',
+        message={'en': 'Dead link, on {source_count} page(s)'}),
+    'links.suspect': RuleMeta(
+        title=T('疑似不可用链接', 'Suspect link'),
+        help=T('多次复测仍超时、5xx、域名解析失败、连接被拒绝或重置、TLS 错误；附每次尝试记录，需人工确认。', 'Timed out, 5xx, DNS, refused, reset or TLS error on every re-test; attempt history attached for review.'),
+        severity='warn',
+        message={'en': 'Suspect link ({attempts} attempts), on {source_count} page(s)'}),
+    'links.soft404': RuleMeta(
+        title=T('错链（软404：返回200的错误页）', 'Soft 404'),
+        help=T('服务器返回 200，但页面内容是“页面不存在”类错误页，或与该站点随机路径的 404 页指纹一致。', "The server answered 200 but the page is an error page (not-found wording or the host's not-found fingerprint)."),
+        severity='deduct',
+        message={'en': 'Answers 200 but is an error page, on {source_count} page(s)'}),
+    'links.redirect_loop': RuleMeta(
+        title=T('错链（重定向循环）', 'Redirect loop'),
+        help=T('链接跳转回到已经访问过的地址，浏览器无法打开。', 'The link redirects back to an address already visited; browsers give up.'),
+        severity='deduct',
+        message={'en': 'Redirect loop, on {source_count} page(s)'}),
+    'links.redirect_chain': RuleMeta(
+        title=T('重定向链过长', 'Over-long redirect chain'),
+        help=T('跳转次数超过规则集上限。', 'More redirects than the rule set allows.'),
+        severity='warn',
+        message={'en': 'More redirects than the rule set allows, on {source_count} page(s)'}),
+    'links.not_checked': RuleMeta(
+        title=T('未能检查的链接', 'Link not checked'),
+        help=T('因 robots.txt、站点熔断暂停、抓取上限或陷阱防护而未检查，计入覆盖率说明。', 'Not checked because of robots.txt, a paused host, crawl caps or trap guards; counted in coverage.'),
+        severity='info',
+        message={'en': '{count} link(s) not checked ({reason})'}),
+}
+
+PLUGIN = CheckPlugin(
+    id='links',
+    title=T("链接可用性", "Link availability"),
+    run=run,
+    rules=RULES,
+    families={"links": T("链接", "Links")},
+    fields=FIELDS,
+    needs=("title", "not_found_probe"),
+    extractors=("core",),
+    order=20,
+)

@@ -5,6 +5,8 @@ Defaults are the polite ones a guest on a fragile government server owes it (des
 ``local-benchmark`` profile, for loopback targets, lifts them.
 """
 
+from govaudit.crawler.extract import installed as installed_extractors
+
 BOT_NAME = "govaudit"
 SPIDER_MODULES = ["govaudit.crawler.spiders"]
 NEWSPIDER_MODULE = "govaudit.crawler.spiders"
@@ -65,13 +67,9 @@ EXTENSIONS = {
     "govaudit.crawler.extensions.ScanProgress": 500,
 }
 
-# Page-fact extractors, run in this order on every crawled HTML page (see crawler/extract/__init__.py).
-GOVAUDIT_EXTRACTORS = [
-    "govaudit.crawler.extract.core.extract",
-    "govaudit.crawler.extract.a11y_static.extract",
-    "govaudit.crawler.extract.freshness.extract",
-    "govaudit.crawler.extract.letters.extract",
-]
+# Page-fact extractors run on every crawled HTML page: every one installed in the govaudit.extractors
+# entry-point group (crawler/extract/__init__.py).  A project may still set its own list.
+GOVAUDIT_EXTRACTORS = list(installed_extractors().values())
 
 # Lifted limits for benchmarking against a server on this machine (refused for any other host).
 LOCAL_BENCHMARK = {

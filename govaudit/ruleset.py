@@ -1,8 +1,11 @@
 """Rule sets: the inspection indicators as data an inspector can read and a province can override.
 
 A rule set is a YAML file under ``rules/`` (or anywhere, by path).  It may ``inherits:`` another one and
-then states only what differs; mappings merge key by key, everything else is replaced.  Every value that
-the domain reference marks [R], [I] or NF lives here, commented, never in code.
+then states only what differs; mappings merge key by key, everything else is replaced.  Under them all lies
+what the installed check plugins declare (each rule's title, help, message templates and default severity,
+each plugin's parameter defaults): a rule set states the scoring and overrides, and may only name rules and
+checks that an installed plugin provides.  Every value that the domain reference marks [R], [I] or NF lives
+here, commented, never in code.
 
 Errors name the file, the line and the key at fault, because the person fixing a provincial rule set is
 an inspector with a text editor, not a developer with a debugger.
@@ -85,7 +88,7 @@ class RuleSet:
         return node
 
     def rule(self, rule_id: str) -> dict[str, Any]:
-        """Metadata of a finding rule (title, severity, indicator, help), as the rule set states it."""
+        """Metadata of a finding rule (title, severity, indicator, help, message): the plugin's, overridden by the rule set."""
         rules = self.data.get("rules", {})
         if rule_id not in rules:
             raise RuleSetError(f"{self.where('rules')}: rule set {self.id} does not describe rule {rule_id!r}")
@@ -298,25 +301,47 @@ def _validate_scoring(data: dict[str, Any], fail: Any) -> None:
                 fail(["indicators", item_id, "rule_points", rule_id], "names a rule the rule set does not describe")
 
 
-def _check_overrides(path: Path, data: dict[str, Any], node: yaml.Node | None, parent: dict[str, Any]) -> None:
-    """An inheriting rule set may only *change* the parent's rules, or add complete new ones.
+def _plugin_defaults() -> dict[str, Any]:
+    """The base layer under every rule set: each installed plugin's rules (title, help, message, default
+    severity) and parameter defaults (under ``params.<plugin id>``).  A rule set states scoring and overrides."""
+    from govaudit import checks
 
-    A bare override of an id the parent does not have is almost always a typo (``links.deaad``) that would
-    otherwise silently change nothing; name it, with the nearest real id.
-    """
+    rules: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    for plugin in checks.plugins():
+        for rule_id, meta in plugin.rules.items():
+            rules[rule_id] = {"title": dict(meta.title), "help": dict(meta.help), "severity": meta.severity}
+            if meta.message:
+                rules[rule_id]["message"] = dict(meta.message)
+        if plugin.params:
+            params[plugin.id] = copy.deepcopy(dict(plugin.params))
+    return {"rules": rules, "params": params}
+
+
+def _check_plugins(path: Path, data: dict[str, Any], node: yaml.Node | None) -> None:
+    """Every rule id a rule set names must be one an installed plugin emits, and every ``checks:`` key an
+    installed plugin: a typo (``links.deaad``) or a missing provincial package would otherwise silently
+    change nothing.  The error names the file, line and key, with the nearest real id."""
+    from govaudit import checks
+
+    settings = data.get("checks", {})
+    if not isinstance(settings, dict):
+        raise RuleSetError(f"{path}:{_line_of(node, ['checks'])}: checks: must be a mapping of check id to its settings")
+    known = [p.id for p in checks.plugins()]
+    for check_id, value in settings.items():
+        where = f"{path}:{_line_of(node, ['checks', str(check_id)])}: checks.{check_id}"
+        if check_id not in known:
+            near = difflib.get_close_matches(str(check_id), known, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; installed checks: {', '.join(known)}"
+            raise RuleSetError(f"{where}: no such check plugin is installed{hint}")
+        if not isinstance(value, dict) or not isinstance(value.get("enabled", True), bool):
+            raise RuleSetError(f"{where}: must be a mapping with enabled: true or false")
     rules = data.get("rules") or {}
-    if not isinstance(rules, dict):
-        return
-    known = list(parent.get("rules", {}))
-    for rule_id, meta in rules.items():
-        if rule_id in parent.get("rules", {}):
-            continue
-        if isinstance(meta, dict) and "severity" in meta and "title" in meta:
-            continue  # a complete new rule (a provincial addition)
-        near = difflib.get_close_matches(str(rule_id), known, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise RuleSetError(f"{path}:{_line_of(node, ['rules', str(rule_id)])}: rules.{rule_id}: unknown check rule "
-                           f"(not described by {parent.get('id')}){hint}")
+    if isinstance(rules, dict):
+        for rule_id in rules:
+            if checks.plugin_of(str(rule_id)) is None:
+                raise RuleSetError(f"{path}:{_line_of(node, ['rules', str(rule_id)])}: rules.{rule_id}: unknown check rule "
+                                   f"(no installed check plugin emits it){checks.emitted_hint(str(rule_id))}")
 
 
 def load_ruleset(name_or_path: str | Path = DEFAULT_RULESET) -> RuleSet:
@@ -338,10 +363,9 @@ def load_ruleset(name_or_path: str | Path = DEFAULT_RULESET) -> RuleSet:
             candidate = (path.parent / parent)
             parent = str(candidate) if candidate.exists() else parent
         target = parent
-    merged: dict[str, Any] = {}
-    for index, (path, data, node) in enumerate(reversed(chain)):
-        if index:
-            _check_overrides(path, data, node, merged)
+    merged = _plugin_defaults()
+    for path, data, node in reversed(chain):
+        _check_plugins(path, data, node)
         merged = _merge(merged, {k: v for k, v in data.items() if k != "inherits"})
     sources = [(p, n) for p, _, n in chain]
     _validate(merged, sources)

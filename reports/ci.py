@@ -17,7 +17,7 @@ from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
 from govaudit.reports.gate import GateResult
 from govaudit.reports.scoring import Scorecard
-from govaudit.reports.text import clean, family
+from govaudit.reports.text import clean, family, message
 
 JUNIT_MAX_LISTED = 500   # URLs listed in one failure's text; CI UIs truncate long bodies anyway
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -55,7 +55,7 @@ def junit_xml(findings: list[Finding], card: Scorecard, gate: GateResult, rules:
             case = ET.SubElement(suite, "testcase", classname=f"govaudit.{fam}", name=rule)
             tests += 1
             bad = [f for f in items if id(f) in failing]
-            body = "\n".join(f"[{f.severity}] {clean(f.url, 500)} — {clean(f.message, 300)}" for f in (bad or items)[:JUNIT_MAX_LISTED])
+            body = "\n".join(f"[{f.severity}] {clean(f.url, 500)} — {clean(message(f, lang), 300)}" for f in (bad or items)[:JUNIT_MAX_LISTED])
             if bad:
                 fails += 1
                 fail = ET.SubElement(case, "failure", type=bad[0].severity,
@@ -105,7 +105,7 @@ def sarif_document(findings: list[Finding], card: Scorecard, gate: GateResult, r
     for f in findings:
         result: dict[str, Any] = {
             "ruleId": f.rule, "ruleIndex": rule_index[f.rule], "level": SARIF_LEVEL.get(f.severity, "note"),
-            "message": {"text": clean(f.message or f.rule, 1000)},
+            "message": {"text": clean(message(f, lang) or f.rule, 1000)},
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": clean(f.url, 2000)}}}],
             "partialFingerprints": {"govaudit/v1": f.fingerprint},
             "properties": {"severity": f.severity},

@@ -1,5 +1,5 @@
 """The Excel workbook for inspectors: a summary laid out like the inspection score table, then one sheet per
-check family with every finding (hyperlinks, frozen header, autofilter, sensible widths).
+rule family (the rule-id prefix, titled by the plugin that emits it, in the plugins' report order) with every finding (hyperlinks, frozen header, autofilter, sensible widths).
 
 Written with XlsxWriter directly rather than through ``DataFrame.to_excel``: every cell needs its own
 decision (neutralise a formula-looking string, make a hyperlink only for http(s) and only while the sheet
@@ -16,12 +16,13 @@ from typing import Any
 
 import xlsxwriter
 
+from govaudit import checks
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
 from govaudit.reports.html import safe_href
 from govaudit.reports.text import clean as _clean
 from govaudit.reports.scoring import Scorecard
-from govaudit.reports.text import evidence_fields, evidence_label, evidence_text, family, label
+from govaudit.reports.text import evidence_fields, evidence_label, evidence_text, family, fields_of, label, message
 
 EXCEL_MAX_ROWS = 1_048_576          # Excel's hard limit per sheet (header included)
 EXCEL_MAX_URLS = 65_530             # XlsxWriter/Excel hyperlink limit per sheet
@@ -29,9 +30,6 @@ EXCEL_MAX_CELL = 32_767             # characters per cell
 URL_MAX = 2_079                     # Excel's URL length limit
 MAX_EVIDENCE_COLUMNS = 20           # evidence keys beyond these stay in findings.jsonl
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-FAMILY_TITLES = {"links": {"zh": "链接", "en": "Links"}, "columns": {"zh": "栏目更新", "en": "Columns"},
-                 "home": {"zh": "首页更新", "en": "Homepage"}, "interaction": {"zh": "互动回应", "en": "Interaction"},
-                 "a11y": {"zh": "无障碍", "en": "Accessibility"}}
 
 
 def neutralise(value: Any, limit: int = EXCEL_MAX_CELL - 1) -> Any:
@@ -143,7 +141,7 @@ def write_summary_sheet(book: xlsxwriter.Workbook, card: Scorecard, findings: li
             if rule:
                 ws.write_number(row, 3, int(result.by_rule[rule]["count"]))
                 if result.scored and not result.skipped:
-                    ws.write_number(row, 4, round(min(result.by_rule[rule]["points"], result.deducted), 2))
+                    ws.write_number(row, 4, round(result.by_rule[rule]["deducted"], 2))
                 ws.write_string(row, 5, neutralise(_reason(rules, result, rule, findings, lang)))
             elif not result.scored:
                 ws.write_string(row, 5, label("not_scored", lang))
@@ -153,7 +151,7 @@ def write_summary_sheet(book: xlsxwriter.Workbook, card: Scorecard, findings: li
         if result.capped:
             ws.write_string(row - 1, 5, neutralise(f"{label('capped', lang)}（{result.raw:.2f} → {result.deducted:.2f}）"))
     ws.write_string(row, 0, label("deducted", lang), fmts["bold"])
-    ws.write_number(row, 4, round(sum(i.deducted for i in card.indicators if i.scored and not i.skipped and i.kind == "deduct"), 2))
+    ws.write_number(row, 4, round(card.points_deducted, 2))
     ws.freeze_panes(top + 1, 0)
     ws.autofilter(top, 0, row, len(headers) - 1)
 
@@ -201,7 +199,8 @@ def write_workbook(path: Path, card: Scorecard, findings: list[Finding], rules: 
         by_family: dict[str, list[Finding]] = defaultdict(list)
         for f in findings:
             by_family[family(f.rule)].append(f)
-        for fam, items in sorted(by_family.items(), key=lambda kv: (list(FAMILY_TITLES).index(kv[0]) if kv[0] in FAMILY_TITLES else 99, kv[0])):
+        order = [prefix for p in checks.plugins() for prefix in p.families]
+        for fam, items in sorted(by_family.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0])):
             is_links = any("sources" in f.extra for f in items[:1000])
             ev_keys = _family_columns(items, is_links)
             headers = [label("severity", lang), label("rule", lang), label("indicator", lang), label("url", lang), label("message", lang)]
@@ -210,9 +209,10 @@ def write_workbook(path: Path, card: Scorecard, findings: list[Finding], rules: 
                 headers += [label("source_count", lang), label("sources", lang), label("anchor", lang),
                             label("status", lang), label("error", lang)]
                 widths += [10, 60, 24, 8, 16]
-            headers += [evidence_label(k, lang, fam) for k in ev_keys] + [label("fingerprint", lang)]
+            fields = fields_of(items[0])
+            headers += [evidence_label(k, lang, fields) for k in ev_keys] + [label("fingerprint", lang)]
             widths += [20] * len(ev_keys) + [18]
-            title = FAMILY_TITLES.get(fam, {}).get(lang, fam)
+            title = rules.text(checks.family_title(fam), lang) or fam
             sheets = _Sheets(book, title if title == fam else f"{title} {fam}", headers, widths, used,
                              fmts["header"], fmts["link"], fmts["wrap"], rows_per_sheet)
             ind_cache: dict[str, str] = {}
@@ -220,20 +220,20 @@ def write_workbook(path: Path, card: Scorecard, findings: list[Finding], rules: 
                 ind = ind_cache.get(f.rule)
                 if ind is None:
                     ind = ind_cache[f.rule] = rules.title_of(str(rules.rules.get(f.rule, {}).get("indicator", "")), lang)
-                values: list[Any] = [label(f.severity, lang), f.rule, ind, f.url, f.message]
+                values: list[Any] = [label(f.severity, lang), f.rule, ind, f.url, message(f, lang)]
                 links = {3: safe_href(f.url)} if safe_href(f.url) else {}
                 if is_links:
                     sources = f.extra.get("sources") if isinstance(f.extra.get("sources"), list) else []
                     first = sources[0] if sources and isinstance(sources[0], dict) else {}
                     values += [f.extra.get("source_count", len(sources)), first.get("url", ""), first.get("anchor", ""),
-                               f.extra.get("status", ""), evidence_text("error", f.extra.get("error"), lang, fam)
+                               f.extra.get("status", ""), evidence_text("error", f.extra.get("error"), lang, fields_of(f))
                                if f.extra.get("error") else ""]
                     if safe_href(first.get("url")):
                         links[6] = first["url"]
-                fields = dict(evidence_fields(f))
+                shown = dict(evidence_fields(f))
+                specs = fields_of(f)
                 for key in ev_keys:
-                    value = fields.get(key, "")
-                    values.append(evidence_text(key, value, lang, fam) if key in fields else "")
+                    values.append(evidence_text(key, shown[key], lang, specs) if key in shown else "")
                 values.append(f.fingerprint)
                 sheets.write(values, links)
             sheets.close()

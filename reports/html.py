@@ -28,8 +28,9 @@ import jinja2
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
 from govaudit.reports.scoring import Scorecard
-from govaudit.reports.text import (AGE_KEYS, LABELS, WAIT_KEYS, clean, evidence_items, fields_to_items, first_number, label,
-                          screenshot_path)
+from govaudit import checks
+from govaudit.reports.text import (LABELS, clean, evidence_items, family, fields_to_items, first_number, label, message,
+                                   screenshot_path)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SAMPLES_PER_INDICATOR = 10
@@ -138,28 +139,24 @@ def build_context(card: Scorecard, findings: list[Finding], rules: RuleSet, lang
     label_index: dict[str, int] = {}
     shots: dict[str, str] = {}
     budget = SCREENSHOT_BUDGET_BYTES
-    ages: list[float] = []
-    waits: list[float] = []
+    chart_defs = [c for p in checks.plugins() for c in p.charts]  # every plugin's charts, in report order
+    chart_values: dict[str, list[float]] = {c.id: [] for c in chart_defs}
     for i in order:
         f = findings[i]
         detail = _compact(evidence_items(f, lang, rows=DETAIL_ROWS, limit=DETAIL_CHARS), label_index)
         rows.append([rule_index[f.rule], sev.index(f.severity) if f.severity in sev else 3,
-                     ind_index[indicator_of[f.rule]], clean(f.url, 2000), clean(f.message, 1000), detail])
+                     ind_index[indicator_of[f.rule]], clean(f.url, 2000), clean(message(f, lang), 1000), detail])
         shot = screenshot_path(f)
         if shot and budget > 0:
             uri, size = _screenshot_uri(shot, base_dir)
             if uri:
                 shots[str(len(rows) - 1)] = uri
                 budget -= size
-        fam = f.rule.split(".", 1)[0]
-        if fam in ("columns", "home"):
-            v = first_number(f.evidence, AGE_KEYS)
-            if v is not None:
-                ages.append(v)
-        elif fam == "interaction":
-            v = first_number(f.evidence, WAIT_KEYS)
-            if v is not None:
-                waits.append(v)
+        for chart in chart_defs:
+            if family(f.rule) in chart.families:
+                v = first_number(f.evidence, chart.keys)
+                if v is not None:
+                    chart_values[chart.id].append(v)
 
     data = {
         "rules": [[r, clean(rules.title_of(r, lang), 200)] for r in rule_ids],
@@ -177,24 +174,25 @@ def build_context(card: Scorecard, findings: list[Finding], rules: RuleSet, lang
             shot = screenshot_path(f)
             uri = _screenshot_uri(shot, base_dir)[0] if shot else None
             samples.append({"f": f, "title": rules.title_of(f.rule, lang), "ev": evidence_items(f, lang, rows=SAMPLE_ROWS), "shot": uri,
-                            "url": clean(f.url, 500), "message": clean(f.message, 500)})
+                            "url": clean(f.url, 500), "message": clean(message(f, lang), 500)})
         per_indicator[result.id] = samples
-    veto_samples = {v.id: [{"url": clean(findings[i].url, 500), "message": clean(findings[i].message, 500),
+    veto_samples = {v.id: [{"url": clean(findings[i].url, 500), "message": clean(message(findings[i], lang), 500),
                             "rule": findings[i].rule, "ev": evidence_items(findings[i], lang, rows=VETO_ROWS)} for i in v.evidence[:SAMPLES_PER_INDICATOR]]
                     for v in card.vetoes}
     counts = Counter(indicator_of[f.rule] for f in findings)
-    charts = {"by_indicator": _bars([(rules.title_of(i, lang) if i else "—", counts[i]) for i in indicator_ids if counts[i]])}
-    if ages:
-        charts["column_ages"] = _bars(_histogram(ages, [0, 15, 30, 90, 183, 365], lang))
-    if waits:
-        charts["reply_times"] = _bars(_histogram(waits, [0, 30, 60, 92, 183, 365], lang))
+    charts = {"by_indicator": {**_bars([(rules.title_of(i, lang) if i else "—", counts[i]) for i in indicator_ids if counts[i]]),
+                               "title": label("by_indicator", lang)}}
+    for chart in chart_defs:
+        if chart_values[chart.id]:
+            charts[chart.id] = {**_bars(_histogram(chart_values[chart.id], list(chart.buckets), lang)),
+                                "title": rules.text(dict(chart.title), lang)}
     coverage = card.coverage
     return {
         "card": card, "lang": lang, "L": lambda key: label(key, lang), "T": lambda item: rules.title_of(item, lang),
         "text": lambda value: rules.text(value, lang), "rules": rules, "per_indicator": per_indicator,
         "veto_samples": veto_samples, "charts": charts, "coverage": coverage, "data_json": embed_json(data),
         "total_findings": len(findings), "verdict_text": rules.text((rules.scoring.get("verdicts") or {}).get(card.verdict, card.verdict), lang),
-        "sampling_items": {str(k): fields_to_items(list(v.items()) if isinstance(v, dict) else [(str(k), v)], lang, "a11y", SAMPLE_ROWS)
+        "sampling_items": {str(k): fields_to_items(list(v.items()) if isinstance(v, dict) else [(str(k), v)], lang, None, SAMPLE_ROWS)
                            for k, v in (coverage.get("a11y_sampling") or {}).items()},
         "fmt": lambda x: "—" if x is None else (f"{x:.2f}".rstrip("0").rstrip(".") if isinstance(x, float) else str(x)),
     }

@@ -38,7 +38,9 @@ class IndicatorResult:
     raw: float = 0.0               # before the cap
     findings: int = 0              # findings mapped to this indicator (any severity)
     deducting: int = 0             # of which deducted points
-    by_rule: dict[str, dict[str, float]] = field(default_factory=dict)  # rule -> {count, points}
+    by_rule: dict[str, dict[str, float]] = field(default_factory=dict)  # rule -> {count, points, deducted}
+    # ``deducted`` of a rule: its points, never more than the indicator's (capped) deduction — the figure the
+    # score table shows on the rule's line, so that no renderer computes one
     service: bool = False
     scored: bool = True
     skipped: bool = False          # service item of a department without public services
@@ -85,6 +87,7 @@ class Scorecard:
     coverage: dict[str, Any]
     unscored_rules: dict[str, int]  # findings whose rule the rule set does not describe (or disables)
     finding_count: int = 0
+    points_deducted: float = 0.0   # the deduction part's points lost (scored deduct indicators, after caps)
     params: dict[str, Any] = field(default_factory=dict)  # the scoring values used, for the report footnote
 
     @property
@@ -107,6 +110,7 @@ class Scorecard:
             "verdict": self.verdict,
             "passed": self.passed,
             "deduction_score": round(self.deduction_score, 2),
+            "points_deducted": round(self.points_deducted, 2),
             "bonus": round(self.bonus, 2),
             "bonus_eligible": self.bonus_eligible,
             "vetoes_hit": [{"id": v.id, "title": v.title, "findings": v.findings, "rules": v.rules, "evidence": refs(v.evidence)}
@@ -114,7 +118,8 @@ class Scorecard:
             "indicators": [
                 {"id": i.id, "cap": i.cap, "deducted": round(i.deducted, 2), "raw": round(i.raw, 2),
                  "capped": i.capped, "findings": i.findings, "deducting": i.deducting,
-                 "by_rule": {r: {"count": int(v["count"]), "points": round(v["points"], 2)} for r, v in i.by_rule.items()},
+                 "by_rule": {r: {"count": int(v["count"]), "points": round(v["points"], 2), "deducted": round(v["deducted"], 2)}
+                             for r, v in i.by_rule.items()},
                  "service": i.service, "scored": i.scored, "skipped": i.skipped, "kind": i.kind,
                  "evidence": refs(i.evidence)}
                 for i in self.indicators],
@@ -204,6 +209,9 @@ def score(findings: list[Finding], rules: RuleSet, *, coverage: dict[str, Any] |
         result.deducted = min(result.raw, result.cap) if result.cap is not None else result.raw
         worst = sorted(costs.get(result.id, []), key=lambda c: (-c[0], c[1]))[:EVIDENCE_SAMPLE]
         result.evidence = [i for _, i in worst]
+        counted = result.scored and not result.skipped
+        for line in result.by_rule.values():
+            line["deducted"] = min(line["points"], result.deducted) if counted else 0.0
         if result.kind == "bonus":
             bonus_raw += result.deducted
         elif result.scored and not result.skipped:
@@ -227,7 +235,7 @@ def score(findings: list[Finding], rules: RuleSet, *, coverage: dict[str, Any] |
         verdict=verdict, deduction_score=part, bonus=bonus, bonus_eligible=bonus_eligible, total=part + bonus,
         vetoes=vetoes, indicators=list(results.values()), counts_by_rule=dict(by_rule.most_common()),
         counts_by_severity={s: by_severity[s] for s in ("veto", "deduct", "warn", "info") if by_severity[s]},
-        coverage=coverage or {}, unscored_rules=dict(unscored), finding_count=len(findings),
+        coverage=coverage or {}, unscored_rules=dict(unscored), finding_count=len(findings), points_deducted=deducted,
         params={"deduction_total": total_points, "scored_out_of": out_of, "fail_below": sc.get("fail_below"),
                 "bonus_gate": sc.get("bonus_gate"), "bonus_max": sc.get("bonus_max")})
 

@@ -91,7 +91,17 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
         load_ruleset(path)
 
 
-def test_complete_new_rule_in_a_province_is_accepted(tmp_path: Path) -> None:
+def test_a_rule_no_installed_plugin_emits_is_a_load_error(tmp_path: Path) -> None:
+    """Issue 10: a complete rule (title, severity) that no check plugin emits would score nothing, silently."""
     path = write(tmp_path, "p.yaml", "id: p\nversion: '1'\ninherits: gov-2019\nrules:\n  links.mixed_content:\n"
                  "    title: {zh: 混合内容, en: Mixed content}\n    severity: warn\n    indicator: ded.link\n")
-    assert load_ruleset(path).severity("links.mixed_content") == "warn"
+    with pytest.raises(RuleSetError, match=rf"{path}:5: rules.links.mixed_content: unknown check rule \(no installed check plugin"):
+        load_ruleset(path)
+
+
+def test_a_rule_under_a_plugins_open_prefix_is_accepted(tmp_path: Path) -> None:
+    """The accessibility plugin emits every axe-core rule id, listed or not: a province may score one."""
+    path = write(tmp_path, "p.yaml", "id: p\nversion: '1'\ninherits: gov-2019\nrules:\n  a11y.meta-viewport:\n"
+                 "    title: {zh: 禁止缩放, en: Zoom disabled}\n    severity: warn\n    indicator: ded.accessibility\n")
+    rules = load_ruleset(path)
+    assert rules.severity("a11y.meta-viewport") == "warn" and rules.title_of("a11y.meta-viewport", "en") == "Zoom disabled"

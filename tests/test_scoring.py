@@ -74,10 +74,10 @@ def test_below_the_fail_line_fails(tmp_path: Path) -> None:
 
 def test_bonus_only_above_the_gate_and_capped(tmp_path: Path) -> None:
     body = ("scoring:\n  bonus_max: 3\nindicators:\n  bonus.survey:\n    title: 调查征集\n    kind: bonus\n    cap: 10\n"
-            "    points: 2\nrules:\n  interaction.survey_held:\n    title: 开展调查征集\n    severity: info\n"
-            "    indicator: bonus.survey\n")
+            "    points: 2\nrules:\n  interaction.channel_stats:\n    severity: info\n"
+            "    indicator: bonus.survey\n")   # a rule set may only score rules an installed plugin emits
     rules = province(tmp_path, body)
-    bonus = [finding("interaction.survey_held", "info", i) for i in range(4)]
+    bonus = [finding("interaction.channel_stats", "info", i) for i in range(4)]
     card = score(bonus, rules)
     assert card.bonus_eligible and card.bonus == 3 and card.total == 103
     low = bonus + [finding("columns.stale", "deduct", i) for i in range(15)] + [dead(i, home=True) for i in range(5)]
@@ -98,9 +98,9 @@ def test_department_without_public_services_scored_out_of_75_times_four_thirds()
 
 
 def test_service_veto_not_applied_to_departments_without_services(tmp_path: Path) -> None:
-    rules = province(tmp_path, "rules:\n  service.missing:\n    title: 未提供办事服务\n    severity: veto\n"
-                               "    indicator: ded.service\n    veto: veto.service\n")
-    f = [finding("service.missing", "veto")]
+    rules = province(tmp_path, "rules:\n  availability.home:\n    title: 未提供办事服务\n    severity: veto\n"
+                               "    indicator: ded.service\n    veto: veto.service\n")   # a rule an installed plugin emits
+    f = [finding("availability.home", "veto")]
     assert score(f, rules).verdict == "veto"
     assert score(f, rules, has_public_services=False).verdict == "pass"
 

@@ -1,8 +1,9 @@
 """Page-fact extractors: each turns one parsed page into facts, once, during the crawl.
 
 An extractor is a function ``extract(ctx: PageContext) -> dict`` returning the fact keys it owns (see
-docs/architecture.md).  The spider runs the ones listed in the ``GOVAUDIT_EXTRACTORS`` setting, in order,
-and merges their dicts into the page's facts; ``govaudit page`` runs the same list on one page, so what an
+docs/architecture.md).  Extractors are plugins: every one registered in the ``govaudit.extractors``
+entry-point group (the built-in ones in pyproject.toml, a provincial package in its own) is listed in the
+``GOVAUDIT_EXTRACTORS`` setting; the spider runs that list and merges their dicts into the page's facts; ``govaudit page`` runs the same list on one page, so what an
 inspector sees there is exactly what the checks saw.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import import_module
+from importlib.metadata import entry_points
 from typing import Any
 
 from lxml import html as lxml_html
@@ -39,6 +41,16 @@ class PageContext:
 
 
 Extractor = Callable[[PageContext], dict[str, Any]]
+
+GROUP = "govaudit.extractors"
+
+
+def installed() -> dict[str, str]:
+    """Every installed extractor, name → dotted path, sorted by name.
+
+    Extractors own disjoint fact keys (a check plugin names the ones it needs), so their order changes no
+    fact; a stable order keeps runs comparable."""
+    return {ep.name: ep.value.replace(":", ".") for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name)}
 
 
 def load_extractors(paths: Iterable[str]) -> list[Extractor]:
