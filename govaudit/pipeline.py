@@ -230,19 +230,24 @@ def crawl(req: ScanRequest, rules: RuleSet, url: str, scan_id: int, as_of: date,
         include_subdomains=req.subdomains, include=req.include, exclude=req.exclude,
         check_external=req.check_external)
     settings.set("LOG_INSTALL_ROOT_HANDLER", bool(req.verbose), priority="cmdline")
-    process = CrawlerProcess(settings)
-    process.crawl(SiteSpider, config=config)
     grace = float(rules.param("crawl.stop_grace_seconds"))
+    running: list[Any] = []  # the CrawlerProcess once the reactor may run
 
     def stop(first: bool) -> None:  # called in the signal handler: only hand work to the reactor
+        if not running:
+            return  # not started yet: checked below, before the reactor starts
         if first:
-            reactor.callFromThread(process.stop)
+            reactor.callFromThread(running[0].stop)
             reactor.callFromThread(reactor.callLater, grace, _stop_reactor)
         else:
             reactor.callFromThread(_stop_reactor)
 
     with interrupts.crawling(stop):
-        process.start(install_signal_handlers=False)
+        process = CrawlerProcess(settings)
+        process.crawl(SiteSpider, config=config)
+        running.append(process)
+        if interrupts.signum is None:
+            process.start(install_signal_handlers=False)
 
 
 def _stop_reactor() -> None:
