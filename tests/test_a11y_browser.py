@@ -262,7 +262,8 @@ def test_sampling_audits_groups_and_records_coverage(server, tmp_path):
     assert {f.rule for f in static} == {"a11y.image-alt"} and static[0].evidence["sources"] == ["static"]
     assert audit_scan(store, scan, mode="off")["audited"] == 0
 
-def test_missing_axe_says_run_npm_ci(monkeypatch, tmp_path):
+def test_missing_axe_says_how_to_install_it(monkeypatch, tmp_path):
+    # axe-core ships with the package since the build fetches it (setup.py): reinstalling is the fix
     monkeypatch.setenv("GOVAUDIT_AXE_JS", str(tmp_path / "nope" / "axe.min.js"))
-    with pytest.raises(AxeNotInstalled, match="npm ci"):
+    with pytest.raises(AxeNotInstalled, match="pip install"):
         axe_path()

@@ -55,8 +55,18 @@ def assert_no_half_outputs(out: Path) -> None:
 
 
 def start_scan(url: str, out: Path) -> subprocess.Popen:
+    """In a process group of its own, as a shell runs a command: Ctrl-C reaches the group, ``kill`` one process."""
     return subprocess.Popen([sys.executable, "-m", "govaudit.cli", "scan", url, "--out", str(out), *SCAN_ARGS],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "true"})
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "true"},
+                            start_new_session=True)
+
+
+def send(proc: subprocess.Popen, sig: signal.Signals) -> None:
+    """SIGINT as Ctrl-C sends it (to the scan and its parse workers), SIGTERM as ``kill PID`` does."""
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
 
 
 def test_killed_scans_resume_to_the_uninterrupted_findings(demo_site, demo_scan, tmp_path):
@@ -73,7 +83,7 @@ def test_killed_scans_resume_to_the_uninterrupted_findings(demo_site, demo_scan,
         proc = start_scan(url, out)
         time.sleep(delay)
         sent = time.monotonic()
-        proc.send_signal(sig)
+        send(proc, sig)
         _, err = proc.communicate(timeout=HANG_GUARD)
         stopped = time.monotonic() - sent
         if proc.returncode == 0:  # finished before the signal came
