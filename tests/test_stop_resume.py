@@ -17,8 +17,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,64 @@ def scan_state_or_none(out: Path) -> str | None:
         return scan_state(out)
     except (sqlite3.Error, TypeError):
         return None
+
+
+class Stalling(BaseHTTPRequestHandler):
+    """A homepage linking to a page that answers only when ``release`` is set (a server that stalls)."""
+
+    release = threading.Event()
+    stalled = threading.Event()  # the crawler's request for /stall has arrived
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server API)
+        if self.path == "/stall":
+            Stalling.stalled.set()
+            Stalling.release.wait(120)
+        body = ("<html lang='zh-CN'><head><meta charset='utf-8'><title>某县人民政府</title></head><body>"
+                "<a href='/stall'>政务公开</a></body></html>").encode() if self.path in ("/", "/stall") else b"no"
+        try:
+            self.send_response(200 if body != b"no" else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass
+
+
+def test_stop_does_not_wait_for_a_stalled_download(tmp_path):
+    """In-flight requests get ``params.crawl.stop_grace_seconds``, not the whole download time-out; the
+    unanswered request stays pending and ``--resume`` fetches it."""
+    Stalling.release.clear()
+    Stalling.stalled.clear()
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Stalling)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}/"
+    out = tmp_path / "out"
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "govaudit.cli", "scan", url, "--out", str(out), "--a11y", "off",
+                                 "--timeout", "100", "--as-of", AS_OF.isoformat()],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "CI": "true"})
+        assert Stalling.stalled.wait(120), "the crawler never asked for /stall"
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=HANG_GUARD)
+        print(f"stopped {time.monotonic() - sent:.1f} s after SIGTERM with /stall in flight")
+        assert not Stalling.release.is_set()  # it did not wait for the download: the server still holds it
+        assert proc.returncode == 143 and "re-run with --resume" in err, err[-3000:]
+        assert scan_state(out) == "interrupted"
+        with sqlite3.connect(out / "govaudit.sqlite") as db:
+            assert db.execute("SELECT state FROM urls WHERE url=?", (url + "stall",)).fetchone()[0] == "pending"
+        Stalling.release.set()
+        run_cli("scan", url, "--out", str(out), "--a11y", "off", "--timeout", "100", "--resume")
+        assert scan_state(out) == "finished"
+        with sqlite3.connect(out / "govaudit.sqlite") as db:
+            assert db.execute("SELECT state, status FROM urls WHERE url=?", (url + "stall",)).fetchone() == ("done", 200)
+    finally:
+        Stalling.release.set()
+        srv.shutdown()
+        srv.server_close()
