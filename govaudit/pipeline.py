@@ -17,12 +17,13 @@ import json
 import os
 import signal
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from govaudit import __version__
 from govaudit.errors import UserError

@@ -11,10 +11,11 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from functools import partial
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 
 from selenium.common.exceptions import JavascriptException, TimeoutException, WebDriverException
 from urllib3.exceptions import HTTPError
