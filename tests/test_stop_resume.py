@@ -18,6 +18,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -212,9 +213,17 @@ def test_signal_during_browser_audits_leaves_no_browser_behind(demo_site, tmp_pa
     """Browsers run in process groups of their own (so a hung one can be killed whole): a stop must kill them,
     or they would outlive the scan.  They are found by their profile folders under the scan's TMPDIR."""
     server, _ = demo_site
-    out, tmp = tmp_path / "out", tmp_path / "tmp"
-    tmp.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "govaudit.cli", "scan", server.base_url + "/", "--out", str(out),
+    out = tmp_path / "out"
+    # A short TMPDIR: Chromium's singleton socket lives under it, and a unix socket path has 108 bytes at most.
+    tmp = Path(tempfile.mkdtemp(prefix="ga-"))
+    try:
+        stop_during_audits(server.base_url + "/", out, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def stop_during_audits(url: str, out: Path, tmp: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "govaudit.cli", "scan", url, "--out", str(out),
                              "--as-of", AS_OF.isoformat(), "--timeout", "2"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "true", "TMPDIR": str(tmp)})
     while not browsers_under(tmp) and proc.poll() is None:  # the browser stage has begun
