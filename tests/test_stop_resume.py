@@ -133,6 +133,7 @@ def test_signal_during_report_writing_leaves_outputs_whole(demo_site, demo_scan,
         pytest.skip("the scan finished its reports before the signal arrived")
     assert proc.returncode == 143, err[-3000:]
     assert "re-run with --resume" in err and "during the" in err
+    print(err.strip().splitlines()[-1])
     assert scan_state(out) == "interrupted"
     assert_no_half_outputs(out)
     run_cli("scan", url, "--out", str(out), *SCAN_ARGS, "--resume")
