@@ -176,7 +176,7 @@ class Interrupts:
 
     def __init__(self) -> None:
         self.signum: int | None = None
-        self.stage = "start"
+        self.stage = "set-up"
         self._crawl_stop: Callable[[bool], None] | None = None
         self._previous: dict[int, Any] = {}
 
