@@ -30,9 +30,20 @@ import pytest
 
 from conftest import AS_OF, read_findings, run_cli
 
-SCAN_ARGS = ("--as-of", AS_OF.isoformat(), "--timeout", "2", "--a11y", "off")  # as the demo_scan fixture
+# --timeout 4, under the demo site's 6-s stalls: with 2 s, robots.txt itself timed out now and then on a loaded
+# machine, and a scan that could not read it crawled a disallowed page (interrupted or not).
+SCAN_ARGS = ("--as-of", AS_OF.isoformat(), "--timeout", "4", "--a11y", "off")
 RUNS = int(os.environ.get("GOVAUDIT_KILL_RUNS", "3"))  # more for a measurement: GOVAUDIT_KILL_RUNS=12
 HANG_GUARD = 60  # seconds: a scan that has not stopped by then is hung (the requirement is 10 s; times are printed)
+
+
+@pytest.fixture(scope="module")
+def baseline(demo_site, tmp_path_factory):
+    """The uninterrupted scan every stopped-and-resumed one must match."""
+    server, _ = demo_site
+    out = tmp_path_factory.mktemp("baseline")
+    run_cli("scan", server.base_url + "/", "--out", str(out), *SCAN_ARGS)
+    return out
 
 
 def finding_keys(out: Path) -> Counter:
@@ -75,9 +86,9 @@ def send(proc: subprocess.Popen, sig: signal.Signals) -> None:
 
 
 @pytest.mark.timeout(240 * RUNS)  # a hang guard: each run is a scan, a stop and a resume
-def test_killed_scans_resume_to_the_uninterrupted_findings(demo_site, demo_scan, tmp_path):
+def test_killed_scans_resume_to_the_uninterrupted_findings(demo_site, baseline, tmp_path):
     server, _ = demo_site
-    base_out, _ = demo_scan
+    base_out = baseline
     url = server.base_url + "/"
     expected, expected_score = finding_keys(base_out), score(base_out)
     rng = random.Random(20261120)
@@ -85,7 +96,7 @@ def test_killed_scans_resume_to_the_uninterrupted_findings(demo_site, demo_scan,
     for run in range(RUNS):
         out = tmp_path / f"run{run}"
         sig = rng.choice([signal.SIGINT, signal.SIGTERM])
-        delay = rng.uniform(0.5, 20.0)
+        delay = rng.uniform(0.5, 25.0)
         proc = start_scan(url, out)
         time.sleep(delay)
         sent = time.monotonic()
@@ -118,10 +129,10 @@ def test_killed_scans_resume_to_the_uninterrupted_findings(demo_site, demo_scan,
     assert matched == RUNS
 
 
-def test_signal_during_report_writing_leaves_outputs_whole(demo_site, demo_scan, tmp_path):
+def test_signal_during_report_writing_leaves_outputs_whole(demo_site, baseline, tmp_path):
     """A stop after the crawl (checks, report writing) keeps the scan resumable and the outputs whole."""
     server, _ = demo_site
-    base_out, _ = demo_scan
+    base_out = baseline
     url = server.base_url + "/"
     out = tmp_path / "late"
     proc = start_scan(url, out)
