@@ -32,6 +32,7 @@ from lxml import html as lxml_html  # noqa: E402
 
 from govaudit.crawler.browser import audit_scan  # noqa: E402
 from govaudit.crawler.browser.sampling import PageInfo, choose  # noqa: E402
+from govaudit.crawler.browser.pool import Limits  # noqa: E402
 from govaudit.crawler.extract import PageContext  # noqa: E402
 from govaudit.crawler.extract.a11y_static import extract  # noqa: E402
 from govaudit.model import UrlRecord, url_key  # noqa: E402
@@ -127,7 +128,8 @@ def bench_browsers(pages: int, counts: list[int], timeout: float) -> dict:
                     writer.add_url(url_key(url), url, "page", 0 if kind == "home" else 1)
                     writer.record(UrlRecord(url=url, kind="page", state="done", status=200, facts=facts))
                 writer.flush()
-                cov = audit_scan(store, scan, mode="all", browsers=n, page_timeout=timeout,
+                cov = audit_scan(store, scan, mode="all", browsers=n,
+                                 limits=Limits(page_load=timeout, script=timeout, watchdog=10),
                                  shots_dir=Path(tmp) / f"shots{n}")
                 out[n] = {"pages": cov["chosen"], "audited": cov["audited"], "not_audited": cov["not_audited"],
                           "seconds": cov["seconds"], "pages_per_minute": cov["pages_per_minute"]}

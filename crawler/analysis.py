@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -43,6 +44,12 @@ def analyse_page(url: str, body: bytes, declared: str | None, is_home: bool, as_
     return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in links], facts)
 
 
+def _ignore_stop_signals() -> None:
+    """Ctrl-C reaches the whole process group: the crawl process decides how to stop, and a worker killed
+    by it mid-page would turn a page into an analysis failure that an uninterrupted scan never has."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def default_workers() -> int:
     return max(1, min(4, (os.cpu_count() or 2) - 1))
 
@@ -59,7 +66,8 @@ class PageAnalyser:
 
     def _start(self) -> None:
         # forkserver: children are not forked from a process whose reactor runs threads and sockets.
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"),
+                                        initializer=_ignore_stop_signals)
 
     def analyse(self, url: str, body: bytes, declared: str | None, is_home: bool, as_of: date | None,
                 site: str) -> Any:

@@ -1,7 +1,8 @@
 """The ``govaudit`` command line.
 
 Exit codes are a contract for CI jobs: 0 success (or gate passed), 1 tool error (bad input, unreadable
-store, crash), 2 gate failed (``govaudit check``).
+store, a missing piece found before the crawl, crash), 2 gate failed (``govaudit check``), 130 / 143 stopped by
+SIGINT (Ctrl-C) / SIGTERM — the scan is kept in the store as ``interrupted``; re-run with ``--resume``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from govaudit.commands import COMMANDS
 from govaudit.errors import UserError
 
 EXIT_OK, EXIT_ERROR, EXIT_GATE = 0, 1, 2
-__all__ = ["EXIT_ERROR", "EXIT_GATE", "EXIT_OK", "UserError", "build_parser", "main"]
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143  # 128 + signal number, as shells report a process a signal stopped
+__all__ = ["EXIT_ERROR", "EXIT_GATE", "EXIT_OK", "EXIT_SIGINT", "EXIT_SIGTERM", "UserError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_ERROR
+    from govaudit.pipeline import ScanInterrupted
     from govaudit.ruleset import RuleSetError
     from govaudit.store import StoreError
     try:
@@ -43,9 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, StoreError, RuleSetError) as exc:
         print(f"govaudit: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except ScanInterrupted as exc:
+        print(f"govaudit: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("govaudit: interrupted; the scan store keeps what was gathered (re-run with --resume)", file=sys.stderr)
-        return 130
+        return EXIT_SIGINT
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from govaudit.cli import UserError
+from govaudit.errors import UserError
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
 from govaudit.reports.scoring import Scorecard, coverage_of, score

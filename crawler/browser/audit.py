@@ -11,7 +11,9 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from selenium.webdriver.common.by import By
 
 from govaudit.crawler.browser import elder
 from govaudit.crawler.browser.axe import RUN_JS, axe_options, axe_source
-from govaudit.crawler.browser.pool import Browser, Watchdog, ensure_dir, shot_name
+from govaudit.crawler.browser.pool import Browser, Limits, Watchdog, ensure_dir, shot_name
 from govaudit.crawler.browser.sampling import choose, page_info
 from govaudit.crawler.extract.a11y_static import find_elder_entry
 from govaudit.ruleset import RuleSet, load_ruleset
@@ -56,19 +58,25 @@ class Job:
 class _Settings:
     axe_js: str
     options: str
-    page_timeout: float
+    limits: Limits
     shots_dir: Path | None
     shots_per_page: int
 
 
-def _audit_page(browser: Browser, job: Job, s: _Settings) -> dict[str, Any]:
-    """Load one page and audit it; raises NotAudited (or a WebDriver error) when it cannot be done."""
+def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, str], None]) -> dict[str, Any]:
+    """Load one page and audit it; raises NotAudited (or a WebDriver error) when it cannot be done.
+
+    ``arm(seconds, phase)`` sets the watchdog's deadline for the next phase: ChromeDriver's own limit for it
+    plus ``limits.watchdog``, the time past it that only a stuck browser takes.
+    """
     drv = browser.driver
     started = time.monotonic()
+    arm(s.limits.page_load + s.limits.watchdog, "load")
     try:
         drv.get(job.url)
     except TimeoutException as exc:
-        raise NotAudited("page_load_timeout", f"the page did not finish loading within {s.page_timeout:g} s") from exc
+        raise NotAudited("page_load_timeout", f"the page did not finish loading within {s.limits.page_load:g} s") from exc
+    arm(s.limits.script + s.limits.watchdog, "page")  # each later command is one script, bounded by the script limit
     # WebDriver's current_url still shows the requested URL on Chromium's error page; location.href does not.
     loaded, code = drv.execute_script(
         "var e = document.querySelector('.error-code'); return [location.href, e ? e.textContent : ''];")
@@ -78,9 +86,12 @@ def _audit_page(browser: Browser, job: Job, s: _Settings) -> dict[str, Any]:
     if job.axe:
         try:
             drv.execute_script(s.axe_js)
+            # ChromeDriver's script limit cannot interrupt one long axe task on a huge page: the watchdog
+            # ends it, and its phase tells an overlong audit from a hung page.
+            arm(s.limits.script + s.limits.watchdog, "axe")
             result = drv.execute_async_script(RUN_JS, s.options, MAX_NODES, MAX_HTML)
         except TimeoutException as exc:
-            raise NotAudited("axe_timeout", f"axe-core did not finish within {s.page_timeout:g} s (huge or busy page)") from exc
+            raise NotAudited("axe_timeout", f"axe-core did not finish within {s.limits.script:g} s (huge or busy page)") from exc
         except JavascriptException as exc:
             msg = str(exc.msg or exc).lower()
             if any(m in msg for m in _NAVIGATED):
@@ -92,6 +103,7 @@ def _audit_page(browser: Browser, job: Job, s: _Settings) -> dict[str, Any]:
             msg = str(result["error"])
             reason = "navigated_away" if any(m in msg.lower() for m in _NAVIGATED) else "axe_error"
             raise NotAudited(reason, msg[:300])
+        arm(s.limits.script + s.limits.watchdog, "page")
         now = drv.execute_script("return location.href;")
         if now != loaded or result.get("url") != loaded:
             raise NotAudited("navigated_away", f"the page navigated to {now} during the audit")
@@ -139,11 +151,14 @@ def _screenshots(drv: Any, url: str, violations: list[dict[str, Any]], s: _Setti
             v["screenshot_error"] = str(getattr(exc, "msg", exc) or exc)[:200]
 
 
-def _classify(exc: Exception, hung: bool, page_timeout: float) -> tuple[str, str]:
-    """(reason, detail) for a page that could not be audited."""
+def _classify(exc: Exception, hung: str | None, limits: Limits) -> tuple[str, str]:
+    """(reason, detail) for a page that could not be audited; ``hung``: the phase the watchdog ended."""
+    if hung == "axe":
+        return "axe_timeout", (f"axe-core did not finish within {limits.script + limits.watchdog:g} s (huge or busy "
+                               "page); the browser was restarted")
     if hung:
-        return "browser_hung", (f"the browser stopped answering on this page (over {2 * page_timeout + 5:g} s) "
-                                "and was restarted")
+        return "browser_hung", (f"the browser stopped answering on this page ({limits.watchdog:g} s past "
+                                "ChromeDriver's own time-out) and was restarted")
     if isinstance(exc, NotAudited):
         return exc.reason, exc.detail
     msg = (str(getattr(exc, "msg", None) or exc).strip().splitlines() or [type(exc).__name__])[0][:200]
@@ -160,12 +175,14 @@ def _ruleset_for(store: Store, scan_id: int) -> RuleSet:
     return load_ruleset(options.get("ruleset") or options.get("rules") or "gov-2019")
 
 
-def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: int = 2, page_timeout: float = 30.0,
+def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: int = 2, limits: Limits | None = None,
                shots_dir: Path | None = None, rules: RuleSet | None = None) -> dict[str, Any]:
     """Audit a scan's pages with axe-core; write ``axe``, ``elder`` and ``a11y_sampling`` artifacts.
 
-    Returns coverage figures: pages, chosen, audited, not_audited (by reason), template groups, how many
-    pages the audited ones stand for, seconds and pages audited per minute.
+    ``limits`` defaults to the rule set's ``params.a11y.browser``.  Returns coverage figures: pages, chosen,
+    audited, not_audited (by reason), template groups, how many pages the audited ones stand for, seconds
+    and pages audited per minute.  An exception in the calling thread (the pipeline's SIGINT/SIGTERM) kills
+    every browser at once and records nothing more; the stage re-runs whole on ``--resume``.
     """
     if mode not in MODES:
         raise ValueError(f"a11y mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -194,7 +211,8 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
     if mode == "off":
         return coverage
 
-    settings = _Settings(axe_js=axe_source(), page_timeout=page_timeout, shots_dir=ensure_dir(shots_dir),
+    limits = limits or Limits.from_rules(rules)
+    settings = _Settings(axe_js=axe_source(), limits=limits, shots_dir=ensure_dir(shots_dir),
                          options=axe_options(list(rules.param("a11y.axe.tags")), list(rules.param("a11y.axe.enable_rules"))),
                          shots_per_page=int(rules.param("a11y.screenshots_per_page")))
     jobs: list[Job] = [Job(url, elder_role="home" if url == home else None) for url in sample.chosen]
@@ -208,10 +226,14 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
         todo.put(job)
     lock = threading.Lock()
     watchdog = Watchdog()
+    stopping = threading.Event()
+    live: dict[int, Browser] = {}
     started = time.monotonic()
 
     def record(job: Job, body: dict[str, Any]) -> None:
         with lock:
+            if stopping.is_set():  # the browser was killed under this page by the stop, not by the page
+                return
             if job.axe:
                 axe_body = {k: v for k, v in body.items() if k != "elder"}
                 axe_body["chosen_as"] = sample.reasons.get(job.url, "")
@@ -235,19 +257,22 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
         try:
             while True:
                 try:
-                    job = todo.get_nowait()
+                    job = todo.get_nowait() if not stopping.is_set() else None
                 except queue.Empty:
+                    job = None
+                if job is None:
                     return
                 body: dict[str, Any]
                 try:
                     if browser is None:
-                        browser = _start(page_timeout)
-                    watchdog.arm(n, browser, 2 * page_timeout + 5)
-                    body = _audit_page(browser, job, settings)
+                        browser = live[n] = _start(limits)
+                        if stopping.is_set():  # started while the stage was being stopped
+                            browser.kill()
+                    body = _audit_page(browser, job, settings, partial(watchdog.arm, n, browser))
                     watchdog.disarm(n)
                 except Exception as exc:  # one page's failure must never end the audit of the others
                     hung = watchdog.disarm(n)
-                    reason, detail = _classify(exc, hung, page_timeout)
+                    reason, detail = _classify(exc, hung, limits)
                     body = {"status": "not_audited", "reason": reason, "detail": detail}
                     log.info("a11y audit of %s: not audited (%s: %s)", job.url, reason, detail,
                              exc_info=not isinstance(exc, NotAudited))
@@ -258,6 +283,8 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
                     elif browser is not None:
                         browser.close()
                         browser = None
+                    if browser is None:
+                        live.pop(n, None)
                 body.setdefault("url", job.url)
                 record(job, body)
         finally:
@@ -271,6 +298,13 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
             t.start()
         for t in threads:
             t.join()
+    except BaseException:
+        stopping.set()
+        for b in list(live.values()):
+            b.kill()
+        for t in threads:
+            t.join(5)
+        raise
     finally:
         watchdog.stop()
     seconds = time.monotonic() - started
@@ -280,11 +314,11 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
     return coverage
 
 
-def _start(page_timeout: float, attempts: int = 2) -> Browser:
+def _start(limits: Limits, attempts: int = 2) -> Browser:
     """A new browser; one retry, since a start can time out on a loaded machine and then succeed."""
     for attempt in range(attempts):
         try:
-            return Browser(page_timeout)
+            return Browser(limits)
         except WebDriverException:
             if attempt == attempts - 1:
                 raise
@@ -297,7 +331,7 @@ def _reset(browser: Browser) -> Browser | None:
     try:
         browser.driver.set_page_load_timeout(5)
         browser.driver.get("about:blank")
-        browser.driver.set_page_load_timeout(browser.page_timeout)
+        browser.driver.set_page_load_timeout(browser.limits.page_load)
         return browser
     except Exception:  # noqa: BLE001 - whatever went wrong, a fresh browser is the remedy
         browser.close()

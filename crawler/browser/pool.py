@@ -15,7 +15,9 @@ import signal
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -58,11 +60,27 @@ def plain_driver(profile: str) -> webdriver.Chrome:
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=chromium_options(profile))
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The three limits of one page's audit (``params.a11y.browser``), kept apart so that each failure is
+    reported as what it is: a page that will not load, an axe run that will not end, a browser that hangs."""
+
+    page_load: float   # ChromeDriver's page-load time-out → ``page_load_timeout``
+    script: float      # ChromeDriver's script time-out, the axe run → ``axe_timeout``
+    watchdog: float    # past either limit, the browser is stuck and killed → ``browser_hung``
+
+    @classmethod
+    def from_rules(cls, rules: Any) -> "Limits":
+        b = rules.param("a11y.browser")
+        return cls(page_load=float(b["page_load_timeout_seconds"]), script=float(b["script_timeout_seconds"]),
+                   watchdog=float(b["watchdog_seconds"]))
+
+
 class Browser:
     """One Chromium + ChromeDriver pair with a fresh profile directory."""
 
-    def __init__(self, page_timeout: float) -> None:
-        self.page_timeout = page_timeout
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
         self.profile = tempfile.mkdtemp(prefix="govaudit-chromium-")
         options = chromium_options(self.profile, f"--window-size={WINDOW[0]},{WINDOW[1]}")
         options.page_load_strategy = "normal"
@@ -78,8 +96,8 @@ class Browser:
             # Before the short time-outs are set: ChromeDriver applies the page-load time-out to its wait for
             # a fresh renderer too, and a browser starting on a busy machine can take longer than that.
             self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_DIALOGS_JS})
-            self.driver.set_page_load_timeout(page_timeout)
-            self.driver.set_script_timeout(page_timeout)
+            self.driver.set_page_load_timeout(limits.page_load)
+            self.driver.set_script_timeout(limits.script)
         except Exception:
             self.close()
             raise
@@ -121,40 +139,41 @@ class Browser:
 
 
 class Watchdog:
-    """Kills a browser whose current page overran its deadline.
+    """Kills a browser whose current command overran its deadline, and remembers in which phase.
 
-    Page-load and script time-outs are enforced by ChromeDriver, but a renderer stuck in a script loop
-    blocks ChromeDriver itself; only killing the processes frees the worker thread.
+    Page-load and script time-outs are enforced by ChromeDriver, but a renderer stuck in a script loop, or
+    in one long axe task on a huge page, blocks ChromeDriver itself; only killing the processes frees the
+    worker thread.  The phase (``load``, ``axe``, ...) says what overran.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._deadlines: dict[int, tuple[float, Browser]] = {}
-        self.fired: set[int] = set()
+        self._deadlines: dict[int, tuple[float, Browser, str]] = {}
+        self.fired: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="a11y-watchdog", daemon=True)
         self._thread.start()
 
-    def arm(self, worker: int, browser: Browser, seconds: float) -> None:
+    def arm(self, worker: int, browser: Browser, seconds: float, phase: str = "page") -> None:
         with self._lock:
-            self._deadlines[worker] = (time.monotonic() + seconds, browser)
-            self.fired.discard(worker)
+            self._deadlines[worker] = (time.monotonic() + seconds, browser, phase)
+            self.fired.pop(worker, None)
 
-    def disarm(self, worker: int) -> bool:
-        """Stop watching; True if the watchdog killed this worker's browser meanwhile."""
+    def disarm(self, worker: int) -> str | None:
+        """Stop watching; the phase in which the watchdog killed this worker's browser meanwhile, else None."""
         with self._lock:
             self._deadlines.pop(worker, None)
-            return worker in self.fired
+            return self.fired.get(worker)
 
     def _loop(self) -> None:
         while not self._stop.wait(0.25):
             now = time.monotonic()
             with self._lock:
-                late = [(w, b) for w, (d, b) in self._deadlines.items() if now > d]
-                for w, _ in late:
+                late = [(w, b, phase) for w, (d, b, phase) in self._deadlines.items() if now > d]
+                for w, _, phase in late:
                     self._deadlines.pop(w, None)
-                    self.fired.add(w)
-            for _, browser in late:
+                    self.fired[w] = phase
+            for _, browser, _ in late:
                 browser.kill()
 
     def stop(self) -> None:

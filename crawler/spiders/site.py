@@ -87,7 +87,7 @@ class CrawlConfig:
         ``govaudit report STORE --out DIR`` then checks, scores and writes the reports."""
         from govaudit.crawler.settings import GOVAUDIT_EXTRACTORS
         from govaudit import __version__
-        from govaudit.pipeline import normalise_start_url
+        from govaudit.urls import normalise_start_url
 
         ruleset = load_ruleset(rules)
         start = normalise_start_url(url)

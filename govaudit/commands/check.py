@@ -14,12 +14,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from govaudit.cli import UserError
+from govaudit.errors import UserError
 from govaudit.reports.gate import FAIL_ON, evaluate, load_baseline
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from govaudit.pipeline import add_scan_arguments
+    from govaudit.commands.scan import add_scan_arguments
 
     p = subparsers.add_parser("check", help="CI gate: scan a site and exit 2 when it fails the gate",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -37,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from govaudit.commands.scan import scan_request
     from govaudit.pipeline import run_scan
     from govaudit.ruleset import load_ruleset
     from govaudit.reports.ci import write_junit, write_sarif
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UserError(str(exc)) from exc
     rules = load_ruleset(args.rules)
-    outcome = run_scan(args)
+    outcome = run_scan(scan_request(args))
     result = evaluate(outcome.findings, outcome.scorecard, fail_on=None if args.fail_on == "none" else args.fail_on,
                       min_score=args.min_score, baseline=baseline)
     if args.junit:

@@ -13,8 +13,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from govaudit.pipeline import add_scan_arguments, parse_as_of, run_scan
-from govaudit.commands.scan import print_outcome
+from govaudit.commands.scan import add_scan_arguments, print_outcome, scan_request
+from govaudit.pipeline import parse_as_of, run_scan
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,21 +43,20 @@ def run(args: argparse.Namespace) -> int:
     from govaudit.demo.sitegen import generate_site
 
     as_of = parse_as_of(args.as_of) if args.as_of else date.today()
-    args.as_of = as_of.isoformat()
     with tempfile.TemporaryDirectory(prefix="govaudit-demo-site-") as tmp:
         root = Path(tmp) / "site"
         manifest = generate_site(root, as_of=as_of, pages=args.pages)
         with DemoServer(root, manifest, stall_seconds=args.timeout * 2) as server:
-            args.url = server.base_url + "/"
-            print(f"demo site {manifest.site_name}: {manifest.pages} pages at {args.url} (check date {as_of})", file=sys.stderr)
-            outcome = run_scan(args)
+            url = server.base_url + "/"
+            print(f"demo site {manifest.site_name}: {manifest.pages} pages at {url} (check date {as_of})", file=sys.stderr)
+            outcome = run_scan(scan_request(args, url=url, as_of=as_of))
             print_outcome(outcome)
             got, total, missing = planted_dead_found(manifest, outcome.findings, server.base_url)
             print(f"planted dead links found: {got}/{total}" + (f"; missing: {', '.join(missing)}" if missing else ""),
                   file=sys.stderr)
             print(f"reports: {outcome.out_dir / 'report.html'}  {outcome.out_dir / 'report.xlsx'}", file=sys.stderr)
             if args.keep_serving:
-                print(f"serving {args.url} — Ctrl-C to stop", file=sys.stderr)
+                print(f"serving {url} — Ctrl-C to stop", file=sys.stderr)
                 try:
                     while True:
                         time.sleep(3600)

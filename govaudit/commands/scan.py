@@ -1,21 +1,89 @@
-"""``govaudit scan URL --out DIR``: crawl one site and write findings and reports."""
+"""``govaudit scan URL``: crawl a site and write every report.
+
+The command is a thin shell over the library: it turns its arguments into a ``ScanRequest`` and calls
+``govaudit.pipeline.run_scan`` (what ``govaudit.scan`` does for programs).  ``check`` and ``demo`` share
+its options through ``add_scan_arguments`` and ``scan_request``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
-from govaudit.pipeline import ScanOutcome, add_scan_arguments, run_scan
+from govaudit.pipeline import A11Y_MODES, PROFILES, STORE_NAME, ScanOutcome, ScanRequest, run_scan
+from govaudit.ruleset import DEFAULT_RULESET
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("scan", help="crawl a site and write findings.jsonl, summary.json, report.html, report.xlsx",
-                            description="Crawl one government website politely, check every link it carries, run "
+    parser = sub.add_parser("scan", help="crawl a site and write findings and reports",
+                            description="Crawl one government site, record every page and link in the scan store, run "
                                         "the rule checks and write the reports into --out.")
     parser.add_argument("url", help="start page, e.g. http://www.example.gov.cn/")
     add_scan_arguments(parser)
     parser.set_defaults(func=run)
+
+
+def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
+    """The crawl options every scanning command shares (scan, check, demo)."""
+    g = parser.add_argument_group("what to crawl")
+    g.add_argument("--max-pages", type=int, metavar="N", help="stop crawling after N pages (links on further pages are "
+                   "still checked, not parsed); default from the rule set (50000)")
+    g.add_argument("--max-depth", type=int, metavar="N", help="do not parse pages more than N clicks from the start page "
+                   "(they are still checked); default no limit")
+    g.add_argument("--subdomains", action="store_true", help="also crawl subdomains of the start host (www.x.gov.cn → *.x.gov.cn)")
+    g.add_argument("--include", action="append", default=[], metavar="REGEX",
+                   help="crawl only pages whose URL matches (repeatable); others are checked, not parsed")
+    g.add_argument("--exclude", action="append", default=[], metavar="REGEX",
+                   help="neither crawl nor check URLs that match (repeatable)")
+    g.add_argument("--no-external", action="store_true", help="do not check links to other sites")
+    g.add_argument("--a11y", choices=list(A11Y_MODES), default="sample",
+                   help="accessibility audits in headless Chromium: a sample that stands for every page template "
+                        "(default), every page, or none (static checks run on every page regardless)")
+    g.add_argument("--a11y-browsers", type=int, default=2, metavar="N", help="browsers auditing in parallel (default 2)")
+    p = parser.add_argument_group("politeness")
+    p.add_argument("--ignore-robots", action="store_true",
+                   help="ignore robots.txt (only for your own staging site; robots.txt is obeyed by default)")
+    p.add_argument("--concurrency", type=int, metavar="N", help="requests in flight per host (default 2: government "
+                   "servers are fragile)")
+    p.add_argument("--delay", type=float, metavar="SECONDS", help="minimum pause between requests to one host (default 0; "
+                   "robots.txt Crawl-delay and Retry-After are honoured on top)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on a request after this long (default 15, "
+                   "the inspection figure)")
+    p.add_argument("--user-agent", metavar="TEXT", help="User-Agent header (default identifies govaudit)")
+    p.add_argument("--workers", type=int, metavar="N", help="processes that parse pages beside the crawler (default: "
+                   "cores − 1; 0 parses in the crawler's own process)")
+    p.add_argument("--profile", choices=list(PROFILES), default="default",
+                   help="local-benchmark lifts the politeness limits; refused unless the site is on this machine")
+    o = parser.add_argument_group("output")
+    o.add_argument("--out", type=Path, default=Path("govaudit-out"), metavar="DIR",
+                   help="where findings.jsonl, summary.json, report.html and report.xlsx go (default ./govaudit-out)")
+    o.add_argument("--store", type=Path, metavar="FILE", help=f"scan store (SQLite); default DIR/{STORE_NAME}; several "
+                   "scans may share one store")
+    o.add_argument("--rules", default=DEFAULT_RULESET, metavar="RULESET",
+                   help=f"rule set id or YAML file (default {DEFAULT_RULESET})")
+    o.add_argument("--as-of", metavar="YYYY-MM-DD", help="check date that freshness and reply windows count back from "
+                   "(default today); set it to reproduce a scan")
+    o.add_argument("--lang", choices=["zh", "en"], default="zh", help="report language (default zh)")
+    o.add_argument("--resume", action="store_true", help="continue the last unfinished scan of this URL in the store "
+                   "(one stopped by Ctrl-C/SIGTERM, exit 130/143, or by a crash)")
+    o.add_argument("--quiet", action="store_true", help="no progress display (automatic when not on a terminal or CI=true)")
+    o.add_argument("--verbose", action="store_true", help="log the crawler's activity (Scrapy INFO log, stats every 10 s)")
+
+
+def scan_request(args: argparse.Namespace, **override: Any) -> ScanRequest:
+    """The ``ScanRequest`` that a scanning command's arguments ask for."""
+    fields: dict[str, Any] = dict(
+        url=vars(args).get("url"), out=args.out, store=args.store, rules=args.rules, as_of=args.as_of, lang=args.lang,
+        resume=args.resume, max_pages=args.max_pages, max_depth=args.max_depth, subdomains=args.subdomains,
+        include=list(args.include), exclude=list(args.exclude), check_external=not args.no_external, a11y=args.a11y,
+        a11y_browsers=args.a11y_browsers, obey_robots=not args.ignore_robots, concurrency=args.concurrency,
+        delay=args.delay, timeout=args.timeout, user_agent=args.user_agent, workers=args.workers,
+        profile=args.profile, quiet=args.quiet, verbose=args.verbose)
+    fields.update(override)
+    return ScanRequest(**fields)
 
 
 def print_outcome(outcome: ScanOutcome) -> None:
@@ -31,5 +99,5 @@ def print_outcome(outcome: ScanOutcome) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    print_outcome(run_scan(args))
+    print_outcome(run_scan(scan_request(args)))
     return 0
