@@ -11,12 +11,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
 
 STAGES = ("crawl", "browser", "reports")
-
-DEBIAN_FIX = "apt-get install chromium chromium-driver fonts-wqy-microhei"
-
 
 @dataclass(frozen=True)
 class Probe:
@@ -37,27 +33,16 @@ def _distribution(stage: str, name: str) -> Probe:
         return Probe(stage, name, False, "not installed", f"pip install govaudit (or pip install {name})")
 
 
-def _binary_version(path: str, timeout: float = 10.0) -> tuple[bool, str]:
-    if not Path(path).is_file():
-        return False, f"{path} does not exist"
-    try:
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return False, f"{path} does not run ({exc})"
-    words = (out.stdout or out.stderr).split()
-    return out.returncode == 0, f"{' '.join(words[:2]) or '?'} ({path})"  # "Chromium 156.0…", "ChromeDriver 156.0…"
-
-
 def browser_probes() -> list[Probe]:
     """Chromium, ChromeDriver (Debian's, never downloaded), the shipped axe-core, CJK fonts."""
     from govaudit.crawler.browser.axe import AXE_ENV, AxeNotInstalled, axe_path, axe_version
-    from govaudit.crawler.browser.pool import CHROMEDRIVER, CHROMIUM
+    from govaudit.preflight import binary_version, browser_binaries
 
     probes = []
-    for name, path, env in (("chromium", CHROMIUM, "GOVAUDIT_CHROMIUM"), ("chromedriver", CHROMEDRIVER,
-                                                                           "GOVAUDIT_CHROMEDRIVER")):
-        ok, detail = _binary_version(path)
-        probes.append(Probe("browser", name, ok, detail, "" if ok else f"{DEBIAN_FIX} (or set {env})"))
+    for path, name, env, package in browser_binaries():
+        problem, version = binary_version(path, name, env, package, timeout=10)
+        probes.append(Probe("browser", name.lower(), problem is None, problem or f"{version} ({path})",
+                            f"apt-get install {package} (or set {env})" if problem else ""))
     try:
         path = axe_path()
         probes.append(Probe("browser", "axe-core", True, f"{axe_version()} ({path})"))

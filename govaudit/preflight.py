@@ -24,27 +24,34 @@ class PreflightError(UserError):
     """Something a requested stage needs is missing; the message says how to fix each item."""
 
 
-def _runs(binary: str, what: str, env: str, package: str, timeout: float) -> str | None:
-    """None if ``binary --version`` answers; else what is wrong and how to fix it."""
+def browser_binaries() -> list[tuple[str, str, str, str]]:
+    """(path, name, environment variable that overrides the path, Debian package) of each browser binary."""
+    from govaudit.crawler.browser import pool
+
+    return [(pool.CHROMIUM, "Chromium", "GOVAUDIT_CHROMIUM", "chromium"),
+            (pool.CHROMEDRIVER, "ChromeDriver", "GOVAUDIT_CHROMEDRIVER", "chromium-driver")]
+
+
+def binary_version(binary: str, what: str, env: str, package: str, timeout: float) -> tuple[str | None, str]:
+    """(None, the version line) if ``binary --version`` answers; else (what is wrong and how to fix it, "")."""
     fix = f"install Debian's {package} (apt-get install {package}) or set {env} to the {what} binary"
     if not Path(binary).is_file():
-        return f"{what} not found at {binary}: {fix}"
+        return f"{what} not found at {binary}: {fix}", ""
     try:
         proc = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return f"{what} at {binary} did not answer `--version` within {timeout:g} s: {fix}"
+        return f"{what} at {binary} did not answer `--version` within {timeout:g} s: {fix}", ""
     except OSError as exc:
-        return f"{what} at {binary} cannot be run ({exc.strerror or exc}): {fix}"
+        return f"{what} at {binary} cannot be run ({exc.strerror or exc}): {fix}", ""
+    said = (proc.stdout or proc.stderr).strip().splitlines()[:1]
     if proc.returncode != 0:
-        said = (proc.stderr or proc.stdout).strip().splitlines()[:1]
-        return f"{what} at {binary} failed `--version` (exit {proc.returncode}{': ' + said[0] if said else ''}): {fix}"
-    return None
+        return f"{what} at {binary} failed `--version` (exit {proc.returncode}{': ' + said[0] if said else ''}): {fix}", ""
+    return None, said[0] if said else "?"
 
 
 def browser_problems(rules: RuleSet) -> list[str]:
     """What keeps the accessibility stage (axe-core in headless Chromium) from running here."""
     from govaudit.crawler.browser import AxeNotInstalled, axe_path
-    from govaudit.crawler.browser import pool
 
     problems = []
     try:
@@ -52,9 +59,8 @@ def browser_problems(rules: RuleSet) -> list[str]:
     except AxeNotInstalled as exc:
         problems.append(str(exc))
     timeout = float(rules.param("a11y.browser.preflight_timeout_seconds"))
-    for binary, what, env, package in ((pool.CHROMIUM, "Chromium", "GOVAUDIT_CHROMIUM", "chromium"),
-                                       (pool.CHROMEDRIVER, "ChromeDriver", "GOVAUDIT_CHROMEDRIVER", "chromium-driver")):
-        problem = _runs(binary, what, env, package, timeout)
+    for binary in browser_binaries():
+        problem, _ = binary_version(*binary, timeout)
         if problem:
             problems.append(problem)
     return problems
@@ -79,7 +85,7 @@ def output_problems(out: Path, store: Path) -> list[str]:
     return problems
 
 
-def preflight(req: "ScanRequest", rules: RuleSet) -> None:
+def preflight(req: ScanRequest, rules: RuleSet) -> None:
     """Raise ``PreflightError`` if a stage ``req`` asks for could not run; returns quietly otherwise."""
     problems = output_problems(req.out, req.store_path)
     browser = browser_problems(rules) if req.a11y != "off" else []

@@ -263,6 +263,7 @@ def test_sampling_audits_groups_and_records_coverage(server, tmp_path):
     assert {f.rule for f in static} == {"a11y.image-alt"} and static[0].evidence["sources"] == ["static"]
     assert audit_scan(store, scan, mode="off")["audited"] == 0
 
+
 def test_missing_axe_names_the_path_and_the_fix(monkeypatch, tmp_path):
     missing = tmp_path / "nope" / "axe.min.js"
     monkeypatch.setenv("GOVAUDIT_AXE_JS", str(missing))
