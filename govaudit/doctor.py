@@ -44,8 +44,7 @@ def browser_probes() -> list[Probe]:
         probes.append(Probe("browser", name.lower(), problem is None, problem or f"{version} ({path})",
                             f"apt-get install {package} (or set {env})" if problem else ""))
     try:
-        path = axe_path()
-        probes.append(Probe("browser", "axe-core", True, f"{axe_version()} ({path})"))
+        probes.append(Probe("browser", "axe-core", True, f"{axe_version()} ({axe_path()})"))
     except AxeNotInstalled as exc:
         probes.append(Probe("browser", "axe-core", False, str(exc),
                             f"reinstall govaudit (the wheel ships axe-core), or set {AXE_ENV}"))

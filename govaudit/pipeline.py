@@ -256,7 +256,7 @@ def _stop_reactor() -> None:
     from twisted.internet.error import ReactorNotRunning
 
     try:
-        reactor.stop()
+        reactor.stop()  # type: ignore[misc]  # twisted types the global reactor as a module-level function
     except ReactorNotRunning:
         pass
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from govaudit import checks
 from govaudit.model import Finding
@@ -57,30 +59,31 @@ def _sheet_name(base: str, part: int, used: set[str]) -> str:
 class _Sheets:
     """Writes one logical table across as many sheets as Excel's row limit requires."""
 
-    def __init__(self, book: xlsxwriter.Workbook, base: str, headers: list[str], widths: list[float],
+    def __init__(self, book: xlsxwriter.Workbook, base: str, headers: list[str], widths: Sequence[float],
                  used: set[str], header_fmt: Any, link_fmt: Any, wrap_fmt: Any, rows_per_sheet: int) -> None:
         self.book, self.base, self.headers, self.widths, self.used = book, base, headers, widths, used
         self.header_fmt, self.link_fmt, self.wrap_fmt = header_fmt, link_fmt, wrap_fmt
         self.rows_per_sheet = rows_per_sheet
-        self.part, self.sheet, self.row, self.links = 0, None, 0, 0
-        self._new_sheet()
+        self.part, self.row, self.links = 0, 0, 0
+        self.sheet = self._new_sheet()
 
-    def _new_sheet(self) -> None:
-        if self.sheet is not None:
-            self._finish()
+    def _new_sheet(self) -> Worksheet:
         self.part += 1
-        self.sheet = self.book.add_worksheet(_sheet_name(self.base, self.part, self.used))
+        sheet = self.book.add_worksheet(_sheet_name(self.base, self.part, self.used))
+        self.sheet = sheet
         for col, width in enumerate(self.widths):
             self.sheet.set_column(col, col, width)
         self.sheet.write_row(0, 0, self.headers, self.header_fmt)
         self.sheet.freeze_panes(1, 0)
         self.row, self.links = 1, 0
+        return sheet
 
     def _finish(self) -> None:
         self.sheet.autofilter(0, 0, max(self.row - 1, 1), len(self.headers) - 1)
 
-    def write(self, values: list[Any], links: dict[int, str] | None = None) -> None:
+    def write(self, values: list[Any], links: dict[int, str | None] | None = None) -> None:
         if self.row >= self.rows_per_sheet:
+            self._finish()
             self._new_sheet()
         for col, value in enumerate(values):
             url = (links or {}).get(col)
@@ -223,7 +226,8 @@ def write_workbook(path: Path, card: Scorecard, findings: list[Finding], rules: 
                 values: list[Any] = [label(f.severity, lang), f.rule, ind, f.url, message(f, lang)]
                 links = {3: safe_href(f.url)} if safe_href(f.url) else {}
                 if is_links:
-                    sources = f.extra.get("sources") if isinstance(f.extra.get("sources"), list) else []
+                    raw_sources = f.extra.get("sources")
+                    sources = raw_sources if isinstance(raw_sources, list) else []
                     first = sources[0] if sources and isinstance(sources[0], dict) else {}
                     values += [f.extra.get("source_count", len(sources)), first.get("url", ""), first.get("anchor", ""),
                                f.extra.get("status", ""), evidence_text("error", f.extra.get("error"), lang, fields_of(f))

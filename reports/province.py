@@ -65,7 +65,7 @@ def write_province_summary(out_dirs: list[Path], out_dir: Path, *, lang: str = "
     verdicts = {"pass": {"zh": "合格", "en": "Pass"}, "fail": {"zh": "不合格", "en": "Fail"},
                 "veto": {"zh": "不合格（单项否决）", "en": "Fail (veto)"}}
     rows = [{"rank": s["_rank"], "site": clean(s.get("site") or s.get("start_url") or s["_dir"].name, 300),
-             "score": s.get("score"), "verdict": verdicts.get(s.get("verdict"), {}).get(lang, s.get("verdict")),
+             "score": s.get("score"), "verdict": verdicts.get(str(s.get("verdict")), {}).get(lang, s.get("verdict")),
              "verdict_id": s.get("verdict"), "vetoes": ", ".join(clean(v, 100) for v in s["_veto_titles"]),
              "findings": (s.get("counts") or {}).get("findings"), "link": s["_link"],
              "ruleset": f"{(s.get('ruleset') or {}).get('id', '')} {(s.get('ruleset') or {}).get('version', '')}".strip(),

@@ -173,8 +173,8 @@ def score(findings: list[Finding], rules: RuleSet, *, coverage: dict[str, Any] |
     for index, finding in enumerate(findings):
         by_rule[finding.rule] += 1
         by_severity[finding.severity] += 1
-        meta = rules.rules.get(finding.rule)
-        if meta is None or not rules.enabled(finding.rule):
+        rule_meta = rules.rules.get(finding.rule)
+        if rule_meta is None or not rules.enabled(finding.rule):
             unscored[finding.rule] += 1
             continue
         if finding.severity == "veto":
@@ -186,7 +186,7 @@ def score(findings: list[Finding], rules: RuleSet, *, coverage: dict[str, Any] |
                     hit.rules.append(finding.rule)
                 if len(hit.evidence) < EVIDENCE_SAMPLE:
                     hit.evidence.append(index)
-        result = results.get(str(meta.get("indicator")))
+        result = results.get(str(rule_meta.get("indicator")))
         if result is None:
             continue
         result.findings += 1

@@ -27,6 +27,7 @@ from govaudit.crawler.browser.pool import Browser, Limits, Watchdog, ensure_dir,
 from govaudit.crawler.browser.sampling import choose, page_info
 from govaudit.crawler.extract.a11y_static import find_elder_entry
 from govaudit.ruleset import RuleSet, load_ruleset
+from govaudit.facts import PageFacts
 from govaudit.store import Store
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,7 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
     rules = rules or _ruleset_for(store, scan_id)
     view = store.view(scan_id)
     infos = []
-    home_facts: dict[str, Any] | None = None
+    home_facts: PageFacts | None = None
     for rec in view.pages():
         facts = rec.facts or {}
         infos.append(page_info(rec.url, rec.depth, facts))

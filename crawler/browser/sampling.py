@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from govaudit.facts import PageFacts
+
 
 @dataclass(slots=True)
 class PageInfo:
@@ -119,7 +121,7 @@ def _group_sizes(pages: list[PageInfo]) -> dict[str, int]:
     return dict(sizes)
 
 
-def page_info(url: str, depth: int, facts: dict[str, Any]) -> PageInfo:
+def page_info(url: str, depth: int, facts: PageFacts) -> PageInfo:
     column = facts.get("column") or {}
     return PageInfo(url=url, template=str(facts.get("template") or "unknown"), kind=str(facts.get("kind") or "other"),
                     column=str(column.get("name") or "") if isinstance(column, dict) else "", depth=depth)

@@ -152,12 +152,13 @@ LETTER_TOPICS = [
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 
 
-def _d(day: date) -> str:
-    return day.isoformat()
+def _d(day: date | None) -> str:
+    """ISO date; an undated item (planted: ``Item.day`` None) prints no date."""
+    return day.isoformat() if day else ""
 
 
-def _cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+def _cn_date(day: date | None) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if day else ""
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -611,7 +612,7 @@ class _Site:
                  "window_days": window,
                  "days_since_newest": (self.as_of - newest).days if newest else None}
         self.columns_out.append(entry)
-        if window is None:
+        if window is None or newest is None:
             return
         age = (self.as_of - newest).days
         if age > 365 and col.type in ("news", "notice", "policy", "personnel", "plan"):
@@ -809,7 +810,7 @@ class _Site:
             when = f"&nbsp;&nbsp;时间：{_d(item.day)}" if item.day else ""
             info = f'<span>来源：{_e(item.source)}{when}</span>'
         xxgk = ""
-        if col.style == "table":
+        if col.style == "table" and item.day:
             index_no = f"11532{SITE_ID_CODE[4:]}/{item.day.year}-{rng.randint(1, 99999):05d}"
             written = item.day - timedelta(days=rng.randint(0, 6))
             number = f'<tr><th>文　　号</th><td>{_e(item.number)}</td><th>主题分类</th><td>{col.column_type}</td></tr>' \
