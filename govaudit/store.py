@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from govaudit.model import Finding, Ref, UrlRecord, url_key
 
@@ -356,6 +357,7 @@ class ScanView:
         self.store = store
         self.scan_id = scan_id
         self.info = store.scan(scan_id)
+        self._documents: dict[str, tuple[str, list[str]]] | None = None
 
     @property
     def site(self) -> str:
@@ -381,8 +383,85 @@ class ScanView:
         return self._records("AND kind=?", (kind,)) if kind else self._records("", ())
 
     def pages(self) -> Iterator[UrlRecord]:
-        """Crawled pages that yielded facts (HTML pages fetched successfully)."""
-        return self._records("AND kind='page' AND facts IS NOT NULL", ())
+        """Each crawled document once, under its page URL, with the other URLs that reached it in ``aliases``.
+
+        Page findings (freshness, interaction, accessibility, identity) belong to a document, not to every URL
+        that led to it: a link that redirects to ``/index.html``, ``/index.html`` itself and ``/`` serving the
+        same body are one homepage, checked and scored once.  Link findings are unaffected: ``urls()`` and
+        ``get()`` still see every URL.  See ``documents()`` for how URLs are grouped and which one is the page's.
+        """
+        docs = self.documents()
+        for rec in self._records("AND kind='page' AND facts IS NOT NULL", ()):
+            doc = docs.get(rec.url)
+            if doc is None:
+                continue  # another record of the same document carries its facts
+            page_url, aliases = doc
+            if page_url != rec.url:
+                rec.url, rec.final_url = page_url, None
+            rec.aliases = aliases
+            yield rec
+
+    def documents(self) -> dict[str, tuple[str, list[str]]]:
+        """{stored URL whose facts stand for a document: (the document's page URL, its other URLs)}.
+
+        A record's page URL is where its redirects ended (its final URL).  Records whose page URLs are on one
+        host and whose bodies have the same digest (``facts["digest"]``) are one document.  The document's URL
+        is the start URL if it is one of its page URLs, else the shortest, then the first alphabetically: so
+        ``/`` wins over ``/index.html`` and ``/col/`` over ``/col/index.html``, and a redirect source is never
+        the page's URL.  Its facts come from the record fetched at that URL, else from the shallowest record
+        that reached it.  Redirect sources the crawler did not analyse again (their target was already
+        analysed) are aliases too.  Computed once per view from a narrow query (no facts are loaded).
+        """
+        if self._documents is not None:
+            return self._documents
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            parent.setdefault(x, x)
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        def union(a: str, b: str) -> None:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+
+        analysed: list[tuple[int, str, str]] = []  # (depth, stored url, page url)
+        unanalysed: list[tuple[str, str]] = []
+        by_digest: dict[tuple[str, str], str] = {}
+        rows = self.store.db.execute(
+            "SELECT url, final_url, depth, facts IS NOT NULL, CASE WHEN facts IS NOT NULL THEN json_extract(facts, '$.digest') END "
+            "FROM urls WHERE scan_id=? AND kind='page' AND state='done' AND (facts IS NOT NULL OR final_url IS NOT NULL)",
+            (self.scan_id,))
+        for url, final_url, depth, has_facts, digest in rows:
+            page = final_url or url
+            if not has_facts:
+                unanalysed.append((url, page))
+                continue
+            analysed.append((depth, url, page))
+            union(url, page)
+            if digest:
+                first = by_digest.setdefault((urlsplit(page).netloc, digest), page)
+                union(first, page)
+        for url, page in unanalysed:
+            if page in parent:
+                union(url, page)
+        groups: dict[str, list[tuple[int, str, str]]] = {}
+        for entry in analysed:
+            groups.setdefault(find(entry[1]), []).append(entry)
+        members: dict[str, set[str]] = {}
+        for url in parent:
+            members.setdefault(find(url), set()).add(url)
+        out: dict[str, tuple[str, list[str]]] = {}
+        for root, entries in groups.items():
+            pages = {page for _, _, page in entries}
+            page_url = self.start_url if self.start_url in pages else min(pages, key=lambda u: (len(u), u))
+            rep = min(entries, key=lambda e: (e[1] != page_url, e[2] != page_url, e[0], e[1]))
+            out[rep[1]] = (page_url, sorted(members[root] - {page_url}))
+        self._documents = out
+        return out
 
     def get(self, url: str) -> UrlRecord | None:
         return next(self._records("AND key=?", (url_key(url),)), None)

@@ -9,6 +9,7 @@ pages to crawl).
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
 from datetime import date
 from functools import lru_cache
@@ -89,6 +90,12 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     if best is not None:
         return body.decode(best.encoding, "replace"), best.encoding
     return body.decode("utf-8", "replace"), "utf-8"
+
+
+def body_digest(body: bytes) -> str:
+    """Identity of a page's content: ``ScanView.pages()`` treats the same body at two URLs of one host
+    (``/`` and ``/index.html``) as one document.  Of the raw bytes, so no decoding choice can split it."""
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
 def parse_html(text: str) -> lxml_html.HtmlElement:
@@ -214,6 +221,7 @@ def extract(ctx: PageContext) -> dict[str, Any]:
         "lang": tree.get("lang") or tree.get("xml:lang"),
         "meta": meta,
         "charset": ctx.charset,
+        "digest": ctx.digest or None,
     }
 
 
@@ -223,4 +231,4 @@ def page_context(url: str, body: bytes, *, declared_charset: str | None = None, 
     text, charset = decode_html(body, declared_charset)
     tree = parse_html(text)
     return PageContext(url=url, tree=tree, is_home=is_home, links=extract_links(tree, url), as_of=as_of, site=site,
-                       charset=charset)
+                       charset=charset, digest=body_digest(body))

@@ -133,6 +133,7 @@ class SiteSpider(Spider):
         self.session_params = {p.lower() for p in config.session_params}
         self.attachments = tuple("." + e.lower().lstrip(".") for e in config.attachment_extensions)
         self.seen: set[int] = set()
+        self.analysed: set[int] = set()  # keys of the final URLs whose bodies were analysed
         self.query_variants: Counter[str] = Counter()
         self.pages_scheduled = 0
         self.retests: list[tuple[float, Request]] = []
@@ -363,6 +364,12 @@ class SiteSpider(Spider):
         if "charset=" in ctype:
             declared = ctype.split("charset=", 1)[1].split(";")[0].strip()
         url = response.url
+        if url_key(url) in self.analysed:
+            # Another URL already redirected here (or this is that redirect's target): the document's facts and
+            # links are gathered once; ScanView.pages() lists this URL among the document's aliases.
+            self._record(request, response, attempts)
+            return None
+        self.analysed.add(url_key(url))
         try:
             analysis = await self.analyser.analyse(url, body, declared, meta["depth"] == 0, self.config.as_of, self.home)
         except Exception as exc:  # a page that breaks the parser is a finding about coverage, not a crash
