@@ -50,8 +50,8 @@ def _where(extra: dict[str, Any]) -> str:
     return where + (f" 等 {extra['source_count']} 个页面" if more > 0 else "")
 
 
-def _soft404_reason(rec: UrlRecord, phrases: list[str], probe: dict[str, Any] | None, home_urls: set[str]) -> str | None:
-    facts = rec.facts or {}
+def _soft404_reason(rec: UrlRecord, facts: dict[str, Any], phrases: list[str], probe: dict[str, Any] | None,
+                    home_urls: set[str]) -> str | None:
     title = facts.get("title") or ""
     for phrase in phrases:
         if phrase.lower() in title.lower():
@@ -114,8 +114,10 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
             what = _ERROR_ZH.get(rec.error or "", f"HTTP {rec.status}")
             tries = len(rec.attempts)
             yield finding("links.suspect", rec, f"{what}（共尝试 {tries} 次）{_where(extra)}", extra)
-        elif rec.kind == "page" and rec.status == 200 and rec.facts is not None:
-            reason = _soft404_reason(rec, phrases, probe, home_urls)
+        elif rec.kind == "page" and rec.status == 200 and (rec.facts is not None or rec.final_url):
+            # A redirect whose target was analysed under another URL is judged by that document's facts.
+            page = rec if rec.facts is not None else view.page(rec.url)
+            reason = _soft404_reason(rec, (page.facts if page else None) or {}, phrases, probe, home_urls)
             if reason:
                 extra = _base(view, rec, home_urls)
                 extra["soft404_reason"] = reason

@@ -358,6 +358,7 @@ class ScanView:
         self.scan_id = scan_id
         self.info = store.scan(scan_id)
         self._documents: dict[str, tuple[str, list[str]]] | None = None
+        self._stored_as: dict[str, str] = {}  # any URL of a document -> the stored URL whose facts stand for it
 
     @property
     def site(self) -> str:
@@ -460,8 +461,21 @@ class ScanView:
             page_url = self.start_url if self.start_url in pages else min(pages, key=lambda u: (len(u), u))
             rep = min(entries, key=lambda e: (e[1] != page_url, e[2] != page_url, e[0], e[1]))
             out[rep[1]] = (page_url, sorted(members[root] - {page_url}))
+            for url in members[root]:
+                self._stored_as[url] = rep[1]
         self._documents = out
         return out
+
+    def page(self, url: str) -> UrlRecord | None:
+        """The document ``url`` is one of the URLs of, as ``pages()`` yields it (None: no analysed page)."""
+        docs = self.documents()
+        stored = self._stored_as.get(url)
+        rec = self.get(stored) if stored else None
+        if rec is None or stored is None:
+            return None
+        rec.url, rec.aliases = docs[stored]
+        rec.final_url = None
+        return rec
 
     def get(self, url: str) -> UrlRecord | None:
         return next(self._records("AND key=?", (url_key(url),)), None)

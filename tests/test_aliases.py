@@ -90,3 +90,12 @@ def test_homepage_defect_is_reported_once_with_its_aliases(tmp_path):
         analysed = {u for (u,) in db.execute("SELECT url FROM urls WHERE facts IS NOT NULL")}
     assert base + "/__status/301" not in analysed and base + "/" in analysed
     store.close()
+
+
+def test_view_page_finds_the_document_of_any_alias(tmp_path):
+    view = view_of(tmp_path, [(SITE, "home", None, 0), (SITE + "old", None, SITE + "index.html", 1),
+                              (SITE + "index.html", "home", None, 1)])
+    for url in (SITE, SITE + "old", SITE + "index.html"):
+        page = view.page(url)
+        assert page is not None and page.url == SITE and page.aliases == [SITE + "index.html", SITE + "old"]
+    assert view.page(SITE + "nowhere.html") is None
