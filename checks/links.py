@@ -15,12 +15,13 @@ from govaudit.model import Finding, UrlRecord
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
 
-SUSPECT_ERRORS = {"timeout", "dns", "refused", "reset", "tls", "other", "too_large"}
+SUSPECT_ERRORS = {"timeout", "dns", "refused", "reset", "tls", "other", "too_large", "malformed", "redirect_scheme"}
 MAX_SOURCES = 50  # sources listed in one finding; source_count always has the full number
 
 _ERROR_ZH = {"timeout": "超时", "dns": "域名解析失败", "refused": "连接被拒绝", "reset": "连接被重置或中断",
              "tls": "TLS/证书错误", "too_large": "响应超过大小上限", "other": "下载失败", "invalid_url": "链接地址无效",
-             "binary_body": "以 text/html 返回了二进制内容"}
+             "binary_body": "以 text/html 返回了二进制内容", "malformed": "服务器的应答不是合法的 HTTP 响应",
+             "redirect_scheme": "重定向到非网页地址（如 ftp:），浏览器无法打开"}
 
 
 def _base(view: ScanView, rec: UrlRecord, home_urls: set[str]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any, AsyncIterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy import Request, Spider, signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
+from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, DownloadFailedError, IgnoreRequest, StopDownload
 from scrapy.http import Response
 from twisted.internet import error as net_error
 from twisted.internet.task import LoopingCall
@@ -180,7 +180,7 @@ class SiteSpider(Spider):
 
     def trap_reason(self, url: str) -> str | None:
         if len(url) > self.config.max_url_length:
-            return "trap"
+            return "url_too_long"
         parts = urlsplit(url)
         segments = [s for s in parts.path.split("/") if s]
         if segments and max(Counter(segments).values()) >= 3:
@@ -221,18 +221,19 @@ class SiteSpider(Spider):
         if key in self.seen:
             return None
         self.seen.add(key)
-        if not self.in_scope(url):
+        in_scope = self.in_scope(url)
+        is_page = link.tag in ("a", "area", "iframe", "frame", "meta-refresh") and not urlsplit(url).path.lower().endswith(self.attachments)
+        kind = "external" if not in_scope else "page" if is_page else "resource"
+        if self.exclude and any(p.search(url) for p in self.exclude):  # neither crawled nor checked, on- or off-site
+            self.writer.add_url(key, url, kind, depth, state="skipped", skip_reason="excluded")
+            self.skipped["excluded"] += 1
+            return None
+        if not in_scope:
             if not self.config.check_external:
                 self.writer.add_url(key, url, "external", depth, state="skipped", skip_reason="external_not_checked")
                 return None
             self.writer.add_url(key, url, "external", depth)
             return self.make_request(url, "external", depth, crawl=False)
-        is_page = link.tag in ("a", "area", "iframe", "frame", "meta-refresh") and not urlsplit(url).path.lower().endswith(self.attachments)
-        kind = "page" if is_page else "resource"
-        if any(p.search(url) for p in self.exclude):
-            self.writer.add_url(key, url, kind, depth, state="skipped", skip_reason="excluded")
-            self.skipped["excluded"] += 1
-            return None
         if not is_page:
             self.writer.add_url(key, url, kind, depth)
             return self.make_request(url, kind, depth, crawl=False)
@@ -309,9 +310,14 @@ class SiteSpider(Spider):
             length = response.headers.get(b"Content-Length")
             rec.size = int(length) if length and length.isdigit() else len(response.body)
             rec.redirects = list(meta.get("redirect_urls", []))
+            location = response.headers.get(b"Location")
+            if response.status in (301, 302, 303, 307, 308) and location and not error:
+                # RedirectMiddleware follows http(s) only: this one leads where no web check can go (ftp:, …)
+                rec.error = "redirect_scheme"
+                rec.redirects.append(response.urljoin(location.decode("latin-1")))
         self.writer.record(rec)
         self.counts["fetched" if facts is not None else "checked"] += 1
-        if error or (response is not None and response.status >= 400):
+        if rec.error or (response is not None and response.status >= 400):
             self.counts["errors"] += 1
 
     def _maybe_retest(self, request: Request, attempts: list[dict], response: Response | None = None) -> bool:
@@ -512,8 +518,10 @@ def classify_error(failure: Failure) -> str:
         return "dns"
     if failure.check(net_error.ConnectionRefusedError) or "ConnectionRefused" in name:
         return "refused"
-    if "max size" in text or "maxsize" in text or "larger than download max size" in text:
-        return "too_large"
+    if failure.check(DownloadCancelledError) or "max size" in text or "larger than download max size" in text:
+        return "too_large"  # the downloader cancels a body only past DOWNLOAD_MAXSIZE (timeouts are their own error)
+    if failure.check(DownloadFailedError) and _unparsable_response(exc):
+        return "malformed"
     if "SSL" in name or "TLS" in name or "ssl" in text.lower() or "certificate" in text.lower():
         return "tls"
     if failure.check(net_error.ConnectionLost, net_error.ConnectionDone, net_error.ConnectError) or \
@@ -521,3 +529,12 @@ def classify_error(failure: Failure) -> str:
                      "ResponseDataLossError", "DownloadFailedError"):
         return "reset"
     return "other"
+
+
+def _unparsable_response(exc: BaseException) -> bool:
+    """The server answered, but not in HTTP (a garbage status line, a header Twisted cannot parse, no status line
+    at all): Twisted's ``ResponseFailed`` carries a ``ParseError`` among its reasons."""
+    from twisted.web._newclient import ParseError  # where Twisted defines it; it is not re-exported
+
+    reasons = getattr(exc.__cause__, "reasons", None) or []
+    return any(isinstance(r, Failure) and r.check(ParseError) for r in reasons)
