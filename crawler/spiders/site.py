@@ -532,9 +532,9 @@ def classify_error(failure: Failure) -> str:
 
 
 def _unparsable_response(exc: BaseException) -> bool:
-    """The server answered, but not in HTTP (a garbage status line, a header Twisted cannot parse, no status line
-    at all): Twisted's ``ResponseFailed`` carries a ``ParseError`` among its reasons."""
+    """The server answered, but not in HTTP (a garbage status line, a Content-Length that is not a number):
+    Twisted's ``ResponseFailed`` carries the parser's ``ParseError`` (or its ``ValueError``) among its reasons."""
     from twisted.web._newclient import ParseError  # where Twisted defines it; it is not re-exported
 
     reasons = getattr(exc.__cause__, "reasons", None) or []
-    return any(isinstance(r, Failure) and r.check(ParseError) for r in reasons)
+    return any(isinstance(r, Failure) and r.check(ParseError, ValueError) for r in reasons)
