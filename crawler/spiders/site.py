@@ -302,14 +302,15 @@ class SiteSpider(Spider):
                 facts: dict | None = None, state: str = "done") -> None:
         meta = request.meta
         rec = UrlRecord(url=meta["orig_url"], kind=meta["kind"], depth=meta["depth"], state=state, attempts=attempts,
-                        error=error, facts=facts)
+                        error=error, facts=facts, redirects=list(meta.get("redirect_urls", [])))
+        if response is None and rec.redirects:
+            rec.final_url = request.url  # the redirect target that failed (e.g. https:// on a closed port)
         if response is not None:
             rec.status = response.status
             rec.final_url = response.url if response.url != rec.url else None
             rec.content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")[:200] or None
             length = response.headers.get(b"Content-Length")
             rec.size = int(length) if length and length.isdigit() else len(response.body)
-            rec.redirects = list(meta.get("redirect_urls", []))
             location = response.headers.get(b"Location")
             if response.status in (301, 302, 303, 307, 308) and location and not error:
                 # RedirectMiddleware follows http(s) only: this one leads where no web check can go (ftp:, …)
