@@ -144,7 +144,7 @@ def _empty_column_page(view: ScanView, rec: Any, column: dict[str, Any], phrases
     if not (placeholder or column.get("list_containers")):
         return False
     return bool(column.get("name_source") == "meta ColumnName" or column.get("type")
-                or _nav_entry(view, rec.url, column) is not None)
+                or any(_nav_entry(view, url, column) is not None for url in (rec.url, *rec.aliases)))
 
 
 def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str, str]]:

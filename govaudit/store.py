@@ -372,10 +372,13 @@ class ScanView:
     def as_of(self) -> str:
         return self.info.as_of
 
-    def _records(self, where: str, params: tuple) -> Iterator[UrlRecord]:
+    def _records(self, where: str, params: tuple, keep: Any = None) -> Iterator[UrlRecord]:
+        """``keep(url)``: rows to decode (the others' JSON is never parsed)."""
         sql = ("SELECT url, kind, depth, state, status, final_url, content_type, size, error, redirects, attempts, facts, "
                f"skip_reason FROM urls WHERE scan_id=? {where}")
         for r in self.store.db.execute(sql, (self.scan_id, *params)):
+            if keep is not None and not keep(r[0]):
+                continue
             yield UrlRecord(url=r[0], kind=r[1], depth=r[2], state=r[3], status=r[4], final_url=r[5], content_type=r[6],
                             size=r[7], error=r[8], redirects=_loads(r[9], []), attempts=_loads(r[10], []),
                             facts=_loads(r[11]), skip_reason=r[12])
@@ -392,11 +395,9 @@ class ScanView:
         ``get()`` still see every URL.  See ``documents()`` for how URLs are grouped and which one is the page's.
         """
         docs = self.documents()
-        for rec in self._records("AND kind='page' AND facts IS NOT NULL", ()):
-            doc = docs.get(rec.url)
-            if doc is None:
-                continue  # another record of the same document carries its facts
-            page_url, aliases = doc
+        # Rows not in ``docs`` belong to a document another row stands for: skipped before their facts are decoded.
+        for rec in self._records("AND kind='page' AND facts IS NOT NULL", (), keep=docs.__contains__):
+            page_url, aliases = docs[rec.url]
             if page_url != rec.url:
                 rec.url, rec.final_url = page_url, None
             rec.aliases = aliases
