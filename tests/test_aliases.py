@@ -99,3 +99,21 @@ def test_view_page_finds_the_document_of_any_alias(tmp_path):
         page = view.page(url)
         assert page is not None and page.url == SITE and page.aliases == [SITE + "index.html", SITE + "old"]
     assert view.page(SITE + "nowhere.html") is None
+
+
+def test_a_schema_1_store_is_migrated_in_place_and_still_read(tmp_path):
+    path = tmp_path / "old.sqlite"
+    Store(path).close()
+    with sqlite3.connect(path) as db:  # what govaudit wrote before urls.digest existed
+        db.execute("ALTER TABLE urls DROP COLUMN digest")
+        db.execute("PRAGMA user_version=1")
+    store = Store(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2
+    scan = store.begin_scan(SITE, SITE, AS_OF.isoformat(), {}, "test")
+    writer = StoreWriter(store, scan)
+    for url in (SITE, SITE + "index.html"):
+        writer.add_url(url_key(url), url, "page", 0)
+        writer.record(UrlRecord(url=url, kind="page", state="done", status=200, facts={"digest": "d"}))
+    writer.flush()
+    assert [(r.url, r.aliases) for r in store.view(scan).pages()] == [(SITE, [SITE + "index.html"])]
+    store.close()
