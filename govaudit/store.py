@@ -360,6 +360,72 @@ class StoreWriter:
         db.execute("COMMIT")
 
 
+class _Union:
+    """Union-find over URLs; a group's root is its smallest member."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def group_documents(rows: Iterable[tuple[str, str | None, int, bool, str | None]], start_url: str
+                    ) -> tuple[dict[str, tuple[str, list[str]]], dict[str, str]]:
+    """Which stored URLs are one document, from rows of (url, final_url, depth, has facts, body digest).
+
+    A record's page URL is where its redirects ended.  Records whose page URLs are on one host and whose bodies
+    have one digest are one document.  The document's URL is the start URL if it is one of its page URLs, else
+    the shortest, then the first alphabetically: ``/`` wins over ``/index.html``, ``/col/`` over
+    ``/col/index.html``, and a redirect source is never the page's URL.  Its facts come from the record
+    fetched at that URL, else from the shallowest record that reached it.  Redirect sources that were not
+    analysed again (their target already was) are aliases too.  Returns ({stored URL standing for a document:
+    (page URL, other URLs)}, {every URL of a document: the stored URL standing for it}).
+    """
+    groups = _Union()
+    analysed: list[tuple[int, str, str]] = []  # (depth, stored url, page url)
+    unanalysed: list[tuple[str, str]] = []
+    by_digest: dict[tuple[str, str], str] = {}
+    for url, final_url, depth, has_facts, digest in rows:
+        page = final_url or url
+        if not has_facts:
+            unanalysed.append((url, page))
+            continue
+        analysed.append((depth, url, page))
+        groups.union(url, page)
+        if digest:
+            first = by_digest.setdefault((page.split("/", 3)[2], digest), page)  # (host, digest): page is absolute
+            groups.union(first, page)
+    for url, page in unanalysed:
+        if page in groups.parent:
+            groups.union(url, page)
+    entries: dict[str, list[tuple[int, str, str]]] = {}
+    for entry in analysed:
+        entries.setdefault(groups.find(entry[1]), []).append(entry)
+    members: dict[str, set[str]] = {}
+    for url in groups.parent:
+        members.setdefault(groups.find(url), set()).add(url)
+    documents: dict[str, tuple[str, list[str]]] = {}
+    stored_as: dict[str, str] = {}
+    for root, group in entries.items():
+        pages = {page for _, _, page in group}
+        page_url = start_url if start_url in pages else min(pages, key=lambda u: (len(u), u))
+        rep = min(group, key=lambda e: (e[1] != page_url, e[2] != page_url, e[0], e[1]))[1]
+        documents[rep] = (page_url, sorted(members[root] - {page_url}))
+        stored_as.update(dict.fromkeys(members[root], rep))
+    return documents, stored_as
+
+
 class ScanView:
     """Read-only access to one scan: what checks and reports see.  Checks get this and nothing else."""
 
@@ -402,7 +468,7 @@ class ScanView:
         Page findings (freshness, interaction, accessibility, identity) belong to a document, not to every URL
         that led to it: a link that redirects to ``/index.html``, ``/index.html`` itself and ``/`` serving the
         same body are one homepage, checked and scored once.  Link findings are unaffected: ``urls()`` and
-        ``get()`` still see every URL.  See ``documents()`` for how URLs are grouped and which one is the page's.
+        ``get()`` still see every URL.  See ``group_documents`` for how URLs are grouped and which is the page's.
         """
         docs = self.documents()
         # Rows not in ``docs`` belong to a document another row stands for: skipped before their facts are decoded.
@@ -416,71 +482,16 @@ class ScanView:
     def documents(self) -> dict[str, tuple[str, list[str]]]:
         """{stored URL whose facts stand for a document: (the document's page URL, its other URLs)}.
 
-        A record's page URL is where its redirects ended (its final URL).  Records whose page URLs are on one
-        host and whose bodies have the same digest (``facts["digest"]``, kept in ``urls.digest`` so that this
-        query reads no facts: json_extract over every row's facts cost 7 s per 100,000 pages, and the column
-        sits before ``facts`` because reading a column behind a large value walks its overflow pages) are one document.  The document's URL
-        is the start URL if it is one of its page URLs, else the shortest, then the first alphabetically: so
-        ``/`` wins over ``/index.html`` and ``/col/`` over ``/col/index.html``, and a redirect source is never
-        the page's URL.  Its facts come from the record fetched at that URL, else from the shallowest record
-        that reached it.  Redirect sources the crawler did not analyse again (their target was already
-        analysed) are aliases too.  Computed once per view.
+        Computed once per view by ``group_documents`` from a narrow query: the body digest is kept in its own
+        column, before ``facts`` (json_extract over every row's facts cost 7 s per 100,000 pages, and reading a
+        column behind a large value walks its overflow pages).
         """
-        if self._documents is not None:
-            return self._documents
-        parent: dict[str, str] = {}
-
-        def find(x: str) -> str:
-            parent.setdefault(x, x)
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        def union(a: str, b: str) -> None:
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-
-        analysed: list[tuple[int, str, str]] = []  # (depth, stored url, page url)
-        unanalysed: list[tuple[str, str]] = []
-        by_digest: dict[tuple[str, str], str] = {}
-        rows = self.store.db.execute(
-            "SELECT url, final_url, depth, facts IS NOT NULL, digest FROM urls WHERE scan_id=? AND kind='page' "
-            "AND state='done' AND (facts IS NOT NULL OR final_url IS NOT NULL)",
-            (self.scan_id,))
-        for url, final_url, depth, has_facts, digest in rows:
-            page = final_url or url
-            if not has_facts:
-                unanalysed.append((url, page))
-                continue
-            analysed.append((depth, url, page))
-            parent.setdefault(url, url)
-            if page != url:
-                union(url, page)
-            if digest:
-                first = by_digest.setdefault((page.split("/", 3)[2], digest), page)  # (host, digest): page is absolute
-                if first != page:
-                    union(first, page)
-        for url, page in unanalysed:
-            if page in parent:
-                union(url, page)
-        groups: dict[str, list[tuple[int, str, str]]] = {}
-        for entry in analysed:
-            groups.setdefault(find(entry[1]), []).append(entry)
-        members: dict[str, set[str]] = {}
-        for url in parent:
-            members.setdefault(find(url), set()).add(url)
-        out: dict[str, tuple[str, list[str]]] = {}
-        for root, entries in groups.items():
-            pages = {page for _, _, page in entries}
-            page_url = self.start_url if self.start_url in pages else min(pages, key=lambda u: (len(u), u))
-            rep = min(entries, key=lambda e: (e[1] != page_url, e[2] != page_url, e[0], e[1]))
-            out[rep[1]] = (page_url, sorted(members[root] - {page_url}))
-            for url in members[root]:
-                self._stored_as[url] = rep[1]
-        self._documents = out
-        return out
+        if self._documents is None:
+            rows = self.store.db.execute(
+                "SELECT url, final_url, depth, facts IS NOT NULL, digest FROM urls WHERE scan_id=? AND kind='page' "
+                "AND state='done' AND (facts IS NOT NULL OR final_url IS NOT NULL)", (self.scan_id,))
+            self._documents, self._stored_as = group_documents(rows, self.start_url)
+        return self._documents
 
     def page(self, url: str) -> UrlRecord | None:
         """The document ``url`` is one of the URLs of, as ``pages()`` yields it (None: no analysed page)."""

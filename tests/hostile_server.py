@@ -14,7 +14,7 @@ import struct
 import threading
 import time
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 GOOD_PAGES = ("/ok.html", "/after-long-line.html", "/after-deep.html", "/idn-target.html")
 MANY_LINKS = 100_000
@@ -105,7 +105,7 @@ class HostileServer:
             except OSError:
                 pass
 
-    def __enter__(self) -> "HostileServer":
+    def __enter__(self) -> HostileServer:
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
         return self
 

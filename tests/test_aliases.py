@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from conftest import AS_OF, read_findings, run_cli
+
 from govaudit.model import UrlRecord, url_key
 from govaudit.store import Store, StoreWriter
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import AS_OF, read_findings, run_cli
-from govaudit.store import Store
 from hostile_server import GOOD_PAGES, MANY_LINKS, HostileServer
+
+from govaudit.store import Store
 
 # Re-tests one second apart (the rule set's 5 s would only make the test slower); everything else is gov-2019.
 RULES = """id: hostile-test
@@ -43,7 +43,7 @@ def verdict(findings, url):
 
 
 def test_the_scan_finishes_and_leaves_nothing_pending(scan):
-    server, out, findings, hits, view, proc = scan
+    server, out, _findings, _hits, view, proc = scan
     assert view.info.state == "finished" and json.loads((out / "summary.json").read_text())["verdict"]
     assert not [r.url for r in view.urls() if r.state in ("pending", "retest")]
     for path in GOOD_PAGES[:3]:  # linked from the homepage, the 9 MB line and the 100,000-deep DOM
@@ -53,7 +53,7 @@ def test_the_scan_finishes_and_leaves_nothing_pending(scan):
 
 
 def test_reset_mid_body_is_a_retested_suspect_link(scan):
-    server, _, findings, hits, *_ = scan
+    server, _, findings, _hits, *_ = scan
     suspect = verdict(findings, server.base_url + "/reset-mid-body")["links.suspect"]
     assert suspect["error"] == "reset" and len(suspect["attempts"]) == 3
     assert suspect["sources"][0]["url"] == server.base_url + "/"
@@ -82,13 +82,13 @@ def test_bodies_past_the_size_cap_are_too_large(scan, path):
 
 
 def test_a_trickle_times_out(scan):
-    server, _, findings, hits, *_ = scan
+    server, _, findings, _hits, *_ = scan
     suspect = verdict(findings, server.base_url + "/trickle")["links.suspect"]
     assert suspect["error"] == "timeout" and [a["error"] for a in suspect["attempts"]] == ["timeout"] * 3
 
 
 def test_a_9_mb_single_line_is_parsed_to_its_end(scan):
-    server, _, findings, hits, view, _ = scan
+    server, _, _findings, _hits, view, _ = scan
     rec = view.get(server.base_url + "/long-line")
     assert rec.facts["title"] == "一行九兆" and rec.size > 9_000_000
     assert [r.source for r in view.refs(server.base_url + "/after-long-line.html")] == [server.base_url + "/long-line"]
@@ -108,7 +108,7 @@ def test_100000_links_are_all_recorded_and_the_trap_is_capped_with_its_reason(sc
 
 
 def test_a_dom_100000_deep_is_analysed_and_its_deepest_link_kept(scan):
-    server, _, findings, hits, view, _ = scan
+    server, _, _findings, hits, view, _ = scan
     rec = view.get(server.base_url + "/deep")
     assert rec.facts["title"] == "深" and not rec.facts.get("extractor_errors")
     assert hits.get("/after-deep.html") == 1

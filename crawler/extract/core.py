@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from collections import Counter
 from datetime import date
 from html.parser import HTMLParser
 from functools import lru_cache
