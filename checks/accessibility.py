@@ -253,9 +253,12 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
         for item in facts.get("a11y_static") or []:
             static.setdefault(str(item.get("rule")), []).append(item)
         audit = audits.get(rec.url)
-        seen.add(rec.url)
-        yield from _page_findings(rec.url, view.site, static, facts.get("a11y_static_counts") or {}, audit,
-                                  int((audit or {}).get("stands_for", stands.get(rec.url, 1))), is_home, meta)
+        seen.update((rec.url, *rec.aliases))
+        for finding in _page_findings(rec.url, view.site, static, facts.get("a11y_static_counts") or {}, audit,
+                                      int((audit or {}).get("stands_for", stands.get(rec.url, 1))), is_home, meta):
+            if rec.aliases:
+                finding.evidence["aliases"] = rec.aliases
+            yield finding
     for url, audit in audits.items():  # audited URLs the crawl did not record as pages (e.g. redirected)
         if url not in seen:
             yield from _page_findings(url, view.site, {}, {}, audit, int(audit.get("stands_for", 1)),

@@ -107,9 +107,11 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _offsite(rec: Any) -> bool:
-    """A column link that redirected to another host: not this site's column, not judged here."""
-    return bool(rec.final_url) and urlsplit(rec.final_url).netloc != urlsplit(rec.url).netloc
+def _offsite(rec: Any, home: str) -> bool:
+    """A column link that redirected to another host: not this site's column, not judged here.  ``rec.url`` is
+    where the redirects ended (``ScanView.pages()``), so: a page off the start URL's host reached from another host."""
+    host = urlsplit(rec.url).netloc
+    return host != urlsplit(home).netloc and any(urlsplit(a).netloc != host for a in rec.aliases)
 
 
 def _is_placeholder(text: str, phrases: list[str]) -> bool:
@@ -143,7 +145,7 @@ def _empty_column_page(view: ScanView, rec: Any, column: dict[str, Any], phrases
     if not (placeholder or column.get("list_containers")):
         return False
     return bool(column.get("name_source") == "meta ColumnName" or column.get("type")
-                or _nav_entry(view, rec.url, column) is not None)
+                or any(_nav_entry(view, url, column) is not None for url in (rec.url, *rec.aliases)))
 
 
 def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str, str]]:
@@ -157,13 +159,14 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str
     by_name: dict[tuple[str, str], str] = {}
     for rec in view.pages():
         facts = rec.facts or {}
-        if _offsite(rec):
+        if _offsite(rec, view.start_url):
             continue
         kind = facts.get("kind")
         if kind == "article":
             when = (facts.get("article") or {}).get("date")
             if when:
-                article_dates[rec.url] = when
+                for url in (rec.url, *rec.aliases):  # list items may link to any URL of the article
+                    article_dates[url] = when
             continue
         if kind == "home" or (home is None and rec.url == view.start_url):
             home = rec
@@ -335,7 +338,7 @@ def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int
         mode, pages = "navigation homepage: second-level pages", []
         for rec in view.pages():
             facts = rec.facts or {}
-            if rec.depth == 1 and not _offsite(rec) and facts.get("kind") in (*_LIST_KINDS, "home"):
+            if rec.depth == 1 and not _offsite(rec, view.start_url) and facts.get("kind") in (*_LIST_KINDS, "home"):
                 pages.append(rec.url)
                 items.extend(i for i in facts.get("list_items") or [] if i.get("source", "html") in sources)
     newest, undated, future = _newest(items, as_of, tolerance, article_dates, use_articles)
@@ -347,6 +350,8 @@ def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int
                 "newest_title": newest.get("title") if newest else None, "days_since": age,
                 "days_over": (age - window) if age is not None else None, "future_dated_items": future[:5],
                 "as_of": as_of.isoformat()}
+    if home.aliases:
+        evidence["aliases"] = home.aliases
     where = "首页" if mode == "homepage" else f"首页仅为导航，其 {len(pages)} 个二级页面"
     if newest is None:
         msg = f"{where}没有带有效日期的信息（{len(items)} 条信息无日期，按检查规则视为未更新），{window} 天内无更新"

@@ -206,7 +206,7 @@ class LetterBook:
             letter.has_reply_text = bool(rec["has_reply_text"])
         letter.reply_shown = letter.reply_shown or bool(rec.get("reply_shown"))
         letter.sources.add("detail" if detail else "list")
-        if letter.url is None and rec.get("url"):
+        if rec.get("url") and (detail or letter.url is None):
             letter.url = rec["url"]
         for url in urls:
             self._by_url.setdefault(url, letter)
@@ -259,7 +259,9 @@ def collect(view: ScanView, rules: RuleSet) -> tuple[list[Letter], dict[tuple[st
             channel.pages.append((0 if any(l.get("source") == "list" for l in letters) else 1, rec.url))
         for letter in letters:
             if letter.get("source") == "detail":
-                aliases = tuple(u for u in (rec.url, rec.final_url) if u)
+                aliases = (rec.url, *rec.aliases)
+                if letter.get("url") in aliases:  # the letter's own page: findings carry the document's URL
+                    letter = {**letter, "url": rec.url}
                 detail_recs.append((letter, rec.url, key, kind, aliases))
             else:
                 book.add(letter, rec.url, key, kind)

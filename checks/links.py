@@ -16,12 +16,13 @@ from govaudit.model import Finding, UrlRecord
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
 
-SUSPECT_ERRORS = {"timeout", "dns", "refused", "reset", "tls", "other", "too_large"}
+SUSPECT_ERRORS = {"timeout", "dns", "refused", "reset", "tls", "other", "too_large", "malformed", "redirect_scheme"}
 MAX_SOURCES = 50  # sources listed in one finding; source_count always has the full number
 
 _ERROR_ZH = {"timeout": "超时", "dns": "域名解析失败", "refused": "连接被拒绝", "reset": "连接被重置或中断",
              "tls": "TLS/证书错误", "too_large": "响应超过大小上限", "other": "下载失败", "invalid_url": "链接地址无效",
-             "binary_body": "以 text/html 返回了二进制内容"}
+             "binary_body": "以 text/html 返回了二进制内容", "malformed": "服务器的应答不是合法的 HTTP 响应",
+             "redirect_scheme": "重定向到非网页地址（如 ftp:），浏览器无法打开"}
 
 
 def _base(view: ScanView, rec: UrlRecord, home_urls: set[str]) -> dict[str, Any]:
@@ -51,8 +52,8 @@ def _where(extra: dict[str, Any]) -> str:
     return where + (f" 等 {extra['source_count']} 个页面" if more > 0 else "")
 
 
-def _soft404_reason(rec: UrlRecord, phrases: list[str], probe: dict[str, Any] | None, home_urls: set[str]) -> str | None:
-    facts = rec.facts or {}
+def _soft404_reason(rec: UrlRecord, facts: dict[str, Any], phrases: list[str], probe: dict[str, Any] | None,
+                    home_urls: set[str]) -> str | None:
     title = facts.get("title") or ""
     for phrase in phrases:
         if phrase.lower() in title.lower():
@@ -115,8 +116,10 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
             what = _ERROR_ZH.get(rec.error or "", f"HTTP {rec.status}")
             tries = len(rec.attempts)
             yield finding("links.suspect", rec, f"{what}（共尝试 {tries} 次）{_where(extra)}", extra)
-        elif rec.kind == "page" and rec.status == 200 and rec.facts is not None:
-            reason = _soft404_reason(rec, phrases, probe, home_urls)
+        elif rec.kind == "page" and rec.status == 200 and (rec.facts is not None or rec.final_url):
+            # A redirect whose target was analysed under another URL is judged by that document's facts.
+            page = rec if rec.facts is not None else view.page(rec.url)
+            reason = _soft404_reason(rec, (page.facts if page else None) or {}, phrases, probe, home_urls)
             if reason:
                 extra = _base(view, rec, home_urls)
                 extra["soft404_reason"] = reason

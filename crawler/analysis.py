@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from govaudit.crawler.extract import Extractor, Link, PageContext, load_extractors, run_extractors
-from govaudit.crawler.extract.core import decode_html, extract_links, parse_html
+from govaudit.crawler.extract.core import body_digest, decode_html, extract_links, parse_html
 
 
 @dataclass(slots=True)
@@ -39,7 +39,8 @@ def analyse_page(url: str, body: bytes, declared: str | None, is_home: bool, as_
     text, charset = decode_html(body, declared)
     tree = parse_html(text)
     links = extract_links(tree, url)
-    ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, as_of=as_of, site=site, charset=charset)
+    ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, as_of=as_of, site=site, charset=charset,
+                      digest=body_digest(body))
     facts = run_extractors(ctx, loaded)
     return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in links], facts)
 

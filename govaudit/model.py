@@ -63,6 +63,9 @@ class UrlRecord:
     attempts: list[dict[str, Any]] = field(default_factory=list)
     facts: PageFacts | None = None  # crawled HTML pages only: govaudit/facts.py
     skip_reason: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    """Set by ``ScanView.pages()`` only: the other URLs of this document (redirect sources, ``/index.html``
+    beside ``/``, the same body at another URL of the host).  Page findings list them in their evidence."""
 
     @property
     def key(self) -> int:

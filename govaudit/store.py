@@ -21,7 +21,7 @@ from typing import Any
 from govaudit.model import Finding, Ref, UrlRecord, url_key
 
 APPLICATION_ID = 0x67766164  # "gvad": marks a file as a govaudit store
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: urls.digest (one page per document, ScanView.documents)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scans (
@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS urls (
     state TEXT NOT NULL DEFAULT 'pending',
     status INTEGER,
     final_url TEXT,
+    digest TEXT,
     content_type TEXT,
     size INTEGER,
     error TEXT,
@@ -142,9 +143,18 @@ class Store:
             if version > SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: written by a newer govaudit (schema {version}, this one reads {SCHEMA_VERSION})")
             self.db.executescript(_SCHEMA)
+            if version < SCHEMA_VERSION and not fresh:
+                self._migrate(version)
             self.db.execute("PRAGMA quick_check(1)").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable govaudit store ({exc}); move it aside or pass another --store") from exc
+
+    def _migrate(self, version: int) -> None:
+        """Bring an older store up to this schema in place (its scans stay readable: new columns start empty)."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(urls)")}
+        if "digest" not in columns:
+            self.db.execute("ALTER TABLE urls ADD COLUMN digest TEXT")
+        self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.db.close()
@@ -333,7 +343,8 @@ class StoreWriter:
         urls, refs, results = batch
         rows = [(state, status, final_url, ctype, size, error, json.dumps(redirects) if redirects else None,
                  json.dumps(attempts) if attempts else None,
-                 json.dumps(facts, ensure_ascii=False) if facts is not None else None, skip, scan_id, key)
+                 json.dumps(facts, ensure_ascii=False) if facts is not None else None, skip,
+                 facts.get("digest") if facts else None, scan_id, key)
                 for state, status, final_url, ctype, size, error, redirects, attempts, facts, skip, scan_id, key
                 in results]
         db.execute("BEGIN")
@@ -342,11 +353,77 @@ class StoreWriter:
                            "VALUES (?,?,?,?,?,?,?)", urls)
             db.executemany("INSERT OR IGNORE INTO refs VALUES (?,?,?,?,?)", refs)
             db.executemany("UPDATE urls SET state=?, status=?, final_url=?, content_type=?, size=?, error=?, redirects=?, "
-                           "attempts=?, facts=coalesce(?, facts), skip_reason=? WHERE scan_id=? AND key=?", rows)
+                           "attempts=?, facts=coalesce(?, facts), skip_reason=?, digest=coalesce(?, digest) WHERE scan_id=? AND key=?", rows)
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+class _Union:
+    """Union-find over URLs; a group's root is its smallest member."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def group_documents(rows: Iterable[tuple[str, str | None, int, bool, str | None]], start_url: str
+                    ) -> tuple[dict[str, tuple[str, list[str]]], dict[str, str]]:
+    """Which stored URLs are one document, from rows of (url, final_url, depth, has facts, body digest).
+
+    A record's page URL is where its redirects ended.  Records whose page URLs are on one host and whose bodies
+    have one digest are one document.  The document's URL is the start URL if it is one of its page URLs, else
+    the shortest, then the first alphabetically: ``/`` wins over ``/index.html``, ``/col/`` over
+    ``/col/index.html``, and a redirect source is never the page's URL.  Its facts come from the record
+    fetched at that URL, else from the shallowest record that reached it.  Redirect sources that were not
+    analysed again (their target already was) are aliases too.  Returns ({stored URL standing for a document:
+    (page URL, other URLs)}, {every URL of a document: the stored URL standing for it}).
+    """
+    groups = _Union()
+    analysed: list[tuple[int, str, str]] = []  # (depth, stored url, page url)
+    unanalysed: list[tuple[str, str]] = []
+    by_digest: dict[tuple[str, str], str] = {}
+    for url, final_url, depth, has_facts, digest in rows:
+        page = final_url or url
+        if not has_facts:
+            unanalysed.append((url, page))
+            continue
+        analysed.append((depth, url, page))
+        groups.union(url, page)
+        if digest:
+            first = by_digest.setdefault((page.split("/", 3)[2], digest), page)  # (host, digest): page is absolute
+            groups.union(first, page)
+    for url, page in unanalysed:
+        if page in groups.parent:
+            groups.union(url, page)
+    entries: dict[str, list[tuple[int, str, str]]] = {}
+    for entry in analysed:
+        entries.setdefault(groups.find(entry[1]), []).append(entry)
+    members: dict[str, set[str]] = {}
+    for url in groups.parent:
+        members.setdefault(groups.find(url), set()).add(url)
+    documents: dict[str, tuple[str, list[str]]] = {}
+    stored_as: dict[str, str] = {}
+    for root, group in entries.items():
+        pages = {page for _, _, page in group}
+        page_url = start_url if start_url in pages else min(pages, key=lambda u: (len(u), u))
+        rep = min(group, key=lambda e: (e[1] != page_url, e[2] != page_url, e[0], e[1]))[1]
+        documents[rep] = (page_url, sorted(members[root] - {page_url}))
+        stored_as.update(dict.fromkeys(members[root], rep))
+    return documents, stored_as
 
 
 class ScanView:
@@ -356,6 +433,8 @@ class ScanView:
         self.store = store
         self.scan_id = scan_id
         self.info = store.scan(scan_id)
+        self._documents: dict[str, tuple[str, list[str]]] | None = None
+        self._stored_as: dict[str, str] = {}  # any URL of a document -> the stored URL whose facts stand for it
 
     @property
     def site(self) -> str:
@@ -369,10 +448,13 @@ class ScanView:
     def as_of(self) -> str:
         return self.info.as_of
 
-    def _records(self, where: str, params: tuple) -> Iterator[UrlRecord]:
+    def _records(self, where: str, params: tuple, keep: Any = None) -> Iterator[UrlRecord]:
+        """``keep(url)``: rows to decode (the others' JSON is never parsed)."""
         sql = ("SELECT url, kind, depth, state, status, final_url, content_type, size, error, redirects, attempts, facts, "
                f"skip_reason FROM urls WHERE scan_id=? {where}")
         for r in self.store.db.execute(sql, (self.scan_id, *params)):
+            if keep is not None and not keep(r[0]):
+                continue
             yield UrlRecord(url=r[0], kind=r[1], depth=r[2], state=r[3], status=r[4], final_url=r[5], content_type=r[6],
                             size=r[7], error=r[8], redirects=_loads(r[9], []), attempts=_loads(r[10], []),
                             facts=_loads(r[11]), skip_reason=r[12])
@@ -381,8 +463,46 @@ class ScanView:
         return self._records("AND kind=?", (kind,)) if kind else self._records("", ())
 
     def pages(self) -> Iterator[UrlRecord]:
-        """Crawled pages that yielded facts (HTML pages fetched successfully)."""
-        return self._records("AND kind='page' AND facts IS NOT NULL", ())
+        """Each crawled document once, under its page URL, with the other URLs that reached it in ``aliases``.
+
+        Page findings (freshness, interaction, accessibility, identity) belong to a document, not to every URL
+        that led to it: a link that redirects to ``/index.html``, ``/index.html`` itself and ``/`` serving the
+        same body are one homepage, checked and scored once.  Link findings are unaffected: ``urls()`` and
+        ``get()`` still see every URL.  See ``group_documents`` for how URLs are grouped and which is the page's.
+        """
+        docs = self.documents()
+        # Rows not in ``docs`` belong to a document another row stands for: skipped before their facts are decoded.
+        for rec in self._records("AND kind='page' AND facts IS NOT NULL", (), keep=docs.__contains__):
+            page_url, aliases = docs[rec.url]
+            if page_url != rec.url:
+                rec.url, rec.final_url = page_url, None
+            rec.aliases = aliases
+            yield rec
+
+    def documents(self) -> dict[str, tuple[str, list[str]]]:
+        """{stored URL whose facts stand for a document: (the document's page URL, its other URLs)}.
+
+        Computed once per view by ``group_documents`` from a narrow query: the body digest is kept in its own
+        column, before ``facts`` (json_extract over every row's facts cost 7 s per 100,000 pages, and reading a
+        column behind a large value walks its overflow pages).
+        """
+        if self._documents is None:
+            rows = self.store.db.execute(
+                "SELECT url, final_url, depth, facts IS NOT NULL, digest FROM urls WHERE scan_id=? AND kind='page' "
+                "AND state='done' AND (facts IS NOT NULL OR final_url IS NOT NULL)", (self.scan_id,))
+            self._documents, self._stored_as = group_documents(rows, self.start_url)
+        return self._documents
+
+    def page(self, url: str) -> UrlRecord | None:
+        """The document ``url`` is one of the URLs of, as ``pages()`` yields it (None: no analysed page)."""
+        docs = self.documents()
+        stored = self._stored_as.get(url)
+        rec = self.get(stored) if stored else None
+        if rec is None or stored is None:
+            return None
+        rec.url, rec.aliases = docs[stored]
+        rec.final_url = None
+        return rec
 
     def get(self, url: str) -> UrlRecord | None:
         return next(self._records("AND key=?", (url_key(url),)), None)

@@ -38,6 +38,7 @@ class PageContext:
     as_of: date | None = None
     site: str = ""
     charset: str = ""
+    digest: str = ""  # of the body as fetched: the same body at two URLs of a host is one document
 
 
 Extractor = Callable[[PageContext], dict[str, Any]]

@@ -9,8 +9,10 @@ pages to crawl).
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
 from datetime import date
+from html.parser import HTMLParser
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -67,7 +69,9 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode a page the way a browser would, trusting the bytes over a contradicting label.
 
     Order: BOM; valid UTF-8 (random GB18030 text is practically never valid UTF-8, so this is the strongest
-    signal); the HTTP charset; the ``<meta>`` charset; GB18030; charset-normalizer's guess; UTF-8 with
+    signal); mostly valid UTF-8 (more well-formed multi-byte characters than invalid bytes: GBK text read as
+    UTF-8 has several times more invalid bytes than characters, a UTF-8 page with a pasted GBK word the
+    reverse), with replacement characters for the bad bytes, as a browser shows it; the HTTP charset; the ``<meta>`` charset; GB18030; charset-normalizer's guess; UTF-8 with
     replacement.  Returns (text, encoding used).
     """
     for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
@@ -77,6 +81,9 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    text = body.decode("utf-8", "replace")
+    if _mostly_utf8(text):  # a UTF-8 page with a few bad bytes (a pasted GBK word, a cut sequence) stays UTF-8
+        return text, "utf-8"
     meta = _META_CHARSET.search(body[:4096])
     candidates = [_norm_encoding(declared), _norm_encoding(meta.group(1).decode("ascii", "ignore") if meta else None), "gb18030"]
     for enc in candidates:
@@ -91,16 +98,102 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     return body.decode("utf-8", "replace"), "utf-8"
 
 
+def body_digest(body: bytes) -> str:
+    """Identity of a page's content: ``ScanView.pages()`` treats the same body at two URLs of one host
+    (``/`` and ``/index.html``) as one document.  Of the raw bytes, so no decoding choice can split it."""
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+def _mostly_utf8(text: str) -> bool:
+    bad = text.count("\ufffd")
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    return non_ascii - bad > bad
+
+
 def parse_html(text: str) -> lxml_html.HtmlElement:
-    """Parse decoded HTML; survives truncated and malformed markup (lxml's recovering parser)."""
+    """Parse decoded HTML; survives truncated and malformed markup (lxml's recovering parser).
+
+    libxml2 stops reading a page whose elements nest deeper than 256 (even ``huge_tree`` only raises that to
+    2048): everything after that point, links included, would be lost without a word.  Such a page is parsed
+    again with the excess nesting flattened, as browsers do (Chromium's parser caps depth at 512 and makes
+    deeper elements siblings); the normal path pays one check of the parser's error log.
+    """
     text = _XML_DECL.sub("", text, count=1)
     if not text.strip():
         text = "<html></html>"
     parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=False, huge_tree=False)
     try:
-        return lxml_html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
+        tree = lxml_html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
+        if any(e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for e in parser.error_log):
+            tree = lxml_html.document_fromstring(_flatten(text).encode("utf-8", "surrogatepass"), parser=parser)
+        return tree
     except (etree.ParserError, ValueError):
         return lxml_html.document_fromstring(b"<html></html>", parser=parser)
+
+
+_LIBXML2_MAX_DEPTH = 256
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+
+
+class _Flattener(HTMLParser):
+    """Re-emits a page's markup with nesting capped below libxml2's limit: an element deeper than the cap
+    becomes a sibling of the element before it at the cap (content and attributes kept)."""
+
+    _CAP = _LIBXML2_MAX_DEPTH - 16  # headroom for the html/body/table wrappers libxml2 adds
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.out: list[str] = []
+        self.depth = 0  # nesting in the source
+        self.at_cap: str | None = None  # the element open at the cap, closed when the next deep one starts
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag not in _VOID:
+            self.depth += 1
+            if self.depth > self._CAP:
+                if self.at_cap:
+                    self.out.append(f"</{self.at_cap}>")
+                self.at_cap = tag
+        self.out.append(self.get_starttag_text() or "")
+
+    def handle_startendtag(self, tag: str, attrs: Any) -> None:
+        self.out.append(self.get_starttag_text() or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID:
+            return
+        if self.depth > self._CAP:
+            if self.at_cap == tag:
+                self.out.append(f"</{tag}>")
+                self.at_cap = None
+        else:
+            if self.at_cap:
+                self.out.append(f"</{self.at_cap}>")
+                self.at_cap = None
+            self.out.append(f"</{tag}>")
+        self.depth = max(0, self.depth - 1)
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.out.append(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.out.append(f"&#{name};")
+
+    def handle_comment(self, data: str) -> None:
+        self.out.append(f"<!--{data}-->")
+
+    def handle_decl(self, decl: str) -> None:
+        self.out.append(f"<!{decl}>")
+
+
+def _flatten(text: str) -> str:
+    flattener = _Flattener()
+    flattener.feed(text)
+    flattener.close()
+    return "".join(flattener.out)
 
 
 def absolute_url(base: str, href: str) -> str | None:
@@ -214,6 +307,7 @@ def extract(ctx: PageContext) -> dict[str, Any]:
         "lang": tree.get("lang") or tree.get("xml:lang"),
         "meta": meta,
         "charset": ctx.charset,
+        "digest": ctx.digest or None,
     }
 
 
@@ -223,4 +317,4 @@ def page_context(url: str, body: bytes, *, declared_charset: str | None = None, 
     text, charset = decode_html(body, declared_charset)
     tree = parse_html(text)
     return PageContext(url=url, tree=tree, is_home=is_home, links=extract_links(tree, url), as_of=as_of, site=site,
-                       charset=charset)
+                       charset=charset, digest=body_digest(body))

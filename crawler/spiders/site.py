@@ -19,7 +19,7 @@ from typing import Any, AsyncIterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy import Request, Spider, signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
+from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, DownloadFailedError, IgnoreRequest, StopDownload
 from scrapy.http import Response
 from twisted.internet import error as net_error
 from twisted.internet.task import LoopingCall
@@ -133,6 +133,7 @@ class SiteSpider(Spider):
         self.session_params = {p.lower() for p in config.session_params}
         self.attachments = tuple("." + e.lower().lstrip(".") for e in config.attachment_extensions)
         self.seen: set[int] = set()
+        self.analysed: set[int] = set()  # keys of the final URLs whose bodies were analysed
         self.query_variants: Counter[str] = Counter()
         self.pages_scheduled = 0
         self.retests: list[tuple[float, Request]] = []
@@ -179,7 +180,7 @@ class SiteSpider(Spider):
 
     def trap_reason(self, url: str) -> str | None:
         if len(url) > self.config.max_url_length:
-            return "trap"
+            return "url_too_long"
         parts = urlsplit(url)
         segments = [s for s in parts.path.split("/") if s]
         if segments and max(Counter(segments).values()) >= 3:
@@ -220,18 +221,19 @@ class SiteSpider(Spider):
         if key in self.seen:
             return None
         self.seen.add(key)
-        if not self.in_scope(url):
+        in_scope = self.in_scope(url)
+        is_page = link.tag in ("a", "area", "iframe", "frame", "meta-refresh") and not urlsplit(url).path.lower().endswith(self.attachments)
+        kind = "external" if not in_scope else "page" if is_page else "resource"
+        if self.exclude and any(p.search(url) for p in self.exclude):  # neither crawled nor checked, on- or off-site
+            self.writer.add_url(key, url, kind, depth, state="skipped", skip_reason="excluded")
+            self.skipped["excluded"] += 1
+            return None
+        if not in_scope:
             if not self.config.check_external:
                 self.writer.add_url(key, url, "external", depth, state="skipped", skip_reason="external_not_checked")
                 return None
             self.writer.add_url(key, url, "external", depth)
             return self.make_request(url, "external", depth, crawl=False)
-        is_page = link.tag in ("a", "area", "iframe", "frame", "meta-refresh") and not urlsplit(url).path.lower().endswith(self.attachments)
-        kind = "page" if is_page else "resource"
-        if any(p.search(url) for p in self.exclude):
-            self.writer.add_url(key, url, kind, depth, state="skipped", skip_reason="excluded")
-            self.skipped["excluded"] += 1
-            return None
         if not is_page:
             self.writer.add_url(key, url, kind, depth)
             return self.make_request(url, kind, depth, crawl=False)
@@ -300,17 +302,23 @@ class SiteSpider(Spider):
                 facts: dict | None = None, state: str = "done") -> None:
         meta = request.meta
         rec = UrlRecord(url=meta["orig_url"], kind=meta["kind"], depth=meta["depth"], state=state, attempts=attempts,
-                        error=error, facts=facts)
+                        error=error, facts=facts, redirects=list(meta.get("redirect_urls", [])))
+        if response is None and rec.redirects:
+            rec.final_url = request.url  # the redirect target that failed (e.g. https:// on a closed port)
         if response is not None:
             rec.status = response.status
             rec.final_url = response.url if response.url != rec.url else None
             rec.content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")[:200] or None
             length = response.headers.get(b"Content-Length")
             rec.size = int(length) if length and length.isdigit() else len(response.body)
-            rec.redirects = list(meta.get("redirect_urls", []))
+            location = response.headers.get(b"Location")
+            if response.status in (301, 302, 303, 307, 308) and location and not error:
+                # RedirectMiddleware follows http(s) only: this one leads where no web check can go (ftp:, …)
+                rec.error = "redirect_scheme"
+                rec.redirects.append(response.urljoin(location.decode("latin-1")))
         self.writer.record(rec)
         self.counts["fetched" if facts is not None else "checked"] += 1
-        if error or (response is not None and response.status >= 400):
+        if rec.error or (response is not None and response.status >= 400):
             self.counts["errors"] += 1
 
     def _maybe_retest(self, request: Request, attempts: list[dict], response: Response | None = None) -> bool:
@@ -363,6 +371,12 @@ class SiteSpider(Spider):
         if "charset=" in ctype:
             declared = ctype.split("charset=", 1)[1].split(";")[0].strip()
         url = response.url
+        if url_key(url) in self.analysed:
+            # Another URL already redirected here (or this is that redirect's target): the document's facts and
+            # links are gathered once; ScanView.pages() lists this URL among the document's aliases.
+            self._record(request, response, attempts)
+            return None
+        self.analysed.add(url_key(url))
         try:
             analysis = await self.analyser.analyse(url, body, declared, meta["depth"] == 0, self.config.as_of, self.home)
         except Exception as exc:  # a page that breaks the parser is a finding about coverage, not a crash
@@ -505,8 +519,10 @@ def classify_error(failure: Failure) -> str:
         return "dns"
     if failure.check(net_error.ConnectionRefusedError) or "ConnectionRefused" in name:
         return "refused"
-    if "max size" in text or "maxsize" in text or "larger than download max size" in text:
-        return "too_large"
+    if failure.check(DownloadCancelledError) or "max size" in text or "larger than download max size" in text:
+        return "too_large"  # the downloader cancels a body only past DOWNLOAD_MAXSIZE (timeouts are their own error)
+    if failure.check(DownloadFailedError) and _unparsable_response(exc):
+        return "malformed"
     if "SSL" in name or "TLS" in name or "ssl" in text.lower() or "certificate" in text.lower():
         return "tls"
     if failure.check(net_error.ConnectionLost, net_error.ConnectionDone, net_error.ConnectError) or \
@@ -514,3 +530,12 @@ def classify_error(failure: Failure) -> str:
                      "ResponseDataLossError", "DownloadFailedError"):
         return "reset"
     return "other"
+
+
+def _unparsable_response(exc: BaseException) -> bool:
+    """The server answered, but not in HTTP (a garbage status line, a Content-Length that is not a number):
+    Twisted's ``ResponseFailed`` carries the parser's ``ParseError`` (or its ``ValueError``) among its reasons."""
+    from twisted.web._newclient import ParseError  # where Twisted defines it; it is not re-exported
+
+    reasons = getattr(exc.__cause__, "reasons", None) or []
+    return any(isinstance(r, Failure) and r.check(ParseError, ValueError) for r in reasons)
