@@ -269,6 +269,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
 
 # -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
 FIELDS: dict[str, Field] = {
+    'aliases': Field(T('同一页面的其他地址', 'Other URLs of this page'), kind='list'),
     'impact': Field(T('影响程度', 'Impact'), values={'critical': T('严重', 'critical'), 'serious': T('较严重', 'serious'), 'moderate': T('中等', 'moderate'), 'minor': T('轻微', 'minor')}, optional=True),
     'wcag': Field(T('WCAG 条款', 'WCAG criteria')),
     'wcag_level': Field(T('WCAG 级别', 'WCAG level')),

@@ -362,6 +362,7 @@ def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int
 
 # -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
 FIELDS: dict[str, Field] = {
+    'aliases': Field(T('同一页面的其他地址', 'Other URLs of this page'), kind='list'),
     'url': Field(T('地址', 'URL'), kind='url'),
     'column': Field(T('栏目', 'Column')),
     'columns': Field(T('栏目清单', 'Columns'), kind='table'),

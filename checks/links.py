@@ -19,10 +19,17 @@ from govaudit.store import ScanView
 SUSPECT_ERRORS = {"timeout", "dns", "refused", "reset", "tls", "other", "too_large", "malformed", "redirect_scheme"}
 MAX_SOURCES = 50  # sources listed in one finding; source_count always has the full number
 
-_ERROR_ZH = {"timeout": "超时", "dns": "域名解析失败", "refused": "连接被拒绝", "reset": "连接被重置或中断",
-             "tls": "TLS/证书错误", "too_large": "响应超过大小上限", "other": "下载失败", "invalid_url": "链接地址无效",
-             "binary_body": "以 text/html 返回了二进制内容", "malformed": "服务器的应答不是合法的 HTTP 响应",
-             "redirect_scheme": "重定向到非网页地址（如 ftp:），浏览器无法打开"}
+# The download-error vocabulary (design.md "What dead means"), in words: messages and the report's field values.
+ERRORS: dict[str, dict[str, str]] = {
+    "timeout": T("超时", "timeout"), "dns": T("域名解析失败", "DNS failure"), "refused": T("连接被拒绝", "connection refused"),
+    "reset": T("连接被重置或中断", "connection reset"), "tls": T("TLS/证书错误", "TLS error"),
+    "too_large": T("响应超过大小上限", "response too large"), "other": T("下载失败", "download failed"),
+    "invalid_url": T("链接地址无效", "invalid URL"), "binary_body": T("以 text/html 返回了二进制内容", "binary body served as HTML"),
+    "redirect_loop": T("重定向循环", "redirect loop"),
+    "malformed": T("服务器的应答不是合法的 HTTP 响应", "the answer is not valid HTTP"),
+    "redirect_scheme": T("重定向到非网页地址（如 ftp:），浏览器无法打开", "redirects to a non-web address (e.g. ftp:)"),
+}
+_ERROR_ZH = {code: text["zh"] for code, text in ERRORS.items()}
 
 
 def _base(view: ScanView, rec: UrlRecord, home_urls: set[str]) -> dict[str, Any]:
@@ -136,7 +143,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
 FIELDS: dict[str, Field] = {
     'url': Field(T('地址', 'URL'), kind='url'),
     'status': Field(T('状态码', 'HTTP status'), optional=True),
-    'error': Field(T('错误', 'Error'), values={'timeout': T('超时', 'timeout'), 'dns': T('域名解析失败', 'DNS failure'), 'refused': T('连接被拒绝', 'connection refused'), 'reset': T('连接被重置或中断', 'connection reset'), 'tls': T('TLS/证书错误', 'TLS error'), 'too_large': T('响应超过大小上限', 'response too large'), 'other': T('下载失败', 'download failed'), 'invalid_url': T('链接地址无效', 'invalid URL'), 'binary_body': T('以 text/html 返回了二进制内容', 'binary body served as HTML'), 'redirect_loop': T('重定向循环', 'redirect loop')}, optional=True),
+    'error': Field(T('错误', 'Error'), values=ERRORS, optional=True),
     'attempts': Field(T('尝试记录', 'Attempts'), kind='table', count_label=T('尝试次数', 'Attempts')),
     'sources': Field(T('所在页面', 'Pages carrying it'), kind='table'),
     'source_count': Field(T('所在页面数', 'Pages carrying it')),
@@ -152,7 +159,7 @@ FIELDS: dict[str, Field] = {
     'method': Field(T('请求方法', 'Method')),
     'at': Field(T('时间', 'Time'), kind='timestamp'),
     'elapsed': Field(T('耗时（秒）', 'Elapsed (s)')),
-    'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked')}),
+    'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked'), 'trap': T('疑似爬虫陷阱（无限日历、查询串、重复路径）', 'crawler trap guard'), 'url_too_long': T('地址过长', 'URL too long'), 'circuit_open': T('站点错误过多，已暂停（熔断）', 'host paused by the circuit breaker'), 'page_cap': T('超过页面上限', 'page cap reached'), 'not_included': T('不在抓取范围（--include）', 'not included'), 'ignored': T('被抓取器忽略', 'ignored by the crawler'), 'stalled': T('抓取停滞，看门狗结束扫描', 'stalled: the watchdog ended the scan')}),
     'count': Field(T('数量', 'Count')),
     'examples': Field(T('示例', 'Examples')),
 }
