@@ -49,6 +49,10 @@ def demo_scan(demo_site, tmp_path_factory):
     server, manifest = demo_site
     out = tmp_path_factory.mktemp("demo-scan")
     # The browser stage is left to the accessibility tests: its page loads would blur the crawler's request counts.
+    # The server is shared by the session's other scans: keep the requests of this one (beside its outputs).
+    before = dict(server.hits)
     run_cli("scan", server.base_url + "/", "--out", str(out), "--as-of", AS_OF.isoformat(), "--timeout", "2",
             "--a11y", "off")
+    hits = {path: n - before.get(path, 0) for path, n in server.hits.items() if n > before.get(path, 0)}
+    (out.parent / f"{out.name}-server-hits.json").write_text(json.dumps(hits), encoding="utf-8")
     return out, read_findings(out)
