@@ -28,13 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from lxml import html as lxml_html  # noqa: E402
-
 from govaudit.crawler.browser import audit_scan  # noqa: E402
-from govaudit.crawler.browser.sampling import PageInfo, choose  # noqa: E402
 from govaudit.crawler.browser.pool import Limits  # noqa: E402
+from govaudit.crawler.browser.sampling import PageInfo, choose  # noqa: E402
 from govaudit.crawler.extract import PageContext  # noqa: E402
 from govaudit.crawler.extract.a11y_static import extract  # noqa: E402
+from lxml import html as lxml_html  # noqa: E402
+
 from govaudit.model import UrlRecord, url_key  # noqa: E402
 from govaudit.ruleset import load_ruleset  # noqa: E402
 from govaudit.store import Store, StoreWriter  # noqa: E402
@@ -82,10 +82,10 @@ def bench_static(repeat: int, rounds: int = 5) -> dict:
     out = {}
     for kind, n in (("home", 40), ("list", 60), ("article", 80)):
         source = page(kind, n, 7)
-        parse = _best_of(rounds, lambda: [lxml_html.fromstring(source) for _ in range(repeat)]) / repeat
+        parse = _best_of(rounds, lambda source=source: [lxml_html.fromstring(source) for _ in range(repeat)]) / repeat
         trees = [lxml_html.fromstring(source) for _ in range(repeat)]
         ctxs = [PageContext(url="http://gov.test/", tree=t, is_home=kind == "home") for t in trees]
-        cost = _best_of(rounds, lambda: [extract(c) for c in ctxs]) / repeat
+        cost = _best_of(rounds, lambda ctxs=ctxs: [extract(c) for c in ctxs]) / repeat
         out[kind] = {"bytes": len(source.encode()), "elements": sum(1 for _ in trees[0].iter()),
                      "extract_us": round(cost * 1e6, 1), "lxml_parse_us": round(parse * 1e6, 1),
                      "extract_vs_parse": round(cost / parse, 2)}

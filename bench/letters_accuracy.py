@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from govaudit.checks import interaction  # noqa: E402
 from govaudit.crawler.extract import letters  # noqa: E402
 from govaudit.crawler.extract.core import page_context  # noqa: E402
+
 from govaudit.model import UrlRecord, url_key  # noqa: E402
 from govaudit.ruleset import load_ruleset  # noqa: E402
 from govaudit.store import Store, StoreWriter  # noqa: E402

@@ -22,11 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from govaudit.model import Finding  # noqa: E402
-from govaudit.ruleset import load_ruleset  # noqa: E402
 from govaudit.reports.excel import write_workbook  # noqa: E402
 from govaudit.reports.html import write_html  # noqa: E402
 from govaudit.reports.scoring import score  # noqa: E402
+
+from govaudit.model import Finding  # noqa: E402
+from govaudit.ruleset import load_ruleset  # noqa: E402
 
 SITE = "http://www.example-county.gov.cn/"
 

@@ -9,13 +9,14 @@ provincial package registers its own — so adding a check changes no line here 
 from __future__ import annotations
 
 import difflib
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
 from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, format_message
+
 from govaudit.model import Finding
 
 GROUP = "govaudit.checks"

@@ -19,9 +19,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from govaudit.checks.plugin import CheckPlugin, Field, RuleMeta, T
 from govaudit.crawler.browser.elder import median, share_below
 from govaudit.crawler.extract.a11y_static import find_elder_entry
-from govaudit.checks.plugin import CheckPlugin, Field, RuleMeta, T
+
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet, RuleSetError
 from govaudit.store import ScanView

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from govaudit.checks.plugin import CheckPlugin, Field, RuleMeta, T
+
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView

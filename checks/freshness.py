@@ -15,8 +15,9 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from govaudit.crawler.extract.dates import iso_or_none
 from govaudit.checks.plugin import Chart, CheckPlugin, Field, RuleMeta, T
+from govaudit.crawler.extract.dates import iso_or_none
+
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView

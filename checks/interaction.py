@@ -43,8 +43,8 @@ from urllib.parse import urlsplit
 
 import chinese_calendar
 from dateutil.relativedelta import relativedelta
-
 from govaudit.checks.plugin import Chart, CheckPlugin, Field, RuleMeta, T
+
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet, RuleSetError
 from govaudit.store import ScanView

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from govaudit.checks.plugin import CheckPlugin, Field, RuleMeta, T
+
 from govaudit.model import Finding, UrlRecord
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from govaudit.pipeline import ScanOutcome, ScanRequest
 
 
-def scan(url: "str | ScanRequest", **options: Any) -> "ScanOutcome":
+def scan(url: str | ScanRequest, **options: Any) -> ScanOutcome:
     """Run one scan (crawl, browser audits, checks, reports); see ``govaudit.pipeline.ScanRequest`` for options."""
     from govaudit.pipeline import scan as _scan
 

@@ -106,7 +106,7 @@ class Finding:
         return out
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Finding":
+    def from_json(cls, data: dict[str, Any]) -> Finding:
         data = dict(data)
         data.pop("fingerprint", None)
         core = {k: data.pop(k) for k in ("rule", "severity", "site", "url", "message") if k in data}

@@ -180,7 +180,7 @@ class Interrupts:
         self._crawl_stop: Callable[[bool], None] | None = None
         self._previous: dict[int, Any] = {}
 
-    def __enter__(self) -> "Interrupts":
+    def __enter__(self) -> Interrupts:
         for sig in (signal.SIGINT, signal.SIGTERM):
             self._previous[sig] = signal.signal(sig, self._handle)
         return self
@@ -367,7 +367,7 @@ def _main_thread() -> bool:
 class _NoInterrupts(Interrupts):
     """Outside the main thread no signal handler can be installed; the caller's own handling applies."""
 
-    def __enter__(self) -> "Interrupts":
+    def __enter__(self) -> Interrupts:
         return self
 
 

@@ -159,7 +159,7 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -250,10 +250,10 @@ class Store:
                                          (scan_id, name)):
             yield key, json.loads(body)
 
-    def transaction(self) -> "_Transaction":
+    def transaction(self) -> _Transaction:
         return _Transaction(self.db)
 
-    def view(self, scan_id: int) -> "ScanView":
+    def view(self, scan_id: int) -> ScanView:
         return ScanView(self, scan_id)
 
 

@@ -18,10 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from govaudit.reports.scoring import Scorecard, coverage_of, score
+
 from govaudit.errors import UserError
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
-from govaudit.reports.scoring import Scorecard, coverage_of, score
 
 __all__ = ["ReportError", "Scorecard", "score", "write_reports", "atomic_outputs", "check_writable"]
 

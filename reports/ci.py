@@ -12,12 +12,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from govaudit import __version__
-from govaudit.model import Finding
-from govaudit.ruleset import RuleSet
 from govaudit.reports.gate import GateResult
 from govaudit.reports.scoring import Scorecard
 from govaudit.reports.text import clean, family, message
+
+from govaudit import __version__
+from govaudit.model import Finding
+from govaudit.ruleset import RuleSet
 
 JUNIT_MAX_LISTED = 500   # URLs listed in one failure's text; CI UIs truncate long bodies anyway
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

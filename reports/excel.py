@@ -11,20 +11,20 @@ spreadsheet — or a CSV exported from it — ever evaluates it; formulas and au
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from govaudit.reports.html import safe_href
+from govaudit.reports.scoring import Scorecard
+from govaudit.reports.text import clean as _clean
+from govaudit.reports.text import evidence_fields, evidence_label, evidence_text, family, fields_of, label, message
 from xlsxwriter.worksheet import Worksheet
 
 from govaudit import checks
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
-from govaudit.reports.html import safe_href
-from govaudit.reports.text import clean as _clean
-from govaudit.reports.scoring import Scorecard
-from govaudit.reports.text import evidence_fields, evidence_label, evidence_text, family, fields_of, label, message
 
 EXCEL_MAX_ROWS = 1_048_576          # Excel's hard limit per sheet (header included)
 EXCEL_MAX_URLS = 65_530             # XlsxWriter/Excel hyperlink limit per sheet

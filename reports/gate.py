@@ -10,8 +10,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from govaudit.model import Finding
 from govaudit.reports.scoring import Scorecard
+
+from govaudit.model import Finding
 
 EXIT_PASS, EXIT_ERROR, EXIT_GATE = 0, 1, 2
 FAIL_ON: dict[str, tuple[str, ...]] = {

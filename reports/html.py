@@ -24,13 +24,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from govaudit.reports.scoring import Scorecard
+from govaudit.reports.text import (
+    LABELS,
+    clean,
+    evidence_items,
+    family,
+    fields_to_items,
+    first_number,
+    label,
+    message,
+    screenshot_path,
+)
 
+from govaudit import checks
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
-from govaudit.reports.scoring import Scorecard
-from govaudit import checks
-from govaudit.reports.text import (LABELS, clean, evidence_items, family, fields_to_items, first_number, label, message,
-                                   screenshot_path)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SAMPLES_PER_INDICATOR = 10

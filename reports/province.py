@@ -13,7 +13,6 @@ from typing import Any
 
 import jinja2
 import xlsxwriter
-
 from govaudit.reports import ReportError, atomic_outputs
 from govaudit.reports.excel import neutralise
 from govaudit.reports.html import TEMPLATES, safe_href

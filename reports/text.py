@@ -12,8 +12,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from govaudit import checks
 from govaudit.checks.plugin import Field, format_message
+
+from govaudit import checks
 from govaudit.model import Finding
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")

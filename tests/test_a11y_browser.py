@@ -15,13 +15,13 @@ from pathlib import Path
 
 import psutil
 import pytest
-from lxml import html as lxml_html
-
 from govaudit.checks.accessibility import run as run_checks
 from govaudit.crawler.browser import AxeNotInstalled, audit_scan, axe_path
 from govaudit.crawler.browser.pool import Limits
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.a11y_static import extract
+from lxml import html as lxml_html
+
 from govaudit.model import UrlRecord, url_key
 from govaudit.ruleset import load_ruleset
 from govaudit.store import Store, StoreWriter

@@ -3,7 +3,6 @@
 from datetime import date
 
 import pytest
-
 from govaudit.crawler.extract.dates import find_dates, iso_or_none, parse_date, year_heading
 
 REF = date(2026, 11, 20)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from openpyxl import load_workbook
-
 from conftest import AS_OF, read_findings, run_cli
+from openpyxl import load_workbook
 
 
 def test_demo_finds_every_planted_dead_link_and_writes_every_report(tmp_path):

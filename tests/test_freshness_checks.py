@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from govaudit.checks.freshness import classify_column, list_key, run
 from govaudit.crawler.extract.core import page_context
 from govaudit.crawler.extract.freshness import extract
+
 from govaudit.model import UrlRecord, url_key
 from govaudit.ruleset import load_ruleset
 from govaudit.store import Store, StoreWriter

@@ -17,8 +17,8 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from govaudit.demo.server import DemoServer
-from govaudit.ruleset import load_ruleset
 from govaudit.demo.sitegen import generate_site
+from govaudit.ruleset import load_ruleset
 
 AS_OF = date(2026, 11, 20)
 _INDEX = re.compile(r"index\.(?:s?html?|jsp|aspx?|php)$", re.I)

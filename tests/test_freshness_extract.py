@@ -5,7 +5,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from govaudit.crawler.extract.core import page_context
 from govaudit.crawler.extract.freshness import MAX_ITEMS, extract
 

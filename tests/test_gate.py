@@ -14,12 +14,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
-from govaudit.model import Finding
-from govaudit.ruleset import load_ruleset
 from govaudit.reports.ci import junit_xml, sarif_document
 from govaudit.reports.gate import EXIT_GATE, EXIT_PASS, evaluate, load_baseline
 from govaudit.reports.scoring import score
+
+from govaudit.model import Finding
+from govaudit.ruleset import load_ruleset
 
 SITE = "http://127.0.0.1:9/"
 RUNNER = ("import sys\nfrom govaudit import cli\nfrom govaudit.commands import COMMANDS\n"

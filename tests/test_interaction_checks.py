@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from govaudit.checks import interaction
 from govaudit.checks.interaction import Duration, WorkCalendar, exceeds
 from govaudit.crawler.extract import letters as letters_extract
 from govaudit.crawler.extract.core import page_context
+
 from govaudit.model import Finding, UrlRecord, url_key
 from govaudit.ruleset import RuleSetError, load_ruleset
 from govaudit.store import Store, StoreWriter

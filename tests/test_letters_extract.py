@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from govaudit.crawler.extract import letters
 from govaudit.crawler.extract.core import page_context
 

@@ -15,7 +15,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import AS_OF, read_findings
 
 REPO = Path(__file__).resolve().parent.parent

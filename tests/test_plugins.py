@@ -14,10 +14,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from conftest import AS_OF, read_findings, run_cli
-from govaudit import checks
 from govaudit.crawler.extract import installed
+
+from govaudit import checks
 from govaudit.ruleset import RuleSetError, load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent

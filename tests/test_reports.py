@@ -8,21 +8,21 @@ import base64
 import json
 import os
 import shutil
+import struct
 import tempfile
 import zlib
-import struct
 from pathlib import Path
 
 import openpyxl
 import pytest
-
-from govaudit.model import Finding
-from govaudit.ruleset import load_ruleset
-from govaudit.store import Store
 from govaudit.reports import ReportError, write_reports
 from govaudit.reports.excel import write_workbook
 from govaudit.reports.province import write_province_summary
 from govaudit.reports.scoring import score
+
+from govaudit.model import Finding
+from govaudit.ruleset import load_ruleset
+from govaudit.store import Store
 
 SITE = "http://127.0.0.1:9/"
 EVIL = ('</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from govaudit.reports import write_reports
+from govaudit.reports.scoring import score
 
 from govaudit.model import Finding
 from govaudit.ruleset import load_ruleset
 from govaudit.store import Store
-from govaudit.reports import write_reports
-from govaudit.reports.scoring import score
 
 SITE = "http://127.0.0.1:9/"
 

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from conftest import AS_OF, read_findings, run_cli
 
 # --timeout 4, under the demo site's 6-s stalls: with 2 s, robots.txt itself timed out now and then on a loaded

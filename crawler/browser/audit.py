@@ -17,17 +17,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from selenium.common.exceptions import JavascriptException, TimeoutException, WebDriverException
-from urllib3.exceptions import HTTPError
-from selenium.webdriver.common.by import By
-
 from govaudit.crawler.browser import elder
 from govaudit.crawler.browser.axe import RUN_JS, axe_options, axe_source
 from govaudit.crawler.browser.pool import Browser, Limits, Watchdog, ensure_dir, shot_name
 from govaudit.crawler.browser.sampling import choose, page_info
 from govaudit.crawler.extract.a11y_static import find_elder_entry
-from govaudit.ruleset import RuleSet, load_ruleset
+from selenium.common.exceptions import JavascriptException, TimeoutException, WebDriverException
+from selenium.webdriver.common.by import By
+from urllib3.exceptions import HTTPError
+
 from govaudit.facts import PageFacts
+from govaudit.ruleset import RuleSet, load_ruleset
 from govaudit.store import Store
 
 log = logging.getLogger(__name__)

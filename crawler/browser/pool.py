@@ -70,7 +70,7 @@ class Limits:
     watchdog: float    # past either limit, the browser is stuck and killed → ``browser_hung``
 
     @classmethod
-    def from_rules(cls, rules: Any) -> "Limits":
+    def from_rules(cls, rules: Any) -> Limits:
         b = rules.param("a11y.browser")
         return cls(page_load=float(b["page_load_timeout_seconds"]), script=float(b["script_timeout_seconds"]),
                    watchdog=float(b["watchdog_seconds"]))

@@ -91,7 +91,7 @@ def choose(pages: Iterable[PageInfo], *, mode: str, home_url: str, per_template:
     for p in order:
         groups[p.template].append(p)
     # Largest groups first, so a capped run still covers the most pages.
-    for template, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+    for _template, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         have = sum(1 for m in members if m.url in chosen)
         for m in _spread([m for m in members if m.url not in chosen], max(0, per_template - have)):
             if len(chosen) >= max_audits:

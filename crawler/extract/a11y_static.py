@@ -25,10 +25,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from lxml import etree
-
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.core import absolute_url
+from lxml import etree
 
 MAX_ELEMENTS = 10
 """Elements listed per rule and page: enough to locate the problem, bounded so a page with 500 images

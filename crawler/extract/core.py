@@ -12,17 +12,16 @@ import codecs
 import hashlib
 import re
 from datetime import date
-from html.parser import HTMLParser
 from functools import lru_cache
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import charset_normalizer
+from govaudit.crawler.extract import Link, PageContext
 from lxml import etree
 from lxml import html as lxml_html
 from w3lib.url import safe_url_string
-
-from govaudit.crawler.extract import Link, PageContext
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import date
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
-
-from lxml import etree
-from lxml import html as lxml_html
 
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.dates import DateMatch, find_dates, parse_date, year_heading
+from lxml import etree
+from lxml import html as lxml_html
 
 # Storage guards (not inspection values, so not in the rule set): a page with hundreds of dated rows keeps
 # the newest MAX_ITEMS (the count is kept in column.items_total); a 500-page archive records at most

@@ -30,15 +30,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable
-
-from lxml import etree
+from typing import Any
 
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.core import absolute_url
 from govaudit.crawler.extract.dates import parse_date
+from lxml import etree
 
 # -- vocabulary --------------------------------------------------------------------------------------------------
 # Field labels by role, as Chinese mailbox systems print them (header cells, "label：value" pairs).

@@ -39,8 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from govaudit.commands.scan import scan_request
     from govaudit.pipeline import run_scan
-    from govaudit.ruleset import load_ruleset
     from govaudit.reports.ci import write_junit, write_sarif
+    from govaudit.ruleset import load_ruleset
 
     baseline = None
     if args.baseline is not None:  # read before crawling: a bad baseline path must not cost a whole crawl

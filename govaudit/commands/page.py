@@ -43,10 +43,10 @@ def _fetch(url: str, timeout: float) -> tuple[bytes, str | None, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from govaudit.cli import UserError
     from govaudit.crawler.extract import load_extractors, run_extractors
     from govaudit.crawler.extract.core import page_context
     from govaudit.crawler.settings import GOVAUDIT_EXTRACTORS
-    from govaudit.cli import UserError
 
     target = args.target
     declared = args.charset

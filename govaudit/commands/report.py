@@ -41,8 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from govaudit.pipeline import analyse
-    from govaudit.store import Store
     from govaudit.reports import check_writable
+    from govaudit.store import Store
 
     rules = load_ruleset(args.rules)  # first: a malformed rule set fails before the store is touched
     path = store_path(args.scan)

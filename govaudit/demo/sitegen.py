@@ -25,10 +25,11 @@ import html
 import json
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 SITE_NAME = "云溪县人民政府"
 SITE_DOMAIN = "www.yunxi.gov.example"  # fictional: .example is reserved (RFC 2606), never resolvable
@@ -86,7 +87,7 @@ class Manifest:
         Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> "Manifest":
+    def load(cls, path: Path) -> Manifest:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
     def links(self, *categories: str) -> Iterator[dict[str, Any]]:
@@ -184,7 +185,7 @@ class Column:
     charset: str = "utf-8"
     per_page: int = 15
     hanweb_id: int = 0
-    items: list["Item"] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
 
     @property
     def blank(self) -> bool:
@@ -713,7 +714,7 @@ class _Site:
         if k != 0 or not self.hostile:
             return ""
         if col.code == "zwyw":
-            target = self.plant("trap", "/__calendar?y=%d&m=%d" % (self.as_of.year, self.as_of.month), url_path,
+            target = self.plant("trap", f"/__calendar?y={self.as_of.year}&m={self.as_of.month}", url_path,
                                 "领导活动日历", status=200, rule=None, expect="bounded", kind="calendar")
             return f'<p class="prevnext">查看 <a href="{_e(target)}">领导活动日历</a></p>'
         if col.code == "dczj":
