@@ -13,6 +13,7 @@ from typing import Any
 
 from govaudit.checks.plugin import CheckPlugin, Field, RuleMeta, T
 
+from govaudit.facts import PageFacts
 from govaudit.model import Finding, UrlRecord
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
@@ -60,7 +61,7 @@ def _where(extra: dict[str, Any]) -> str:
     return where + (f" 等 {extra['source_count']} 个页面" if more > 0 else "")
 
 
-def _soft404_reason(rec: UrlRecord, facts: dict[str, Any], phrases: list[str], probe: dict[str, Any] | None,
+def _soft404_reason(rec: UrlRecord, facts: PageFacts, phrases: list[str], probe: dict[str, Any] | None,
                     home_urls: set[str]) -> str | None:
     title = facts.get("title") or ""
     for phrase in phrases:
@@ -100,10 +101,10 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
 
     for rec in view.urls():
         if rec.state == "skipped":
-            reason = rec.skip_reason or "unknown"
-            not_checked_count[reason] += 1
-            if len(not_checked[reason]) < 20:
-                not_checked[reason].append(rec.url)
+            skip = rec.skip_reason or "unknown"
+            not_checked_count[skip] += 1
+            if len(not_checked[skip]) < 20:
+                not_checked[skip].append(rec.url)
             continue
         if rec.state != "done":
             continue

@@ -170,7 +170,9 @@ class Store:
         cur = self.db.execute(
             "INSERT INTO scans (site, start_url, started, as_of, options, tool_version) VALUES (?,?,?,?,?,?)",
             (site, start_url, time.time(), as_of, json.dumps(options, ensure_ascii=False), tool_version))
-        return int(cur.lastrowid)
+        scan_id = cur.lastrowid
+        assert scan_id is not None  # an INSERT always sets it
+        return scan_id
 
     def resumable_scan(self, start_url: str) -> int | None:
         """The newest scan of this start URL that did not finish (killed, crashed, interrupted)."""

@@ -85,10 +85,10 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
         return text, "utf-8"
     meta = _META_CHARSET.search(body[:4096])
     candidates = [_norm_encoding(declared), _norm_encoding(meta.group(1).decode("ascii", "ignore") if meta else None), "gb18030"]
-    for enc in candidates:
-        if enc and enc != "utf-8":
+    for candidate in candidates:
+        if candidate and candidate != "utf-8":
             try:
-                return body.decode(enc), enc
+                return body.decode(candidate), candidate
             except (UnicodeDecodeError, LookupError):
                 continue
     best = charset_normalizer.from_bytes(body[:65536]).best()

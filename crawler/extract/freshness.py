@@ -516,7 +516,8 @@ def _column(tree: Any, meta: dict[str, str], ctx: PageContext) -> dict[str, Any]
     crumbs = _breadcrumb(tree)
     title_el = tree.find(".//title")
     title_parts = [p for p in _TITLE_SPLIT.split(_clean(title_el.text_content() if title_el is not None else "")) if p]
-    name, source = meta.get("columnname") or None, "meta ColumnName"
+    name: str | None = meta.get("columnname") or None
+    source: str | None = "meta ColumnName"
     if not name:
         useful = [c for c in crumbs if not _NOT_CRUMB.match(c)]
         name, source = (useful[-1], "breadcrumb") if useful else (None, None)

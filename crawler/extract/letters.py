@@ -610,8 +610,8 @@ def _letters(tree: Any, ctx: PageContext, meta: dict[str, str], ref: date) -> li
         url = _link_url(link, base) if link is not None else None
         if main is None and len(anchors) == 1 and (url is None or url == ctx.url):
             break  # a single record without a link elsewhere is the page's own letter: read it below as detail
-        title = _link_title(link) if link is not None else fields.values["title"]
-        if "title" in fields.values and link is not None and len(fields.values["title"]) > len(title):
+        title: str | None = _link_title(link) if link is not None else fields.values["title"]
+        if "title" in fields.values and link is not None and len(fields.values["title"]) > len(title or ""):
             title = fields.values["title"]
         list_roots.append(recs)
         letters.append(_letter(fields, source="list", url=url, title=title, ref=ref, unlabelled_dates=True))
