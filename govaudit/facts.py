@@ -25,7 +25,7 @@ class Column(TypedDict, total=False):
     title_parts: list[str]
     items_total: int
     short_texts: list[str]
-    list_containers: int
+    list_containers: list[str]  # texts of the containers that hold the list
 
 
 class ListItem(TypedDict, total=False):
