@@ -4,9 +4,12 @@
                                 [--memory-pages 10000,100000] [--json results.json]
 
 One run generates a site with ``govaudit.demo.sitegen``, serves it with nginx on 127.0.0.1 (bench/nginx.py),
-runs each tool one after another and prints, for each: HTML pages fetched, wall seconds, pages/s, peak RSS
+runs each tool one after another and prints, for each: HTML pages fetched, wall seconds, when its last page
+was fetched (its crawl time; the rest of the wall time is re-tests, wrap-up and reports), pages/s, peak RSS
 of the whole process tree, and how many of the planted broken links it reported; then the ratios
-govaudit/LinkChecker and govaudit/wget.  Figures are ratios measured in the same run on the same machine
+govaudit/LinkChecker and govaudit/wget.  The site's pages also link to files on two off-site hosts that do not
+resolve and one that refuses connections (``--dead-hosts``; issue 9: such hosts once kept a scan waiting 156 s
+after its last page), reported apart as the ``dead_host`` category.  Figures are ratios measured in the same run on the same machine
 (shared/design.md "Performance"): bare timings from different runs are not comparable.
 
 Pages are counted from nginx's access log, not from each tool's own claim: a GET answered 200 text/html,
@@ -25,6 +28,7 @@ import os
 import platform
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -58,6 +62,7 @@ class Measured:
     seconds: float
     peak_rss_bytes: int
     timed_out: bool = False
+    started_at: float = 0.0  # epoch seconds, to place the tool's requests in nginx's log
 
 
 def _tree_rss(proc: psutil.Process) -> int:
@@ -85,6 +90,7 @@ def run_measured(cmd: list[str], *, cwd: Path, stdout: Path, stderr: Path, env: 
     peak = 0
     done = threading.Event()
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
+        started_at = time.time()
         start = time.perf_counter()
         child = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env, start_new_session=True)
         ps = psutil.Process(child.pid)
@@ -109,7 +115,7 @@ def run_measured(cmd: list[str], *, cwd: Path, stdout: Path, stderr: Path, env: 
                 child.wait()
             done.set()
             poller.join()
-    return Measured(child.returncode, seconds, peak, timed_out)
+    return Measured(child.returncode, seconds, peak, timed_out, started_at)
 
 
 # ---------------------------------------------------------------------------------------------- the site
@@ -130,7 +136,8 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
 
 
-BROKEN_CATEGORIES = ("dead", "suspect", "soft404", "redirect_loop")
+BROKEN_CATEGORIES = ("dead", "suspect", "soft404", "redirect_loop", "dead_host")
+MAIN_CATEGORIES = BROKEN_CATEGORIES[:4]  # what "broken found / planted" counts; dead_host links are counted apart
 
 
 def planted_links(manifest: Any, base_url: str) -> list[PlantedLink]:
@@ -164,11 +171,18 @@ def path_charsets(manifest: Any) -> dict[str, str]:
     return result
 
 
-def generate(generator: str, root: Path, pages: int, as_of: dt.date) -> tuple[Any, float]:
-    """Generate the site; returns the manifest and the seconds it took (reported, not benchmarked)."""
+def generate(generator: str, root: Path, pages: int, as_of: dt.date, dead_hosts: tuple[int, int] = (0, 0)
+             ) -> tuple[Any, float]:
+    """Generate the site; returns the manifest and the seconds it took (reported, not benchmarked).
+
+    ``dead_hosts`` (unresolvable, refusing): off-site hosts linked from every 50th page, planted as ``dead_host``."""
+    from govaudit.demo.faults import DeadHosts, plant_dead_hosts
+
     module = importlib.import_module(generator)
     start = time.perf_counter()
     manifest = module.generate_site(root, as_of=as_of, pages=pages, hostile=False)
+    if any(dead_hosts):
+        plant_dead_hosts(root, manifest, DeadHosts.make(*dead_hosts), every=50, category="dead_host")
     return manifest, time.perf_counter() - start
 
 
@@ -190,6 +204,8 @@ class ToolResult:
     found_onsite: int
     planted_onsite: int
     found_by_category: dict[str, str] = field(default_factory=dict)  # category -> "found/planted"
+    crawl_seconds: float | None = None  # from the tool's start to its last page fetched (nginx's log)
+    dead_host_found: str = ""  # "found/planted" links to off-site hosts that never answer
     missed: list[str] = field(default_factory=list)
     timed_out: bool = False
     failed: bool = False  # govaudit exited with an error, or any tool was killed: its figures mean nothing
@@ -307,11 +323,22 @@ def run_tool(tool: str, server: Nginx, planted: list[PlantedLink], pages: int, w
     offset = server.log_offset()
     measured = run_measured(cmd, cwd=tool_dir, stdout=stdout, stderr=stderr, env=env, timeout=args.tool_timeout)
     access = count_access(server.entries_since(offset))
+    last_page = max((e.at for e in server.entries_since(offset) if e.method == "GET" and e.status == 200 and e.is_html),
+                    default=None)
     reported = broken()
+    by_category = {c: f"{sum(p.category == c and p.url in reported for p in planted)}/{sum(p.category == c for p in planted)}"
+                   for c in BROKEN_CATEGORIES if any(p.category == c for p in planted)}
+    dead_host_found = by_category.get("dead_host", "")
+    planted = [p for p in planted if p.category in MAIN_CATEGORIES]
     found = [p for p in planted if p.url in reported]
     missed = sorted(f"{p.url} ({p.category}, {p.status})" for p in planted if p.url not in reported)
-    by_category = {c: f"{sum(p.category == c for p in found)}/{sum(p.category == c for p in planted)}"
-                   for c in BROKEN_CATEGORIES if any(p.category == c for p in planted)}
+    if tool == "govaudit" and (out / "govaudit.sqlite").exists():
+        with sqlite3.connect(out / "govaudit.sqlite") as db:
+            stats = json.loads(db.execute("SELECT stats FROM scans ORDER BY id DESC LIMIT 1").fetchone()[0] or "{}")
+        if stats.get("last_page_seconds") is not None:
+            notes.append(f"crawler's own clock: last page at {stats['last_page_seconds']} s, crawl closed at "
+                         f"{stats['seconds']} s (tail {stats['seconds'] - stats['last_page_seconds']:.1f} s: re-tests "
+                         "of links found last); the rest of the wall time is checks and reports")
     failed = tool == "govaudit" and measured.returncode != 0  # the others exit non-zero when they find broken links
     if failed:
         last = stderr.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] or [""]
@@ -324,7 +351,9 @@ def run_tool(tool: str, server: Nginx, planted: list[PlantedLink], pages: int, w
         pages_per_second=round(access.html_pages / measured.seconds, 1) if measured.seconds else 0.0,
         access=access.to_json(), broken_reported=len(reported), found=len(found), planted=len(planted),
         found_onsite=sum(p.onsite for p in found), planted_onsite=sum(p.onsite for p in planted),
-        found_by_category=by_category, missed=missed, timed_out=measured.timed_out, failed=failed or measured.timed_out, notes=notes)
+        found_by_category=by_category, missed=missed, timed_out=measured.timed_out, failed=failed or measured.timed_out, notes=notes,
+        crawl_seconds=round(last_page - measured.started_at, 2) if last_page is not None else None,
+        dead_host_found=dead_host_found)
 
 
 # ---------------------------------------------------------------------------------------------- reporting
@@ -346,12 +375,14 @@ def comparisons(results: list[ToolResult]) -> dict[str, dict[str, float | None]]
 
 def markdown_table(results: list[ToolResult]) -> str:
     """The result table as Markdown, so it can be pasted into the README unchanged."""
-    rows = ["| tool | pages | requests | seconds | pages/s | active s | peak RSS MB | broken found / planted "
-            "| on-site found / planted |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| tool | pages | requests | wall s | last page s | pages/s | active s | peak RSS MB | broken found / planted "
+            "| on-site found / planted | dead-host links found / planted |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        rows.append(f"| {r.tool} | {r.pages} | {r.access['requests']} | {r.seconds:.1f} | {r.pages_per_second:.1f} "
-                    f"| {r.access['active_seconds']:.1f} | {r.peak_rss_mb:.1f} | {r.found} / {r.planted} | {r.found_onsite} / {r.planted_onsite} |")
+        crawl = "" if r.crawl_seconds is None else f"{r.crawl_seconds:.1f}"
+        rows.append(f"| {r.tool} | {r.pages} | {r.access['requests']} | {r.seconds:.1f} | {crawl} | {r.pages_per_second:.1f} "
+                    f"| {r.access['active_seconds']:.1f} | {r.peak_rss_mb:.1f} | {r.found} / {r.planted} "
+                    f"| {r.found_onsite} / {r.planted_onsite} | {r.dead_host_found.replace('/', ' / ')} |")
     return "\n".join(rows)
 
 
@@ -380,7 +411,7 @@ def print_report(results: list[ToolResult], memory: list[dict[str, Any]]) -> Non
 def bench_site(pages: int, tools: Iterable[str], work: Path, args: argparse.Namespace) -> tuple[dict[str, Any], list[ToolResult]]:
     """Generate one site, serve it, run the tools on it one after another."""
     site = work / "site"
-    manifest, gen_seconds = generate(args.generator, site, pages, args.as_of)
+    manifest, gen_seconds = generate(args.generator, site, pages, args.as_of, args.dead_hosts)
     print(f"generated {pages} pages in {gen_seconds:.1f} s under {site}", file=sys.stderr)
     results = []
     with Nginx(site, work / "nginx", workers=args.nginx_workers, path_charsets=path_charsets(manifest)) as server:
@@ -414,12 +445,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tool-timeout", type=float, default=3600, help="kill a tool after this many seconds")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date.today(),
                         help="the check date the site is generated for (default today)")
+    parser.add_argument("--dead-hosts", default="2,1", metavar="DNS,REFUSED",
+                        help="off-site hosts that do not resolve and that refuse connections, linked from every 50th "
+                             "page (default 2,1; 0,0 for none)")
     parser.add_argument("--generator", default="govaudit.demo.sitegen",
                         help="module providing generate_site() (default govaudit.demo.sitegen)")
     parser.add_argument("--workdir", type=Path, help="where to put sites and outputs (default: a new temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (default: delete it)")
     args = parser.parse_args(argv)
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    try:
+        dns, refused = (int(n) for n in args.dead_hosts.split(","))
+    except ValueError:
+        parser.error("--dead-hosts takes two integers, e.g. 2,1")
+    args.dead_hosts = (dns, refused)
     unknown = [t for t in args.tools if t not in TOOLS]
     if unknown:
         parser.error(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(TOOLS)}")

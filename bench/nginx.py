@@ -83,6 +83,11 @@ def _charset_locations(path_charsets: Mapping[str, str]) -> str:
     return "\n".join(blocks)
 
 
+def _extra_locations(locations: Mapping[str, str]) -> str:
+    return "\n".join(f"        location = {path} {{ {body} }}" for path, body in sorted(locations.items())
+                     if path.startswith("/") and not any(c in path for c in ' ;{}"\'\\\n'))
+
+
 class Nginx:
     """An nginx serving ``root`` on 127.0.0.1, started in the foreground under our control.
 
@@ -90,12 +95,14 @@ class Nginx:
     """
 
     def __init__(self, root: Path, run_dir: Path, port: int | None = None, workers: int = 1,
-                 path_charsets: Mapping[str, str] | None = None) -> None:
+                 path_charsets: Mapping[str, str] | None = None, locations: Mapping[str, str] | None = None) -> None:
         self.root = Path(root).resolve()
         self.run_dir = Path(run_dir).resolve()
         self.port = port or free_port()
         self.workers = workers
         self.path_charsets = dict(path_charsets or {})
+        # Extra exact-match locations, {path: directives}: e.g. {"/a.html": "return 503;"} (bench/fault_bench.py).
+        self.locations = {p: d for p, d in (locations or {}).items() if p not in self.path_charsets}
         self.access_log = self.run_dir / "access.log"
         self.error_log = self.run_dir / "error.log"
         self.conf = self.run_dir / "nginx.conf"
@@ -138,6 +145,7 @@ http {{
         index index.html index.htm;
         add_header LinkChecker "govaudit-bench" always;
 {_charset_locations(self.path_charsets)}
+{_extra_locations(self.locations)}
     }}
 }}
 """

@@ -10,6 +10,10 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
 
+# After this long without a URL finishing, the line says so, and when the watchdog will end the crawl:
+# a scan that waits is never silent about it.
+IDLE_NOTICE_SECONDS = 20
+
 
 class ScanProgress:
     """Pages crawled, queue, pages/s and errors on a terminal; silent in CI and when output is piped.
@@ -45,7 +49,9 @@ class ScanProgress:
         p = spider.progress()
         self.live.update(f"[bold]govaudit[/] {spider.home}  pages [cyan]{p['pages']}[/]  checked {p['checked']}  "
                          f"queue {p['queued']}  [green]{p['pages_per_s']:.0f} pages/s[/]  errors [red]{p['errors']}[/]"
-                         + (f"  re-tests {p['retests']}" if p["retests"] else ""))
+                         + (f"  re-tests {p['retests']}" if p["retests"] else "")
+                         + (f"  [yellow]no URL finished for {p['idle_seconds']:.0f} s (the crawl ends at "
+                            f"{p['stall_seconds']:.0f} s)[/]" if p["idle_seconds"] >= IDLE_NOTICE_SECONDS else ""))
 
     def closed(self, spider: Any) -> None:
         if self.loop and self.loop.running:

@@ -45,6 +45,12 @@ TWISTED_REACTOR = "twisted.internet.epollreactor.EPollReactor"
 
 # Per-request byte counts build a full text copy of every request and response; the store keeps what matters.
 DOWNLOADER_STATS = False
+# Scrapy's HTTP/1.1 handler, plus a clock on the wire: an attempt's "elapsed" is the time the request was out,
+# not the time it queued behind a slot's delay (crawler/middlewares.py).
+DOWNLOAD_HANDLERS = {
+    "http": "govaudit.crawler.middlewares.WireClockHandler",
+    "https": "govaudit.crawler.middlewares.WireClockHandler",
+}
 
 SPIDER_MIDDLEWARES = {
     # Depth, scope and URL length are the spider's (it decides before building a request).

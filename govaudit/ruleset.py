@@ -238,6 +238,21 @@ def _validate(data: dict[str, Any], sources: list[tuple[Path, yaml.Node | None]]
                 fail(["rules", rule_id, key], "must be text, or a mapping of language to text")
 
     _validate_scoring(data, fail)
+    _validate_crawl(data, fail)
+
+
+def _validate_crawl(data: dict[str, Any], fail: Any) -> None:
+    """The crawl's clocks: a watchdog of 0 s or a time-out of "15s" must fail at load time, not mid-crawl."""
+    crawl = data.get("params", {}).get("crawl", {})
+    if not isinstance(crawl, dict):
+        fail(["params", "crawl"], "must be a mapping")
+    for key, least in (("timeout_seconds", 0), ("stall_seconds", 0), ("retest_delay_seconds", None)):
+        if key not in crawl:
+            continue
+        value = crawl[key]
+        if not _is_number(value) or (value <= least if least is not None else value < 0):
+            fail(["params", "crawl", key], f"must be a number of seconds {'> 0' if least is not None else '≥ 0'}, "
+                                           f"not {value!r}")
 
 
 def _is_number(value: Any) -> bool:

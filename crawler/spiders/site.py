@@ -5,12 +5,31 @@ is only checked: HEAD first, then a GET that stops after the headers when HEAD i
 URL is requested once per scan, however many pages carry it, and every carrying page is recorded with its
 anchor text.  URLs are de-duplicated by a 64-bit key *before* a Request is built, because building Requests
 that a dupefilter then drops is most of a naive Scrapy crawl's cost.
+
+Every scan ends (issue 9: four scans in five of a faulty county site sat idle for 13 minutes and more):
+
+* Re-tests wait in a heap that a ``LoopingCall`` drains as they fall due, with ``engine.crawl``, while the
+  crawl goes on; they used to be released only when the engine went idle, so they waited for the whole crawl,
+  and a re-test not yet due hung on a private engine call to wake it.  ``spider_idle`` only keeps the spider
+  open while work remains.
+* An off-site host that does not resolve or refuses connections is judged once: its first such URL is
+  re-tested as usual, its other URLs wait for that verdict and share its attempt history (each still
+  reported with its own referrers) instead of each running its own spaced re-tests.
+* A watchdog: if no URL reaches a final state for ``params.crawl.stall_seconds``, the crawl is closed with
+  reason ``stalled`` and every URL not finished is recorded as not checked (``skip_reason`` ``stalled``).
+  If the close itself then waits as long again (a download or page analysis that nothing bounds), the scan
+  is finished without it.
+* An attempt's ``elapsed`` is the time on the wire (``WireClockHandler``), not the time since the Request
+  object was built: a 15 s time-out was recorded as 30–75 s when requests queued behind a slot's delay.
 """
 
 from __future__ import annotations
 
+import heapq
+import multiprocessing
 import re
 import secrets
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +40,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, DownloadFailedError, IgnoreRequest, StopDownload
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import error as net_error
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
@@ -28,13 +48,19 @@ from twisted.python.failure import Failure
 from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of
 from govaudit.crawler.extract import Link
 from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
-from govaudit.crawler.middlewares import MAX_BACKOFF, retry_after_seconds
+from govaudit.crawler.middlewares import (MAX_BACKOFF, WIRE_SECONDS, CircuitOpen, HostJudged, host_key,
+                                          retry_after_seconds)
 from govaudit.model import UrlRecord, url_key
 from govaudit.ruleset import DEFAULT_RULESET, RuleSet, load_ruleset
 from govaudit.store import Store, StoreWriter
 
 # Failures worth trying again later (a response too large will be too large again).
 RETEST_ERRORS = {"timeout", "dns", "refused", "reset", "tls", "other"}
+# Failures that belong to the host, not to the URL: an off-site host is judged on them once, for all its URLs.
+HOST_ERRORS = {"dns", "refused"}
+# Follow-ups and due re-tests go ahead of the frontier: the end of the scan waits for them.
+RETEST_PRIORITY = 1000
+TICK_SECONDS = 0.1  # how often due re-tests are released and the watchdog looks
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain")  # text/plain: some CMSs mislabel pages
 
 
@@ -62,6 +88,7 @@ class CrawlConfig:
     list_pages_first: int = 3
     workers: int = 1  # page-analysis processes beside the engine (0: analyse in the engine's process)
     extractors: list[str] = field(default_factory=list)
+    stall_seconds: float = 300.0  # the watchdog: no URL finished for this long ends the crawl
 
     @classmethod
     def from_rules(cls, rules: RuleSet, *, start_url: str, store_path: str, scan_id: int, as_of: date,
@@ -79,7 +106,7 @@ class CrawlConfig:
                    retest_delay=float(crawl["retest_delay_seconds"]) if retest_delay is None else retest_delay,
                    workers=default_workers() if workers is None else max(0, workers),
                    list_pages_first=rules.param("freshness.max_list_pages_per_column"), extractors=extractors,
-                   **options)
+                   stall_seconds=float(rules.param("crawl.stall_seconds")), **options)
 
     @classmethod
     def standalone(cls, url: str, store: str, rules: str) -> "CrawlConfig":
@@ -99,16 +126,23 @@ class CrawlConfig:
                               extractors=list(GOVAUDIT_EXTRACTORS))
 
 
-def _host(url: str) -> str:
-    """Host and port: 127.0.0.1:8080 and 127.0.0.1:9 are different sites."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    try:
-        port = parts.port
-    except ValueError:
-        return host
-    default = 443 if parts.scheme == "https" else 80
-    return host if port in (None, default) else f"{host}:{port}"
+_host = host_key  # host and port: 127.0.0.1:8080 and 127.0.0.1:9 are different sites
+
+
+@dataclass
+class HostJudgement:
+    """An off-site host whose URL failed with a host error (dns, refused).
+
+    That URL, the probe, runs its re-tests as any suspect URL does; the verdict is its final outcome.  The
+    host's other URLs wait (``waiting``: url, kind, depth and any attempts of their own) and, once the verdict
+    is in, are recorded with the host's attempt history (``dead``) or checked one by one (``alive``).
+    """
+
+    probe: str
+    verdict: str | None = None  # None while the probe is being re-tested; then "dead" or "alive"
+    error: str | None = None
+    attempts: list[dict] = field(default_factory=list)
+    waiting: list[tuple[str, str, int, list[dict]]] = field(default_factory=list)
 
 
 class SiteSpider(Spider):
@@ -136,10 +170,16 @@ class SiteSpider(Spider):
         self.analysed: set[int] = set()  # keys of the final URLs whose bodies were analysed
         self.query_variants: Counter[str] = Counter()
         self.pages_scheduled = 0
-        self.retests: list[tuple[float, Request]] = []
+        self.retests: list[tuple[float, int, Request]] = []  # a heap: (due on the monotonic clock, order, request)
+        self._retest_order = 0
+        self.judged: dict[str, HostJudgement] = {}  # off-site hosts (host_key) that failed with a host error
         self.counts: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
         self.started = time.time()
+        self.last_page_at: float | None = None
+        self.last_progress = time.monotonic()  # when a URL last reached a final state (the watchdog's clock)
+        self.stalled_at: float | None = None  # when the watchdog closed the crawl
+        self.closed = False
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "SiteSpider":
@@ -154,6 +194,8 @@ class SiteSpider(Spider):
         # Started here, not in from_crawler: the reactor must not be touched before Scrapy installs it.
         self._flusher = LoopingCall(self.writer.flush)
         self._flusher.start(1.0, now=False)
+        self._ticker = LoopingCall(self.tick)
+        self._ticker.start(TICK_SECONDS, now=False)
 
     # -- scope and normalisation ---------------------------------------------------------------------
     def normalise(self, url: str) -> str:
@@ -195,14 +237,15 @@ class SiteSpider(Spider):
     # -- requests --------------------------------------------------------------------------------------
     def make_request(self, url: str, kind: str, depth: int, *, crawl: bool, attempts: list | None = None,
                      method: str | None = None) -> Request:
-        meta = {"kind": kind, "depth": depth, "crawl": crawl, "attempts": attempts or [], "orig_url": url,
-                "sent": time.time()}
+        meta = {"kind": kind, "depth": depth, "crawl": crawl, "attempts": attempts or [], "orig_url": url}
+        # A follow-up (the GET after a failed HEAD, a re-test) goes ahead of the frontier: finishing a URL
+        # comes before starting new ones, so the end of the scan never waits behind the whole queue.
         if crawl:
             return Request(url, callback=self.parse_page, errback=self.on_error, meta=meta, dont_filter=True,
-                           priority=-depth)
+                           priority=RETEST_PRIORITY if attempts else -depth)
         meta["headers_only"] = method == "GET"
         return Request(url, method=method or "HEAD", callback=self.on_checked, errback=self.on_error, meta=meta,
-                       dont_filter=True, priority=-depth - 1)
+                       dont_filter=True, priority=RETEST_PRIORITY if attempts else -depth - 1)
 
     def discover(self, link: Link, source_key: int, depth: int, deferred: bool = False) -> Request | None:
         """Record that a page carries ``link``; return a Request if the URL is new and should be fetched."""
@@ -233,6 +276,8 @@ class SiteSpider(Spider):
                 self.writer.add_url(key, url, "external", depth, state="skipped", skip_reason="external_not_checked")
                 return None
             self.writer.add_url(key, url, "external", depth)
+            if self._host_decides(url, "external", depth, []):
+                return None
             return self.make_request(url, "external", depth, crawl=False)
         if not is_page:
             self.writer.add_url(key, url, kind, depth)
@@ -289,9 +334,10 @@ class SiteSpider(Spider):
                 raise StopDownload(fail=False)
 
     def _attempts(self, request: Request, status: int | None = None, error: str | None = None) -> list[dict]:
+        """The request's attempt history plus this attempt: when it ended, and how long it was on the wire
+        (0 when it never reached the wire)."""
         meta = request.meta
-        attempt = {"at": round(time.time(), 3), "method": request.method,
-                   "elapsed": round(time.time() - meta.get("sent", time.time()), 3)}
+        attempt = {"at": round(time.time(), 3), "method": request.method, "elapsed": round(meta.get(WIRE_SECONDS, 0.0), 3)}
         if status is not None:
             attempt["status"] = status
         if error:
@@ -318,8 +364,64 @@ class SiteSpider(Spider):
                 rec.redirects.append(response.urljoin(location.decode("latin-1")))
         self.writer.record(rec)
         self.counts["fetched" if facts is not None else "checked"] += 1
+        if facts is not None:
+            self.last_page_at = time.time()
         if rec.error or (response is not None and response.status >= 400):
             self.counts["errors"] += 1
+        self._finished(rec.url, rec.kind, rec.error, attempts)
+
+    def _finished(self, url: str, kind: str, error: str | None, attempts: list[dict]) -> None:
+        """A URL reached a final state: the watchdog's measure of progress, and a host's verdict if it was the probe."""
+        self.last_progress = time.monotonic()
+        if kind == "external":
+            judgement = self.judged.get(host_key(url))
+            if judgement is not None and judgement.probe == url and judgement.verdict is None:
+                self._settle(judgement, error, attempts)
+
+    # -- off-site hosts that do not resolve or refuse connections: judged once per host ------------------
+    def _host_decides(self, url: str, kind: str, depth: int, attempts: list[dict]) -> bool:
+        """True if the URL's host is judged, or being judged, on another URL: the URL waits for or takes the
+        verdict instead of being requested (again)."""
+        judgement = self.judged.get(host_key(url))
+        if judgement is None or judgement.probe == url or judgement.verdict == "alive":
+            return False
+        if judgement.verdict is None:
+            judgement.waiting.append((url, kind, depth, attempts))
+            if attempts:  # a resumed scan starts from it again
+                self.writer.record(UrlRecord(url=url, kind=kind, depth=depth, state="retest", attempts=attempts))
+            return True
+        self._take_verdict(url, kind, depth, attempts, judgement)
+        return True
+
+    def holds(self, request: Request) -> bool:
+        """Asked by the downloader middleware before a request goes out: a request queued before its off-site
+        host came under judgement must not go out (``on_error`` then parks it or gives it the verdict)."""
+        meta = request.meta
+        if meta.get("kind") != "external":
+            return False
+        judgement = self.judged.get(host_key(meta["orig_url"]))
+        return judgement is not None and judgement.probe != meta["orig_url"] and judgement.verdict != "alive"
+
+    def _settle(self, judgement: HostJudgement, error: str | None, attempts: list[dict]) -> None:
+        judgement.verdict = "dead" if error in HOST_ERRORS else "alive"
+        judgement.error, judgement.attempts = error, attempts
+        waiting, judgement.waiting = judgement.waiting, []
+        for url, kind, depth, own in waiting:
+            if judgement.verdict == "dead":
+                self._take_verdict(url, kind, depth, own, judgement)
+            else:  # the host answers after all: each URL is checked on its own
+                self.crawler.engine.crawl(self.make_request(url, kind, depth, crawl=False, attempts=own,
+                                                            method="GET" if own else None))
+
+    def _take_verdict(self, url: str, kind: str, depth: int, own: list[dict], judgement: HostJudgement) -> None:
+        """Record a URL of a dead host with the host's attempt history (each attempt names the URL it was made on)."""
+        shared = [{**a, "url": judgement.probe} for a in judgement.attempts]
+        attempts = sorted([*own, *shared], key=lambda a: a["at"])
+        self.writer.record(UrlRecord(url=url, kind=kind, depth=depth, state="done", error=judgement.error,
+                                     attempts=attempts))
+        self.counts["checked"] += 1
+        self.counts["errors"] += 1
+        self.last_progress = time.monotonic()
 
     def _maybe_retest(self, request: Request, attempts: list[dict], response: Response | None = None) -> bool:
         """Suspect outcomes are tried again later (spaced out, and no sooner than Retry-After) before they are reported."""
@@ -331,7 +433,8 @@ class SiteSpider(Spider):
         wait = self.config.retest_delay
         if response is not None:
             wait = max(wait, min(retry_after_seconds(response.headers.get(b"Retry-After")) or 0.0, MAX_BACKOFF))
-        self.retests.append((time.time() + wait, again))
+        self._retest_order += 1
+        heapq.heappush(self.retests, (time.monotonic() + wait, self._retest_order, again))
         self.writer.add_url(url_key(meta["orig_url"]), meta["orig_url"], meta["kind"], meta["depth"])
         self.writer.record(UrlRecord(url=meta["orig_url"], kind=meta["kind"], depth=meta["depth"], state="retest",
                                      attempts=attempts))
@@ -417,11 +520,17 @@ class SiteSpider(Spider):
         request = failure.request
         meta = request.meta
         exc = failure.value
+        if isinstance(exc, HostJudged):
+            if not self._host_decides(meta["orig_url"], meta["kind"], meta["depth"], meta["attempts"]):
+                # the verdict came in meanwhile, and the host answers: the URL goes out after all
+                self.crawler.engine.crawl(self.make_request(meta["orig_url"], meta["kind"], meta["depth"], crawl=False,
+                                                            attempts=meta["attempts"], method=request.method))
+            return
         if isinstance(exc, IgnoreRequest):
             text = str(exc)
             if "robots.txt" in text:
                 self._skip(request, "robots")
-            elif "circuit" in text:
+            elif isinstance(exc, CircuitOpen):
                 self._skip(request, "circuit_open")
             elif "max size" in text or "maxsize" in text.lower() or "decompress" in text.lower():
                 # a gzip bomb: HttpCompressionMiddleware refused to inflate it past DOWNLOAD_MAXSIZE
@@ -434,11 +543,18 @@ class SiteSpider(Spider):
                                 attempts=attempts, error="redirect_loop" if loop else "redirect_chain", redirects=chain)
                 self.writer.record(rec)
                 self.counts["errors"] += 1
+                self._finished(rec.url, rec.kind, rec.error, attempts)
             else:
                 self._skip(request, "ignored")
             return
         error = classify_error(failure)
         attempts = self._attempts(request, error=error)
+        url = meta["orig_url"]
+        if error in HOST_ERRORS and meta["kind"] == "external" and host_key(request.url) == host_key(url):
+            # (not after a redirect to another host: the failure is that host's, not this URL's)
+            self.judged.setdefault(host_key(url), HostJudgement(probe=url))
+            if self._host_decides(url, meta["kind"], meta["depth"], attempts):
+                return
         if request.method == "HEAD" and error != "too_large":
             yield self.make_request(meta["orig_url"], meta["kind"], meta["depth"], crawl=False, attempts=attempts,
                                     method="GET")
@@ -452,6 +568,7 @@ class SiteSpider(Spider):
         self.skipped[reason] += 1
         self.writer.record(UrlRecord(url=meta["orig_url"], kind=meta["kind"], depth=meta["depth"], state="skipped",
                                      skip_reason=reason))
+        self._finished(meta["orig_url"], meta["kind"], None, [])
 
     def on_probe(self, response: Response) -> None:
         """Fingerprint the host's answer to a path that cannot exist: the reference for soft-404 detection."""
@@ -468,44 +585,130 @@ class SiteSpider(Spider):
         self.store.set_host_facts(self.config.scan_id, self.home_host, {"not_found_probe": {"error": classify_error(failure)}})
 
     # -- lifecycle -------------------------------------------------------------------------------------
-    def on_idle(self, spider: Spider) -> None:
-        if not self.retests:
-            return
-        now = time.time()
-        due = [r for t, r in self.retests if t <= now]
-        self.retests = [(t, r) for t, r in self.retests if t > now]
-        engine = self.crawler.engine
-        for request in due:
-            request.meta["sent"] = time.time()
-            engine.crawl(request)
-        if self.retests and not due:
-            from twisted.internet import reactor  # imported late: importing it early would pin the wrong reactor
+    def tick(self) -> None:
+        """Every TICK_SECONDS: send the re-tests that are due (whether or not the engine is idle), then the watchdog.
 
-            wait = max(0.1, min(t for t, _ in self.retests) - now)
-            reactor.callLater(wait, lambda: engine._slot.nextcall.schedule() if engine._slot else None)
-        raise DontCloseSpider
+        Never raises: an exception would stop the LoopingCall, and with it every later re-test and the watchdog."""
+        if self.closed:
+            return
+        now = time.monotonic()
+        try:
+            if self.stalled_at is None:
+                engine = self.crawler.engine
+                while self.retests and self.retests[0][0] <= now:
+                    engine.crawl(heapq.heappop(self.retests)[2])
+            self.watchdog(now)
+        except Exception:  # noqa: BLE001 - logged; the next tick tries again
+            self.logger.exception("re-test release or watchdog failed")
+
+    def watchdog(self, now: float) -> None:
+        stall = self.config.stall_seconds
+        if self.stalled_at is None:
+            if now - self.last_progress >= stall:
+                self.stalled_at = now
+                say(f"no URL finished for {stall:.0f} s: ending the crawl; the URLs not finished are reported "
+                    "as not checked (stalled)")
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="stalled"))
+        elif now - self.stalled_at >= stall:
+            self.finish_stuck_crawl()
+
+    def finish_stuck_crawl(self) -> None:
+        """The close waited ``stall_seconds`` too (a download or page analysis that nothing bounds): record the
+        scan as the watchdog left it and stop the reactor without waiting for what is stuck."""
+        from twisted.internet import reactor  # imported late: importing it early would pin the wrong reactor
+
+        say(f"the crawl did not close within {self.config.stall_seconds:.0f} s of stopping; finishing it without "
+            "waiting for the requests still in flight")
+        for child in multiprocessing.active_children():  # page-analysis workers, one of them stuck on a page
+            child.terminate()
+        self.on_closed(self, "stalled")
+        # Crawler.stop_async() first: the reactor's shutdown then finds the crawler stopping, not waiting on it.
+        deferred_from_coro(self.crawler.stop_async())
+        reactor.stop()
+
+    def on_idle(self, spider: Spider) -> None:
+        """The engine has nothing to download or parse.  Stay open while re-tests or URLs waiting on a host's
+        verdict remain; the ticker sends them when due, so nothing here depends on idle being signalled again."""
+        if self.stalled_at is not None or self.closed:
+            return
+        if not self.retests:
+            # No re-test is left to settle a host: URLs still waiting on it are checked one by one, never lost.
+            for judgement in self.judged.values():
+                if judgement.waiting:
+                    self._settle(judgement, None, judgement.attempts)
+        if self.retests or any(j.waiting for j in self.judged.values()):
+            raise DontCloseSpider
 
     def progress(self) -> dict[str, Any]:
         elapsed = max(time.time() - self.started, 1e-6)
         return {"pages": self.counts["fetched"], "checked": self.counts["checked"], "errors": self.counts["errors"],
                 "queued": len(self.crawler.engine._slot.scheduler) if self.crawler.engine._slot else 0,
-                "pages_per_s": self.counts["fetched"] / elapsed, "retests": len(self.retests)}
+                "pages_per_s": self.counts["fetched"] / elapsed,
+                "retests": len(self.retests) + sum(len(j.waiting) for j in self.judged.values()),
+                "idle_seconds": time.monotonic() - self.last_progress, "stall_seconds": self.config.stall_seconds}
+
+    def _unfinished_in_memory(self) -> list[UrlRecord]:
+        """Re-tests not yet sent and URLs waiting on a host: what only the spider knows is unfinished."""
+        recs = [UrlRecord(url=r.meta["orig_url"], kind=r.meta["kind"], depth=r.meta["depth"], attempts=r.meta["attempts"],
+                          status=r.meta["attempts"][-1].get("status"), error=r.meta["attempts"][-1].get("error"))
+                for _, _, r in self.retests]
+        recs += [UrlRecord(url=url, kind=kind, depth=depth, attempts=own)
+                 for j in self.judged.values() for url, kind, depth, own in j.waiting]
+        self.retests.clear()
+        for judgement in self.judged.values():
+            judgement.waiting.clear()
+        return recs
+
+    def _mark_stalled(self, records: list[UrlRecord]) -> int:
+        """Every URL the crawl did not finish becomes not checked, reason ``stalled``, keeping what it learnt."""
+        writer = StoreWriter(self.store, self.config.scan_id)
+        done: set[int] = set()
+        for rec in records:
+            rec.state, rec.skip_reason = "skipped", "stalled"
+            writer.record(rec)
+            done.add(rec.key)
+        view = self.store.view(self.config.scan_id)
+        for url, kind, depth in self.store.pending(self.config.scan_id):
+            if url_key(url) in done:
+                continue
+            stored = view.get(url)
+            writer.record(UrlRecord(url=url, kind=kind, depth=depth, state="skipped", skip_reason="stalled",
+                                    status=stored.status if stored else None, error=stored.error if stored else None,
+                                    attempts=stored.attempts if stored else []))
+            done.add(url_key(url))
+        writer.close()
+        return len(done)
 
     def on_closed(self, spider: Spider, reason: str) -> None:
-        if self._flusher.running:
-            self._flusher.stop()
+        if self.closed:  # finish_stuck_crawl() already did this
+            return
+        self.closed = True
+        for loop in (self._flusher, self._ticker):
+            if loop.running:
+                loop.stop()
+        unfinished = self._unfinished_in_memory() if reason == "stalled" else []
         self.writer.close()
+        if reason == "stalled":
+            self.skipped["stalled"] = self._mark_stalled(unfinished)
         stats = {"pages_crawled": self.counts["fetched"], "urls_checked": self.counts["checked"],
                  "errors": self.counts["errors"], "skipped": dict(self.skipped), "close_reason": reason,
-                 "seconds": round(time.time() - self.started, 2)}
+                 "seconds": round(time.time() - self.started, 2),
+                 "last_page_seconds": round(self.last_page_at - self.started, 2) if self.last_page_at else None}
         previous = self.store.scan(self.config.scan_id).stats if self.config.resume else {}
         if previous:
             stats["resumed"] = previous.get("resumed", 0) + 1
             stats["pages_crawled"] += previous.get("pages_crawled", 0)
             stats["urls_checked"] += previous.get("urls_checked", 0)
-        self.store.finish_scan(self.config.scan_id, stats, state="crawled" if reason == "finished" else "interrupted")
+        # A stalled crawl is a finished one: what it could not finish is in the report as not checked.
+        finished = reason in ("finished", "stalled")
+        self.store.finish_scan(self.config.scan_id, stats, state="crawled" if finished else "interrupted")
         self.store.close()
         self.analyser.close()
+
+
+def say(message: str) -> None:
+    """A line for the person running the scan (the CLI's voice; Scrapy's log is off unless --verbose)."""
+    print(f"govaudit: {message}", file=sys.stderr, flush=True)
 
 
 def classify_error(failure: Failure) -> str:

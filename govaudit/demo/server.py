@@ -4,9 +4,9 @@ The demo, the tests and the benchmarks scan the site written by :func:`govaudit.
 Static files are served the way a CMS front end (nginx in front of TRS/大汉) serves them: ``index.html``
 for directories, per-path ``Content-Type`` charsets from the manifest (the GBK column, the page whose header
 contradicts its body), and a 404 that looks like the CMS's own error page.  Alongside the static tree, the
-``/__…`` routes reproduce what crawlers meet in the wild — any status code, stalls, connection resets,
-truncated bodies, redirect loops and chains, a gzip bomb, endless calendars, session ids in URLs — so the
-crawler's error handling is tested against real sockets rather than mocks.
+``/__…`` routes reproduce what crawlers meet in the wild — any status code, stalls, requests never answered,
+connection resets, truncated bodies, redirect loops and chains, a gzip bomb, endless calendars, session ids in
+URLs — so the crawler's error handling is tested against real sockets rather than mocks.
 
 ``http.server.ThreadingHTTPServer`` is used (not aiohttp or nginx) because it is in the standard library,
 lets a route misbehave at the socket level (RST, short bodies), and starts in milliseconds inside a test.
@@ -19,8 +19,10 @@ import html
 import mimetypes
 import posixpath
 import random
+import select
 import socket
 import struct
+import sys
 import threading
 import time
 import zlib
@@ -87,6 +89,12 @@ class _Server(ThreadingHTTPServer):
         with self.connections_lock:
             self.open_connections.add(request)
         super().process_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (a crawler's time-out resets the connection) is not a server error."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+            return
+        super().handle_error(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
         with self.connections_lock:
@@ -198,14 +206,16 @@ class _Handler(BaseHTTPRequestHandler):
         route(rest, query)
 
     def route_status(self, rest: str, query: dict[str, list[str]]) -> None:
-        """``/__status/<code>``: answer that status; 429 and 503 say ``Retry-After: 1``."""
+        """``/__status/<code>``: answer that status; 429 and 503 say ``Retry-After: 1``, or what ``?retry_after=``
+        says (``none``: no header)."""
         try:
             code = int(rest.strip("/"))
         except ValueError:
             return self.not_found()
         if not 200 <= code <= 599:  # 1xx are interim responses, not answers a page can give
             return self.not_found()
-        headers = {"Retry-After": "1"} if code in (429, 503) else {}
+        retry_after = query.get("retry_after", ["1"])[0]
+        headers = {"Retry-After": retry_after} if code in (429, 503) and retry_after != "none" else {}
         if 300 <= code < 400 and code != 304:
             headers["Location"] = "/"
         try:
@@ -221,6 +231,21 @@ class _Handler(BaseHTTPRequestHandler):
             if self.demo.stopping.wait(0.05):
                 return self.abort()
         self.send_body(200, _page("办事大厅", "<p>系统繁忙，请稍后再试。</p>"))
+
+    def route_hang(self, rest: str, query: dict[str, list[str]]) -> None:
+        """``/__hang/<anything>``: accept the request and never answer; returns when the client hangs up.
+
+        Unlike ``/__stall`` no thread sleeps on: a thousand time-outs leave no thousand threads behind."""
+        self.close_connection = True
+        while not self.demo.stopping.is_set():
+            readable, _, _ = select.select([self.connection], [], [], 0.2)
+            if readable:
+                try:
+                    if not self.connection.recv(4096):
+                        return  # the client gave up
+                except OSError:
+                    return
+        self.abort()
 
     def route_reset(self, rest: str, query: dict[str, list[str]]) -> None:
         """``/__reset``: abort the TCP connection with RST."""
