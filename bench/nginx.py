@@ -17,9 +17,9 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
 
 NGINX = "/usr/sbin/nginx"
 
@@ -193,7 +193,7 @@ http {{
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
 
-    def __enter__(self) -> "Nginx":
+    def __enter__(self) -> Nginx:
         self.start()
         return self
 

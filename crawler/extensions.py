@@ -27,7 +27,7 @@ class ScanProgress:
         self.live: Any = None
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "ScanProgress":
+    def from_crawler(cls, crawler: Any) -> ScanProgress:
         quiet = crawler.settings.getbool("GOVAUDIT_QUIET") or os.environ.get("CI") or not sys.stderr.isatty()
         if quiet:
             raise NotConfigured

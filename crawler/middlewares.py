@@ -113,7 +113,7 @@ class PolitenessMiddleware:
         crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "PolitenessMiddleware":
+    def from_crawler(cls, crawler: Any) -> PolitenessMiddleware:
         return cls(crawler)
 
     def _state(self, host: str) -> _Host:
@@ -204,7 +204,7 @@ class PolitenessMiddleware:
             state.recent.clear()
             state.paused_until = time.time() + self.pause
             self._set_delay(key, max(state.delay, self.pause))
-            reactor.callLater(self.pause, self._resume, state, key)
+            reactor.callLater(self.pause, self._resume, state, key)  # type: ignore[arg-type]  # twisted's stub
             self.crawler.stats.inc_value(f"govaudit/circuit_trips/{key}")
 
     def _resume(self, state: _Host, key: str) -> None:

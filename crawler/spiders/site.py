@@ -32,11 +32,23 @@ import secrets
 import sys
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of
+from govaudit.crawler.extract import Link
+from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
+from govaudit.crawler.middlewares import (
+    MAX_BACKOFF,
+    WIRE_SECONDS,
+    CircuitOpen,
+    HostJudged,
+    host_key,
+    retry_after_seconds,
+)
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, DownloadFailedError, IgnoreRequest, StopDownload
 from scrapy.http import Response
@@ -45,11 +57,7 @@ from twisted.internet import error as net_error
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
-from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of
-from govaudit.crawler.extract import Link
-from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
-from govaudit.crawler.middlewares import (MAX_BACKOFF, WIRE_SECONDS, CircuitOpen, HostJudged, host_key,
-                                          retry_after_seconds)
+from govaudit.facts import PageFacts
 from govaudit.model import UrlRecord, url_key
 from govaudit.ruleset import DEFAULT_RULESET, RuleSet, load_ruleset
 from govaudit.store import Store, StoreWriter
@@ -94,7 +102,7 @@ class CrawlConfig:
     def from_rules(cls, rules: RuleSet, *, start_url: str, store_path: str, scan_id: int, as_of: date,
                    extractors: list[str], resume: bool = False, max_pages: int | None = None,
                    max_depth: int | None = None, retest_delay: float | None = None, workers: int | None = None,
-                   **options: Any) -> "CrawlConfig":
+                   **options: Any) -> CrawlConfig:
         """The rule set's crawl values, with what the command line overrides (None: the rule set's value)."""
         crawl = rules.param("crawl")
         return cls(start_url=start_url, store_path=store_path, scan_id=scan_id, as_of=as_of, resume=resume,
@@ -109,10 +117,11 @@ class CrawlConfig:
                    stall_seconds=float(rules.param("crawl.stall_seconds")), **options)
 
     @classmethod
-    def standalone(cls, url: str, store: str, rules: str) -> "CrawlConfig":
+    def standalone(cls, url: str, store: str, rules: str) -> CrawlConfig:
         """For ``scrapy crawl site -a url=… [-a store=…] [-a rules=…]`` (and Scrapyd): begins a scan in the store;
         ``govaudit report STORE --out DIR`` then checks, scores and writes the reports."""
         from govaudit.crawler.settings import GOVAUDIT_EXTRACTORS
+
         from govaudit import __version__
         from govaudit.urls import normalise_start_url
 
@@ -182,7 +191,7 @@ class SiteSpider(Spider):
         self.closed = False
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "SiteSpider":
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
@@ -345,7 +354,7 @@ class SiteSpider(Spider):
         return [*meta.get("attempts", []), attempt]
 
     def _record(self, request: Request, response: Response | None, attempts: list[dict], *, error: str | None = None,
-                facts: dict | None = None, state: str = "done") -> None:
+                facts: PageFacts | None = None, state: str = "done") -> None:
         meta = request.meta
         rec = UrlRecord(url=meta["orig_url"], kind=meta["kind"], depth=meta["depth"], state=state, attempts=attempts,
                         error=error, facts=facts, redirects=list(meta.get("redirect_urls", [])))
@@ -441,7 +450,7 @@ class SiteSpider(Spider):
         return True
 
     def on_checked(self, response: Response) -> Any:
-        request = response.request
+        request = _request_of(response)
         attempts = self._attempts(request, status=response.status)
         if request.method == "HEAD" and (response.status >= 400 or response.status in (405, 501)):
             # Many servers answer HEAD wrongly; a GET (stopped after the headers) decides.
@@ -455,7 +464,7 @@ class SiteSpider(Spider):
         self._record(request, response, attempts)
 
     async def parse_page(self, response: Response) -> Any:
-        request = response.request
+        request = _request_of(response)
         meta = request.meta
         attempts = self._attempts(request, status=response.status)
         if response.status >= 500 or response.status == 429:
@@ -517,7 +526,7 @@ class SiteSpider(Spider):
         return None
 
     def on_error(self, failure: Failure) -> Any:
-        request = failure.request
+        request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on download failures
         meta = request.meta
         exc = failure.value
         if isinstance(exc, HostJudged):
@@ -578,7 +587,7 @@ class SiteSpider(Spider):
             el = parse_html(text).find(".//title")
             title = " ".join(el.text_content().split()) if el is not None else None
         self.store.set_host_facts(self.config.scan_id, self.home_host, {"not_found_probe": {
-            "url": response.request.meta.get("redirect_urls", [response.url])[0], "status": response.status,
+            "url": _request_of(response).meta.get("redirect_urls", [response.url])[0], "status": response.status,
             "final_url": response.url, "title": title, "size": len(response.body)}})
 
     def on_probe_error(self, failure: Failure) -> None:
@@ -624,7 +633,7 @@ class SiteSpider(Spider):
         self.on_closed(self, "stalled")
         # Crawler.stop_async() first: the reactor's shutdown then finds the crawler stopping, not waiting on it.
         deferred_from_coro(self.crawler.stop_async())
-        reactor.stop()
+        reactor.stop()  # type: ignore[misc]  # twisted types the global reactor as a module-level function
 
     def on_idle(self, spider: Spider) -> None:
         """The engine has nothing to download or parse.  Stay open while re-tests or URLs waiting on a host's
@@ -642,7 +651,7 @@ class SiteSpider(Spider):
     def progress(self) -> dict[str, Any]:
         elapsed = max(time.time() - self.started, 1e-6)
         return {"pages": self.counts["fetched"], "checked": self.counts["checked"], "errors": self.counts["errors"],
-                "queued": len(self.crawler.engine._slot.scheduler) if self.crawler.engine._slot else 0,
+                "queued": len(self.crawler.engine._slot.scheduler) if self.crawler.engine._slot else 0,  # type: ignore[arg-type]
                 "pages_per_s": self.counts["fetched"] / elapsed,
                 "retests": len(self.retests) + sum(len(j.waiting) for j in self.judged.values()),
                 "idle_seconds": time.monotonic() - self.last_progress, "stall_seconds": self.config.stall_seconds}
@@ -711,6 +720,13 @@ def say(message: str) -> None:
     print(f"govaudit: {message}", file=sys.stderr, flush=True)
 
 
+def _request_of(response: Response) -> Request:
+    """The request a response answers (always set for responses the engine hands a spider callback)."""
+    request = response.request
+    assert request is not None
+    return request
+
+
 def classify_error(failure: Failure) -> str:
     """Map a download failure to the vocabulary inspectors read in reports (design.md "What dead means")."""
     exc = failure.value
@@ -724,7 +740,7 @@ def classify_error(failure: Failure) -> str:
         return "refused"
     if failure.check(DownloadCancelledError) or "max size" in text or "larger than download max size" in text:
         return "too_large"  # the downloader cancels a body only past DOWNLOAD_MAXSIZE (timeouts are their own error)
-    if failure.check(DownloadFailedError) and _unparsable_response(exc):
+    if failure.check(DownloadFailedError) and exc is not None and _unparsable_response(exc):
         return "malformed"
     if "SSL" in name or "TLS" in name or "ssl" in text.lower() or "certificate" in text.lower():
         return "tls"

@@ -48,7 +48,7 @@ class DeadHosts:
     refused: list[str] = field(default_factory=list)
 
     @classmethod
-    def make(cls, dns: int = 2, refused: int = 1) -> "DeadHosts":
+    def make(cls, dns: int = 2, refused: int = 1) -> DeadHosts:
         return cls(dns=[f"http://{unresolvable_host(i)}" for i in range(dns)],
                    refused=[f"http://127.0.0.1:{closed_port()}" for _ in range(refused)])
 

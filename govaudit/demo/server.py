@@ -63,7 +63,7 @@ def gzip_bomb() -> bytes:
 
 def _page(title: str, body: str) -> bytes:
     return (f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
-            f'</head>\n<body>\n{body}\n</body>\n</html>\n').encode("utf-8")
+            f'</head>\n<body>\n{body}\n</body>\n</html>\n').encode()
 
 
 def _reset(sock: socket.socket) -> None:
@@ -78,7 +78,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # stop() must not wait for a stalled or streaming handler
     allow_reuse_address = True
-    demo: "DemoServer"
+    demo: DemoServer
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -139,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_body(405, b"", "text/plain")
 
     @property
-    def demo(self) -> "DemoServer":
+    def demo(self) -> DemoServer:
         return self.server.demo
 
     def send_body(self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8",
@@ -425,7 +425,7 @@ class DemoServer:
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
-    def start(self) -> "DemoServer":
+    def start(self) -> DemoServer:
         self.stopping.clear()
         self._server = _Server((self.host, self.port), _Handler)
         self._server.demo = self
@@ -448,7 +448,7 @@ class DemoServer:
         self._server = None
         self._thread = None
 
-    def __enter__(self) -> "DemoServer":
+    def __enter__(self) -> DemoServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
