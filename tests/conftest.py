@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -56,3 +58,15 @@ def demo_scan(demo_site, tmp_path_factory):
     hits = {path: n - before.get(path, 0) for path, n in server.hits.items() if n > before.get(path, 0)}
     (out.parent / f"{out.name}-server-hits.json").write_text(json.dumps(hits), encoding="utf-8")
     return out, read_findings(out)
+
+
+@pytest.fixture(scope="module")
+def chrome():
+    """A browser as a person opens a report with (tests load the written HTML in it)."""
+    from govaudit.crawler.browser.pool import plain_driver
+
+    profile = tempfile.mkdtemp(prefix="govaudit-test-browser-")
+    driver = plain_driver(profile)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)

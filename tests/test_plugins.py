@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import openpyxl
@@ -122,17 +121,6 @@ def example_installed(tmp_path_factory) -> dict[str, str]:
     assert proc.returncode == 0, f"pip could not install the example (setuptools < 70.1 needs `wheel`):\n{proc.stderr[-3000:]}"
     assert (target / "govaudit_province_columns" / "__init__.py").is_file()
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), os.environ.get("PYTHONPATH", "")]), "CI": "true"}
-
-
-@pytest.fixture(scope="module")
-def chrome():
-    from govaudit.crawler.browser.pool import plain_driver
-
-    profile = tempfile.mkdtemp(prefix="govaudit-plugin-test-")
-    driver = plain_driver(profile)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -53,17 +51,6 @@ def hostile_findings(shot: Path) -> list[Finding]:
                 {"selector": "img.logo", "html": "<img src=logo.png onerror=alert(1)>", "screenshot": str(shot)}),
         Finding("links.suspect", "warn", SITE, f"{SITE}slow", "@SUM(1+1)", {"attempts": 3}, {"error": "timeout"}),
     ]
-
-
-@pytest.fixture(scope="module")
-def chrome():
-    from govaudit.crawler.browser.pool import plain_driver
-
-    profile = tempfile.mkdtemp(prefix="govaudit-report-test-")
-    driver = plain_driver(profile)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture()
