@@ -23,6 +23,7 @@ from govaudit.checks.plugin import CheckPlugin, Field, RuleMeta, T
 from govaudit.crawler.browser.elder import median, share_below
 from govaudit.crawler.extract.a11y_static import find_elder_entry
 
+from govaudit.facts import PageFacts, StaticA11yFailure
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet, RuleSetError
 from govaudit.store import ScanView
@@ -74,9 +75,9 @@ def _element_from_axe(node: dict[str, Any]) -> dict[str, Any]:
     return {"selector": sel, "html": node.get("html", ""), "summary": node.get("failureSummary", "")}
 
 
-def _page_findings(url: str, site: str, static: dict[str, list[dict[str, Any]]], static_counts: dict[str, int],
+def _page_findings(url: str, site: str, static: dict[str, list[StaticA11yFailure]], static_counts: dict[str, int],
                    audit: dict[str, Any] | None, stands_for: int, on_home: bool, meta: _Meta) -> Iterator[Finding]:
-    audited = bool(audit) and audit.get("status") == "audited"
+    audited = audit is not None and audit.get("status") == "audited"
     violations = {v["id"]: v for v in (audit or {}).get("violations", [])} if audited else {}
     incomplete = {v["id"]: v for v in (audit or {}).get("incomplete", [])} if audited else {}
     ran = set((audit or {}).get("ran", [])) if audited else set()
@@ -163,7 +164,7 @@ def _coverage(view: ScanView, sampling: dict[str, Any] | None, audits: dict[str,
                             "not_represented": unrepresented, "groups": sampling.get("groups", [])[:200]})
 
 
-def _elder(view: ScanView, home_url: str | None, home_facts: dict[str, Any] | None, meta: _Meta) -> Iterator[Finding]:
+def _elder(view: ScanView, home_url: str | None, home_facts: PageFacts | None, meta: _Meta) -> Iterator[Finding]:
     rules, site = meta.rules, view.site
     p = "a11y.elder."
     if home_url is not None and home_facts is not None and "elder_candidates" in home_facts:
@@ -241,7 +242,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
     sampling = next((body for key, body in view.artifacts("a11y_sampling") if key == "groups"), None)
     stands = (sampling or {}).get("stands_for", {})
     home_url: str | None = None
-    home_facts: dict[str, Any] | None = None
+    home_facts: PageFacts | None = None
     pages = 0
     seen: set[str] = set()
     for rec in view.pages():
@@ -250,7 +251,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
         is_home = rec.url == view.start_url or facts.get("kind") == "home"
         if is_home and (home_url is None or rec.url == view.start_url):
             home_url, home_facts = rec.url, facts
-        static: dict[str, list[dict[str, Any]]] = {}
+        static: dict[str, list[StaticA11yFailure]] = {}
         for item in facts.get("a11y_static") or []:
             static.setdefault(str(item.get("rule")), []).append(item)
         audit = audits.get(rec.url)
