@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from govaudit.checks.links import FIELDS as LINK_FIELDS
 from govaudit.checks.plugin import CheckPlugin, Field, RuleMeta, T
 
 from govaudit.model import Finding
@@ -41,7 +42,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
 # -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
 FIELDS: dict[str, Field] = {
     'status': Field(T('状态码', 'HTTP status'), optional=True),
-    'error': Field(T('错误', 'Error'), values={'timeout': T('超时', 'timeout'), 'dns': T('域名解析失败', 'DNS failure'), 'refused': T('连接被拒绝', 'connection refused'), 'reset': T('连接被重置或中断', 'connection reset'), 'tls': T('TLS/证书错误', 'TLS error'), 'too_large': T('响应超过大小上限', 'response too large'), 'other': T('下载失败', 'download failed'), 'invalid_url': T('链接地址无效', 'invalid URL'), 'binary_body': T('以 text/html 返回了二进制内容', 'binary body served as HTML'), 'redirect_loop': T('重定向循环', 'redirect loop')}, optional=True),
+    'error': LINK_FIELDS['error'],  # one download-error vocabulary (checks/links.py ERRORS)
     'attempts': Field(T('尝试记录', 'Attempts'), kind='table', count_label=T('尝试次数', 'Attempts')),
     'method': Field(T('请求方法', 'Method')),
     'at': Field(T('时间', 'Time'), kind='timestamp'),
