@@ -270,6 +270,15 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
 
 
 # -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
+# Why the browser stage could not audit a page (crawler/browser/audit.py: NotAudited and _classify).
+NOT_AUDITED: dict[str, dict[str, str]] = {
+    "page_load_timeout": T("页面加载超时", "page load timed out"), "load_error": T("浏览器无法打开页面", "page could not be opened"),
+    "axe_timeout": T("axe-core 检测超时", "axe-core timed out"), "navigated_away": T("检测中页面跳转", "page navigated away"),
+    "script_error": T("axe-core 无法运行", "axe-core could not run"), "browser_hung": T("浏览器无响应", "browser stopped answering"),
+    "browser_crashed": T("浏览器崩溃（已重启）", "browser crashed (restarted)"), "webdriver_error": T("WebDriver 错误", "WebDriver error"),
+    "error": T("检测出错", "audit error"),
+}
+
 FIELDS: dict[str, Field] = {
     'aliases': Field(T('同一页面的其他地址', 'Other URLs of this page'), kind='list'),
     'impact': Field(T('影响程度', 'Impact'), values={'critical': T('严重', 'critical'), 'serious': T('较严重', 'serious'), 'moderate': T('中等', 'moderate'), 'minor': T('轻微', 'minor')}, optional=True),
@@ -321,7 +330,7 @@ FIELDS: dict[str, Field] = {
     'mode': Field(T('方式', 'Mode'), values={'homepage': T('首页', 'homepage'), 'navigation homepage: second-level pages': T('首页仅为导航，检查其二级页面', 'navigation homepage: its second-level pages'), 'sample': T('按模板抽样', 'sampled by template'), 'all': T('全部页面', 'all pages'), 'not_run': T('未运行', 'not run'), 'off': T('已关闭', 'off')}),
     'pages': Field(T('页面', 'Pages'), kind='table', count_label=T('页面数', 'Pages')),
     'count': Field(T('数量', 'Count')),
-    'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked')}),
+    'reason': Field(T('原因', 'Reason'), values=NOT_AUDITED),
 }
 
 RULES: dict[str, RuleMeta] = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from govaudit.checks.links import ERRORS, SKIP_REASONS
 from govaudit.checks.links import FIELDS as LINK_FIELDS
 from govaudit.checks.plugin import CheckPlugin, Field, RuleMeta, T
 
@@ -47,7 +48,8 @@ FIELDS: dict[str, Field] = {
     'method': Field(T('请求方法', 'Method')),
     'at': Field(T('时间', 'Time'), kind='timestamp'),
     'elapsed': Field(T('耗时（秒）', 'Elapsed (s)')),
-    'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked')}),
+    # home_failure(): a skip reason, a download error, the URL's state, or "HTTP <status>" (shown as it is)
+    'reason': Field(T('原因', 'Reason'), values={**SKIP_REASONS, **ERRORS, 'not fetched': T('未抓取', 'not fetched')}),
 }
 
 RULES: dict[str, RuleMeta] = {

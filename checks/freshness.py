@@ -18,7 +18,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from govaudit.checks.plugin import Chart, CheckPlugin, Field, RuleMeta, T
 from govaudit.crawler.extract.dates import iso_or_none
 
-from govaudit.model import Finding
+from govaudit.facts import Column as ColumnFacts
+from govaudit.facts import ListItem, PageFacts
+from govaudit.model import Finding, UrlRecord
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
 
@@ -47,7 +49,7 @@ class Column:
     pages: list[str] = field(default_factory=list)
     names: Counter = field(default_factory=Counter)
     type_meta: str | None = None
-    items: list[dict[str, Any]] = field(default_factory=list)
+    items: list[ListItem] = field(default_factory=list)
     placeholders: list[str] = field(default_factory=list)
     containers: list[str] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)
@@ -124,7 +126,7 @@ def _first_segment(url: str) -> str:
     return parts.netloc + "/" + parts.path.lstrip("/").split("/", 1)[0]
 
 
-def _nav_entry(view: ScanView, url: str, column: dict[str, Any]) -> Any:
+def _nav_entry(view: ScanView, url: str, column: ColumnFacts) -> Any:
     """A link to ``url`` whose anchor text names the page's column (a navigation entry), else None."""
     names = {n for n in (column.get("name"), *(column.get("breadcrumb") or [])[-1:], *(column.get("title_parts") or [])[:1])
              if n and len(n) >= 2}
@@ -135,7 +137,7 @@ def _nav_entry(view: ScanView, url: str, column: dict[str, Any]) -> Any:
     return None
 
 
-def _empty_column_page(view: ScanView, rec: Any, column: dict[str, Any], phrases: list[str]) -> bool:
+def _empty_column_page(view: ScanView, rec: UrlRecord, column: ColumnFacts, phrases: list[str]) -> bool:
     """An item-less page the extractor did not call a list, which still behaves as a (blank) column: it shows a
     暂无信息-style placeholder or an empty list container, and it is declared a column by ColumnName/ColumnType
     meta or reached by a navigation entry that names it.  A static page (联系我们, 网站地图) shows neither."""
@@ -149,14 +151,14 @@ def _empty_column_page(view: ScanView, rec: Any, column: dict[str, Any], phrases
                 or any(_nav_entry(view, url, column) is not None for url in (rec.url, *rec.aliases)))
 
 
-def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str, str]]:
+def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | None, dict[str, str]]:
     """The columns, the homepage's record and the article dates by URL."""
     phrases: list[str] = rules.param("freshness.placeholder_phrases")
     sources = set(rules.param("freshness.item_sources"))
     union = _Union()
-    list_pages: dict[str, Any] = {}
+    list_pages: dict[str, UrlRecord] = {}
     article_dates: dict[str, str] = {}
-    home: Any = None
+    home: UrlRecord | None = None
     by_name: dict[tuple[str, str], str] = {}
     for rec in view.pages():
         facts = rec.facts or {}
@@ -180,8 +182,8 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str
         for page in facts.get("pagination") or []:
             target = page["url"] if isinstance(page, dict) else page
             union.union(list_key(rec.url), list_key(target))
-        if column.get("name") and column.get("name_source") == "meta ColumnName":
-            name_key = (column["name"], _first_segment(rec.url))
+        if (name := column.get("name")) and column.get("name_source") == "meta ColumnName":
+            name_key = (name, _first_segment(rec.url))
             if name_key in by_name:
                 union.union(list_key(rec.url), by_name[name_key])
             else:
@@ -193,9 +195,9 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str
         root = union.find(list_key(url))
         col = columns.setdefault(root, Column(url=root))
         col.pages.append(url)
-        info = facts.get("column") or {}
-        if info.get("name"):
-            col.names[info["name"]] += 3 if info.get("name_source") == "meta ColumnName" else 1
+        info: ColumnFacts = facts.get("column") or {}
+        if name := info.get("name"):
+            col.names[name] += 3 if info.get("name_source") == "meta ColumnName" else 1
         col.type_meta = col.type_meta or info.get("type")
         for text in info.get("list_containers") or []:
             if text not in col.containers:
@@ -209,14 +211,14 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str
         for item in facts.get("list_items") or []:
             if item.get("source", "html") not in sources:
                 continue
-            if _is_placeholder(item.get("title") or "", phrases):
-                col.placeholders.append(item["title"])
+            if _is_placeholder(title := item.get("title") or "", phrases):
+                col.placeholders.append(title)
                 continue
             col.items.append(item)
     return list(columns.values()), home, article_dates
 
 
-def _list_signals(facts: dict[str, Any], column: dict[str, Any]) -> list[str]:
+def _list_signals(facts: PageFacts, column: ColumnFacts) -> list[str]:
     """Why a page was read as a column list, for the inspector: meta, pagination, items, containers."""
     out = [f"page kind “{facts.get('kind')}”"]
     if column.get("name_source") == "meta ColumnName":
@@ -232,7 +234,7 @@ def _list_signals(facts: dict[str, Any], column: dict[str, Any]) -> list[str]:
     return out
 
 
-def _newest(items: list[dict[str, Any]], as_of: date, tolerance: int, article_dates: dict[str, str],
+def _newest(items: list[ListItem], as_of: date, tolerance: int, article_dates: dict[str, str],
             use_articles: bool) -> tuple[dict[str, Any] | None, int, list[dict[str, Any]]]:
     """(newest dated item on or before the check date, number of undated items, future-dated items)."""
     newest: tuple[date, dict[str, Any]] | None = None
@@ -246,8 +248,8 @@ def _newest(items: list[dict[str, Any]], as_of: date, tolerance: int, article_da
         seen.add(key)
         when = iso_or_none(item.get("date"))
         via = "list"
-        if when is None and use_articles and item.get("url") in article_dates:
-            when, via = iso_or_none(article_dates[item["url"]]), "article page"
+        if when is None and use_articles and (url := item.get("url")) and url in article_dates:
+            when, via = iso_or_none(article_dates[url]), "article page"
         if when is None:
             undated += 1
             continue
@@ -272,10 +274,10 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
 
     for col in sorted(columns, key=lambda c: c.url):
         ctype = classify_column(col.name, col.type_meta, rules)
-        summary = {"column": col.name, "url": col.url, "type": ctype.id, "type_title": ctype.title}
+        summary: dict[str, Any] = {"column": col.name, "url": col.url, "type": ctype.id, "type_title": ctype.title}
         newest, undated, future = _newest(col.items, as_of, tolerance, article_dates, use_articles)
         if not col.items:
-            evidence = {**summary, "type_reason": ctype.reason, "placeholders": col.placeholders[:5],
+            evidence: dict[str, Any] = {**summary, "type_reason": ctype.reason, "placeholders": col.placeholders[:5],
                         "list_containers": col.containers[:5], "list_signals": col.signals,
                         "list_pages": col.pages[:20], "list_page_count": len(col.pages)}
             why = f"只有“{col.placeholders[0]}”提示" if col.placeholders else "没有任何信息条目"
@@ -288,7 +290,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
         if ctype.window_days is None:
             continue
         window = int(ctype.window_days)
-        age = (as_of - iso_or_none(newest["date"])).days if newest else None
+        age = (as_of - date.fromisoformat(newest["date"])).days if newest else None
         if age is not None and age <= window:
             continue
         evidence = {**summary, "type_reason": ctype.reason, "window_days": window,
@@ -298,7 +300,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
                     "days_since": age, "days_over": (age - window) if age is not None else None,
                     "items": len(col.items), "undated_items": undated, "future_dated_items": future[:5],
                     "list_pages": col.pages[:20], "list_page_count": len(col.pages), "as_of": as_of.isoformat()}
-        if newest is None:
+        if newest is None or age is None:
             msg = (f"栏目“{col.name}”（{ctype.title}，更新周期 {window} 天）的 {len(col.items)} 条信息均无有效发布日期，"
                    "按检查规则无日期信息视为未更新")
         else:
@@ -343,7 +345,7 @@ def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int
                 pages.append(rec.url)
                 items.extend(i for i in facts.get("list_items") or [] if i.get("source", "html") in sources)
     newest, undated, future = _newest(items, as_of, tolerance, article_dates, use_articles)
-    age = (as_of - iso_or_none(newest["date"])).days if newest else None
+    age = (as_of - date.fromisoformat(newest["date"])).days if newest else None
     if age is not None and age <= window:
         return
     evidence = {"window_days": window, "mode": mode, "pages": pages[:50], "items": len(items), "undated_items": undated,
@@ -391,7 +393,7 @@ FIELDS: dict[str, Field] = {
     'title': Field(T('标题', 'Title')),
     'age_days': Field(T('未更新天数', 'Days without update')),
     'threshold': Field(T('否决阈值', 'Veto threshold')),
-    'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked')}),
+    'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column')}),
     'count': Field(T('数量', 'Count')),
 }
 

@@ -45,6 +45,7 @@ import chinese_calendar
 from dateutil.relativedelta import relativedelta
 from govaudit.checks.plugin import Chart, CheckPlugin, Field, RuleMeta, T
 
+from govaudit.facts import Letter as LetterFacts
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet, RuleSetError
 from govaudit.store import ScanView
@@ -129,6 +130,9 @@ def exceeds(asked: date, end: date, limit: Duration, calendar: WorkCalendar) -> 
 
 
 # -- merging letters across pages --------------------------------------------------------------------------------
+ChannelKey = tuple[str, str | None]  # (host, channel name): a channel is one per site host
+
+
 @dataclass(slots=True)
 class Letter:
     """One letter, merged from every page that shows it."""
@@ -143,7 +147,7 @@ class Letter:
     has_reply_text: bool | None = None
     reply_shown: bool = False
     sources: set[str] = field(default_factory=set)
-    channel: tuple[str, str | None] | None = None  # (host, channel name)
+    channel: ChannelKey | None = None
     channel_kind: str | None = None
 
 
@@ -175,17 +179,17 @@ class LetterBook:
         self._by_url: dict[str, Letter] = {}
         self._by_asked: dict[str, list[Letter]] = defaultdict(list)
 
-    def _find(self, rec: dict[str, Any], urls: list[str]) -> Letter | None:
+    def _find(self, rec: LetterFacts, urls: list[str]) -> Letter | None:
         for url in urls:
             if url in self._by_url:
                 return self._by_url[url]
-        if rec.get("asked"):
-            for letter in self._by_asked[rec["asked"]]:
+        if asked := rec.get("asked"):
+            for letter in self._by_asked[asked]:
                 if (letter.url is None or not urls) and _same_title(letter.title, rec.get("title")):
                     return letter
         return None
 
-    def add(self, rec: dict[str, Any], page_url: str, channel: tuple[str, str | None] | None, kind: str | None,
+    def add(self, rec: LetterFacts, page_url: str, channel: ChannelKey | None, kind: str | None,
             aliases: tuple[str, ...] = ()) -> Letter:
         """Merge one letter as a page shows it.  Detail pages' fields win; list pages fill gaps."""
         urls = [u for u in (rec.get("url"), *aliases) if u]
@@ -194,20 +198,20 @@ class LetterBook:
         if letter is None:
             letter = Letter(title=rec.get("title"), url=rec.get("url"), seen_on=page_url)
             self.letters.append(letter)
-            if rec.get("asked"):
-                self._by_asked[rec["asked"]].append(letter)
+            if asked := rec.get("asked"):
+                self._by_asked[asked].append(letter)
         for key in ("title", "asked", "replied", "status", "unit"):
             value = rec.get(key)
-            if value is not None and (detail or getattr(letter, key) is None):
+            if isinstance(value, str) and (detail or getattr(letter, key) is None):
                 if key == "asked" and value != letter.asked:
                     self._by_asked[value].append(letter)
                 setattr(letter, key, value)
-        if rec.get("has_reply_text") is not None and (detail or letter.has_reply_text is None):
-            letter.has_reply_text = bool(rec["has_reply_text"])
+        if (has_reply := rec.get("has_reply_text")) is not None and (detail or letter.has_reply_text is None):
+            letter.has_reply_text = bool(has_reply)
         letter.reply_shown = letter.reply_shown or bool(rec.get("reply_shown"))
         letter.sources.add("detail" if detail else "list")
-        if rec.get("url") and (detail or letter.url is None):
-            letter.url = rec["url"]
+        if (url := rec.get("url")) and (detail or letter.url is None):
+            letter.url = url
         for url in urls:
             self._by_url.setdefault(url, letter)
         # The first named channel wins; ``collect`` feeds list pages first, so a list's channel beats its detail page's.
@@ -230,17 +234,17 @@ class Channel:
 
 
 def _excluded(name: str | None, words: dict[str, list[str]]) -> bool:
-    return bool(name) and any(w in name for group in words.values() for w in group)
+    return name is not None and any(w in name for group in words.values() for w in group)
 
 
-def collect(view: ScanView, rules: RuleSet) -> tuple[list[Letter], dict[tuple[str, str | None], Channel], list[dict[str, Any]], int]:
+def collect(view: ScanView, rules: RuleSet) -> tuple[list[Letter], dict[ChannelKey, Channel], list[dict[str, Any]], int]:
     """Merged letters, channels, home/channel-page links to channels, and the number of pages with facts."""
     excluded_words = rules.param("interaction.excluded_channels")
     book = LetterBook()
-    channels: dict[tuple[str, str | None], Channel] = {}
+    channels: dict[ChannelKey, Channel] = {}
     links: list[dict[str, Any]] = []
     pages = 0
-    detail_recs: list[tuple[dict[str, Any], str, tuple[str, str | None] | None, str | None, tuple[str, ...]]] = []
+    detail_recs: list[tuple[LetterFacts, str, ChannelKey | None, str | None, tuple[str, ...]]] = []
     for rec in view.pages():
         pages += 1
         facts = rec.facts or {}
@@ -250,24 +254,24 @@ def collect(view: ScanView, rules: RuleSet) -> tuple[list[Letter], dict[tuple[st
         if not ch and not letters:
             continue
         host = urlsplit(rec.url).netloc
-        key = (host, ch["name"]) if ch else None
+        key: ChannelKey | None = (host, ch.get("name")) if ch else None
         kind = ch.get("kind") if ch else None
-        if ch:
+        if ch and key:
             channel = channels.get(key)
             if channel is None:
-                channel = channels[key] = Channel(host, ch["name"], kind, _excluded(ch["name"], excluded_words))
+                channel = channels[key] = Channel(host, key[1], kind, _excluded(key[1], excluded_words))
             channel.pages.append((0 if any(l.get("source") == "list" for l in letters) else 1, rec.url))
-        for letter in letters:
-            if letter.get("source") == "detail":
+        for shown in letters:
+            if shown.get("source") == "detail":
                 aliases = (rec.url, *rec.aliases)
-                if letter.get("url") in aliases:  # the letter's own page: findings carry the document's URL
-                    letter = {**letter, "url": rec.url}
-                detail_recs.append((letter, rec.url, key, kind, aliases))
+                if shown.get("url") in aliases:  # the letter's own page: findings carry the document's URL
+                    shown = {**shown, "url": rec.url}
+                detail_recs.append((shown, rec.url, key, kind, aliases))
             else:
-                book.add(letter, rec.url, key, kind)
+                book.add(shown, rec.url, key, kind)
     # Detail pages after all lists: a letter takes its channel from the list that shows it.
-    for letter, page_url, key, kind, aliases in detail_recs:
-        book.add(letter, page_url, key, kind, aliases)
+    for shown, page_url, key, kind, aliases in detail_recs:
+        book.add(shown, page_url, key, kind, aliases)
     for letter in book.letters:
         if letter.channel is None:
             host = urlsplit(letter.seen_on).netloc
@@ -332,7 +336,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
         extra = {} if letter.url else {"discriminator": f"{letter.title}|{letter.asked}"}
         return Finding(rule, rules.severity(rule), site, letter.url or letter.seen_on, message, {**base, **evidence}, extra)
 
-    stats: dict[tuple[str, str | None], dict[str, Any]] = defaultdict(lambda: {
+    stats: dict[ChannelKey | None, dict[str, Any]] = defaultdict(lambda: {
         "in_window": 0, "answered": 0, "open": 0, "unknown": 0, "undated": 0, "late": 0, "unanswered": 0,
         "reply_days": [], "reply_working_days": [], "oldest_open": None})
     out: list[Finding] = []
@@ -496,7 +500,7 @@ FIELDS: dict[str, Field] = {
     'broken_channel_links': Field(T('无法访问的渠道链接', 'Unreachable channel links')),
     'name': Field(T('名称', 'Name')),
     'kind': Field(T('渠道类型', 'Channel kind'), values={'page': T('页面', 'page'), 'resource': T('资源文件', 'resource'), 'external': T('外部链接', 'external link'), 'leader_mailbox': T('领导信箱', "leader's mailbox"), 'mailbox': T('信箱', 'mailbox'), 'message_board': T('网上留言', 'message board'), 'consultation': T('政务咨询', 'consultation'), 'zhaocuo': T('网站找错', 'report a site error'), 'petition': T('网上信访', 'petition'), 'report': T('举报', 'report')}),
-    'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked')}),
+    'reason': Field(T('原因', 'Reason'), values={'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date')}),
     'title': Field(T('标题', 'Title')),
     'count': Field(T('数量', 'Count')),
 }

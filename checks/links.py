@@ -22,6 +22,17 @@ SUSPECT_ERRORS = {"timeout", "dns", "refused", "reset", "tls", "other", "too_lar
 MAX_SOURCES = 50  # sources listed in one finding; source_count always has the full number
 
 # The download-error vocabulary (design.md "What dead means"), in words: messages and the report's field values.
+# Why a URL was not checked (UrlRecord.skip_reason, written by crawler/spiders/site.py); links.not_checked counts them.
+SKIP_REASONS: dict[str, dict[str, str]] = {
+    "robots": T("robots 协议禁止", "disallowed by robots.txt"), "excluded": T("按配置排除", "excluded"),
+    "external_not_checked": T("外部链接未检查", "external link not checked"),
+    "trap": T("疑似爬虫陷阱（无限日历、查询串、重复路径）", "crawler trap guard"), "url_too_long": T("地址过长", "URL too long"),
+    "circuit_open": T("站点错误过多，已暂停（熔断）", "host paused by the circuit breaker"),
+    "page_cap": T("超过页面上限", "page cap reached"), "depth_cap": T("超过抓取深度", "depth cap reached"), "not_included": T("不在抓取范围（--include）", "not included"),
+    "ignored": T("被抓取器忽略", "ignored by the crawler"),
+    "stalled": T("抓取停滞，看门狗结束扫描", "stalled: the watchdog ended the scan"),
+}
+
 ERRORS: dict[str, dict[str, str]] = {
     "timeout": T("超时", "timeout"), "dns": T("域名解析失败", "DNS failure"), "refused": T("连接被拒绝", "connection refused"),
     "reset": T("连接被重置或中断", "connection reset"), "tls": T("TLS/证书错误", "TLS error"),
@@ -161,7 +172,7 @@ FIELDS: dict[str, Field] = {
     'method': Field(T('请求方法', 'Method')),
     'at': Field(T('时间', 'Time'), kind='timestamp'),
     'elapsed': Field(T('耗时（秒）', 'Elapsed (s)')),
-    'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked'), 'trap': T('疑似爬虫陷阱（无限日历、查询串、重复路径）', 'crawler trap guard'), 'url_too_long': T('地址过长', 'URL too long'), 'circuit_open': T('站点错误过多，已暂停（熔断）', 'host paused by the circuit breaker'), 'page_cap': T('超过页面上限', 'page cap reached'), 'not_included': T('不在抓取范围（--include）', 'not included'), 'ignored': T('被抓取器忽略', 'ignored by the crawler'), 'stalled': T('抓取停滞，看门狗结束扫描', 'stalled: the watchdog ended the scan')}),
+    'reason': Field(T('原因', 'Reason'), values=SKIP_REASONS),
     'count': Field(T('数量', 'Count')),
     'examples': Field(T('示例', 'Examples')),
 }

@@ -178,3 +178,31 @@ def test_example_plugin_scanned_scored_and_rendered_in_both_languages(example_in
         summary_rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
         line = next(r for r in summary_rows if r[2] == ("缺少省级规定栏目" if lang == "zh" else "Required provincial column missing"))
         assert line[3] == 2 and line[4] == 3
+
+
+def _codes(module_path: str, *patterns: str, within: str | None = None) -> set[str]:
+    """Reason codes a module writes, read from its source (``within``: only that function's body)."""
+    import re
+
+    source = (ROOT / module_path).read_text(encoding="utf-8")
+    if within:
+        source = source[source.index(f"def {within}("):]
+        source = source[:source.index("\n    def ", 1)]
+    return {m for p in patterns for m in re.findall(p, source)}
+
+
+def test_every_reason_code_a_stage_writes_has_words_in_its_check() -> None:
+    """A report shows the code's words, not the code: a new skip or not-audited reason without a label would
+    reach an inspector as a bare identifier."""
+    from govaudit.checks.accessibility import NOT_AUDITED
+    from govaudit.checks.availability import FIELDS as AVAILABILITY
+    from govaudit.checks.links import FIELDS as LINKS
+
+    spider = "crawler/spiders/site.py"
+    skips = (_codes(spider, r'skip_reason="(\w+)"', r'_skip\(request, "(\w+)"\)', r'limit = "(\w+)"')
+             | _codes(spider, r'return "(\w+)"', within="trap_reason"))
+    assert {"robots", "stalled", "page_cap", "trap", "url_too_long"} <= skips  # the patterns still find the codes
+    assert skips <= set(LINKS["reason"].values) <= set(AVAILABILITY["reason"].values)
+    not_audited = _codes("crawler/browser/audit.py", r'NotAudited\("(\w+)"', r'return "(\w+)", ')
+    assert {"page_load_timeout", "browser_hung", "error"} <= not_audited
+    assert not_audited <= set(NOT_AUDITED)
