@@ -50,7 +50,7 @@ def test_page_is_the_repository_blob_and_is_labelled(page):
         assert isinstance(page["list"]["paginated"], bool)
     for letter in page.get("letters", []):
         assert _iso(letter["asked"]) and _iso(letter["replied"]) and letter["title"]
-        assert letter["status"] in {"answered", "unanswered", "processing"}
+        assert letter["status"] is None or isinstance(letter["status"], str)  # the word as printed; None: not shown
 
 
 def test_corpus_shape():
