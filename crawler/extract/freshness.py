@@ -37,6 +37,7 @@ MAX_PAGINATION = 50
 MAX_SCRIPT_CHARS = 500_000
 UNDATED_LIST_MIN_ROWS = 3    # an undated list: at least this many rows in one block ...
 UNDATED_LIST_MIN_TITLE = 8   # ... whose titles average this many characters (menu labels are 2–6)
+DATE_LINE_REACH = 20  # characters between the title and its date line (spaces, a 发布 badge), not a paragraph
 MIN_TITLE = 4  # shorter anchor texts (更多, 1, 下一页) are navigation, not information items
 
 _SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
@@ -439,11 +440,11 @@ def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool)
             best = (rank, m.start(), found)
     if best is not None:
         return {"date": best[2].iso, "date_text": best[2].text, "source": "label", "meta_date": meta_date}
+    near, before = _date_near_title(tree, text, meta, ref)
+    if near is not None and (meta_date is None or _is_date_line(near, before)):
+        return {"date": near.iso, "date_text": near.text, "source": "text", "meta_date": meta_date}
     if meta_date:
         return {"date": meta_date, "date_text": meta.get("pubdate") or meta_date, "source": "meta", "meta_date": meta_date}
-    near = _date_near_title(tree, text, meta, ref)
-    if near is not None:
-        return {"date": near.iso, "date_text": near.text, "source": "text", "meta_date": None}
     guessed = _htmldate(tree, ref) if guess else None
     if guessed:
         return {"date": guessed, "date_text": guessed, "source": "htmldate", "meta_date": None}
@@ -463,8 +464,9 @@ def _visible_text(root: Any) -> str:
     return "".join(parts)
 
 
-def _date_near_title(tree: Any, text: str, meta: dict[str, str], ref: date) -> DateMatch | None:
-    """An unlabelled date printed just under the article title (``<div class="date">2025-11-03</div>``).
+def _date_near_title(tree: Any, text: str, meta: dict[str, str], ref: date) -> tuple[DateMatch | None, str]:
+    """An unlabelled date printed just under the article title (``<div class="date">2025-11-03</div>``), with
+    the text between the title and it.
 
     Dates before the title are skipped: gov headers show today's date (今天是2026年11月20日)."""
     candidates = [meta.get("articletitle", "")]
@@ -483,8 +485,17 @@ def _date_near_title(tree: Any, text: str, meta: dict[str, str], ref: date) -> D
         window = text[pos + len(title):pos + len(title) + 300]
         for found in find_dates(window, ref=ref):
             if not _TODAY_WIDGET.search(window[:found.start]):
-                return found
-    return None
+                return found, window[:found.start]
+    return None, ""
+
+
+def _is_date_line(found: DateMatch, before: str) -> bool:
+    """The unlabelled date line right under the title (``2024年12月07日 08时01分 来源：…``).
+
+    It outranks the PubDate meta: on the field corpus (tests/corpus) every page whose date line and meta
+    disagree shows the publication date in the line and a later regeneration or migration date in the meta.
+    A date further down, or one after a colon (开始时间：…), is content, and the meta stays the better witness."""
+    return found.start <= DATE_LINE_REACH and not re.search(r"[:：]", before)
 
 
 def _htmldate(tree: Any, ref: date) -> str | None:
