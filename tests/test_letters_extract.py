@@ -150,3 +150,22 @@ def test_many_letters_on_one_page_are_read_in_bounded_number() -> None:
     facts = extract_html(html)
     assert len(facts["letters"]) == 500
     assert facts["letters"][499]["title"] == "第499号来信的标题"
+
+
+def test_unlinked_side_list_of_questions_is_read_with_its_asking_dates() -> None:
+    """nfra.gov.cn (tests/corpus) prints 政务咨询 questions as plain text above 留言时间, one tbody each."""
+    rows = "".join(f"<tbody><tr><td rowspan='2'><img src='i.png'></td><td><span title='{t}'>{t}</span></td></tr>"
+                   f"<tr><td><span>留言时间：</span><span>{d}</span></td></tr></tbody>"
+                   for t, d in (("请问如何查询金融许可证？", "2025-04-16"), ("请问许可证有哪些公告方式？", "2025-03-18")))
+    facts = extract_html(f"<html><body><h1>行政处罚信息公开表</h1><p>发布时间：2024-07-12</p>"
+                         f"<div><a href='/zwzx'>政务咨询</a><table>{rows}</table></div></body></html>")
+    got = [(l["title"], l["asked"], l["replied"], l["status"], l["reply_shown"]) for l in facts["letters"]]
+    assert got == [("请问如何查询金融许可证？", "2025-04-16", None, None, False),
+                   ("请问许可证有哪些公告方式？", "2025-03-18", None, None, False)]
+
+
+def test_news_items_with_a_bare_publication_label_are_not_letters() -> None:
+    items = "".join(f"<li><span>{t}</span><span>发布时间：{d}</span></li>"
+                    for t, d in (("关于开展安全检查的通知", "2025-04-16"), ("关于调整办公时间的公告", "2025-03-18")))
+    facts = extract_html(f"<html><head><title>网上留言_某县人民政府</title></head><body><ul>{items}</ul></body></html>")
+    assert facts["channel"] is not None and facts["letters"] == []

@@ -554,6 +554,19 @@ def _record_roots(anchors: list[Any]) -> dict[int, list[Any]]:
     return roots
 
 
+def _unlinked_title(fields: _Fields) -> str | None:
+    """Title of a list record that neither links nor labels it: a side list of questions (政务咨询, 留言选登)
+    printing each one as plain text above its 留言时间 (nfra.gov.cn in tests/corpus).
+
+    Only records with a letter-specific asking label qualify (a bare 时间 or 发布时间 is every news item's);
+    the title is the record's longest free text that is not a date or a status word."""
+    if "asked" not in fields.values:
+        return None
+    texts = [p.text for p in fields.free
+             if len(p.text) >= 4 and parse_date(p.text) is None and not _STATUS_ALONE.match(p.text)]
+    return max(texts, key=len)[:200] if texts else None
+
+
 def _heading_title(tree: Any, meta: dict[str, str]) -> str | None:
     if meta.get("articletitle"):
         return meta["articletitle"]
@@ -605,12 +618,13 @@ def _letters(tree: Any, ctx: PageContext, meta: dict[str, str], ref: date) -> li
         link = _title_link(recs)
         rec_pieces = _pieces(recs)
         fields = _read_fields(rec_pieces)
-        if link is None and "title" not in fields.values:
+        unlinked = _unlinked_title(fields) if link is None and len(anchors) > 1 else None
+        if link is None and "title" not in fields.values and unlinked is None:
             continue
         url = _link_url(link, base) if link is not None else None
         if main is None and len(anchors) == 1 and (url is None or url == ctx.url):
             break  # a single record without a link elsewhere is the page's own letter: read it below as detail
-        title: str | None = _link_title(link) if link is not None else fields.values["title"]
+        title: str | None = _link_title(link) if link is not None else fields.values.get("title", unlinked)
         if "title" in fields.values and link is not None and len(fields.values["title"]) > len(title or ""):
             title = fields.values["title"]
         list_roots.append(recs)
