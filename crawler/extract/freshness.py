@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+import chompjs
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.dates import DateMatch, find_dates, parse_date, year_heading
 from lxml import etree
@@ -322,10 +323,11 @@ def _json_records(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
 
 
 def _script_json_items(tree: Any, ref: date) -> list[dict[str, Any]]:
-    """Lists held as JSON in a script variable (``var listData = [{"title":…,"pubDate":…}]``).
+    """Lists held as data in a script variable (``var listData = [{"title":…,"pubDate":…}]``).
 
-    Only strict JSON is read (json.raw_decode from each assignment); JavaScript object literals with
-    unquoted keys are not, because evaluating page scripts is out of the crawler's scope.
+    Strict JSON is read with json.raw_decode from each assignment; a JavaScript object literal (unquoted
+    keys, single quotes: ``var listData = {articleList:[{title:'…',pubDate:'2025-11-03'}]}``, issue 11) is
+    read with chompjs, which parses literals without running any page script.
     """
     out: list[dict[str, Any]] = []
     decoder = json.JSONDecoder()
@@ -333,15 +335,14 @@ def _script_json_items(tree: Any, ref: date) -> list[dict[str, Any]]:
         if script.get("src") or (script.get("type") or "").lower() == "text/xml":
             continue
         text = (script.text or "")[:MAX_SCRIPT_CHARS]
-        if "{" not in text or '"' not in text:
+        if "{" not in text:
             continue
         pos = 0
         for m in _JS_ASSIGN.finditer(text):
             if m.end() < pos:
                 continue
-            try:
-                data, end = decoder.raw_decode(text, m.end())
-            except ValueError:
+            data, end = _script_value(decoder, text, m.end())
+            if data is None:
                 continue
             pos = end
             for rec in _json_records(data):
@@ -355,6 +356,22 @@ def _script_json_items(tree: Any, ref: date) -> list[dict[str, Any]]:
                             "date": found.iso if found else None, "date_text": found.text if found else None,
                             "source": "script-json"})
     return out
+
+
+def _script_value(decoder: json.JSONDecoder, text: str, start: int) -> tuple[Any, int]:
+    """The JSON value or JavaScript object literal assigned at ``start`` (None when neither), and where the
+    scan may go on: past a JSON value; only past the ``=`` for a literal, whose end chompjs does not tell."""
+    try:
+        return decoder.raw_decode(text, start)
+    except ValueError:
+        pass
+    head = text[start:start + 40].lstrip()
+    if not head.startswith(("{", "[")):
+        return None, start
+    try:
+        return chompjs.parse_js_object(text[start:], unicode_escape=False), start
+    except (ValueError, TypeError):  # chompjs raises ValueError on text that is no literal
+        return None, start
 
 
 def _dedupe(items: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
