@@ -74,7 +74,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TODAY_WIDGET = re.compile(r"(今天是|今日是|今天|当前日期|现在是)\s*[:：]?\s*$")
 _META_DATE_NAMES = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "pubtime", "publishtime",
                     "dc.date", "date")
-_LETTER_ASK = re.compile(r"(留言|来信|提问|咨询|写信|诉求)(时间|日期)")
+# Asking evidence: a letter-specific date label, or the writer's label (来信人：王**) beside a bare 时间.
+_LETTER_ASK = re.compile(r"(?:留言|来信|提问|咨询|写信|诉求|提交)(?:时间|日期)|(?:来信|留言|写信|提问)人[:：]")
 _LETTER_REPLY = re.compile(r"(回复|答复|办理)(时间|日期|内容|结果|意见)")
 _MAILBOX_WORDS = re.compile(r"信箱|留言|咨询|投诉|建议|来信|问政|诉求")
 # A list container (列表容器) by its markup: class/id words CMS list templates use, and list-table header cells.
