@@ -204,3 +204,15 @@ def test_consultation_detail_with_asking_and_reply_blocks() -> None:
     assert kind == "letter" and facts["channel"]["kind"] == "consultation"
     got = [(l["title"], l["asked"], l["replied"], l["has_reply_text"]) for l in facts["letters"]]
     assert got == [("关于公交线路调整的建议", "2026-05-06", "2026-05-12", True)]
+
+
+def test_detail_letter_is_named_by_its_title_not_by_the_site_name_in_the_header() -> None:
+    """Issue 11: on a county site laid out unlike the demo (题目_县长信箱 in <title>, the site's name in the
+    page header) every late letter was called by the site's name."""
+    facts, _ = _letter_page_facts(
+        "<html><head><title>关于村道路灯不亮的问题_县长信箱_某某县人民政府</title></head><body>"
+        "<div class='header'><h1>某某县人民政府</h1></div><div class='crumb'>当前位置：首页 > 县长信箱</div>"
+        "<div class='box'><p>关于村道路灯不亮的问题</p><p>来信时间：2026-04-01</p><p>来信内容：路灯不亮。</p>"
+        "<p>回复时间：</p><p>回复内容：</p></div></body></html>")
+    assert [(l["title"], l["asked"], l["replied"]) for l in facts["letters"]] == [
+        ("关于村道路灯不亮的问题", "2026-04-01", None)]

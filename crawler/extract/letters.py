@@ -576,14 +576,25 @@ def _unlinked_title(fields: _Fields) -> str | None:
 
 
 def _heading_title(tree: Any, meta: dict[str, str]) -> str | None:
+    """The letter's own title on its detail page.
+
+    ``<title>题目_县长信箱_某县人民政府</title>`` names it before the channel segment; when the page prints that
+    segment, it wins over the headings, because county templates put the site's name in the page header's
+    h1/h2 (issue 11: every late letter was called 某某县人民政府)."""
     if meta.get("articletitle"):
         return meta["articletitle"]
+    parts = [p for p in _SPLIT_TITLE.split(_title_text(tree)) if p]
+    body = tree.find("body")
+    shown = _clean(body.text_content()) if body is not None else ""
+    for before, part in zip(parts, parts[1:]):
+        # ... and is printed on the page: a template word such as 来信详情 is not.
+        if classify_channel(part) and len(before) >= 4 and not classify_channel(before) and before in shown:
+            return before
     for tag in ("h1", "h2", "h3"):
         for el in tree.iter(tag):
             text = _clean(el.text_content())
             if len(text) >= 4 and not classify_channel(text) and not _LABEL.match(text):
                 return text
-    parts = [p for p in _SPLIT_TITLE.split(_title_text(tree)) if p]
     if parts and not classify_channel(parts[0]):
         return parts[0]
     return None
