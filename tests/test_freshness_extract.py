@@ -219,3 +219,36 @@ def test_picture_news_list_with_image_links_is_a_dated_list():
     facts = facts_of(page(f'<ul class="pic-list">{rows}</ul>', '<meta name="ColumnName" content="图片新闻">'))
     assert facts["kind"] == "list" and facts["column"]["list_containers"] == []
     assert max(i["date"] for i in facts["list_items"]) == "2026-09-14" and len(facts["list_items"]) == 5
+
+
+def test_date_line_under_the_title_outranks_a_later_pubdate_meta():
+    """Real 开普云 pages (tests/corpus sc-10462-*) print '2024年12月07日 08时01分 来源' under the title and carry
+    a later regeneration date in PubDate: the reader's date wins, the meta is kept beside it."""
+    meta = '<meta name="ArticleTitle" content="全省医药健康产业供需对接活动举行"><meta name="PubDate" content="2024-12-10 08:23:48">'
+    facts = facts_of(page('<h1>全省医药健康产业供需对接活动举行</h1><p>2024年12月07日 08时01分 来源: 四川日报</p>'
+                          '<p>正文。</p>', meta))
+    assert (facts["article"]["date"], facts["article"]["meta_date"]) == ("2024-12-07", "2024-12-10")
+
+
+def test_a_labelled_content_date_after_the_title_does_not_outrank_the_meta():
+    meta = '<meta name="ArticleTitle" content="第八届未来医疗生态展会"><meta name="PubDate" content="2024-03-01 16:39">'
+    facts = facts_of(page('<h1>第八届未来医疗生态展会</h1><p>开始时间：2024-05-08</p><p>结束时间：2024-05-10</p>', meta))
+    assert facts["article"]["date"] == "2024-03-01"
+
+
+def test_object_literal_script_list_is_read_not_the_generation_time():
+    """Issue 11: a list whose items exist only in ``var listData = {articleList:[…]}`` (unquoted keys, not
+    JSON) was read as the page's generation time."""
+    script = ("<script>var listData = {total:3, articleList:[{title:'关于春节放假的通知',url:'/a/1.html',"
+              "pubDate:'2026-01-20'},{title:'关于安全检查的通知',url:'/a/2.html',pubDate:'2025-12-11'},"
+              "{title:'关于征求意见的公告',url:'/a/3.html',pubDate:'2025-11-02'}]};</script>")
+    facts = facts_of(page(f'<ul id="list"></ul>{script}<div class="footer">页面生成时间 2026-11-30</div>',
+                          '<meta name="ColumnName" content="通知公告">'), "http://127.0.0.1:9/tzgg/index.html")
+    assert facts["kind"] == "list"
+    assert [(i["date"], i["source"]) for i in facts["list_items"]] == [
+        ("2026-01-20", "script-json"), ("2025-12-11", "script-json"), ("2025-11-02", "script-json")]
+
+
+def test_script_code_that_is_no_literal_is_skipped():
+    facts = facts_of(page("<script>var cfg = {init: function(){ return 1; }, x: [1,2]};</script><p>正文</p>"))
+    assert facts["list_items"] == []

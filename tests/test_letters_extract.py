@@ -150,3 +150,69 @@ def test_many_letters_on_one_page_are_read_in_bounded_number() -> None:
     facts = extract_html(html)
     assert len(facts["letters"]) == 500
     assert facts["letters"][499]["title"] == "第499号来信的标题"
+
+
+def test_unlinked_side_list_of_questions_is_read_with_its_asking_dates() -> None:
+    """nfra.gov.cn (tests/corpus) prints 政务咨询 questions as plain text above 留言时间, one tbody each."""
+    rows = "".join(f"<tbody><tr><td rowspan='2'><img src='i.png'></td><td><span title='{t}'>{t}</span></td></tr>"
+                   f"<tr><td><span>留言时间：</span><span>{d}</span></td></tr></tbody>"
+                   for t, d in (("请问如何查询金融许可证？", "2025-04-16"), ("请问许可证有哪些公告方式？", "2025-03-18")))
+    facts = extract_html(f"<html><body><h1>行政处罚信息公开表</h1><p>发布时间：2024-07-12</p>"
+                         f"<div><a href='/zwzx'>政务咨询</a><table>{rows}</table></div></body></html>")
+    got = [(l["title"], l["asked"], l["replied"], l["status"], l["reply_shown"]) for l in facts["letters"]]
+    assert got == [("请问如何查询金融许可证？", "2025-04-16", None, None, False),
+                   ("请问许可证有哪些公告方式？", "2025-03-18", None, None, False)]
+
+
+def test_news_items_with_a_bare_publication_label_are_not_letters() -> None:
+    items = "".join(f"<li><span>{t}</span><span>发布时间：{d}</span></li>"
+                    for t, d in (("关于开展安全检查的通知", "2025-04-16"), ("关于调整办公时间的公告", "2025-03-18")))
+    facts = extract_html(f"<html><head><title>网上留言_某县人民政府</title></head><body><ul>{items}</ul></body></html>")
+    assert facts["channel"] is not None and facts["letters"] == []
+
+
+def _letter_page_facts(html: str) -> tuple[dict[str, Any], str]:
+    from govaudit.crawler.extract import freshness
+    ctx = page_context("http://127.0.0.1:8765/hdjl/x/1.html", html.encode(), as_of=date(2026, 12, 1))
+    return letters.extract(ctx), freshness.extract(ctx)["kind"]
+
+
+def test_neighbouring_cell_detail_with_a_status_word_and_no_letter_vocabulary_in_the_title() -> None:
+    """Issue 11: a 民声连线 detail whose labels and values sit in neighbouring cells
+    (提交时间 … 处理状态 处理完毕 … 答复时间) was called an article with no channel."""
+    facts, kind = _letter_page_facts(
+        "<html><head><title>关于小区停车难的问题_民声连线_某县人民政府</title></head><body>"
+        "<div class='crumb'>当前位置：首页 > 政民互动 > 民声连线</div><table>"
+        "<tr><td>信件标题</td><td>关于小区停车难的问题</td></tr>"
+        "<tr><td>提交时间</td><td>2026-03-02</td><td>处理状态</td><td>处理完毕</td></tr>"
+        "<tr><td>来信内容</td><td colspan=3>小区停车难。</td></tr>"
+        "<tr><td>答复单位</td><td>县住建局</td><td>答复时间</td><td>2026-03-09</td></tr>"
+        "<tr><td>答复内容</td><td colspan=3>您好，已协调增加车位。</td></tr></table></body></html>")
+    assert kind == "letter" and facts["channel"]["name"] == "民声连线"
+    assert [(l["title"], l["asked"], l["replied"], l["status"]) for l in facts["letters"]] == [
+        ("关于小区停车难的问题", "2026-03-02", "2026-03-09", "处理完毕")]
+
+
+def test_consultation_detail_with_asking_and_reply_blocks() -> None:
+    """Issue 11: 政民互动 › 咨询建议, 来信人 / 时间 / 答复时间 in separate blocks."""
+    facts, kind = _letter_page_facts(
+        "<html><head><title>关于公交线路调整的建议_咨询建议_某市人民政府</title></head><body>"
+        "<div class='crumb'>当前位置：首页 > 政民互动 > 咨询建议</div><h1>关于公交线路调整的建议</h1>"
+        "<div class='ask'><p>来信人：王**</p><p>时间：2026-05-06</p><p>建议增加公交线路。</p></div>"
+        "<div class='reply'><h3>答复单位：市交通运输局</h3><p>答复时间：2026-05-12</p>"
+        "<p>感谢您的建议，我局将研究。</p></div></body></html>")
+    assert kind == "letter" and facts["channel"]["kind"] == "consultation"
+    got = [(l["title"], l["asked"], l["replied"], l["has_reply_text"]) for l in facts["letters"]]
+    assert got == [("关于公交线路调整的建议", "2026-05-06", "2026-05-12", True)]
+
+
+def test_detail_letter_is_named_by_its_title_not_by_the_site_name_in_the_header() -> None:
+    """Issue 11: on a county site laid out unlike the demo (题目_县长信箱 in <title>, the site's name in the
+    page header) every late letter was called by the site's name."""
+    facts, _ = _letter_page_facts(
+        "<html><head><title>关于村道路灯不亮的问题_县长信箱_某某县人民政府</title></head><body>"
+        "<div class='header'><h1>某某县人民政府</h1></div><div class='crumb'>当前位置：首页 > 县长信箱</div>"
+        "<div class='box'><p>关于村道路灯不亮的问题</p><p>来信时间：2026-04-01</p><p>来信内容：路灯不亮。</p>"
+        "<p>回复时间：</p><p>回复内容：</p></div></body></html>")
+    assert [(l["title"], l["asked"], l["replied"]) for l in facts["letters"]] == [
+        ("关于村道路灯不亮的问题", "2026-04-01", None)]

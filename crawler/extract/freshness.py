@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+import chompjs
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.dates import DateMatch, find_dates, parse_date, year_heading
 from lxml import etree
@@ -37,6 +38,7 @@ MAX_PAGINATION = 50
 MAX_SCRIPT_CHARS = 500_000
 UNDATED_LIST_MIN_ROWS = 3    # an undated list: at least this many rows in one block ...
 UNDATED_LIST_MIN_TITLE = 8   # ... whose titles average this many characters (menu labels are 2–6)
+DATE_LINE_REACH = 20  # characters between the title and its date line (spaces, a 发布 badge), not a paragraph
 MIN_TITLE = 4  # shorter anchor texts (更多, 1, 下一页) are navigation, not information items
 
 _SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
@@ -72,7 +74,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TODAY_WIDGET = re.compile(r"(今天是|今日是|今天|当前日期|现在是)\s*[:：]?\s*$")
 _META_DATE_NAMES = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "pubtime", "publishtime",
                     "dc.date", "date")
-_LETTER_ASK = re.compile(r"(留言|来信|提问|咨询|写信|诉求)(时间|日期)")
+# Asking evidence: a letter-specific date label, or the writer's label (来信人：王**) beside a bare 时间.
+_LETTER_ASK = re.compile(r"(?:留言|来信|提问|咨询|写信|诉求|提交)(?:时间|日期)|(?:来信|留言|写信|提问)人[:：]")
 _LETTER_REPLY = re.compile(r"(回复|答复|办理)(时间|日期|内容|结果|意见)")
 _MAILBOX_WORDS = re.compile(r"信箱|留言|咨询|投诉|建议|来信|问政|诉求")
 # A list container (列表容器) by its markup: class/id words CMS list templates use, and list-table header cells.
@@ -321,10 +324,11 @@ def _json_records(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
 
 
 def _script_json_items(tree: Any, ref: date) -> list[dict[str, Any]]:
-    """Lists held as JSON in a script variable (``var listData = [{"title":…,"pubDate":…}]``).
+    """Lists held as data in a script variable (``var listData = [{"title":…,"pubDate":…}]``).
 
-    Only strict JSON is read (json.raw_decode from each assignment); JavaScript object literals with
-    unquoted keys are not, because evaluating page scripts is out of the crawler's scope.
+    Strict JSON is read with json.raw_decode from each assignment; a JavaScript object literal (unquoted
+    keys, single quotes: ``var listData = {articleList:[{title:'…',pubDate:'2025-11-03'}]}``, issue 11) is
+    read with chompjs, which parses literals without running any page script.
     """
     out: list[dict[str, Any]] = []
     decoder = json.JSONDecoder()
@@ -332,15 +336,14 @@ def _script_json_items(tree: Any, ref: date) -> list[dict[str, Any]]:
         if script.get("src") or (script.get("type") or "").lower() == "text/xml":
             continue
         text = (script.text or "")[:MAX_SCRIPT_CHARS]
-        if "{" not in text or '"' not in text:
+        if "{" not in text:
             continue
         pos = 0
         for m in _JS_ASSIGN.finditer(text):
             if m.end() < pos:
                 continue
-            try:
-                data, end = decoder.raw_decode(text, m.end())
-            except ValueError:
+            data, end = _script_value(decoder, text, m.end())
+            if data is None:
                 continue
             pos = end
             for rec in _json_records(data):
@@ -354,6 +357,22 @@ def _script_json_items(tree: Any, ref: date) -> list[dict[str, Any]]:
                             "date": found.iso if found else None, "date_text": found.text if found else None,
                             "source": "script-json"})
     return out
+
+
+def _script_value(decoder: json.JSONDecoder, text: str, start: int) -> tuple[Any, int]:
+    """The JSON value or JavaScript object literal assigned at ``start`` (None when neither), and where the
+    scan may go on: past a JSON value; only past the ``=`` for a literal, whose end chompjs does not tell."""
+    try:
+        return decoder.raw_decode(text, start)
+    except ValueError:
+        pass
+    head = text[start:start + 40].lstrip()
+    if not head.startswith(("{", "[")):
+        return None, start
+    try:
+        return chompjs.parse_js_object(text[start:], unicode_escape=False), start
+    except (ValueError, TypeError):  # chompjs raises ValueError on text that is no literal
+        return None, start
 
 
 def _dedupe(items: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
@@ -439,11 +458,11 @@ def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool)
             best = (rank, m.start(), found)
     if best is not None:
         return {"date": best[2].iso, "date_text": best[2].text, "source": "label", "meta_date": meta_date}
+    near, before = _date_near_title(tree, text, meta, ref)
+    if near is not None and (meta_date is None or _is_date_line(near, before)):
+        return {"date": near.iso, "date_text": near.text, "source": "text", "meta_date": meta_date}
     if meta_date:
         return {"date": meta_date, "date_text": meta.get("pubdate") or meta_date, "source": "meta", "meta_date": meta_date}
-    near = _date_near_title(tree, text, meta, ref)
-    if near is not None:
-        return {"date": near.iso, "date_text": near.text, "source": "text", "meta_date": None}
     guessed = _htmldate(tree, ref) if guess else None
     if guessed:
         return {"date": guessed, "date_text": guessed, "source": "htmldate", "meta_date": None}
@@ -463,8 +482,9 @@ def _visible_text(root: Any) -> str:
     return "".join(parts)
 
 
-def _date_near_title(tree: Any, text: str, meta: dict[str, str], ref: date) -> DateMatch | None:
-    """An unlabelled date printed just under the article title (``<div class="date">2025-11-03</div>``).
+def _date_near_title(tree: Any, text: str, meta: dict[str, str], ref: date) -> tuple[DateMatch | None, str]:
+    """An unlabelled date printed just under the article title (``<div class="date">2025-11-03</div>``), with
+    the text between the title and it.
 
     Dates before the title are skipped: gov headers show today's date (今天是2026年11月20日)."""
     candidates = [meta.get("articletitle", "")]
@@ -483,8 +503,17 @@ def _date_near_title(tree: Any, text: str, meta: dict[str, str], ref: date) -> D
         window = text[pos + len(title):pos + len(title) + 300]
         for found in find_dates(window, ref=ref):
             if not _TODAY_WIDGET.search(window[:found.start]):
-                return found
-    return None
+                return found, window[:found.start]
+    return None, ""
+
+
+def _is_date_line(found: DateMatch, before: str) -> bool:
+    """The unlabelled date line right under the title (``2024年12月07日 08时01分 来源：…``).
+
+    It outranks the PubDate meta: on the field corpus (tests/corpus) every page whose date line and meta
+    disagree shows the publication date in the line and a later regeneration or migration date in the meta.
+    A date further down, or one after a colon (开始时间：…), is content, and the meta stays the better witness."""
+    return found.start <= DATE_LINE_REACH and not re.search(r"[:：]", before)
 
 
 def _htmldate(tree: Any, ref: date) -> str | None:

@@ -71,7 +71,7 @@ _ONLY_PUNCT = re.compile(r"^[\s:：|｜/，,；;、\-—]*$")
 
 # Status words as printed.  Generous on purpose: the check decides which of them count as answered.
 _STATUS = re.compile(r"(?:已|未|待|尚未|正在)(?:回复|答复|办结|办理|处理|受理|反馈|回信|转办|签收|审核|解决|交办)"
-                     r"|(?:办理|处理|受理|审核|转办|回复|答复)中|办结|不予受理|已完成|已采纳")
+                     r"|(?:办理|处理|受理|审核|转办|回复|答复)中|(?:办理|处理|回复|答复)完毕|办结|不予受理|已完成|已采纳")
 _STATUS_ALONE = re.compile(r"^[\[【(（]?\s*(" + _STATUS.pattern + r")\s*[\]】)）]?$")
 _STATUS_PREFIX = re.compile(r"^\s*[\[【(（]\s*(" + _STATUS.pattern + r")\s*[\]】)）]\s*")
 _YES_NO = {"是": "已回复", "否": "未回复"}
@@ -98,7 +98,8 @@ CHANNEL_KINDS: tuple[tuple[str, bool, str], ...] = (
     ("leader_mailbox", False, r"(?:[省市县区州旗镇乡]长|书记|局长|主任|厅长|院长|部长|主席|领导|县委|市委|区委)信箱"),
     ("mailbox", False, r"政府信箱|公众信箱|民意信箱|信箱"),
     ("message_board", False, r"网上留言|在线留言|网民留言|群众留言|留言板|留言咨询|我要留言|留言"),
-    ("consultation", False, r"政务咨询|在线咨询|咨询投诉|投诉咨询|网上咨询|咨询服务|我要咨询|咨询|问政|诉求|投诉|12345"),
+    ("consultation", False, r"政务咨询|在线咨询|咨询投诉|投诉咨询|网上咨询|咨询服务|我要咨询|咨询建议|建言献策|民声连线|民生连线|"
+                            r"咨询|问政|诉求|投诉|12345"),
 )
 _CHANNEL_RES = [(kind, excluded, re.compile(pattern)) for kind, excluded, pattern in CHANNEL_KINDS]
 _SPLIT_TITLE = re.compile(r"\s*(?:[-_|｜—–>»›＞→]+|\s{2,})\s*")
@@ -167,6 +168,7 @@ class _Fields:
     values: dict[str, str]
     elements: dict[str, Any]  # role -> element carrying the label
     free: list[_Piece]  # pieces that are neither label nor labelled value
+    after_reply: list[str]  # free text following the reply date: an unlabelled reply block's body
 
 
 _COLLECT = {"reply_text", "content"}  # roles whose value runs over several pieces, up to the next label
@@ -176,6 +178,7 @@ def _read_fields(pieces: list[_Piece]) -> _Fields:
     values: dict[str, str] = {}
     elements: dict[str, Any] = {}
     free: list[_Piece] = []
+    after_reply: list[str] = []
     pending: str | None = None
     collected: list[str] = []
 
@@ -195,6 +198,8 @@ def _read_fields(pieces: list[_Piece]) -> _Fields:
             pending = None
         else:
             free.append(piece)
+            if "replied" in values:
+                after_reply.append(piece.text)
 
     for piece in pieces:
         text = piece.text
@@ -220,7 +225,7 @@ def _read_fields(pieces: list[_Piece]) -> _Fields:
             else:
                 pending = role
     close()
-    return _Fields(values, elements, free)
+    return _Fields(values, elements, free, after_reply)
 
 
 def _status_of(text: str | None) -> str | None:
@@ -413,8 +418,11 @@ def _letter(fields: _Fields, *, source: str, url: str | None, title: str | None,
         replied = dates[1] if len(dates) > 1 and dates[1] >= dates[0] else None
     if "reply_text" in fields.elements:
         has_reply: bool | None = _substantive(v.get("reply_text"))
+    elif source == "detail":
+        # A reply block without a 答复内容 label (答复单位 / 答复时间, then the text): its text follows the date.
+        has_reply = replied is not None and _substantive(" ".join(fields.after_reply)[:300])
     else:
-        has_reply = False if source == "detail" else None
+        has_reply = None
     clean, badge = _clean_title(title or "")
     unit = v.get("unit")
     return {
@@ -481,7 +489,7 @@ def _table_letters(table: Any, base: str, ref: date) -> list[dict[str, Any]] | N
             title = _link_title(a) if a is not None else values.get("title")
             if not title:
                 continue
-            fields = _Fields(values, elements, [])
+            fields = _Fields(values, elements, [], [])
             letters.append(_letter(fields, source="list", url=_link_url(a, base) if a is not None else None,
                                    title=title, ref=ref, unlabelled_dates=False, reply_column="replied" in roles))
         return letters
@@ -554,15 +562,39 @@ def _record_roots(anchors: list[Any]) -> dict[int, list[Any]]:
     return roots
 
 
+def _unlinked_title(fields: _Fields) -> str | None:
+    """Title of a list record that neither links nor labels it: a side list of questions (政务咨询, 留言选登)
+    printing each one as plain text above its 留言时间 (nfra.gov.cn in tests/corpus).
+
+    Only records with a letter-specific asking label qualify (a bare 时间 or 发布时间 is every news item's);
+    the title is the record's longest free text that is not a date or a status word."""
+    if "asked" not in fields.values:
+        return None
+    texts = [p.text for p in fields.free
+             if len(p.text) >= 4 and parse_date(p.text) is None and not _STATUS_ALONE.match(p.text)]
+    return max(texts, key=len)[:200] if texts else None
+
+
 def _heading_title(tree: Any, meta: dict[str, str]) -> str | None:
+    """The letter's own title on its detail page.
+
+    ``<title>题目_县长信箱_某县人民政府</title>`` names it before the channel segment; when the page prints that
+    segment, it wins over the headings, because county templates put the site's name in the page header's
+    h1/h2 (issue 11: every late letter was called 某某县人民政府)."""
     if meta.get("articletitle"):
         return meta["articletitle"]
+    parts = [p for p in _SPLIT_TITLE.split(_title_text(tree)) if p]
+    body = tree.find("body")
+    shown = _clean(body.text_content()) if body is not None else ""
+    for before, part in zip(parts, parts[1:]):
+        # ... and is printed on the page: a template word such as 来信详情 is not.
+        if classify_channel(part) and len(before) >= 4 and not classify_channel(before) and before in shown:
+            return before
     for tag in ("h1", "h2", "h3"):
         for el in tree.iter(tag):
             text = _clean(el.text_content())
             if len(text) >= 4 and not classify_channel(text) and not _LABEL.match(text):
                 return text
-    parts = [p for p in _SPLIT_TITLE.split(_title_text(tree)) if p]
     if parts and not classify_channel(parts[0]):
         return parts[0]
     return None
@@ -605,12 +637,13 @@ def _letters(tree: Any, ctx: PageContext, meta: dict[str, str], ref: date) -> li
         link = _title_link(recs)
         rec_pieces = _pieces(recs)
         fields = _read_fields(rec_pieces)
-        if link is None and "title" not in fields.values:
+        unlinked = _unlinked_title(fields) if link is None and len(anchors) > 1 else None
+        if link is None and "title" not in fields.values and unlinked is None:
             continue
         url = _link_url(link, base) if link is not None else None
         if main is None and len(anchors) == 1 and (url is None or url == ctx.url):
             break  # a single record without a link elsewhere is the page's own letter: read it below as detail
-        title: str | None = _link_title(link) if link is not None else fields.values["title"]
+        title: str | None = _link_title(link) if link is not None else fields.values.get("title", unlinked)
         if "title" in fields.values and link is not None and len(fields.values["title"]) > len(title or ""):
             title = fields.values["title"]
         list_roots.append(recs)
