@@ -36,6 +36,10 @@ from lxml import html as lxml_html
 MAX_ITEMS = 300
 MAX_PAGINATION = 50
 MAX_SCRIPT_CHARS = 500_000
+# Values parsed per script.  A failed parse costs the script's length (json's error counts lines up to the error;
+# chompjs copies the rest), so an inline library with thousands of ``x = {…}`` assignments would cost quadratic
+# time (20,000 of them: 15 s); list data sits in the first few.
+MAX_SCRIPT_VALUES = 20
 UNDATED_LIST_MIN_ROWS = 3    # an undated list: at least this many rows in one block ...
 UNDATED_LIST_MIN_TITLE = 8   # ... whose titles average this many characters (menu labels are 2–6)
 DATE_LINE_REACH = 20  # characters between the title and its date line (spaces, a 发布 badge), not a paragraph
@@ -339,10 +343,11 @@ def _script_json_items(tree: Any, ref: date) -> list[dict[str, Any]]:
         if "{" not in text:
             continue
         pos = 0
+        budget = [MAX_SCRIPT_VALUES]
         for m in _JS_ASSIGN.finditer(text):
             if m.end() < pos:
                 continue
-            data, end = _script_value(decoder, text, m.end())
+            data, end = _script_value(decoder, text, m.end(), budget)
             if data is None:
                 continue
             pos = end
@@ -359,16 +364,18 @@ def _script_json_items(tree: Any, ref: date) -> list[dict[str, Any]]:
     return out
 
 
-def _script_value(decoder: json.JSONDecoder, text: str, start: int) -> tuple[Any, int]:
+def _script_value(decoder: json.JSONDecoder, text: str, start: int, budget: list[int]) -> tuple[Any, int]:
     """The JSON value or JavaScript object literal assigned at ``start`` (None when neither), and where the
-    scan may go on: past a JSON value; only past the ``=`` for a literal, whose end chompjs does not tell."""
+    scan may go on: past a JSON value; only past the ``=`` for a literal, whose end chompjs does not tell.
+    ``budget`` holds how many more values this script may parse (MAX_SCRIPT_VALUES)."""
+    head = text[start:start + 40].lstrip()
+    if not head.startswith(("{", "[")) or budget[0] <= 0:
+        return None, start
+    budget[0] -= 1
     try:
-        return decoder.raw_decode(text, start)
+        return decoder.raw_decode(text, start + len(text[start:start + 40]) - len(head))
     except ValueError:
         pass
-    head = text[start:start + 40].lstrip()
-    if not head.startswith(("{", "[")):
-        return None, start
     try:
         return chompjs.parse_js_object(text[start:], unicode_escape=False), start
     except (ValueError, TypeError):  # chompjs raises ValueError on text that is no literal
