@@ -1,12 +1,18 @@
-"""Homepage availability (首页可用性) as one scan can see it.
+"""Homepage availability (首页可用性): what one scan saw, and what the availability monitor measured.
 
 The 站点无法访问 veto is a monitoring verdict (a week of probes, ≥5 % failed); a single scan cannot reach
-it, but a homepage that failed every attempt must never be scored as a pass without a word.
+it, but a homepage that failed every attempt must never be scored as a pass without a word.  When the site
+is monitored (``govaudit monitor`` wrote probes for its start URL into this store), the week of probes
+before the scan is judged here: the ratio against the veto and the early-warning line (rule set,
+``params.availability``).  The probes are read through the ScanView; the check never fetches.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from govaudit.checks.links import FIELDS as LINK_FIELDS
 from govaudit.checks.plugin import CheckPlugin, Field, RuleMeta, T
@@ -28,7 +34,52 @@ def home_failure(view: ScanView) -> str | None:
     return None
 
 
+def probe_figures(probes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts and the unavailability ratio: failed / probed; a missed window is neither up nor failed."""
+    up = sum(1 for p in probes if p["outcome"] == "up")
+    down = sum(1 for p in probes if p["outcome"] == "down")
+    missed = sum(1 for p in probes if p["outcome"] == "missed")
+    return {"probes": up + down, "up": up, "failed": down, "missed": missed,
+            "ratio": round(down / (up + down), 4) if up + down else None}
+
+
+def monitored(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
+    """The monitor's week before the scan (ending at the scan's start, or at the end of an earlier check date)."""
+    p = rules.param("availability")
+    end_of_day = datetime.combine(date.fromisoformat(view.as_of) + timedelta(days=1), time()).timestamp()
+    until = min(end_of_day, view.info.started)
+    since = until - float(p["period_days"]) * 86400
+    probes = view.probes(since, until)
+    if not probes:
+        return
+    fig = probe_figures(probes)
+    complete = probes[0]["due"] <= since + float(p["window_seconds"])  # monitored from the period's first window
+    veto, warning = float(p["veto_ratio"]), float(p["warning_ratio"])
+    evidence: dict[str, Any] = {**fig, "period_days": p["period_days"], "since": since, "until": until,
+                                "complete": complete, "veto_ratio": veto, "warning_ratio": warning}
+    site, url = view.site, view.start_url
+    ratio = fig["ratio"]
+    pct = "—" if ratio is None else f"{ratio:.1%}"
+    yield Finding("availability.monitor", rules.severity("availability.monitor"), site, url,
+                  f"监测期内探测 {fig['probes']} 次，失败 {fig['failed']} 次（不可用率 {pct}），{fig['missed']} 个时段未探测"
+                  + ("" if complete else "；监测不足一个周期"), evidence)
+    if ratio is None:
+        return
+    if complete and ratio >= veto:
+        yield Finding("availability.unreachable", rules.severity("availability.unreachable"), site, url,
+                      f"首页不可用率 {pct}，达到 {veto:.0%} 的单项否决线（{fig['failed']}/{fig['probes']} 次探测失败）",
+                      evidence)
+    elif ratio >= warning:
+        # Further failed probes (with none up) before the ratio reaches the veto line: the margin an operator has.
+        left = max(0, math.ceil((veto * fig["probes"] - fig["failed"]) / (1 - veto)))
+        yield Finding("availability.warning", rules.severity("availability.warning"), site, url,
+                      f"首页不可用率 {pct}，超过 {warning:.0%} 的预警线（否决线 {veto:.0%}，再失败 {left} 次即达到）"
+                      + ("" if complete else "；监测不足一个周期，尚不能判定否决"),
+                      {**evidence, "failures_left": left})
+
+
 def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
+    yield from monitored(view, rules)
     reason = home_failure(view)
     if reason is None:
         return
@@ -47,6 +98,18 @@ FIELDS: dict[str, Field] = {
     'method': Field(T('请求方法', 'Method')),
     'at': Field(T('时间', 'Time'), kind='timestamp'),
     'elapsed': Field(T('耗时（秒）', 'Elapsed (s)')),
+    'probes': Field(T('探测次数', 'Probes')),
+    'up': Field(T('成功次数', 'Up')),
+    'failed': Field(T('失败次数', 'Failed')),
+    'missed': Field(T('未探测时段', 'Windows missed')),
+    'ratio': Field(T('不可用率', 'Unavailability'), kind='percent', optional=True),
+    'veto_ratio': Field(T('否决线', 'Veto line'), kind='percent'),
+    'warning_ratio': Field(T('预警线', 'Warning line'), kind='percent'),
+    'period_days': Field(T('监测周期（天）', 'Period (days)')),
+    'since': Field(T('监测起', 'From'), kind='timestamp'),
+    'until': Field(T('监测止', 'Until'), kind='timestamp'),
+    'complete': Field(T('覆盖完整周期', 'Full period'), kind='bool'),
+    'failures_left': Field(T('距否决尚余失败次数', 'Failures left before the veto')),
     'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked')}),
 }
 
@@ -56,6 +119,21 @@ RULES: dict[str, RuleMeta] = {
         help=T('本次扫描中首页多次尝试均无法打开（超时、连接失败或错误状态码）。“站点无法访问”单项否决需一周、每天不少于20次的监测且失败率≥5%，单次扫描只作提示。', 'The homepage could not be opened on any attempt of this scan. The unreachable-site veto needs a week of at least 20 probes a day with ≥5 % failures; one scan can only warn.'),
         severity='deduct',
         message={'en': 'Homepage unreachable: {reason} ({attempts} attempts)'}),
+    'availability.monitor': RuleMeta(
+        title=T('首页可用性监测', 'Homepage availability monitoring'),
+        help=T('可用性监测（govaudit monitor）在检查日前一个周期内对首页的探测：次数、失败次数、不可用率和未探测的时段（监测进程停止期间的时段记为未探测，不计为成功）。', 'What the availability monitor (govaudit monitor) measured over the period before the check: probes, failures, the unavailability ratio and the windows nobody probed (recorded as missed, never as up).'),
+        severity='info',
+        message={'en': '{probes} probes in the period, {failed} failed ({ratio:.1%} unavailable), {missed} windows missed'}),
+    'availability.unreachable': RuleMeta(
+        title=T('站点无法访问', 'Site unreachable'),
+        help=T('一周内每天不少于20次探测、超过15秒仍无法打开即为失败，失败次数占比≥5%，单项否决（国办秘函〔2019〕19号）。', 'Over one week of at least 20 probes a day, probes that did not open within 15 s make up 5 % or more: single veto (2019 indicators).'),
+        severity='veto',
+        message={'en': 'Homepage unavailable {ratio:.1%} of probes ({failed}/{probes}), at or above the {veto_ratio:.0%} veto line'}),
+    'availability.warning': RuleMeta(
+        title=T('首页不可用率预警', 'Homepage unavailability warning'),
+        help=T('首页不可用率超过预警线（规则集，默认3%，为监测厂商的预警预设，未经官方确认）但尚未达到5%的否决线，或监测不足一周。', 'The unavailability ratio is above the early-warning line (rule set; 3 % by default, a monitoring vendor preset, unconfirmed) but not at the 5 % veto, or the monitoring does not yet cover a week.'),
+        severity='warn',
+        message={'en': 'Homepage unavailable {ratio:.1%} of probes, above the {warning_ratio:.0%} warning line ({failures_left} more failures reach the veto)'}),
 }
 
 PLUGIN = CheckPlugin(
