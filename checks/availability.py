@@ -123,17 +123,17 @@ RULES: dict[str, RuleMeta] = {
         title=T('首页可用性监测', 'Homepage availability monitoring'),
         help=T('可用性监测（govaudit monitor）在检查日前一个周期内对首页的探测：次数、失败次数、不可用率和未探测的时段（监测进程停止期间的时段记为未探测，不计为成功）。', 'What the availability monitor (govaudit monitor) measured over the period before the check: probes, failures, the unavailability ratio and the windows nobody probed (recorded as missed, never as up).'),
         severity='info',
-        message={'en': '{probes} probes in the period, {failed} failed ({ratio:.1%} unavailable), {missed} windows missed'}),
+        message={'en': '{probes} probes in the period, {failed} failed ({ratio} unavailable), {missed} windows missed'}),
     'availability.unreachable': RuleMeta(
         title=T('站点无法访问', 'Site unreachable'),
         help=T('一周内每天不少于20次探测、超过15秒仍无法打开即为失败，失败次数占比≥5%，单项否决（国办秘函〔2019〕19号）。', 'Over one week of at least 20 probes a day, probes that did not open within 15 s make up 5 % or more: single veto (2019 indicators).'),
         severity='veto',
-        message={'en': 'Homepage unavailable {ratio:.1%} of probes ({failed}/{probes}), at or above the {veto_ratio:.0%} veto line'}),
+        message={'en': 'Homepage unavailable on {ratio} of probes ({failed}/{probes}), at or above the {veto_ratio} veto line'}),
     'availability.warning': RuleMeta(
         title=T('首页不可用率预警', 'Homepage unavailability warning'),
         help=T('首页不可用率超过预警线（规则集，默认3%，为监测厂商的预警预设，未经官方确认）但尚未达到5%的否决线，或监测不足一周。', 'The unavailability ratio is above the early-warning line (rule set; 3 % by default, a monitoring vendor preset, unconfirmed) but not at the 5 % veto, or the monitoring does not yet cover a week.'),
         severity='warn',
-        message={'en': 'Homepage unavailable {ratio:.1%} of probes, above the {warning_ratio:.0%} warning line ({failures_left} more failures reach the veto)'}),
+        message={'en': 'Homepage unavailable on {ratio} of probes, above the {warning_ratio} warning line ({failures_left} more failures reach the veto)'}),
 }
 
 PLUGIN = CheckPlugin(

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import read_findings, run_cli
 
 RULES = Path(__file__).parent / "fixtures" / "rules-monitor-2s.yaml"
 WINDOW = 2.0
@@ -144,6 +145,22 @@ def test_monitor_process_killed_and_restarted_records_every_window_once(server, 
     assert snaps and {"title": "县政府召开常务会议", "url": server.url + "xwzx/1.html"} in snaps[0]["items"]
     assert len({x["day"] for x in snaps}) == len(snaps)
 
+    # A scan of the monitored site with the monitor's store reports the probes it finds there (its figures come
+    # through the ScanView; the check fetches nothing).
+    out = tmp_path / "scan"
+    run_cli("scan", server.url, "--out", str(out), "--store", str(store), "--rules", str(RULES), "--a11y", "off",
+            "--timeout", "2")
+    found = {f["rule"]: f for f in read_findings(out)}
+    ev = found["availability.monitor"]["evidence"]
+    window = [r for r in _rows(store, server.url) if ev["since"] <= r["due"] < ev["until"]]
+    assert ev["probes"] == sum(r["outcome"] != "missed" for r in window) > 0
+    assert ev["failed"] == sum(r["outcome"] == "down" for r in window) >= 2
+    assert ev["missed"] == sum(r["outcome"] == "missed" for r in window)
+    # ≥2 of the probes failed: the veto when the monitoring covers the test rule set's 43-second period (a slow
+    # machine), else the warning that says the period is not covered yet.
+    assert ("availability.unreachable" in found) is ev["complete"]
+    assert ("availability.warning" in found) is not ev["complete"]
+
 
 class Clock:
     """Real time plus an offset the test moves: the clock the monitor is given."""
@@ -251,3 +268,48 @@ def test_week_of_probes_judged_by_the_availability_check(tmp_path, failed, misse
         left = f.evidence["failures_left"]
         assert (failed + left) / (probes + left) >= 0.05
         assert left == 0 or (failed + left - 1) / (probes + left - 1) < 0.05  # the least number of further failures
+
+
+def test_home_stale_judged_from_observed_snapshots(tmp_path):
+    """Printed dates say fresh, but the monitor's daily snapshots saw no new item for 20 days: home.stale from
+    observation; with a new item 5 days ago it is not stale; snapshots covering less than the window leave the
+    printed dates to decide."""
+    from datetime import date, datetime, timedelta
+
+    from govaudit.checks.freshness import run
+    from govaudit.model import UrlRecord, url_key
+    from govaudit.ruleset import load_ruleset
+    from govaudit.store import Store, StoreWriter
+
+    site, as_of = "http://127.0.0.1:9/", date(2026, 11, 20)
+    fresh = (as_of - timedelta(days=1)).isoformat()
+    facts = {"kind": "home", "column": {"name": "首页", "name_source": "title", "type": None, "type_reason": None,
+                                        "breadcrumb": [], "short_texts": []},
+             "list_items": [{"title": "模板日期", "url": site + "a.html", "date": fresh, "date_text": fresh, "source": "html"}],
+             "pagination": [], "article": {"date": None, "date_text": None, "source": None, "meta_date": None}}
+
+    def home_stale(tmp: Path, days_of_snapshots: int, new_item_days_ago: int | None) -> list:
+        tmp.mkdir()
+        store = Store(tmp / "s.sqlite")
+        scan = store.begin_scan(site, site, as_of.isoformat(), {}, "test")
+        writer = StoreWriter(store, scan)
+        writer.add_url(url_key(site), site, "page", 0)
+        writer.record(UrlRecord(url=site, kind="page", depth=0, state="done", status=200, content_type="text/html",
+                                facts=facts))
+        writer.flush()
+        for n in range(days_of_snapshots, -1, -1):
+            day = as_of - timedelta(days=n)
+            items = [{"title": "老信息", "url": site + "old.html"}]
+            if new_item_days_ago is not None and n <= new_item_days_ago:
+                items.append({"title": "新信息", "url": site + "new.html"})
+            store.put_snapshot(site, day.isoformat(), datetime.combine(day, datetime.min.time()).timestamp() + 3600,
+                               "d", items)
+        return [f for f in run(store.view(scan), load_ruleset()) if f.rule == "home.stale"]
+
+    [f] = home_stale(tmp_path / "a", 20, None)
+    assert f.evidence["mode"] == "observed" and f.evidence["days_since"] == 20
+    assert f.evidence["observed_last_change"] is None and f.evidence["snapshots"] == 21
+    [f] = home_stale(tmp_path / "b", 20, 16)
+    assert f.evidence["observed_last_change"] == (as_of - timedelta(days=16)).isoformat()
+    assert home_stale(tmp_path / "c", 20, 5) == []
+    assert home_stale(tmp_path / "d", 6, None) == []  # a week of snapshots: the printed (fresh) dates decide
