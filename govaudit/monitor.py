@@ -30,9 +30,8 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urljoin
 
 import urllib3
@@ -212,7 +211,7 @@ class Monitor:
 
     def _snapshot(self, site: str, at: float, body: bytes) -> None:
         start = math.floor(at / self.schedule.snapshot_seconds) * self.schedule.snapshot_seconds
-        key = datetime.fromtimestamp(start, tz=timezone.utc).isoformat(timespec="seconds")
+        key = datetime.fromtimestamp(start, tz=UTC).isoformat(timespec="seconds")
         if self.snapshot_key.get(site) == key:
             return
         items = home_items(body, site)

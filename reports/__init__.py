@@ -97,9 +97,9 @@ def write_reports(view: Any, findings: list[Finding], rules: RuleSet, out_dir: P
     scans (``govaudit.history.previous_points``); this scan's point is added from its scorecard, and the
     trend goes into summary.json, which the HTML and Excel reports draw it from.  Returns the scorecard.
     """
-    from govaudit.reports.trend import point, ruleset_ref
     from govaudit.reports.excel import write_workbook
     from govaudit.reports.html import write_html
+    from govaudit.reports.trend import point, ruleset_ref
 
     if lang not in ("zh", "en"):
         raise ReportError(f"unknown report language {lang!r}; use zh or en")

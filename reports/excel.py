@@ -19,8 +19,8 @@ import xlsxwriter
 from govaudit.reports.html import safe_href
 from govaudit.reports.scoring import Scorecard
 from govaudit.reports.text import clean as _clean
-from govaudit.reports.trend import series_defs
 from govaudit.reports.text import evidence_fields, evidence_label, evidence_text, family, fields_of, label, message
+from govaudit.reports.trend import series_defs
 from xlsxwriter.worksheet import Worksheet
 
 from govaudit import checks

@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 
 import jinja2
 from govaudit.reports.scoring import Scorecard
-from govaudit.reports.trend import line_charts
 from govaudit.reports.text import (
     LABELS,
     clean,
@@ -37,6 +36,7 @@ from govaudit.reports.text import (
     message,
     screenshot_path,
 )
+from govaudit.reports.trend import line_charts
 
 from govaudit import checks
 from govaudit.model import Finding

@@ -242,6 +242,7 @@ def _scan_view(store, site: str, probes: list[tuple[float, str]], started: float
 ])
 def test_week_of_probes_judged_by_the_availability_check(tmp_path, failed, missed, complete, rule):
     from govaudit.checks.availability import run
+
     from govaudit.ruleset import load_ruleset
     from govaudit.store import Store
 
@@ -277,6 +278,7 @@ def test_home_stale_judged_from_observed_snapshots(tmp_path):
     from datetime import date, datetime, timedelta
 
     from govaudit.checks.freshness import run
+
     from govaudit.model import UrlRecord, url_key
     from govaudit.ruleset import load_ruleset
     from govaudit.store import Store, StoreWriter

@@ -28,8 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from govaudit.cli import UserError
-    from govaudit.history import history_rows
     from govaudit.commands.report import store_path
+    from govaudit.history import history_rows
     from govaudit.ruleset import load_ruleset
     from govaudit.store import Store
 
