@@ -24,7 +24,7 @@ HOME = ("<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>æµ
 
 
 class FlakyServer:
-    """A homepage on 127.0.0.1 that is up (200), failing (503) or gone (port closed: connection refused)."""
+    """A homepage on 127.0.0.1 that is up (200), failing (503), trickling (slow) or gone (port closed: refused)."""
 
     def __init__(self) -> None:
         self.mode = "up"
@@ -40,6 +40,15 @@ class FlakyServer:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 - stdlib name
+                if owner.mode == "slow":  # a whole answer slower than the test rule set's 1-second time-out
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(HOME.encode())))
+                    self.end_headers()
+                    for n in range(0, len(HOME.encode()), 40):
+                        self.wfile.write(HOME.encode()[n:n + 40])
+                        self.wfile.flush()
+                        time.sleep(0.2)
+                    return
                 status = 200 if owner.mode == "up" else 503
                 body = HOME.encode() if status == 200 else b"busy"
                 self.send_response(status)
@@ -315,3 +324,33 @@ def test_home_stale_judged_from_observed_snapshots(tmp_path):
     assert f.evidence["observed_last_change"] == (as_of - timedelta(days=16)).isoformat()
     assert home_stale(tmp_path / "c", 20, 5) == []
     assert home_stale(tmp_path / "d", 6, None) == []  # a week of snapshots: the printed (fresh) dates decide
+
+
+def test_probe_times_out_on_the_whole_answer(server):
+    """A homepage whose bytes keep coming, each read well inside the time-out, but whose whole answer takes longer
+    than ``timeout_seconds``, failed the probe (a per-read time-out would call it up)."""
+    import urllib3
+
+    from govaudit.monitor import Schedule, probe
+    from govaudit.ruleset import load_ruleset
+
+    schedule = Schedule.from_rules(load_ruleset(RULES))
+    pool = urllib3.PoolManager()
+    assert probe(pool, server.url, schedule, "test").outcome == "up"
+    server.mode = "slow"
+    result = probe(pool, server.url, schedule, "test")
+    assert (result.outcome, result.status, result.error) == ("down", 200, "timeout")
+    server.mode = "error"
+    assert (probe(pool, server.url, schedule, "test").status, probe(pool, server.url, schedule, "test").outcome) == (503, "down")
+
+
+def test_a_schedule_below_twenty_probes_a_day_is_refused(tmp_path):
+    from govaudit.errors import UserError
+    from govaudit.monitor import Schedule
+    from govaudit.ruleset import load_ruleset
+
+    slow = tmp_path / "slow.yaml"
+    slow.write_text(f"id: slow\nversion: '1'\ninherits: {RULES}\nparams:\n  availability:\n    window_seconds: 7200\n",
+                    encoding="utf-8")
+    with pytest.raises(UserError, match="12 probes a day"):
+        Schedule.from_rules(load_ruleset(slow))
