@@ -14,7 +14,7 @@ from typing import Any
 
 from govaudit.ruleset import RuleSet
 
-CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 560, 120, 28
+CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 560, 110, 40
 
 
 def ruleset_ref(rules: RuleSet) -> dict[str, str]:
@@ -60,15 +60,20 @@ def line_charts(trend: list[dict[str, Any]], rules: RuleSet, lang: str, score_ti
     wanted += [(sid, rules.text(d.get("title", sid), lang), [p.get("series", {}).get(sid) for p in trend])
                for sid, d in defs.items()]
     step = (CHART_WIDTH - 2 * CHART_PAD) / (len(trend) - 1)
+    plot = CHART_HEIGHT - 2 * CHART_PAD
     charts = []
     for sid, title, values in wanted:
         known = [v for v in values if v is not None]
         if not known:
             continue
-        top = max(max(known), 1)
-        pts = [{"x": round(CHART_PAD + i * step, 1), "y": round(CHART_HEIGHT - CHART_PAD - (CHART_HEIGHT - 2 * CHART_PAD) * v / top, 1),
-                "v": v, "label": trend[i].get("as_of", "")} for i, v in enumerate(values) if v is not None]
+        lo, hi = min(known), max(known)  # the series' own range: a change of 81 → 79 must be visible
+
+        def y(v: float, lo: float = lo, hi: float = hi) -> float:
+            return round(CHART_PAD + (plot / 2 if hi == lo else plot * (hi - v) / (hi - lo)), 1)
+
+        pts = [{"x": round(CHART_PAD + i * step, 1), "y": y(v), "v": v, "label": trend[i].get("as_of", "")}
+               for i, v in enumerate(values) if v is not None]
         charts.append({"id": sid, "title": title, "points": pts, "polyline": " ".join(f"{p['x']},{p['y']}" for p in pts),
-                       "width": CHART_WIDTH, "height": CHART_HEIGHT, "base": CHART_HEIGHT - CHART_PAD + 14,
+                       "width": CHART_WIDTH, "height": CHART_HEIGHT, "base": CHART_HEIGHT - CHART_PAD + 18,
                        "xs": [{"x": round(CHART_PAD + i * step, 1), "label": p.get("as_of", "")} for i, p in enumerate(trend)]})
     return charts

@@ -15,6 +15,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 AS_OF_1, AS_OF_2 = date(2026, 11, 20), date(2026, 11, 27)
 FIXED = "/ztzl/yhyshj/"            # planted dead in the demo site; a page is put there before the second scan
 BROKEN = "/zt/gone-in-scan-2.html"  # linked from the homepage before the second scan, never served
+BROKEN_TOO = "/zt/also-gone.html"   # a second new dead link: the dead-link trend goes up by one
 
 
 def test_schema_2_store_is_migrated_with_its_data(tmp_path):
@@ -80,7 +81,7 @@ def two_scans(tmp_path_factory):
             "<body><h1>优化营商环境</h1></body></html>", encoding="utf-8")
         home = root / "index.html"
         html = home.read_text(encoding="utf-8")
-        home.write_text(html.replace("</body>", f"<a href='{BROKEN}'>新专题</a></body>", 1), encoding="utf-8")
+        home.write_text(html.replace("</body>", f"<a href='{BROKEN}'>新专题</a><a href='{BROKEN_TOO}'>另一专题</a></body>", 1), encoding="utf-8")
         run_cli("scan", url, "--out", str(out2), "--as-of", AS_OF_2.isoformat(), *common)
     return url, store, out1, out2
 
@@ -140,6 +141,7 @@ def test_trend_in_summary_html_and_excel(two_scans):
     assert [p["scan_id"] for p in trend] == [1, 2]
     assert trend[0]["score"] == first["score"] and trend[1]["score"] == summary["score"]
     assert [p["series"]["dead_links"] for p in trend] == [len(_dead(out1)), len(_dead(out2))]
+    assert trend[1]["series"]["dead_links"] == trend[0]["series"]["dead_links"] + 1  # one fixed, two broken
     html = (out2 / "report.html").read_text(encoding="utf-8")
     assert 'id="trend"' in html and 'id="trend"' not in (out1 / "report.html").read_text(encoding="utf-8")
     for series in ("score", "dead_links", "stale_columns", "open_letters"):
