@@ -43,8 +43,26 @@ def probe_figures(probes: list[dict[str, Any]]) -> dict[str, Any]:
             "ratio": round(down / (up + down), 4) if up + down else None}
 
 
+def judge(probes: list[dict[str, Any]], since: float, until: float, params: dict[str, Any]) -> dict[str, Any]:
+    """The period's figures and where they stand: ``level`` veto (ratio ≥ the veto line over a fully monitored
+    period), warning (≥ the warning line, or over the veto line before a full period), ok, or None (no probe).
+    What a scan reports and what ``govaudit monitor --status`` prints."""
+    fig = probe_figures(probes)
+    complete = bool(probes) and probes[0]["due"] <= since + float(params["window_seconds"])  # from the first window
+    veto, warning = float(params["veto_ratio"]), float(params["warning_ratio"])
+    ratio = fig["ratio"]
+    level = (None if ratio is None else "veto" if complete and ratio >= veto else "warning" if ratio >= warning
+             else "ok")
+    out = {**fig, "period_days": params["period_days"], "since": since, "until": until, "complete": complete,
+           "veto_ratio": veto, "warning_ratio": warning, "level": level}
+    if level == "warning":
+        # Further failed probes (with none up) before the ratio reaches the veto line: the margin an operator has.
+        out["failures_left"] = max(0, math.ceil((veto * fig["probes"] - fig["failed"]) / (1 - veto)))
+    return out
+
+
 def monitored(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
-    """The monitor's week before the scan (ending at the scan's start, or at the end of an earlier check date)."""
+    """The monitor's period before the scan (ending at the scan's start, or at the end of an earlier check date)."""
     p = rules.param("availability")
     end_of_day = datetime.combine(date.fromisoformat(view.as_of) + timedelta(days=1), time()).timestamp()
     until = min(end_of_day, view.info.started)
@@ -52,30 +70,23 @@ def monitored(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
     probes = view.probes(since, until)
     if not probes:
         return
-    fig = probe_figures(probes)
-    complete = probes[0]["due"] <= since + float(p["window_seconds"])  # monitored from the period's first window
-    veto, warning = float(p["veto_ratio"]), float(p["warning_ratio"])
-    evidence: dict[str, Any] = {**fig, "period_days": p["period_days"], "since": since, "until": until,
-                                "complete": complete, "veto_ratio": veto, "warning_ratio": warning}
+    evidence = judge(probes, since, until, p)
+    level = evidence.pop("level")
     site, url = view.site, view.start_url
-    ratio = fig["ratio"]
-    pct = "—" if ratio is None else f"{ratio:.1%}"
+    pct = "—" if evidence["ratio"] is None else f"{evidence['ratio']:.1%}"
+    veto, warning = evidence["veto_ratio"], evidence["warning_ratio"]
     yield Finding("availability.monitor", rules.severity("availability.monitor"), site, url,
-                  f"监测期内探测 {fig['probes']} 次，失败 {fig['failed']} 次（不可用率 {pct}），{fig['missed']} 个时段未探测"
-                  + ("" if complete else "；监测不足一个周期"), evidence)
-    if ratio is None:
-        return
-    if complete and ratio >= veto:
+                  f"监测期内探测 {evidence['probes']} 次，失败 {evidence['failed']} 次（不可用率 {pct}），"
+                  f"{evidence['missed']} 个时段未探测" + ("" if evidence["complete"] else "；监测不足一个周期"),
+                  {k: v for k, v in evidence.items() if k != "failures_left"})
+    if level == "veto":
         yield Finding("availability.unreachable", rules.severity("availability.unreachable"), site, url,
-                      f"首页不可用率 {pct}，达到 {veto:.0%} 的单项否决线（{fig['failed']}/{fig['probes']} 次探测失败）",
-                      evidence)
-    elif ratio >= warning:
-        # Further failed probes (with none up) before the ratio reaches the veto line: the margin an operator has.
-        left = max(0, math.ceil((veto * fig["probes"] - fig["failed"]) / (1 - veto)))
+                      f"首页不可用率 {pct}，达到 {veto:.0%} 的单项否决线（{evidence['failed']}/{evidence['probes']} 次探测失败）",
+                      {k: v for k, v in evidence.items() if k != "failures_left"})
+    elif level == "warning":
         yield Finding("availability.warning", rules.severity("availability.warning"), site, url,
-                      f"首页不可用率 {pct}，超过 {warning:.0%} 的预警线（否决线 {veto:.0%}，再失败 {left} 次即达到）"
-                      + ("" if complete else "；监测不足一个周期，尚不能判定否决"),
-                      {**evidence, "failures_left": left})
+                      f"首页不可用率 {pct}，超过 {warning:.0%} 的预警线（否决线 {veto:.0%}，再失败 {evidence['failures_left']} 次即达到）"
+                      + ("" if evidence["complete"] else "；监测不足一个周期，尚不能判定否决"), evidence)
 
 
 def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:

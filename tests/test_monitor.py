@@ -154,6 +154,12 @@ def test_monitor_process_killed_and_restarted_records_every_window_once(server, 
     assert snaps and {"title": "县政府召开常务会议", "url": server.url + "xwzx/1.html"} in snaps[0]["items"]
     assert len({x["day"] for x in snaps}) == len(snaps)
 
+    # --status judges the period ending now as a scan would, without probing.
+    before = len(_rows(store, server.url))
+    shown = run_cli("monitor", str(sites), "--store", str(store), "--rules", str(RULES), "--status").stdout
+    [line] = [x for x in shown.splitlines() if x.endswith(server.url)]
+    assert line.split("\t")[0] in ("warning", "veto") and len(_rows(store, server.url)) == before
+
     # A scan of the monitored site with the monitor's store reports the probes it finds there (its figures come
     # through the ScanView; the check fetches nothing).
     out = tmp_path / "scan"

@@ -15,8 +15,12 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from govaudit.ruleset import DEFAULT_RULESET
+
+if TYPE_CHECKING:
+    from govaudit.ruleset import RuleSet
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +32,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(default govaudit-out/govaudit.sqlite, a scan's default)")
     p.add_argument("--rules", default=DEFAULT_RULESET, metavar="RULESET",
                    help=f"rule set whose params.availability gives the schedule (default {DEFAULT_RULESET})")
+    p.add_argument("--status", action="store_true",
+                   help="print each site's figures for the period ending now (probes, failed, missed, ratio, level) "
+                        "and exit, without probing")
     p.set_defaults(func=run)
+
+
+def status(store_path: Path, sites: list[str], rules: RuleSet) -> list[dict]:
+    """Each site's period ending now, judged as a scan's availability check judges it."""
+    import time
+
+    from govaudit.checks.availability import judge
+    from govaudit.store import Store
+
+    params = rules.param("availability")
+    until = time.time()
+    since = until - float(params["period_days"]) * 86400
+    with Store(store_path) as store:
+        return [{"site": site, **judge(store.probes(site, since, until), since, until, params)} for site in sites]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +64,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"govaudit: {args.sites}: {bad}", file=sys.stderr)
     if not listed.sites:
         raise UserError(f"{args.sites}: lists no site to monitor")
+    if args.status:
+        for row in status(args.store, [s.url for s in listed.sites], rules):
+            ratio = "—" if row["ratio"] is None else f"{row['ratio']:.2%}"
+            print(f"{row['level'] or 'no probes'}\t{ratio}\tprobes {row['probes']} failed {row['failed']} "
+                  f"missed {row['missed']}{'' if row['complete'] else ' (period not fully monitored)'}\t{row['site']}")
+        return 0
     monitor = Monitor(args.store, [s.url for s in listed.sites], rules)
 
     def stop(signum: int, frame: FrameType | None) -> None:
