@@ -107,7 +107,8 @@ def write_reports(view: Any, findings: list[Finding], rules: RuleSet, out_dir: P
     card = score(findings, rules, coverage=coverage_of(view, findings, rules), has_public_services=has_public_services,
                  site=getattr(view, "site", "") or "", start_url=getattr(view, "start_url", "") or "",
                  as_of=getattr(view, "as_of", "") or "", scan_id=getattr(view, "scan_id", None))
-    card.trend = [*(history or []), point(scan_id=card.scan_id, as_of=card.as_of, started=None,
+    info = getattr(view, "info", None)
+    card.trend = [*(history or []), point(scan_id=card.scan_id, as_of=card.as_of, started=getattr(info, "started", None),
                                           ruleset=ruleset_ref(rules),
                                           score=card.total, verdict=card.verdict, by_rule=card.counts_by_rule,
                                           rules=rules)]

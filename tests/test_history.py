@@ -152,3 +152,14 @@ def test_trend_in_summary_html_and_excel(two_scans):
     assert [r[0] for r in rows[1:]] == [1, 2]
     assert [r[3] for r in rows[1:]] == [trend[0]["score"], trend[1]["score"]]
     assert "历次检查趋势" not in openpyxl.load_workbook(out1 / "report.xlsx", read_only=True).sheetnames
+
+
+def test_rescoring_with_another_rule_set_is_kept_with_its_version_and_hash(two_scans, tmp_path):
+    url, store, out1, out2 = two_scans
+    before = {r["scan_id"]: r for r in json.loads(run_cli("history", url, "--store", str(store), "--json").stdout)}
+    run_cli("report", str(store), "--scan", "1", "--rules", "example-province", "--out", str(tmp_path / "re"))
+    after = {r["scan_id"]: r for r in json.loads(run_cli("history", url, "--store", str(store), "--json").stdout)}
+    assert after[1]["ruleset"]["id"] == "example-province" and after[1]["ruleset"]["hash"] != before[1]["ruleset"]["hash"]
+    assert after[2] == before[2]
+    summary = json.loads((tmp_path / "re" / "summary.json").read_text(encoding="utf-8"))
+    assert [p["scan_id"] for p in summary["trend"]] == [1]  # re-scoring scan 1 draws no later scan
