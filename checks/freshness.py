@@ -327,44 +327,6 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
                           {"count": len(listed), "threshold": threshold, "columns": listed, "as_of": as_of.isoformat()})
 
 
-def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int, article_dates: dict[str, str],
-          use_articles: bool) -> Iterator[Finding]:
-    """首页不更新: no homepage item within the home window; a navigation-only homepage is judged by its
-    second-level pages (indicators.md §1.2 veto.home_stale)."""
-    window = int(rules.param("freshness.home_window_days"))
-    observed = observed_home_change(view.snapshots(), as_of, window)
-    if observed is not None:
-        yield from _home_observed(view, rules, home, as_of, window, observed)
-        return
-    sources = set(rules.param("freshness.item_sources"))
-    items = [i for i in (home.facts or {}).get("list_items") or [] if i.get("source", "html") in sources]
-    mode, pages = "homepage", [home.url]
-    if not items:
-        mode, pages = "navigation homepage: second-level pages", []
-        for rec in view.pages():
-            facts = rec.facts or {}
-            if rec.depth == 1 and not _offsite(rec, view.start_url) and facts.get("kind") in (*_LIST_KINDS, "home"):
-                pages.append(rec.url)
-                items.extend(i for i in facts.get("list_items") or [] if i.get("source", "html") in sources)
-    newest, undated, future = _newest(items, as_of, tolerance, article_dates, use_articles)
-    age = (as_of - iso_or_none(newest["date"])).days if newest else None
-    if age is not None and age <= window:
-        return
-    evidence = {"window_days": window, "mode": mode, "pages": pages[:50], "items": len(items), "undated_items": undated,
-                "newest_date": newest["date"] if newest else None, "newest_url": newest.get("url") if newest else None,
-                "newest_title": newest.get("title") if newest else None, "days_since": age,
-                "days_over": (age - window) if age is not None else None, "future_dated_items": future[:5],
-                "as_of": as_of.isoformat()}
-    if home.aliases:
-        evidence["aliases"] = home.aliases
-    where = "首页" if mode == "homepage" else f"首页仅为导航，其 {len(pages)} 个二级页面"
-    if newest is None:
-        msg = f"{where}没有带有效日期的信息（{len(items)} 条信息无日期，按检查规则视为未更新），{window} 天内无更新"
-    else:
-        msg = f"{where}最新信息日期 {newest['date']}，距检查日 {as_of.isoformat()} 已 {age} 天，超过 {window} 天未更新"
-    yield Finding("home.stale", rules.severity("home.stale"), view.site, home.url, msg, evidence)
-
-
 def observed_home_change(snapshots: list[dict[str, Any]], as_of: date, window: int) -> dict[str, Any] | None:
     """The homepage's last observed update from the availability monitor's daily snapshots, or None when they
     do not cover the window before the check date (then printed dates decide, as without a monitor).
@@ -403,6 +365,44 @@ def _home_observed(view: ScanView, rules: RuleSet, home: Any, as_of: date, windo
     yield Finding("home.stale", rules.severity("home.stale"), view.site, home.url,
                   f"可用性监测的 {observed['snapshots']} 次首页快照显示，首页{since}没有新增信息，"
                   f"已 {observed['days_since']} 天，超过 {window} 天未更新", evidence)
+
+
+def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int, article_dates: dict[str, str],
+          use_articles: bool) -> Iterator[Finding]:
+    """首页不更新: no homepage item within the home window; a navigation-only homepage is judged by its
+    second-level pages (indicators.md §1.2 veto.home_stale)."""
+    window = int(rules.param("freshness.home_window_days"))
+    observed = observed_home_change(view.snapshots(), as_of, window)
+    if observed is not None:
+        yield from _home_observed(view, rules, home, as_of, window, observed)
+        return
+    sources = set(rules.param("freshness.item_sources"))
+    items = [i for i in (home.facts or {}).get("list_items") or [] if i.get("source", "html") in sources]
+    mode, pages = "homepage", [home.url]
+    if not items:
+        mode, pages = "navigation homepage: second-level pages", []
+        for rec in view.pages():
+            facts = rec.facts or {}
+            if rec.depth == 1 and not _offsite(rec, view.start_url) and facts.get("kind") in (*_LIST_KINDS, "home"):
+                pages.append(rec.url)
+                items.extend(i for i in facts.get("list_items") or [] if i.get("source", "html") in sources)
+    newest, undated, future = _newest(items, as_of, tolerance, article_dates, use_articles)
+    age = (as_of - iso_or_none(newest["date"])).days if newest else None
+    if age is not None and age <= window:
+        return
+    evidence = {"window_days": window, "mode": mode, "pages": pages[:50], "items": len(items), "undated_items": undated,
+                "newest_date": newest["date"] if newest else None, "newest_url": newest.get("url") if newest else None,
+                "newest_title": newest.get("title") if newest else None, "days_since": age,
+                "days_over": (age - window) if age is not None else None, "future_dated_items": future[:5],
+                "as_of": as_of.isoformat()}
+    if home.aliases:
+        evidence["aliases"] = home.aliases
+    where = "首页" if mode == "homepage" else f"首页仅为导航，其 {len(pages)} 个二级页面"
+    if newest is None:
+        msg = f"{where}没有带有效日期的信息（{len(items)} 条信息无日期，按检查规则视为未更新），{window} 天内无更新"
+    else:
+        msg = f"{where}最新信息日期 {newest['date']}，距检查日 {as_of.isoformat()} 已 {age} 天，超过 {window} 天未更新"
+    yield Finding("home.stale", rules.severity("home.stale"), view.site, home.url, msg, evidence)
 
 
 # -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --

@@ -1,4 +1,5 @@
 """CLI sub-commands.  Each module defines ``register(subparsers)``, adding its parser with
 ``set_defaults(func=run)``; ``govaudit.cli`` registers every module listed in ``COMMANDS``."""
 
-COMMANDS = ["scan", "check", "report", "summary", "page", "demo", "rules", "doctor", "history", "diff", "monitor"]
+COMMANDS = ["scan", "check", "report", "summary", "page", "demo", "rules", "doctor"]
+COMMANDS += ["history", "diff", "monitor"]  # scan history and availability monitoring (issue 12)
