@@ -104,11 +104,6 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
 # -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
 FIELDS: dict[str, Field] = {
     'status': Field(T('状态码', 'HTTP status'), optional=True),
-    'error': LINK_FIELDS['error'],  # one download-error vocabulary (checks/links.py ERRORS)
-    'attempts': Field(T('尝试记录', 'Attempts'), kind='table', count_label=T('尝试次数', 'Attempts')),
-    'method': Field(T('请求方法', 'Method')),
-    'at': Field(T('时间', 'Time'), kind='timestamp'),
-    'elapsed': Field(T('耗时（秒）', 'Elapsed (s)')),
     'probes': Field(T('探测次数', 'Probes')),
     'up': Field(T('成功次数', 'Up')),
     'failed': Field(T('失败次数', 'Failed')),
@@ -121,6 +116,11 @@ FIELDS: dict[str, Field] = {
     'until': Field(T('监测止', 'Until'), kind='timestamp'),
     'complete': Field(T('覆盖完整周期', 'Full period'), kind='bool'),
     'failures_left': Field(T('距否决尚余失败次数', 'Failures left before the veto')),
+    'error': LINK_FIELDS['error'],  # one download-error vocabulary (checks/links.py ERRORS)
+    'attempts': Field(T('尝试记录', 'Attempts'), kind='table', count_label=T('尝试次数', 'Attempts')),
+    'method': Field(T('请求方法', 'Method')),
+    'at': Field(T('时间', 'Time'), kind='timestamp'),
+    'elapsed': Field(T('耗时（秒）', 'Elapsed (s)')),
     'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked')}),
 }
 
