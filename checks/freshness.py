@@ -329,11 +329,55 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
                           {"count": len(listed), "threshold": threshold, "columns": listed, "as_of": as_of.isoformat()})
 
 
+def observed_home_change(snapshots: list[dict[str, Any]], as_of: date, window: int) -> dict[str, Any] | None:
+    """The homepage's last observed update from the availability monitor's daily snapshots, or None when they
+    do not cover the window before the check date (then printed dates decide, as without a monitor).
+
+    An update is a snapshot holding an item (title and link) the previous one did not: printed dates can be
+    stamped by a template or missing, what appeared on the page cannot.  Snapshots after the check date are
+    not evidence (the same rule as future-dated items)."""
+    snaps = [s for s in snapshots if date.fromtimestamp(s["at"]) <= as_of]
+    if not snaps or (as_of - date.fromtimestamp(snaps[0]["at"])).days < window:
+        return None
+    last_change = None
+    previous: set[tuple[str, str]] | None = None
+    for snap in snaps:
+        items = {(i.get("title", ""), i.get("url", "")) for i in snap["items"]}
+        if previous is not None and items - previous:
+            last_change = date.fromtimestamp(snap["at"])
+        previous = items
+    first = date.fromtimestamp(snaps[0]["at"])
+    return {"last_change": last_change.isoformat() if last_change else None, "first_snapshot": first.isoformat(),
+            "snapshots": len(snaps), "days_since": (as_of - (last_change or first)).days, "items": len(previous or ())}
+
+
+def _home_observed(view: ScanView, rules: RuleSet, home: Any, as_of: date, window: int,
+                   observed: dict[str, Any]) -> Iterator[Finding]:
+    """首页不更新 judged from what the monitor saw change on the homepage."""
+    if observed["days_since"] <= window:
+        return
+    evidence = {"window_days": window, "mode": "observed", "observed_last_change": observed["last_change"],
+                "first_snapshot": observed["first_snapshot"], "snapshots": observed["snapshots"],
+                "days_since": observed["days_since"], "days_over": observed["days_since"] - window,
+                "items": observed["items"], "undated_items": 0, "as_of": as_of.isoformat()}
+    if home.aliases:
+        evidence["aliases"] = home.aliases
+    since = (f"自 {observed['last_change']} 起" if observed["last_change"]
+             else f"自监测首次快照 {observed['first_snapshot']} 起")
+    yield Finding("home.stale", rules.severity("home.stale"), view.site, home.url,
+                  f"可用性监测的 {observed['snapshots']} 次首页快照显示，首页{since}没有新增信息，"
+                  f"已 {observed['days_since']} 天，超过 {window} 天未更新", evidence)
+
+
 def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int, article_dates: dict[str, str],
           use_articles: bool) -> Iterator[Finding]:
     """首页不更新: no homepage item within the home window; a navigation-only homepage is judged by its
     second-level pages (indicators.md §1.2 veto.home_stale)."""
     window = int(rules.param("freshness.home_window_days"))
+    observed = observed_home_change(view.snapshots(), as_of, window)
+    if observed is not None:
+        yield from _home_observed(view, rules, home, as_of, window, observed)
+        return
     sources = set(rules.param("freshness.item_sources"))
     items = [i for i in (home.facts or {}).get("list_items") or [] if i.get("source", "html") in sources]
     mode, pages = "homepage", [home.url]
@@ -386,7 +430,10 @@ FIELDS: dict[str, Field] = {
     'list_page_count': Field(T('列表页数', 'List pages read')),
     'placeholders': Field(T('占位提示', 'Placeholder text')),
     'as_of': Field(T('检查日期', 'Check date'), kind='date'),
-    'mode': Field(T('方式', 'Mode'), values={'homepage': T('首页', 'homepage'), 'navigation homepage: second-level pages': T('首页仅为导航，检查其二级页面', 'navigation homepage: its second-level pages'), 'sample': T('按模板抽样', 'sampled by template'), 'all': T('全部页面', 'all pages'), 'not_run': T('未运行', 'not run'), 'off': T('已关闭', 'off')}),
+    'observed_last_change': Field(T('监测到的最近更新', 'Last change observed'), kind='date', optional=True),
+    'first_snapshot': Field(T('首次快照日期', 'First snapshot'), kind='date'),
+    'snapshots': Field(T('首页快照次数', 'Homepage snapshots')),
+    'mode': Field(T('方式', 'Mode'), values={'observed': T('按可用性监测的首页快照', 'homepage snapshots of the availability monitor'), 'homepage': T('首页', 'homepage'), 'navigation homepage: second-level pages': T('首页仅为导航，检查其二级页面', 'navigation homepage: its second-level pages'), 'sample': T('按模板抽样', 'sampled by template'), 'all': T('全部页面', 'all pages'), 'not_run': T('未运行', 'not run'), 'off': T('已关闭', 'off')}),
     'pages': Field(T('页面', 'Pages'), kind='table', count_label=T('页面数', 'Pages')),
     'date': Field(T('日期', 'Date'), kind='date'),
     'date_from': Field(T('日期来源', 'Date read from'), values={'list': T('列表页', 'list page'), 'article': T('正文页', 'article page')}),

@@ -275,7 +275,11 @@ def analyse(store: Store, scan_id: int, rules: RuleSet, out_dir: Path, *, lang: 
         interrupts.check("report writing")
     with atomic_outputs(out_dir, ["findings.jsonl"]) as tmp, open(tmp["findings.jsonl"], "w", encoding="utf-8") as fh:
         fh.writelines(json.dumps(f.to_json(), ensure_ascii=False) + "\n" for f in findings)
-    scorecard = write_reports(view, findings, rules, out_dir, lang=lang)
+    from govaudit import history
+
+    scorecard = write_reports(view, findings, rules, out_dir, lang=lang,
+                              history=history.previous_points(store, scan_id, rules))
+    history.record(store, scan_id, rules, scorecard)
     return findings, scorecard
 
 

@@ -21,7 +21,8 @@ from typing import Any
 from govaudit.model import Finding, Ref, UrlRecord, url_key
 
 APPLICATION_ID = 0x67766164  # "gvad": marks a file as a govaudit store
-SCHEMA_VERSION = 2  # 2: urls.digest (one page per document, ScanView.documents)
+SCHEMA_VERSION = 3  # 2: urls.digest (one page per document, ScanView.documents); 3: scans.ruleset_* and result
+                    # (history, diff, trends), probes and snapshots (availability monitoring)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scans (
@@ -34,7 +35,11 @@ CREATE TABLE IF NOT EXISTS scans (
     as_of TEXT NOT NULL,
     options TEXT NOT NULL DEFAULT '{}',
     stats TEXT NOT NULL DEFAULT '{}',
-    tool_version TEXT
+    tool_version TEXT,
+    ruleset_id TEXT,
+    ruleset_version TEXT,
+    ruleset_hash TEXT,
+    result TEXT
 );
 CREATE TABLE IF NOT EXISTS urls (
     scan_id INTEGER NOT NULL,
@@ -79,6 +84,25 @@ CREATE TABLE IF NOT EXISTS findings (
     body TEXT NOT NULL,
     PRIMARY KEY (scan_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS probes (
+    site TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    due REAL NOT NULL,
+    at REAL,
+    outcome TEXT NOT NULL,
+    status INTEGER,
+    error TEXT,
+    elapsed REAL,
+    PRIMARY KEY (site, slot)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (
+    site TEXT NOT NULL,
+    day TEXT NOT NULL,
+    at REAL NOT NULL,
+    digest TEXT NOT NULL,
+    items TEXT NOT NULL,
+    PRIMARY KEY (site, day)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS artifacts (
     scan_id INTEGER NOT NULL,
     name TEXT NOT NULL,
@@ -113,6 +137,8 @@ class ScanInfo:
     options: dict[str, Any]
     stats: dict[str, Any]
     tool_version: str | None
+    ruleset: dict[str, str] | None = None  # {id, version, hash} of the rule set its findings were last scored with
+    result: dict[str, Any] | None = None   # score, verdict and counts of that scoring (None: never scored, or schema < 3)
 
 
 def _loads(text: str | None, default: Any = None) -> Any:
@@ -142,19 +168,27 @@ class Store:
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: written by a newer govaudit (schema {version}, this one reads {SCHEMA_VERSION})")
-            self.db.executescript(_SCHEMA)
             if version < SCHEMA_VERSION and not fresh:
                 self._migrate(version)
+            self.db.executescript(_SCHEMA)
             self.db.execute("PRAGMA quick_check(1)").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable govaudit store ({exc}); move it aside or pass another --store") from exc
 
+    _ADDED_COLUMNS = {"urls": ("digest",), "scans": ("ruleset_id", "ruleset_version", "ruleset_hash", "result")}
+    """Columns later schema versions added to tables an older store already has (all TEXT, empty in old rows)."""
+
     def _migrate(self, version: int) -> None:
-        """Bring an older store up to this schema in place (its scans stay readable: new columns start empty)."""
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(urls)")}
-        if "digest" not in columns:
-            self.db.execute("ALTER TABLE urls ADD COLUMN digest TEXT")
-        self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        """Bring an older store up to this schema in place, in one transaction (its scans stay readable: new
+        columns start empty, new tables are created by the schema script; an old scan's history figures are
+        read from its stored findings).  Runs before the schema script, whose indexes may name new columns."""
+        with self.transaction():
+            for table, added in self._ADDED_COLUMNS.items():
+                columns = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+                for column in added:
+                    if columns and column not in columns:
+                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.db.close()
@@ -191,14 +225,33 @@ class Store:
         self.db.execute("UPDATE scans SET stats=? WHERE id=?", (json.dumps(stats, ensure_ascii=False, default=str), scan_id))
 
     def scan(self, scan_id: int) -> ScanInfo:
-        row = self.db.execute("SELECT id, site, start_url, started, finished, state, as_of, options, stats, tool_version "
-                              "FROM scans WHERE id=?", (scan_id,)).fetchone()
+        row = self.db.execute("SELECT id, site, start_url, started, finished, state, as_of, options, stats, tool_version, "
+                              "ruleset_id, ruleset_version, ruleset_hash, result FROM scans WHERE id=?", (scan_id,)).fetchone()
         if row is None:
             raise StoreError(f"{self.path}: has no scan {scan_id}")
-        return ScanInfo(row[0], row[1], row[2], row[3], row[4], row[5], row[6], _loads(row[7], {}), _loads(row[8], {}), row[9])
+        ruleset = {"id": row[10], "version": row[11], "hash": row[12]} if row[10] else None
+        return ScanInfo(row[0], row[1], row[2], row[3], row[4], row[5], row[6], _loads(row[7], {}), _loads(row[8], {}), row[9],
+                        ruleset, _loads(row[13]))
 
-    def scans(self) -> list[ScanInfo]:
-        return [self.scan(r[0]) for r in self.db.execute("SELECT id FROM scans ORDER BY id")]
+    def scans(self, site: str | None = None) -> list[ScanInfo]:
+        """Every scan, oldest first; with ``site``, that site's only (its start URL or its name)."""
+        if site is None:
+            ids = self.db.execute("SELECT id FROM scans ORDER BY id")
+        else:
+            ids = self.db.execute("SELECT id FROM scans WHERE site=? OR start_url=? ORDER BY id", (site, site))
+        return [self.scan(r[0]) for r in ids.fetchall()]
+
+    def record_result(self, scan_id: int, ruleset: dict[str, str], result: dict[str, Any]) -> None:
+        """Keep with the scan the rule set (id, version, content hash) its findings were scored with, and the
+        figures of that scoring: what ``govaudit history`` lists and the report's trend charts draw."""
+        self.db.execute("UPDATE scans SET ruleset_id=?, ruleset_version=?, ruleset_hash=?, result=? WHERE id=?",
+                        (ruleset["id"], ruleset["version"], ruleset["hash"], json.dumps(result, ensure_ascii=False),
+                         scan_id))
+
+    def finding_counts(self, scan_id: int) -> dict[str, int]:
+        """{rule: findings} of a scan, from its stored findings (how a scan of an older store is summarised)."""
+        return dict(self.db.execute("SELECT rule, count(*) FROM findings WHERE scan_id=? GROUP BY rule ORDER BY rule",
+                                    (scan_id,)).fetchall())
 
     def latest_scan(self) -> int:
         row = self.db.execute("SELECT max(id) FROM scans").fetchone()
@@ -251,6 +304,40 @@ class Store:
         for key, body in self.db.execute("SELECT key, body FROM artifacts WHERE scan_id=? AND name=? ORDER BY key",
                                          (scan_id, name)):
             yield key, json.loads(body)
+
+    # -- availability monitoring (govaudit/monitor.py writes, checks/availability.py reads) -------------
+    def add_probes(self, rows: Iterable[tuple[str, int, float, float | None, str, int | None, str | None, float | None]]
+                   ) -> int:
+        """Record probe windows (site, slot, due, at, outcome up|down|missed, status, error, elapsed).
+
+        A slot is recorded once: the first outcome written stays (INSERT OR IGNORE), so a monitor restarted
+        inside a window, or a clock that went back, can never count a window twice.  Returns rows added."""
+        before = self.db.total_changes
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO probes VALUES (?,?,?,?,?,?,?,?)", rows)
+        return self.db.total_changes - before
+
+    def last_slot(self, site: str) -> int | None:
+        row = self.db.execute("SELECT max(slot) FROM probes WHERE site=?", (site,)).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def probes(self, site: str, since: float | None = None, until: float | None = None) -> list[dict[str, Any]]:
+        """The probe windows of ``site`` due in [since, until), oldest first."""
+        rows = self.db.execute("SELECT slot, due, at, outcome, status, error, elapsed FROM probes WHERE site=? "
+                               "AND due>=? AND due<? ORDER BY slot",
+                               (site, float("-inf") if since is None else since, float("inf") if until is None else until))
+        keys = ("slot", "due", "at", "outcome", "status", "error", "elapsed")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def put_snapshot(self, site: str, day: str, at: float, digest: str, items: list[dict[str, str]]) -> bool:
+        """The homepage's items on ``day`` (the first snapshot of a day stays); True if this one was new."""
+        cur = self.db.execute("INSERT OR IGNORE INTO snapshots VALUES (?,?,?,?,?)",
+                              (site, day, at, digest, json.dumps(items, ensure_ascii=False)))
+        return cur.rowcount > 0
+
+    def snapshots(self, site: str) -> list[dict[str, Any]]:
+        return [{"day": d, "at": a, "digest": g, "items": json.loads(i)} for d, a, g, i in self.db.execute(
+            "SELECT day, at, digest, items FROM snapshots WHERE site=? ORDER BY day", (site,))]
 
     def transaction(self) -> _Transaction:
         return _Transaction(self.db)
@@ -533,3 +620,11 @@ class ScanView:
 
     def artifacts(self, name: str) -> Iterator[tuple[str, Any]]:
         return self.store.artifacts(self.scan_id, name)
+
+    def probes(self, since: float | None = None, until: float | None = None) -> list[dict[str, Any]]:
+        """The availability monitor's probe windows of this scan's site (empty: the site is not monitored)."""
+        return self.store.probes(self.start_url, since, until)
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        """The monitor's daily snapshots of this site's homepage items, oldest first."""
+        return self.store.snapshots(self.start_url)

@@ -88,14 +88,18 @@ def write_json(path: Path, document: Any) -> None:
 
 def write_reports(view: Any, findings: list[Finding], rules: RuleSet, out_dir: Path, *, lang: str = "zh",
                   has_public_services: bool | None = None,
-                  renderers: dict[str, Callable[..., None]] | None = None) -> Scorecard:
+                  renderers: dict[str, Callable[..., None]] | None = None,
+                  history: list[dict[str, Any]] | None = None) -> Scorecard:
     """Score ``findings`` and write ``summary.json``, ``report.html`` and ``report.xlsx`` into ``out_dir``.
 
     ``view`` is the scan's ``ScanView`` (site, dates, coverage stats, artifacts); ``findings`` were already
-    produced (and written to findings.jsonl) by the pipeline.  Returns the scorecard.
+    produced (and written to findings.jsonl) by the pipeline.  ``history``: trend points of the site's earlier
+    scans (``govaudit.history.previous_points``); this scan's point is added from its scorecard, and the
+    trend goes into summary.json, which the HTML and Excel reports draw it from.  Returns the scorecard.
     """
     from govaudit.reports.excel import write_workbook
     from govaudit.reports.html import write_html
+    from govaudit.reports.trend import point, ruleset_ref
 
     if lang not in ("zh", "en"):
         raise ReportError(f"unknown report language {lang!r}; use zh or en")
@@ -103,6 +107,11 @@ def write_reports(view: Any, findings: list[Finding], rules: RuleSet, out_dir: P
     card = score(findings, rules, coverage=coverage_of(view, findings, rules), has_public_services=has_public_services,
                  site=getattr(view, "site", "") or "", start_url=getattr(view, "start_url", "") or "",
                  as_of=getattr(view, "as_of", "") or "", scan_id=getattr(view, "scan_id", None))
+    info = getattr(view, "info", None)
+    card.trend = [*(history or []), point(scan_id=card.scan_id, as_of=card.as_of, started=getattr(info, "started", None),
+                                          ruleset=ruleset_ref(rules),
+                                          score=card.total, verdict=card.verdict, by_rule=card.counts_by_rule,
+                                          rules=rules)]
     steps = renderers or {"report.html": write_html, "report.xlsx": write_workbook}
     with atomic_outputs(out_dir, [*steps, "summary.json"]) as tmp:
         for name, render in steps.items():

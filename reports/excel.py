@@ -20,6 +20,7 @@ from govaudit.reports.html import safe_href
 from govaudit.reports.scoring import Scorecard
 from govaudit.reports.text import clean as _clean
 from govaudit.reports.text import evidence_fields, evidence_label, evidence_text, family, fields_of, label, message
+from govaudit.reports.trend import series_defs
 from xlsxwriter.worksheet import Worksheet
 
 from govaudit import checks
@@ -174,6 +175,32 @@ def write_summary_sheet(book: xlsxwriter.Workbook, card: Scorecard, findings: li
     cov.freeze_panes(1, 0)
 
 
+def write_trend_sheet(book: xlsxwriter.Workbook, card: Scorecard, rules: RuleSet, lang: str, fmts: dict[str, Any],
+                      used: set[str]) -> None:
+    """One row per scan of the site (oldest first, this one last): score, verdict and each trend series."""
+    if len(card.trend) < 2:
+        return
+    defs = series_defs(rules)
+    verdicts = rules.scoring.get("verdicts") or {}
+    ws = book.add_worksheet(_sheet_name(label("trend", lang), 1, used))
+    headers = [label("scan_id", lang), label("as_of", lang), label("ruleset", lang), label("score", lang),
+               label("verdict", lang)] + [rules.text(d.get("title", sid), lang) for sid, d in defs.items()]
+    for col, width in enumerate([10, 12, 30, 10, 18] + [14] * len(defs)):
+        ws.set_column(col, col, width)
+    ws.write_row(0, 0, headers, fmts["header"])
+    for row, p in enumerate(card.trend, 1):
+        rs = p.get("ruleset") or {}
+        values: list[Any] = [p.get("scan_id"), p.get("as_of"), " ".join(str(rs[k]) for k in ("id", "version", "hash") if rs.get(k)),
+                             p.get("score"), rules.text(verdicts.get(p.get("verdict"), p.get("verdict") or ""), lang)]
+        values += [p.get("series", {}).get(sid) for sid in defs]
+        for col, value in enumerate(values):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                ws.write_number(row, col, value)
+            else:
+                ws.write_string(row, col, neutralise(value))
+    ws.freeze_panes(1, 0)
+
+
 LINK_COLUMNS = ("sources", "source_count", "status", "error")  # the links sheet has its own columns for these
 
 
@@ -199,6 +226,7 @@ def write_workbook(path: Path, card: Scorecard, findings: list[Finding], rules: 
                 "wrap": book.add_format({"text_wrap": True})}
         used: set[str] = set()
         write_summary_sheet(book, card, findings, rules, lang, fmts, used)
+        write_trend_sheet(book, card, rules, lang, fmts, used)
         by_family: dict[str, list[Finding]] = defaultdict(list)
         for f in findings:
             by_family[family(f.rule)].append(f)

@@ -37,15 +37,16 @@ class GateResult:
         return EXIT_PASS if self.passed else EXIT_GATE
 
 
-def load_baseline(path: Path) -> set[str]:
-    """Fingerprints of a previous run: a ``findings.jsonl`` file or an output directory holding one.
+def read_findings(path: Path) -> list[tuple[str, dict]]:
+    """(fingerprint, finding line) of a previous run: a ``findings.jsonl`` file or an output directory holding one.
 
-    Lines without a ``fingerprint`` (older outputs) get it recomputed from rule, url and discriminator.
+    Lines without a ``fingerprint`` (older outputs) get it recomputed from rule, url and discriminator.  The
+    baseline of the gate and ``govaudit diff`` of two output folders both read runs this way.
     """
     path = Path(path)
     if path.is_dir():
         path = path / "findings.jsonl"
-    prints: set[str] = set()
+    out: list[tuple[str, dict]] = []
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             for lineno, line in enumerate(fh, 1):
@@ -53,12 +54,18 @@ def load_baseline(path: Path) -> set[str]:
                     continue
                 try:
                     data = json.loads(line)
-                    prints.add(str(data["fingerprint"]) if data.get("fingerprint") else Finding.from_json(data).fingerprint)
+                    out.append((str(data["fingerprint"]) if data.get("fingerprint") else Finding.from_json(data).fingerprint,
+                                data))
                 except (ValueError, TypeError, KeyError, AttributeError) as exc:
                     raise ValueError(f"{path}:{lineno}: not a finding line ({exc})") from exc
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read the baseline ({exc.strerror or exc})") from exc
-    return prints
+        raise ValueError(f"{path}: cannot read the findings ({exc.strerror or exc})") from exc
+    return out
+
+
+def load_baseline(path: Path) -> set[str]:
+    """Fingerprints of a previous run (``read_findings``)."""
+    return {fp for fp, _ in read_findings(path)}
 
 
 def evaluate(findings: list[Finding], scorecard: Scorecard, *, fail_on: str | None = "veto",

@@ -36,6 +36,7 @@ from govaudit.reports.text import (
     message,
     screenshot_path,
 )
+from govaudit.reports.trend import line_charts
 
 from govaudit import checks
 from govaudit.model import Finding
@@ -199,7 +200,8 @@ def build_context(card: Scorecard, findings: list[Finding], rules: RuleSet, lang
     return {
         "card": card, "lang": lang, "L": lambda key: label(key, lang), "T": lambda item: rules.title_of(item, lang),
         "text": lambda value: rules.text(value, lang), "rules": rules, "per_indicator": per_indicator,
-        "veto_samples": veto_samples, "charts": charts, "coverage": coverage, "data_json": embed_json(data),
+        "veto_samples": veto_samples, "charts": charts,
+        "trend_charts": line_charts(card.trend, rules, lang, label("score", lang)), "coverage": coverage, "data_json": embed_json(data),
         "total_findings": len(findings), "verdict_text": rules.text((rules.scoring.get("verdicts") or {}).get(card.verdict, card.verdict), lang),
         "sampling_items": {str(k): fields_to_items(list(v.items()) if isinstance(v, dict) else [(str(k), v)], lang, None, SAMPLE_ROWS)
                            for k, v in (coverage.get("a11y_sampling") or {}).items()},

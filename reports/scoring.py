@@ -89,6 +89,7 @@ class Scorecard:
     finding_count: int = 0
     points_deducted: float = 0.0   # the deduction part's points lost (scored deduct indicators, after caps)
     params: dict[str, Any] = field(default_factory=dict)  # the scoring values used, for the report footnote
+    trend: list[dict[str, Any]] = field(default_factory=list)  # this site's scans, oldest first, this one last (reports/trend.py)
 
     @property
     def passed(self) -> bool:
@@ -131,6 +132,7 @@ class Scorecard:
             "has_public_services": self.has_public_services,
             "coverage": self.coverage,
             "scoring": self.params,
+            "trend": self.trend,
         }
         return out
 

@@ -31,6 +31,8 @@ def clean(value: Any, limit: int = 2000) -> str:
 
 
 LABELS: dict[str, dict[str, str]] = {
+    "trend": {"zh": "历次检查趋势", "en": "Trend over scans"},
+    "scan_id": {"zh": "扫描编号", "en": "Scan"},
     "report": {"zh": "政府网站检查报告", "en": "Government website inspection report"},
     "site": {"zh": "网站", "en": "Site"},
     "as_of": {"zh": "检查日期", "en": "Check date"},

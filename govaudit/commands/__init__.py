@@ -2,3 +2,4 @@
 ``set_defaults(func=run)``; ``govaudit.cli`` registers every module listed in ``COMMANDS``."""
 
 COMMANDS = ["scan", "check", "report", "summary", "page", "demo", "rules", "doctor"]
+COMMANDS += ["history", "diff", "monitor"]  # scan history and availability monitoring (issue 12)
