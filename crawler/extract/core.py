@@ -291,6 +291,27 @@ def extract_links(tree: lxml_html.HtmlElement, url: str) -> list[Link]:
     return out
 
 
+def cheap_links(text: str, url: str) -> list[Link]:
+    """The links of a page whose analysis was abandoned (issue 16): lxml's ``iterlinks`` over the parsed tree
+    (linear, all in C but the loop), anchors from the element's own text only, nothing from comments or
+    script data.  Enough for the crawl to go on past the page; the page itself is recorded as not analysed."""
+    tree = parse_html(text)
+    base_el = tree.find(".//base[@href]")
+    base = absolute_url(url, base_el.get("href")) if base_el is not None else url
+    base = base if base and not base.startswith("invalid:") else url
+    out: list[Link] = []
+    for el, attr, value, _ in tree.iterlinks():
+        tag = el.tag
+        if (PAGE_TAGS.get(tag) or RESOURCE_TAGS.get(tag)) != attr or \
+                (tag == "link" and (el.get("rel") or "").lower() not in _LINK_RELS_CHECKED) or \
+                (tag == "input" and (el.get("type") or "").lower() != "image"):
+            continue
+        link = absolute_url(base, value)
+        if link is not None:
+            out.append(Link(link, tag, " ".join((el.text or el.get("title") or "").split())[:200], False))
+    return out
+
+
 def extract(ctx: PageContext) -> dict[str, Any]:
     """Core facts: title, language and the ``<meta name>`` tags of the 网页设计规范 (SiteName, ColumnName, PubDate…)."""
     tree = ctx.tree
