@@ -198,16 +198,35 @@ def _year_map(root: Any) -> dict[Any, int]:
     return out
 
 
-def _holds_other_item(node: Any, a: Any) -> bool:
-    """True when ``node`` also holds another item link: climbing further would borrow a neighbour's date."""
-    for other in node.iter("a"):
-        if other is not a and _is_item_anchor(other) and len(_clean(other.text_content()) or _clean(other.get("title"))) >= MIN_TITLE:
-            return True
-    return False
+class _ItemIndex:
+    """How many item links each element holds, counted once per element and each anchor's text read once.
+
+    Climbing from an anchor towards its row asks, at each level, whether the node also holds another item link;
+    answering that by walking the node's anchors and their ``text_content()`` every time made a list page with a
+    full pager quadratic (issue 16: 1,145 anchors cost 542 ms).  Memoised, every element is counted once."""
+
+    def __init__(self) -> None:
+        self.items: dict[Any, int] = {}
+        self.anchor: dict[Any, bool] = {}
+
+    def is_item(self, a: Any) -> bool:
+        found = self.anchor.get(a)
+        if found is None:
+            found = self.anchor[a] = _is_item_anchor(a) and \
+                len(_clean(a.text_content()) or _clean(a.get("title"))) >= MIN_TITLE
+        return found
+
+    def holds_other_item(self, node: Any, a: Any) -> bool:
+        """True when ``node`` also holds another item link: climbing further would borrow a neighbour's date."""
+        count = self.items.get(node)
+        if count is None:
+            count = self.items[node] = sum(1 for other in node.iter("a") if self.is_item(other))
+        return count - (1 if self.is_item(a) else 0) > 0
 
 
 def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
     years = _year_map(root)
+    index = _ItemIndex()
     rows: list[tuple[Any, Any, str, DateMatch | None]] = []
     for a in root.iter("a"):
         if not _is_item_anchor(a):
@@ -228,7 +247,7 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
             node = a
             for _ in range(4):
                 parent = node.getparent()
-                if parent is None or parent.tag in _STOP_TAGS or _holds_other_item(parent, a):
+                if parent is None or parent.tag in _STOP_TAGS or index.holds_other_item(parent, a):
                     break
                 node = parent
                 outside = _text_outside(node, a)

@@ -101,6 +101,9 @@ CHANNEL_KINDS: tuple[tuple[str, bool, str], ...] = (
     ("consultation", False, r"政务咨询|在线咨询|咨询投诉|投诉咨询|网上咨询|咨询服务|我要咨询|咨询|问政|诉求|投诉|12345"),
 )
 _CHANNEL_RES = [(kind, excluded, re.compile(pattern)) for kind, excluded, pattern in CHANNEL_KINDS]
+# One search that fails for almost every anchor of a page, before the per-kind searches (issue 16: a site map's
+# 20,000 anchors each ran every kind's pattern).
+_ANY_CHANNEL = re.compile("|".join(f"(?:{pattern})" for _, _, pattern in CHANNEL_KINDS))
 _SPLIT_TITLE = re.compile(r"\s*(?:[-_|｜—–>»›＞→]+|\s{2,})\s*")
 _CRUMB_TEXT = re.compile(r"^\s*(?:当前位置|您的位置|您现在的位置|您当前的位置|所在位置|位置)\s*[:：]?")
 _CRUMB_ATTR = re.compile(r"crumb|position|location|weizhi|dqwz|curpos|path|nav_?bar|guide", re.I)
@@ -258,7 +261,7 @@ def classify_channel(text: str, *, strict: bool = True) -> tuple[str, str, bool]
     a letter titled "求助咨询" is not a channel, but a title segment "县长信箱" is.
     """
     text = _clean(text)
-    if not text or len(text) > 40:
+    if not text or len(text) > 40 or not _ANY_CHANNEL.search(text):
         return None
     for kind, excluded, pattern in _CHANNEL_RES:
         m = pattern.search(text)
@@ -340,7 +343,7 @@ def _channel_links(tree: Any, base: str) -> list[dict[str, Any]]:
     for a in tree.iter("a"):
         text = _clean(a.text_content()) or _clean(a.get("title"))
         found = classify_channel(text)
-        url = absolute_url(base, a.get("href") or "")
+        url = absolute_url(base, a.get("href") or "") if found else None
         if not found or not url or url in seen:
             continue
         seen.add(url)
