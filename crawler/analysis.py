@@ -88,10 +88,15 @@ def analyse_page(url: str, body: bytes, declared: str | None, is_home: bool, as_
         with _budget(budget):
             text, charset = decode_html(body, declared)
             tree = parse_html(text)
+            # Every element's Python proxy kept alive while the extractors run: lxml.html builds a proxy through
+            # a Python class lookup each time an element is reached with none alive, and each extractor walks
+            # the tree again; held once here, later walks reuse them (about 15 % of a large page's cost).
+            elements = list(tree.iter())
             links = extract_links(tree, url)
             ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, as_of=as_of, site=site,
                               charset=charset, digest=body_digest(body))
             facts = run_extractors(ctx, loaded)
+            del elements
     except OverBudget:
         return not_analysed(url, body, declared, "analysis_budget", budget, links)
     return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in links], facts)

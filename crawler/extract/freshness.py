@@ -445,7 +445,7 @@ def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool)
             if found:
                 meta_date = found.iso
                 break
-    text = _clean(_visible_text(root))[:50_000]
+    text = _visible_text(root, 50_000)
     best: tuple[int, int, DateMatch] | None = None
     for m in _LABEL_RE.finditer(text):
         found = parse_date(text[m.end():m.end() + 40], ref=ref)
@@ -469,17 +469,28 @@ def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool)
     return {"date": None, "date_text": None, "source": None, "meta_date": None}
 
 
-def _visible_text(root: Any) -> str:
+def _visible_text(root: Any, limit: int) -> str:
+    """The first ``limit`` characters of the page's text, whitespace collapsed.
+
+    Stops reading once that much is gathered: collapsing the whitespace of a prefix gives a prefix of the
+    collapsed whole, so the result is the same as reading all of a 5 MB page (issue 16)."""
     parts: list[str] = []
+    gathered, check_at = 0, 2 * limit
     for el in root.iter():
         if not isinstance(el.tag, str):
-            parts.append(el.tail or "")
-            continue
-        if el.tag not in ("script", "style", "noscript", "template"):
-            parts.append(el.text or "")
-        parts.append(" ")
-        parts.append(el.tail or "")
-    return "".join(parts)
+            piece = el.tail or ""
+        elif el.tag in ("script", "style", "noscript", "template"):
+            piece = " " + (el.tail or "")
+        else:
+            piece = (el.text or "") + " " + (el.tail or "")
+        parts.append(piece)
+        gathered += len(piece)
+        if gathered >= check_at:
+            text = _clean("".join(parts))
+            if len(text) >= limit:
+                return text[:limit]
+            check_at = gathered + limit
+    return _clean("".join(parts))[:limit]
 
 
 def _date_near_title(tree: Any, text: str, meta: dict[str, str], ref: date) -> DateMatch | None:
