@@ -96,7 +96,7 @@ def main() -> None:
         prof.runcall(analyse, body)
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
         return
-    print(f"| page | bytes | anchors | seconds | ms per 1,000 anchors |\n|---|---:|---:|---:|---:|")
+    print("| page | bytes | anchors | seconds | ms per 1,000 anchors |\n|---|---:|---:|---:|---:|")
     per: dict[str, float] = {}
     for name in names:
         body = PAGES[name]()

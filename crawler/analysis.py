@@ -183,7 +183,7 @@ class PageAnalyser:
             # A page waiting behind others is not overdue: only a pool that finished nothing for the limit is.
             waited = time.monotonic() - max(submitted, self.last_done)
             if waited < self.limit:
-                guard[0] = reactor.callLater(self.limit - waited, overdue)
+                guard[0] = reactor.callLater(self.limit - waited, overdue)  # type: ignore[arg-type]  # twisted's stub
                 return
             self.replaced += 1
             d.callback(not_analysed(args[0], args[1], args[2], "worker_lost", self.budget))
@@ -204,7 +204,7 @@ class PageAnalyser:
             return
         submitted = time.monotonic()
         if self.budget > 0:
-            guard.append(reactor.callLater(self.limit, overdue))
+            guard.append(reactor.callLater(self.limit, overdue))  # type: ignore[arg-type]  # twisted's stub
         future.add_done_callback(done)
 
     def _restart(self) -> None:

@@ -18,9 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from conftest import AS_OF, run_cli
-
 from govaudit.crawler.analysis import analyse_page
 from govaudit.crawler.extract import installed
+
 from govaudit.store import Store
 
 ANCHORS = 20_000
