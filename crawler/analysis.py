@@ -213,8 +213,15 @@ class PageAnalyser:
         self._start()
 
     def close(self) -> None:
+        """Wait for the pages in hand, but with a budget never longer than a worker may take: the close runs in
+        the reactor thread, where the overdue guard cannot fire."""
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            workers = list(getattr(self.pool, "_processes", {}).values())
+            self.pool.shutdown(wait=self.budget <= 0, cancel_futures=True)
+            for proc in workers:
+                proc.join(self.limit)
+                if proc.is_alive():
+                    proc.kill()
             self.pool = None
 
 
