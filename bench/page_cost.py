@@ -58,6 +58,16 @@ def dated(n: int) -> bytes:
     return _page("动态要闻", f'<ul class="news-list">{items}</ul><div class="page">{pager}<a href="index_1.html">下一页</a></div>')
 
 
+def pager(pages: int) -> bytes:
+    """The issue's page: a column list of 20 dated items and a full numbered pager over ``pages`` pages, inside
+    one box, as many CMSs print it (1,145 anchors took 542 ms)."""
+    items = "".join(f'<li><a href="/col/art{i}.html">某某县第{i}次常务会议召开</a><span class="date">[2026-11-{1 + i % 28:02d}]'
+                    "</span></li>" for i in range(20))
+    numbers = " ".join(f'<a href="index_{p}.html">{p + 1}</a>' for p in range(1, pages))
+    return _page("动态要闻", f'<div class="box"><ul class="news-list">{items}</ul><div class="page">共 {pages} 页 '
+                             f'<a href="index.html">首页</a> <b>1</b> {numbers} <a href="index_1.html">下一页</a></div></div>')
+
+
 def nested(depth: int) -> bytes:
     """A DOM nested ``depth`` deep (an editor that never closed its tags), a link and a date at the bottom."""
     return _page("嵌套", "<div>" * depth + '<a href="/deep.html">最深处的一条信息</a> 2026-11-01' + "</div>" * depth)
@@ -71,7 +81,7 @@ def text(megabytes: int) -> bytes:
 
 PAGES: dict[str, Callable[[], bytes]] = {
     "links-1k": lambda: links(1000), "links-10k": lambda: links(10_000), "links-50k": lambda: links(50_000),
-    "table-5k": lambda: table(5000), "dated-5k": lambda: dated(5000), "nested-10k": lambda: nested(10_000),
+    "pager-1k": lambda: pager(1125), "pager-5k": lambda: pager(5000), "table-5k": lambda: table(5000), "dated-5k": lambda: dated(5000), "nested-10k": lambda: nested(10_000),
     "text-5mb": lambda: text(5),
 }
 
