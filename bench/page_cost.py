@@ -68,6 +68,13 @@ def pager(pages: int) -> bytes:
                              f'<a href="index.html">首页</a> <b>1</b> {numbers} <a href="index_1.html">下一页</a></div></div>')
 
 
+def mailbox(n: int) -> bytes:
+    """A 县长信箱 list of n letters, each with its asking date and status labelled (the letters extractor's case)."""
+    rows = "".join(f'<li><a href="/hdjl/xzxx/{i}.html">关于第{i}号小区道路维修的咨询</a><span>留言时间：2026-{1 + i % 12:02d}-'
+                   f"{1 + i % 28:02d}</span><span>状态：已回复</span></li>" for i in range(n))
+    return (HEAD.format(title="县长信箱") + f'<h2>县长信箱</h2><ul class="letter-list">{rows}</ul>' + FOOT).encode("utf-8")
+
+
 def nested(depth: int) -> bytes:
     """A DOM nested ``depth`` deep (an editor that never closed its tags), a link and a date at the bottom."""
     return _page("嵌套", "<div>" * depth + '<a href="/deep.html">最深处的一条信息</a> 2026-11-01' + "</div>" * depth)
@@ -81,7 +88,7 @@ def text(megabytes: int) -> bytes:
 
 PAGES: dict[str, Callable[[], bytes]] = {
     "links-1k": lambda: links(1000), "links-10k": lambda: links(10_000), "links-50k": lambda: links(50_000),
-    "pager-1k": lambda: pager(1125), "pager-5k": lambda: pager(5000), "table-5k": lambda: table(5000), "dated-5k": lambda: dated(5000), "nested-10k": lambda: nested(10_000),
+    "pager-1k": lambda: pager(1125), "pager-5k": lambda: pager(5000), "table-5k": lambda: table(5000), "dated-5k": lambda: dated(5000), "mailbox-5k": lambda: mailbox(5000), "nested-10k": lambda: nested(10_000),
     "text-5mb": lambda: text(5),
 }
 

@@ -504,17 +504,18 @@ def _lca(elements: list[Any]) -> Any:
 
 def _anchors(pieces: list[_Piece]) -> list[Any]:
     """One element per letter: where its asking date label sits (else reply date, status label, status word)."""
-    by_role: dict[str, list[Any]] = defaultdict(list)
+    # dicts as ordered sets: a list's ``in`` made a page of thousands of letters quadratic (issue 16)
+    by_role: dict[str, dict[Any, None]] = defaultdict(dict)
     for piece in pieces:
         for m in _LABEL.finditer(piece.text):
             role = _ROLE_OF[m.group(1)]
-            if role in ("asked", "asked_generic", "replied", "status") and piece.el not in by_role[role]:
-                by_role[role].append(piece.el)
-        if _STATUS_ALONE.match(piece.text) and piece.el not in by_role["status_word"]:
-            by_role["status_word"].append(piece.el)
+            if role in ("asked", "asked_generic", "replied", "status"):
+                by_role[role].setdefault(piece.el)
+        if _STATUS_ALONE.match(piece.text):
+            by_role["status_word"].setdefault(piece.el)
     for role in ("asked", "asked_generic", "replied", "status", "status_word"):
         if by_role[role]:
-            return by_role[role]
+            return list(by_role[role])
     return []
 
 
@@ -585,10 +586,8 @@ def _letters(tree: Any, ctx: PageContext, meta: dict[str, str], ref: date) -> li
             consumed.append(table)
             letters.extend(found)
 
-    def outside_tables(el: Any) -> bool:
-        return not any(el is t or t in set(el.iterancestors()) for t in consumed)
-
-    pieces = [p for p in _pieces([body]) if outside_tables(p.el)]
+    in_tables = {el for t in consumed for el in t.iter()}  # one set, not every piece's ancestors per table
+    pieces = [p for p in _pieces([body]) if p.el not in in_tables]
     anchors = _anchors(pieces)
     fields_all = _read_fields(pieces)
     detail_labels = [fields_all.elements[r] for r in ("content", "reply_text") if r in fields_all.elements]
