@@ -17,6 +17,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from conftest import AS_OF, run_cli
 from govaudit.crawler.analysis import analyse_page
 from govaudit.crawler.extract import installed
@@ -149,3 +150,15 @@ def test_a_worker_that_does_not_come_back_is_replaced(tmp_path):
     assert ["http://x.test/next.html", "a", "下一条信息", False] in got["stuck_links"]
     assert got["queued"]["title"] == "页面" and "not_analysed" not in got["queued"]  # resubmitted to the new worker
     assert got["replaced"] == 1 and got["first_alive"] == [False]
+
+
+def test_the_budget_is_a_rule_set_value_checked_at_load(tmp_path):
+    from govaudit.ruleset import RuleSetError, load_ruleset
+
+    assert load_ruleset("gov-2019").param("crawl.analysis_budget_seconds") == 10
+    for bad in ("-1", "'10s'"):
+        path = tmp_path / "bad.yaml"
+        path.write_text(f"id: bad\nversion: '1'\ninherits: gov-2019\ntitle: {{zh: 测试, en: test}}\n"
+                        f"params:\n  crawl:\n    analysis_budget_seconds: {bad}\n", encoding="utf-8")
+        with pytest.raises(RuleSetError, match="analysis_budget_seconds"):
+            load_ruleset(str(path))
