@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
@@ -127,6 +127,30 @@ def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def _clean_prefix(pieces: Iterable[str], limit: int) -> str:
+    """``_clean("".join(pieces))[:limit]``, reading only as many pieces as that needs.
+
+    Collapsing the whitespace of a prefix gives a prefix of the collapsed whole, so stopping early changes
+    nothing; building the whole text of every wrapper around a 5 MB page to ask whether it is short made
+    the freshness extractor quadratic in nesting (issue 16)."""
+    parts: list[str] = []
+    gathered, check_at = 0, 2 * limit
+    for piece in pieces:
+        parts.append(piece)
+        gathered += len(piece)
+        if gathered >= check_at:
+            text = _clean("".join(parts))
+            if len(text) >= limit:
+                return text[:limit]
+            check_at = gathered + limit
+    return _clean("".join(parts))[:limit]
+
+
+def _text_prefix(el: Any, limit: int) -> str:
+    """``_clean(el.text_content())[:limit]`` (itertext yields the same text nodes as text_content)."""
+    return _clean_prefix(el.itertext(), limit)
+
+
 def _is_item_anchor(a: Any) -> bool:
     href = (a.get("href") or "").strip().lower()
     return bool(href) and not href.startswith(_SKIP_HREF)
@@ -191,7 +215,7 @@ def _year_map(root: Any) -> dict[Any, int]:
             continue
         if el.tag in ("script", "style") or not el.text:
             continue
-        if len(el.text) <= 12 and not any(isinstance(c.tag, str) and _clean(c.text_content()) for c in el):
+        if len(el.text) <= 12 and not any(isinstance(c.tag, str) and _text_prefix(c, 1) for c in el):
             found = year_heading(el.text)
             if found:
                 year = found
@@ -470,27 +494,18 @@ def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool)
 
 
 def _visible_text(root: Any, limit: int) -> str:
-    """The first ``limit`` characters of the page's text, whitespace collapsed.
+    """The first ``limit`` characters of the page's text outside scripts and styles, whitespace collapsed."""
+    return _clean_prefix(_visible_pieces(root), limit)
 
-    Stops reading once that much is gathered: collapsing the whitespace of a prefix gives a prefix of the
-    collapsed whole, so the result is the same as reading all of a 5 MB page (issue 16)."""
-    parts: list[str] = []
-    gathered, check_at = 0, 2 * limit
+
+def _visible_pieces(root: Any) -> Iterator[str]:
     for el in root.iter():
         if not isinstance(el.tag, str):
-            piece = el.tail or ""
+            yield el.tail or ""
         elif el.tag in ("script", "style", "noscript", "template"):
-            piece = " " + (el.tail or "")
+            yield " " + (el.tail or "")
         else:
-            piece = (el.text or "") + " " + (el.tail or "")
-        parts.append(piece)
-        gathered += len(piece)
-        if gathered >= check_at:
-            text = _clean("".join(parts))
-            if len(text) >= limit:
-                return text[:limit]
-            check_at = gathered + limit
-    return _clean("".join(parts))[:limit]
+            yield (el.text or "") + " " + (el.tail or "")
 
 
 def _date_near_title(tree: Any, text: str, meta: dict[str, str], ref: date) -> DateMatch | None:
@@ -531,7 +546,7 @@ def _htmldate(tree: Any, ref: date) -> str | None:
 def _breadcrumb(root: Any) -> list[str]:
     for el in root.iter("div", "span", "p", "td", "nav", "ol", "ul"):
         attrs = f"{el.get('class', '')} {el.get('id', '')}"
-        text = _clean(el.text_content())
+        text = _text_prefix(el, 201)
         if not text or len(text) > 200:
             continue
         if _CRUMB_TEXT.match(text) or (_CRUMB_ATTR.search(attrs) and (el.find(".//a") is not None)):
@@ -609,7 +624,7 @@ def _empty_list_containers(root: Any) -> list[str]:
         listish = bool(_LIST_ATTR.search(attrs))
         if el.tag != "table" and not listish:
             continue
-        if len(_clean(el.text_content())) > _CONTAINER_TEXT_MAX or _holds_content(el) or _in_menu(el):
+        if len(_text_prefix(el, _CONTAINER_TEXT_MAX + 1)) > _CONTAINER_TEXT_MAX or _holds_content(el) or _in_menu(el):
             continue
         if el.tag == "table":
             rows = list(el.iter("tr"))
@@ -639,7 +654,7 @@ def _kind(ctx: PageContext, meta: dict[str, str], items: list[dict[str, Any]], p
     if ctx.is_home:
         return "home"
     dated = sum(1 for i in items if i["date"])
-    text = _clean(root.text_content())[:20_000]
+    text = _text_prefix(root, 20_000)
     if len(_LETTER_ASK.findall(text)) >= 1 and _LETTER_REPLY.search(text) and dated < 3:
         return "letter"
     article_signal = bool(meta.get("articletitle") or meta.get("pubdate") or article["source"] == "label")
