@@ -9,7 +9,8 @@ One page can never stall a scan (issue 16): analysis has a budget (``params.craw
 A page over it is abandoned and recorded as not analysed (``facts["not_analysed"]``: reason, size, budget),
 its links still gathered by a cheap pass so the crawl goes on.  Two guards, because one cannot cover both
 cases: a SIGALRM timer in the analysing process stops Python code at the budget, and a worker that does not
-answer within twice the budget (stuck in C code, which no signal interrupts) is killed and replaced.
+answer within twice the budget and a start-up margin (stuck in C code, which no signal interrupts) is killed
+and replaced.
 """
 
 from __future__ import annotations
@@ -112,10 +113,14 @@ def default_workers() -> int:
     return max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
+WORKER_START_SECONDS = 30.0
+
+
 class PageAnalyser:
     """Submits pages to a process pool and hands results back to the Twisted reactor as Deferreds.
 
-    ``budget`` (seconds, 0: none) bounds each page; a worker that overruns it twice over is killed, the pool
+    ``budget`` (seconds, 0: none) bounds each page; a worker that overruns it twice over (plus the time a new
+    worker takes to start) is killed, the pool
     restarted, the page recorded as not analysed (``worker_lost``) with its links from a cheap pass here, and
     the other pages that were waiting in the pool submitted again (once: a page that breaks the pool twice is
     recorded as not analysed too)."""
@@ -126,7 +131,10 @@ class PageAnalyser:
         self.budget = budget
         self.pool: ProcessPoolExecutor | None = None
         self.replaced = 0  # workers killed for overrunning the budget
-        self.limit = 2 * budget + 1  # seconds without any page back before the pool's workers are killed
+        # Seconds without any page back before the pool's workers are killed: twice the budget, plus the time a
+        # worker just started takes to import the extractors (seconds on a loaded machine; it must not count as
+        # a page that does not come back).
+        self.limit = 2 * budget + WORKER_START_SECONDS
         self.last_done = time.monotonic()
         if workers > 0:
             self._start()
