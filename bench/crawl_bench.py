@@ -172,8 +172,8 @@ def path_charsets(manifest: Any) -> dict[str, str]:
     return result
 
 
-def generate(generator: str, root: Path, pages: int, as_of: dt.date, dead_hosts: tuple[int, int] = (0, 0)
-             ) -> tuple[Any, float]:
+def generate(generator: str, root: Path, pages: int, as_of: dt.date, dead_hosts: tuple[int, int] = (0, 0),
+             variance: bool = False) -> tuple[Any, float]:
     """Generate the site; returns the manifest and the seconds it took (reported, not benchmarked).
 
     ``dead_hosts`` (unresolvable, refusing): off-site hosts linked from every 50th page, planted as ``dead_host``."""
@@ -181,7 +181,9 @@ def generate(generator: str, root: Path, pages: int, as_of: dt.date, dead_hosts:
 
     module = importlib.import_module(generator)
     start = time.perf_counter()
-    manifest = module.generate_site(root, as_of=as_of, pages=pages, hostile=False)
+    # variance (issue 16): the large pages of real portals, full pagers, a whole-site map, a 信息公开目录
+    extra = {"variance": True} if variance else {}
+    manifest = module.generate_site(root, as_of=as_of, pages=pages, hostile=False, **extra)
     if any(dead_hosts):
         plant_dead_hosts(root, manifest, DeadHosts.make(*dead_hosts), every=50, category="dead_host")
     return manifest, time.perf_counter() - start
@@ -405,6 +407,11 @@ def print_report(results: list[ToolResult], memory: list[dict[str, Any]]) -> Non
             growth = "" if m["growth_kb_per_page"] is None else f"{m['growth_kb_per_page']:.2f}"
             print(f"| {m['pages']} | {m['seconds']:.1f} | {m['pages_per_second']:.1f} | {m['peak_rss_mb']:.1f} "
                   f"| {growth} |")
+        if len(memory) > 1 and memory[0]["pages_per_second"]:  # issue 16: within 20 % from the smallest to the largest
+            first, last = memory[0], memory[-1]
+            print(f"pages/s at {last['pages']} / at {first['pages']}: "
+                  f"{last['pages_per_second'] / first['pages_per_second']:.2f}; peak RSS x"
+                  f"{last['peak_rss_mb'] / max(first['peak_rss_mb'], 1e-6):.2f}")
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -412,7 +419,7 @@ def print_report(results: list[ToolResult], memory: list[dict[str, Any]]) -> Non
 def bench_site(pages: int, tools: Iterable[str], work: Path, args: argparse.Namespace) -> tuple[dict[str, Any], list[ToolResult]]:
     """Generate one site, serve it, run the tools on it one after another."""
     site = work / "site"
-    manifest, gen_seconds = generate(args.generator, site, pages, args.as_of, args.dead_hosts)
+    manifest, gen_seconds = generate(args.generator, site, pages, args.as_of, args.dead_hosts, args.variance)
     print(f"generated {pages} pages in {gen_seconds:.1f} s under {site}", file=sys.stderr)
     results = []
     with Nginx(site, work / "nginx", workers=args.nginx_workers, path_charsets=path_charsets(manifest)) as server:
@@ -451,6 +458,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "page (default 2,1; 0,0 for none)")
     parser.add_argument("--generator", default="govaudit.demo.sitegen",
                         help="module providing generate_site() (default govaudit.demo.sitegen)")
+    parser.add_argument("--variance", action="store_true",
+                        help="realistic variance (issue 16): full numbered pagers on every list page, a site map of "
+                             "every article, a 信息公开目录 with a row per 政务公开 document")
     parser.add_argument("--workdir", type=Path, help="where to put sites and outputs (default: a new temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (default: delete it)")
     args = parser.parse_args(argv)

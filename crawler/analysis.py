@@ -4,6 +4,13 @@ Scrapy's engine is single-threaded, and parsing plus fact extraction is most of 
 a 2-core machine the crawl is CPU-bound.  Moving that work to a process pool lets the engine keep
 downloading while pages are analysed on the other core.  ``workers=0`` analyses in-process (used by
 ``govaudit page`` and whenever a pool cannot be started).
+
+One page can never stall a scan (issue 16): analysis has a budget (``params.crawl.analysis_budget_seconds``).
+A page over it is abandoned and recorded as not analysed (``facts["not_analysed"]``: reason, size, budget),
+its links still gathered by a cheap pass so the crawl goes on.  Two guards, because one cannot cover both
+cases: a SIGALRM timer in the analysing process stops Python code at the budget, and a worker that does not
+answer within twice the budget and a start-up margin (stuck in C code, which no signal interrupts) is killed
+and replaced.
 """
 
 from __future__ import annotations
@@ -11,14 +18,18 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from govaudit.crawler.extract import Extractor, Link, PageContext, load_extractors, run_extractors
-from govaudit.crawler.extract.core import body_digest, decode_html, extract_links, parse_html
+from govaudit.crawler.extract.core import body_digest, cheap_links, decode_html, extract_links, parse_html
 
 
 @dataclass(slots=True)
@@ -31,17 +42,64 @@ class PageAnalysis:
 _EXTRACTORS: dict[tuple[str, ...], list[Extractor]] = {}
 
 
+class OverBudget(BaseException):
+    """Raised by the budget timer inside a page's analysis.  A BaseException: extractors catch ``Exception``
+    (one failing extractor must not lose the others' facts), and must not catch this."""
+
+
+@contextmanager
+def _budget(seconds: float) -> Iterator[None]:
+    """SIGALRM after ``seconds`` (0: no budget).  Only the main thread can take signals; elsewhere the pool's
+    worker guard is the only one."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise OverBudget
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def not_analysed(url: str, body: bytes, declared: str | None, reason: str, budget: float,
+                 links: list[Link] | None = None) -> PageAnalysis:
+    """A page whose analysis was abandoned: its links (the ones already extracted, else a cheap pass) and a
+    fact saying why, so the report can count it as not analysed instead of silently missing its facts."""
+    text, charset = decode_html(body, declared)
+    if links is None:
+        links = cheap_links(text, url)
+    facts = {"not_analysed": {"reason": reason, "size": len(body), "budget_seconds": budget, "links": len(links)},
+             "charset": charset}
+    return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in links], facts)
+
+
 def analyse_page(url: str, body: bytes, declared: str | None, is_home: bool, as_of: date | None, site: str,
-                 extractors: tuple[str, ...]) -> PageAnalysis:
+                 extractors: tuple[str, ...], budget: float = 0.0) -> PageAnalysis:
     loaded = _EXTRACTORS.get(extractors)
     if loaded is None:
         loaded = _EXTRACTORS[extractors] = load_extractors(extractors)
-    text, charset = decode_html(body, declared)
-    tree = parse_html(text)
-    links = extract_links(tree, url)
-    ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, as_of=as_of, site=site, charset=charset,
-                      digest=body_digest(body))
-    facts = run_extractors(ctx, loaded)
+    links: list[Link] | None = None
+    try:
+        with _budget(budget):
+            text, charset = decode_html(body, declared)
+            tree = parse_html(text)
+            # Every element's Python proxy kept alive while the extractors run: lxml.html builds a proxy through
+            # a Python class lookup each time an element is reached with none alive, and each extractor walks
+            # the tree again; held once here, later walks reuse them (about 15 % of a large page's cost).
+            elements = list(tree.iter())
+            links = extract_links(tree, url)
+            ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, as_of=as_of, site=site,
+                              charset=charset, digest=body_digest(body))
+            facts = run_extractors(ctx, loaded)
+            del elements
+    except OverBudget:
+        return not_analysed(url, body, declared, "analysis_budget", budget, links)
     return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in links], facts)
 
 
@@ -55,13 +113,29 @@ def default_workers() -> int:
     return max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
-class PageAnalyser:
-    """Submits pages to a process pool and hands results back to the Twisted reactor as Deferreds."""
+WORKER_START_SECONDS = 30.0
 
-    def __init__(self, extractors: list[str], workers: int) -> None:
+
+class PageAnalyser:
+    """Submits pages to a process pool and hands results back to the Twisted reactor as Deferreds.
+
+    ``budget`` (seconds, 0: none) bounds each page; a worker that overruns it twice over (plus the time a new
+    worker takes to start) is killed, the pool
+    restarted, the page recorded as not analysed (``worker_lost``) with its links from a cheap pass here, and
+    the other pages that were waiting in the pool submitted again (once: a page that breaks the pool twice is
+    recorded as not analysed too)."""
+
+    def __init__(self, extractors: list[str], workers: int, budget: float = 0.0) -> None:
         self.extractors = tuple(extractors)
         self.workers = workers
+        self.budget = budget
         self.pool: ProcessPoolExecutor | None = None
+        self.replaced = 0  # workers killed for overrunning the budget
+        # Seconds without any page back before the pool's workers are killed: twice the budget, plus the time a
+        # worker just started takes to import the extractors (seconds on a loaded machine; it must not count as
+        # a page that does not come back).
+        self.limit = 2 * budget + WORKER_START_SECONDS
+        self.last_done = time.monotonic()
         if workers > 0:
             self._start()
 
@@ -73,37 +147,89 @@ class PageAnalyser:
     def analyse(self, url: str, body: bytes, declared: str | None, is_home: bool, as_of: date | None,
                 site: str) -> Any:
         """A Deferred that fires with a ``PageAnalysis`` (or fails with the worker's exception)."""
-        from twisted.internet import defer, reactor
+        from twisted.internet import defer
 
-        args = (url, body, declared, is_home, as_of, site, self.extractors)
+        args = (url, body, declared, is_home, as_of, site, self.extractors, self.budget)
         if self.pool is None:
             return defer.maybeDeferred(analyse_page, *args)
         d: defer.Deferred = defer.Deferred()
+        self._submit(args, d, retries=1)
+        return d
+
+    def _submit(self, args: tuple, d: Any, retries: int) -> None:
+        from twisted.internet import defer, reactor
+
+        pool = self.pool
+        assert pool is not None
+        guard: list[Any] = []
 
         def done(future: Future) -> None:
+            reactor.callFromThread(settle, future)
+
+        def settle(future: Future) -> None:  # in the reactor thread
+            self.last_done = time.monotonic()
+            if guard and guard[0].active():
+                guard[0].cancel()
+            if d.called:
+                return
             exc = future.exception()
             if exc is None:
-                reactor.callFromThread(d.callback, future.result())
+                d.callback(future.result())
+            elif isinstance(exc, BrokenProcessPool):  # a worker died (a hostile page, or one killed below)
+                if self.pool is pool:
+                    self._restart()
+                if retries > 0:
+                    self._submit(args, d, retries - 1)
+                else:
+                    d.callback(not_analysed(args[0], args[1], args[2], "worker_lost", self.budget))
             else:
-                if isinstance(exc, BrokenProcessPool):  # a worker died (e.g. on a hostile page): start afresh
-                    reactor.callFromThread(self._restart)
-                reactor.callFromThread(d.errback, exc)
+                d.errback(exc)
+
+        def overdue() -> None:  # the pool has not come back: kill its workers, the page gets the cheap pass
+            if d.called:
+                return
+            # A page waiting behind others is not overdue: only a pool that finished nothing for the limit is.
+            waited = time.monotonic() - max(submitted, self.last_done)
+            if waited < self.limit:
+                guard[0] = reactor.callLater(self.limit - waited, overdue)  # type: ignore[arg-type]  # twisted's stub
+                return
+            self.replaced += 1
+            d.callback(not_analysed(args[0], args[1], args[2], "worker_lost", self.budget))
+            if self.pool is pool:
+                for proc in list(getattr(pool, "_processes", {}).values()):  # no public API kills a pool's workers
+                    proc.kill()
+                self._restart()
+                self.last_done = time.monotonic()
 
         try:
-            self.pool.submit(analyse_page, *args).add_done_callback(done)
+            future = pool.submit(analyse_page, *args)
         except (BrokenProcessPool, RuntimeError):
             self._restart()
-            return defer.maybeDeferred(analyse_page, *args)
-        return d
+            if retries > 0:
+                self._submit(args, d, retries - 1)
+            else:
+                defer.maybeDeferred(analyse_page, *args).chainDeferred(d)
+            return
+        submitted = time.monotonic()
+        if self.budget > 0:
+            guard.append(reactor.callLater(self.limit, overdue))  # type: ignore[arg-type]  # twisted's stub
+        future.add_done_callback(done)
 
     def _restart(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool.shutdown(wait=False, cancel_futures=False)
         self._start()
 
     def close(self) -> None:
+        """Wait for the pages in hand, but with a budget never longer than a worker may take: the close runs in
+        the reactor thread, where the overdue guard cannot fire."""
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            workers = list(getattr(self.pool, "_processes", {}).values())
+            self.pool.shutdown(wait=self.budget <= 0, cancel_futures=True)
+            for proc in workers:
+                proc.join(self.limit)
+                if proc.is_alive():
+                    proc.kill()
             self.pool = None
 
 

@@ -105,3 +105,5 @@ class PageFacts(TypedDict, total=False):
     elder_candidates: dict[str, Any]
     # an extractor that raised: its dotted name → the error
     extractor_errors: dict[str, str]
+    # analysis abandoned over params.crawl.analysis_budget_seconds (crawler/analysis.py): only links and charset
+    not_analysed: dict[str, Any]  # reason ("analysis_budget" | "worker_lost"), size, budget_seconds, links

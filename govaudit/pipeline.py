@@ -52,6 +52,7 @@ class ScanInterrupted(KeyboardInterrupt):
         self.signum = signum
         self.stage = stage
         self.scan_id = scan_id
+        self.progress = ""  # how far the scan got ("after 1,092 pages …"), filled in from the store
 
     @property
     def exit_code(self) -> int:
@@ -61,8 +62,19 @@ class ScanInterrupted(KeyboardInterrupt):
     def __str__(self) -> str:
         name = signal.Signals(self.signum).name
         where = f" during the {self.stage}" if self.stage else ""
+        progress = f" {self.progress}" if self.progress else ""
         scan = f" (scan {self.scan_id} kept in the store)" if self.scan_id is not None else ""
-        return f"interrupted by {name}{where}{scan}; re-run with --resume to finish it"
+        return f"interrupted by {name}{where}{progress}{scan}; re-run with --resume to finish it"
+
+
+def progress_of(store: Store, scan_id: int) -> str:
+    """How far a scan got, from the store (what the crawl recorded, whether or not it closed): issue 16 asks a
+    stopped scan to say it, never that it "failed before it started" after minutes of crawling."""
+    counts = store.view(scan_id).counts()
+    pages = counts.get("page.done", 0)
+    done = sum(n for key, n in counts.items() if key.endswith(".done"))
+    queued = sum(n for key, n in counts.items() if key.endswith((".pending", ".retest")))
+    return f"after {pages:,} pages read and {done:,} URLs finished ({queued:,} still queued)"
 
 
 @dataclass
@@ -338,13 +350,18 @@ def run_scan(req: ScanRequest) -> ScanOutcome:
             signal.signal(exc.signum, lambda s, f: os._exit(128 + s))  # a second signal while saving the state
             exc.stage, exc.scan_id = exc.stage or interrupts.stage, scan_id
             _mark_interrupted(req.store_path, scan_id, exc.stage)
+            with Store(req.store_path) as store:
+                exc.progress = progress_of(store, scan_id) if exc.stage == "crawl" else ""
             raise
 
 
 def _after_crawl(req: ScanRequest, rules: RuleSet, url: str, scan_id: int, interrupts: Interrupts) -> ScanOutcome:
     with Store(req.store_path) as store:
         state = store.scan(scan_id).state
-        if state == "running":
+        if state == "running":  # the crawl returned without closing the scan
+            if any(key.endswith(".done") for key in store.view(scan_id).counts()):
+                raise ScanError(f"the crawl of {url} stopped without closing the scan {progress_of(store, scan_id)} "
+                                f"(see the messages above); the store keeps scan {scan_id}, re-run with --resume")
             raise ScanError(f"the crawl of {url} failed before it started (see the messages above); the store keeps "
                             f"scan {scan_id}, re-run with --resume")
         if req.a11y != "off":

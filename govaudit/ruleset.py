@@ -246,7 +246,8 @@ def _validate_crawl(data: dict[str, Any], fail: Any) -> None:
     crawl = data.get("params", {}).get("crawl", {})
     if not isinstance(crawl, dict):
         fail(["params", "crawl"], "must be a mapping")
-    for key, least in (("timeout_seconds", 0), ("stall_seconds", 0), ("retest_delay_seconds", None)):
+    for key, least in (("timeout_seconds", 0), ("stall_seconds", 0), ("retest_delay_seconds", None),
+                       ("analysis_budget_seconds", None)):
         if key not in crawl:
             continue
         value = crawl[key]

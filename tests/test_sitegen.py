@@ -177,6 +177,32 @@ def test_non_hostile_site_has_no_dynamic_links(tmp_path: Path) -> None:
         assert b'"/__' not in file.read_bytes(), file
 
 
+def test_variance_adds_the_large_pages_of_real_portals(tmp_path: Path) -> None:
+    """Issue 16: full numbered pagers, a site map of every article, a 信息公开目录 of every 政务公开 document;
+    the same site without the option has none of them (and the rest of its pages are the same files)."""
+    plain = generate_site(tmp_path / "plain", as_of=AS_OF, pages=2000, hostile=False)
+    varied = generate_site(tmp_path / "varied", as_of=AS_OF, pages=2000, hostile=False, variance=True)
+    assert not (tmp_path / "plain" / "wzdt" / "all.html").exists()
+    sitemap = lxml.html.fromstring((tmp_path / "varied" / "wzdt" / "all.html").read_bytes())
+    hrefs = {a.get("href") for a in sitemap.iter("a")}
+    planted = {e["target"] for e in varied.links()}  # soft 404s and the like are not articles
+    articles = {"/" + p.relative_to(tmp_path / "varied").as_posix() for col in varied.columns
+                for p in (tmp_path / "varied").glob(col["path"].strip("/") + "/**/t*.html")} - planted
+    assert len(articles) > 500 and articles <= hrefs  # every article of the site
+    catalogue = lxml.html.fromstring((tmp_path / "varied" / "zwgk" / "xxgkml" / "index.html").read_bytes())
+    assert len(catalogue.findall(".//tbody/tr")) > 100
+    index = lxml.html.fromstring((tmp_path / "varied" / "wzdt" / "index.html").read_bytes())
+    assert {"/wzdt/all.html", "/zwgk/xxgkml/"} <= {a.get("href") for a in index.iter("a")}
+    # a list page of a many-page column carries a link to every page of it
+    col = max((c for c in varied.columns if c["style"] in ("plain", "table")), key=lambda c: c["list_pages"])
+    page = lxml.html.fromstring((tmp_path / "varied" / col["path"].strip("/") / "index_1.html").read_bytes())
+    numbered = {a.get("href") for a in page.iter("a") if (a.text or "").isdigit()}
+    assert numbered == {"index.html" if i == 0 else f"index_{i}.html" for i in range(col["list_pages"]) if i != 1}
+    plain_page = (tmp_path / "plain" / col["path"].strip("/") / "index_1.html").read_bytes()
+    assert not any((a.text or "").isdigit() for a in lxml.html.fromstring(plain_page).iter("a"))
+    assert plain.pages + 2 == varied.pages
+
+
 def test_column_newest_dates_and_classes(site: tuple[Path, Manifest]) -> None:
     root, manifest = site
     p = manifest.planted

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import sqlite3
@@ -204,6 +205,9 @@ def test_stop_does_not_wait_for_a_stalled_download(tmp_path):
         print(f"stopped {time.monotonic() - sent:.1f} s after SIGTERM with /stall in flight")
         assert not Stalling.release.is_set()  # it did not wait for the download: the server still holds it
         assert proc.returncode == 143 and "re-run with --resume" in err, err[-3000:]
+        # issue 16: it says it was stopped and how far it got, never that it failed before it started
+        assert re.search(r"interrupted by SIGTERM during the crawl after \d+ pages read and \d+ URLs finished", err), err
+        assert "failed before it started" not in err
         assert scan_state(out) == "interrupted"
         with sqlite3.connect(out / "govaudit.sqlite") as db:
             assert db.execute("SELECT state FROM urls WHERE url=?", (url + "stall",)).fetchone()[0] == "pending"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
@@ -134,6 +134,30 @@ def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def _clean_prefix(pieces: Iterable[str], limit: int) -> str:
+    """``_clean("".join(pieces))[:limit]``, reading only as many pieces as that needs.
+
+    Collapsing the whitespace of a prefix gives a prefix of the collapsed whole, so stopping early changes
+    nothing; building the whole text of every wrapper around a 5 MB page to ask whether it is short made
+    the freshness extractor quadratic in nesting (issue 16)."""
+    parts: list[str] = []
+    gathered, check_at = 0, 2 * limit
+    for piece in pieces:
+        parts.append(piece)
+        gathered += len(piece)
+        if gathered >= check_at:
+            text = _clean("".join(parts))
+            if len(text) >= limit:
+                return text[:limit]
+            check_at = gathered + limit
+    return _clean("".join(parts))[:limit]
+
+
+def _text_prefix(el: Any, limit: int) -> str:
+    """``_clean(el.text_content())[:limit]`` (itertext yields the same text nodes as text_content)."""
+    return _clean_prefix(el.itertext(), limit)
+
+
 def _is_item_anchor(a: Any) -> bool:
     href = (a.get("href") or "").strip().lower()
     return bool(href) and not href.startswith(_SKIP_HREF)
@@ -198,23 +222,42 @@ def _year_map(root: Any) -> dict[Any, int]:
             continue
         if el.tag in ("script", "style") or not el.text:
             continue
-        if len(el.text) <= 12 and not any(isinstance(c.tag, str) and _clean(c.text_content()) for c in el):
+        if len(el.text) <= 12 and not any(isinstance(c.tag, str) and _text_prefix(c, 1) for c in el):
             found = year_heading(el.text)
             if found:
                 year = found
     return out
 
 
-def _holds_other_item(node: Any, a: Any) -> bool:
-    """True when ``node`` also holds another item link: climbing further would borrow a neighbour's date."""
-    for other in node.iter("a"):
-        if other is not a and _is_item_anchor(other) and len(_clean(other.text_content()) or _clean(other.get("title"))) >= MIN_TITLE:
-            return True
-    return False
+class _ItemIndex:
+    """How many item links each element holds, counted once per element and each anchor's text read once.
+
+    Climbing from an anchor towards its row asks, at each level, whether the node also holds another item link;
+    answering that by walking the node's anchors and their ``text_content()`` every time made a list page with a
+    full pager quadratic (issue 16: 1,145 anchors cost 542 ms).  Memoised, every element is counted once."""
+
+    def __init__(self) -> None:
+        self.items: dict[Any, int] = {}
+        self.anchor: dict[Any, bool] = {}
+
+    def is_item(self, a: Any) -> bool:
+        found = self.anchor.get(a)
+        if found is None:
+            found = self.anchor[a] = _is_item_anchor(a) and \
+                len(_clean(a.text_content()) or _clean(a.get("title"))) >= MIN_TITLE
+        return found
+
+    def holds_other_item(self, node: Any, a: Any) -> bool:
+        """True when ``node`` also holds another item link: climbing further would borrow a neighbour's date."""
+        count = self.items.get(node)
+        if count is None:
+            count = self.items[node] = sum(1 for other in node.iter("a") if self.is_item(other))
+        return count - (1 if self.is_item(a) else 0) > 0
 
 
 def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
     years = _year_map(root)
+    index = _ItemIndex()
     rows: list[tuple[Any, Any, str, DateMatch | None]] = []
     for a in root.iter("a"):
         if not _is_item_anchor(a):
@@ -235,7 +278,7 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
             node = a
             for _ in range(4):
                 parent = node.getparent()
-                if parent is None or parent.tag in _STOP_TAGS or _holds_other_item(parent, a):
+                if parent is None or parent.tag in _STOP_TAGS or index.holds_other_item(parent, a):
                     break
                 node = parent
                 outside = _text_outside(node, a)
@@ -452,7 +495,7 @@ def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool)
             if found:
                 meta_date = found.iso
                 break
-    text = _clean(_visible_text(root))[:50_000]
+    text = _visible_text(root, 50_000)
     best: tuple[int, int, DateMatch] | None = None
     for m in _LABEL_RE.finditer(text):
         found = parse_date(text[m.end():m.end() + 40], ref=ref)
@@ -476,17 +519,19 @@ def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool)
     return {"date": None, "date_text": None, "source": None, "meta_date": None}
 
 
-def _visible_text(root: Any) -> str:
-    parts: list[str] = []
+def _visible_text(root: Any, limit: int) -> str:
+    """The first ``limit`` characters of the page's text outside scripts and styles, whitespace collapsed."""
+    return _clean_prefix(_visible_pieces(root), limit)
+
+
+def _visible_pieces(root: Any) -> Iterator[str]:
     for el in root.iter():
         if not isinstance(el.tag, str):
-            parts.append(el.tail or "")
-            continue
-        if el.tag not in ("script", "style", "noscript", "template"):
-            parts.append(el.text or "")
-        parts.append(" ")
-        parts.append(el.tail or "")
-    return "".join(parts)
+            yield el.tail or ""
+        elif el.tag in ("script", "style", "noscript", "template"):
+            yield " " + (el.tail or "")
+        else:
+            yield (el.text or "") + " " + (el.tail or "")
 
 
 def _date_near_title(tree: Any, text: str, meta: dict[str, str], ref: date) -> tuple[DateMatch | None, str]:
@@ -537,7 +582,7 @@ def _htmldate(tree: Any, ref: date) -> str | None:
 def _breadcrumb(root: Any) -> list[str]:
     for el in root.iter("div", "span", "p", "td", "nav", "ol", "ul"):
         attrs = f"{el.get('class', '')} {el.get('id', '')}"
-        text = _clean(el.text_content())
+        text = _text_prefix(el, 201)
         if not text or len(text) > 200:
             continue
         if _CRUMB_TEXT.match(text) or (_CRUMB_ATTR.search(attrs) and (el.find(".//a") is not None)):
@@ -615,7 +660,7 @@ def _empty_list_containers(root: Any) -> list[str]:
         listish = bool(_LIST_ATTR.search(attrs))
         if el.tag != "table" and not listish:
             continue
-        if len(_clean(el.text_content())) > _CONTAINER_TEXT_MAX or _holds_content(el) or _in_menu(el):
+        if len(_text_prefix(el, _CONTAINER_TEXT_MAX + 1)) > _CONTAINER_TEXT_MAX or _holds_content(el) or _in_menu(el):
             continue
         if el.tag == "table":
             rows = list(el.iter("tr"))
@@ -645,7 +690,7 @@ def _kind(ctx: PageContext, meta: dict[str, str], items: list[dict[str, Any]], p
     if ctx.is_home:
         return "home"
     dated = sum(1 for i in items if i["date"])
-    text = _clean(root.text_content())[:20_000]
+    text = _text_prefix(root, 20_000)
     if len(_LETTER_ASK.findall(text)) >= 1 and _LETTER_REPLY.search(text) and dated < 3:
         return "letter"
     article_signal = bool(meta.get("articletitle") or meta.get("pubdate") or article["source"] == "label")

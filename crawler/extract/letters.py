@@ -102,6 +102,9 @@ CHANNEL_KINDS: tuple[tuple[str, bool, str], ...] = (
                             r"咨询|问政|诉求|投诉|12345"),
 )
 _CHANNEL_RES = [(kind, excluded, re.compile(pattern)) for kind, excluded, pattern in CHANNEL_KINDS]
+# One search that fails for almost every anchor of a page, before the per-kind searches (issue 16: a site map's
+# 20,000 anchors each ran every kind's pattern).
+_ANY_CHANNEL = re.compile("|".join(f"(?:{pattern})" for _, _, pattern in CHANNEL_KINDS))
 _SPLIT_TITLE = re.compile(r"\s*(?:[-_|｜—–>»›＞→]+|\s{2,})\s*")
 _CRUMB_TEXT = re.compile(r"^\s*(?:当前位置|您的位置|您现在的位置|您当前的位置|所在位置|位置)\s*[:：]?")
 _CRUMB_ATTR = re.compile(r"crumb|position|location|weizhi|dqwz|curpos|path|nav_?bar|guide", re.I)
@@ -263,7 +266,7 @@ def classify_channel(text: str, *, strict: bool = True) -> tuple[str, str, bool]
     a letter titled "求助咨询" is not a channel, but a title segment "县长信箱" is.
     """
     text = _clean(text)
-    if not text or len(text) > 40:
+    if not text or len(text) > 40 or not _ANY_CHANNEL.search(text):
         return None
     for kind, excluded, pattern in _CHANNEL_RES:
         m = pattern.search(text)
@@ -345,7 +348,7 @@ def _channel_links(tree: Any, base: str) -> list[dict[str, Any]]:
     for a in tree.iter("a"):
         text = _clean(a.text_content()) or _clean(a.get("title"))
         found = classify_channel(text)
-        url = absolute_url(base, a.get("href") or "")
+        url = absolute_url(base, a.get("href") or "") if found else None
         if not found or not url or url in seen:
             continue
         seen.add(url)
@@ -509,17 +512,18 @@ def _lca(elements: list[Any]) -> Any:
 
 def _anchors(pieces: list[_Piece]) -> list[Any]:
     """One element per letter: where its asking date label sits (else reply date, status label, status word)."""
-    by_role: dict[str, list[Any]] = defaultdict(list)
+    # dicts as ordered sets: a list's ``in`` made a page of thousands of letters quadratic (issue 16)
+    by_role: dict[str, dict[Any, None]] = defaultdict(dict)
     for piece in pieces:
         for m in _LABEL.finditer(piece.text):
             role = _ROLE_OF[m.group(1)]
-            if role in ("asked", "asked_generic", "replied", "status") and piece.el not in by_role[role]:
-                by_role[role].append(piece.el)
-        if _STATUS_ALONE.match(piece.text) and piece.el not in by_role["status_word"]:
-            by_role["status_word"].append(piece.el)
+            if role in ("asked", "asked_generic", "replied", "status"):
+                by_role[role].setdefault(piece.el)
+        if _STATUS_ALONE.match(piece.text):
+            by_role["status_word"].setdefault(piece.el)
     for role in ("asked", "asked_generic", "replied", "status", "status_word"):
         if by_role[role]:
-            return by_role[role]
+            return list(by_role[role])
     return []
 
 
@@ -614,10 +618,8 @@ def _letters(tree: Any, ctx: PageContext, meta: dict[str, str], ref: date) -> li
             consumed.append(table)
             letters.extend(found)
 
-    def outside_tables(el: Any) -> bool:
-        return not any(el is t or t in set(el.iterancestors()) for t in consumed)
-
-    pieces = [p for p in _pieces([body]) if outside_tables(p.el)]
+    in_tables = {el for t in consumed for el in t.iter()}  # one set, not every piece's ancestors per table
+    pieces = [p for p in _pieces([body]) if p.el not in in_tables]
     anchors = _anchors(pieces)
     fields_all = _read_fields(pieces)
     detail_labels = [fields_all.elements[r] for r in ("content", "reply_text") if r in fields_all.elements]

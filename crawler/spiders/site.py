@@ -97,6 +97,7 @@ class CrawlConfig:
     workers: int = 1  # page-analysis processes beside the engine (0: analyse in the engine's process)
     extractors: list[str] = field(default_factory=list)
     stall_seconds: float = 300.0  # the watchdog: no URL finished for this long ends the crawl
+    analysis_budget: float = 10.0  # seconds one page's analysis may take before it is abandoned (0: no limit)
 
     @classmethod
     def from_rules(cls, rules: RuleSet, *, start_url: str, store_path: str, scan_id: int, as_of: date,
@@ -114,7 +115,8 @@ class CrawlConfig:
                    retest_delay=float(crawl["retest_delay_seconds"]) if retest_delay is None else retest_delay,
                    workers=default_workers() if workers is None else max(0, workers),
                    list_pages_first=rules.param("freshness.max_list_pages_per_column"), extractors=extractors,
-                   stall_seconds=float(rules.param("crawl.stall_seconds")), **options)
+                   stall_seconds=float(rules.param("crawl.stall_seconds")),
+                   analysis_budget=float(rules.param("crawl.analysis_budget_seconds")), **options)
 
     @classmethod
     def standalone(cls, url: str, store: str, rules: str) -> CrawlConfig:
@@ -170,7 +172,7 @@ class SiteSpider(Spider):
         self.base_domain = self.home_host[4:] if self.home_host.startswith("www.") else self.home_host
         self.store = Store(config.store_path)
         self.writer = StoreWriter(self.store, config.scan_id, background=True)
-        self.analyser = PageAnalyser(config.extractors, config.workers)
+        self.analyser = PageAnalyser(config.extractors, config.workers, config.analysis_budget)
         self.include = [re.compile(p) for p in config.include]
         self.exclude = [re.compile(p) for p in config.exclude]
         self.session_params = {p.lower() for p in config.session_params}
@@ -496,6 +498,9 @@ class SiteSpider(Spider):
             self._record(request, response, attempts, error="unparsable")
             return None
         facts = analysis.facts
+        if "not_analysed" in facts:  # over the budget: its links are crawled, the page counts in coverage
+            self.skipped["not_analysed"] += 1
+            self.logger.warning("not analysed %s: %s", url, facts["not_analysed"])
         # Lists that CMSs keep only in script data (JSON, datastore) and pagination built by script are links too.
         extra = [Link(item["url"], "a", item.get("title") or "", True)
                  for item in facts.get("list_items", []) if item.get("url")]

@@ -335,8 +335,10 @@ ROBOTS = f"User-agent: *\nDisallow: {PRIVATE_DIR}\nDisallow: /cgi-bin/\n"
 class _Site:
     """Renders and writes the site, recording planted defects as the pages carrying them are written."""
 
-    def __init__(self, root: Path, as_of: date, pages: int | None, seed: int, hostile: bool, closed_port: int):
+    def __init__(self, root: Path, as_of: date, pages: int | None, seed: int, hostile: bool, closed_port: int,
+                 variance: bool = False):
         self.root = Path(root)
+        self.variance = variance
         self.as_of = as_of
         self.target_pages = pages
         self.seed = seed
@@ -647,6 +649,8 @@ class _Site:
         parts = [f"共 {n} 页", f'<a href="{name(0)}">首页</a>']
         if k > 0:
             parts.append(f'<a href="{name(k - 1)}">上一页</a>')
+        if self.variance:  # a full numbered pager, as many CMSs print one: every page of the column, every page
+            parts += [f'<a href="{name(i)}">{i + 1}</a>' if i != k else f"<b>{i + 1}</b>" for i in range(n)]
         if k < n - 1:
             parts.append(f'<a href="{name(k + 1)}">下一页</a>')
         parts.append(f'<a href="{name(n - 1)}">尾页</a>')
@@ -1113,9 +1117,13 @@ class _Site:
 
     def build_misc(self) -> None:
         sitemap = "".join(f'<li><a href="{c.path}">{_e(c.name)}</a></li>' for c in self.columns)
+        if self.variance:
+            sitemap += '<li><a href="/wzdt/all.html">全站地图</a></li><li><a href="/zwgk/xxgkml/">政府信息公开目录</a></li>'
         self.page("/wzdt/", f"网站地图_{SITE_NAME}", {"ColumnName": "网站地图"},
                   f'{self.crumb(("网站地图", "/wzdt/"))}<div class="box"><h2>网站地图</h2><ul class="cols">'
                   f'<li><a href="/hdjl/xzxx/">县长信箱</a></li><li><a href="/bsfw/">办事服务</a></li>{sitemap}</ul></div>')
+        if self.variance:
+            self.build_variance_pages()
         self.page("/lxwm/", f"联系我们_{SITE_NAME}", {"ColumnName": "联系我们"},
                   f'{self.crumb(("联系我们", "/lxwm/"))}<div class="article"><h1>联系我们</h1><p>主办单位：{SPONSOR}</p>'
                   f'<p>地址：云溪县云溪镇政府路1号</p><p>联系电话：{PHONE}</p><p>邮编：665900</p></div>')
@@ -1139,6 +1147,23 @@ class _Site:
                   '<div class="article"><h1>站内搜索</h1><p>请输入关键词进行检索。</p></div>')
         # Planted: a static soft 404 — a 200 page that is an error page.
         self.write("/zwgk/zcjd/201912/t20191210_100888.html", soft404_page())
+
+    def build_variance_pages(self) -> None:
+        """Large pages of real portals (issue 16): a site map listing every article of the site (网站地图 on many
+        portals is generated that way), and a 信息公开目录 with a row per document of the 政务公开 columns."""
+        items = [(c, i) for c in self.columns for i in c.items]
+        groups = "".join(f'<div class="map-col"><h3>{_e(c.name)}</h3><ul>'
+                         + "".join(f'<li><a href="{i.path}">{_e(i.title)}</a></li>' for i in c.items) + "</ul></div>"
+                         for c in self.columns if c.items)
+        self.page("/wzdt/all.html", f"全站地图_{SITE_NAME}", {"ColumnName": "网站地图"},
+                  f'{self.crumb(("网站地图", "/wzdt/"))}<div class="box"><h2>全站地图</h2>{groups}</div>')
+        rows = "".join(f'<tr><td>11532-{n:06d}</td><td><a href="{i.path}" target="_blank">{_e(i.title)}</a></td>'
+                       f"<td>{_e(i.source)}</td><td>{_cn_date(i.day)}</td></tr>"
+                       for n, (c, i) in enumerate(items) if c.section == "zwgk")
+        self.page("/zwgk/xxgkml/", f"政府信息公开目录_{SITE_NAME}", {"ColumnName": "政府信息公开目录"},
+                  f'{self.crumb(("政务公开", "/zwgk/"), ("政府信息公开目录", "/zwgk/xxgkml/"))}<div class="box">'
+                  '<h2>政府信息公开目录</h2><table class="xxgk-list"><thead><tr><th>索引号</th><th>标题</th><th>发布机构</th>'
+                  f"<th>发布日期</th></tr></thead><tbody>{rows}</tbody></table></div>")
 
     def build_assets(self) -> None:
         self.write("/css/style.css", CSS)
@@ -1225,15 +1250,17 @@ def _tiny_pdf(text: str) -> bytes:
 
 
 def generate_site(root: Path, *, as_of: date, pages: int | None = None, seed: int = 2026,
-                  hostile: bool = True, closed_port: int = 9) -> Manifest:
+                  hostile: bool = True, closed_port: int = 9, variance: bool = False) -> Manifest:
     """Write the demo county site under ``root`` and return its manifest.
 
     ``pages=None`` gives the demo size (about 270 HTML pages); ``pages=N`` scales the columns' articles and
     list pages so that about N HTML pages are written.  ``hostile`` adds links to the demo server's dynamic
     routes (500, 403, 410, redirect loop, stall, soft 404, calendar and session-id traps); leave it off for a
     site that a plain static server (nginx) serves completely.  ``closed_port`` is the loopback port of the
-    off-site link that must be refused.
+    off-site link that must be refused.  ``variance`` gives the large pages real portals carry (issue 16): full
+    numbered pagers on every list page, a site map of every article (/wzdt/all.html, linked from /wzdt/) and a
+    信息公开目录 with a row per 政务公开 document (/zwgk/xxgkml/); off by default, so the demo is unchanged.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    return _Site(root, as_of, pages, seed, hostile, closed_port).build()
+    return _Site(root, as_of, pages, seed, hostile, closed_port, variance).build()

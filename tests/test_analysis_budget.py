@@ -1,0 +1,164 @@
+"""One page can never stall a scan (issue 16): analysis over ``params.crawl.analysis_budget_seconds`` is
+abandoned, the page recorded as not analysed with the reason and its size, its links still crawled; a
+worker that does not come back is killed and replaced, and the pages queued behind it are still analysed.
+
+No timed assertion: the budgets are far below what the pages need (a 20,000-link page cannot be parsed in
+a millisecond), and the stuck worker never comes back at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF, run_cli
+from govaudit.crawler.analysis import analyse_page
+from govaudit.crawler.extract import installed
+
+from govaudit.store import Store
+
+ANCHORS = 20_000
+
+
+def site_map() -> bytes:
+    """A 网站地图 of 20,000 anchors over 20 pages, and one link found nowhere else (/after.html)."""
+    items = "".join(f'<li><a href="/a{i % 20}.html">某某县关于第{i}项工作的通知</a></li>' for i in range(ANCHORS))
+    return ('<html lang="zh-CN"><head><meta charset="utf-8"><title>网站地图</title></head><body>'
+            f'<ul>{items}</ul><a href="/after.html">只在网站地图上的页面</a></body></html>').encode()
+
+
+def small(title: str, links: str = "") -> bytes:
+    return f'<html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title></head><body>{links}</body></html>'.encode()
+
+
+def test_a_page_over_the_budget_keeps_its_links_and_says_why():
+    body = site_map()
+    out = analyse_page("http://x.gov.test/map.html", body, "utf-8", False, AS_OF, "http://x.gov.test/",
+                       tuple(installed().values()), budget=0.001)
+    assert out.facts["not_analysed"] == {"reason": "analysis_budget", "size": len(body), "budget_seconds": 0.001,
+                                         "links": len(out.links)}
+    assert "list_items" not in out.facts and out.charset == "utf-8"
+    urls = {url for url, tag, _, _ in out.links if tag == "a"}
+    assert "http://x.gov.test/after.html" in urls and "http://x.gov.test/a19.html" in urls
+    full = analyse_page("http://x.gov.test/map.html", body, "utf-8", False, AS_OF, "http://x.gov.test/",
+                        tuple(installed().values()))
+    assert "not_analysed" not in full.facts and full.facts["list_items"]
+    assert {url for url, tag, _, _ in full.links if tag == "a"} == urls  # the cheap pass finds the same pages
+
+
+class Site(BaseHTTPRequestHandler):
+    pages = {"/": small("某县人民政府", '<a href="/map.html">网站地图</a>'), "/map.html": site_map(),
+             "/after.html": small("网站地图之后"), **{f"/a{i}.html": small(f"文章{i}") for i in range(20)}}
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server API)
+        body = self.pages.get(self.path.split("?")[0])
+        self.send_response(200 if body else 404)
+        body = body or b"not found"
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_HEAD = do_GET
+
+
+def test_a_scan_goes_past_a_page_over_the_budget(tmp_path):
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
+    rules = tmp_path / "tiny-budget.yaml"
+    rules.write_text("id: tiny-budget\nversion: '1'\ninherits: gov-2019\ntitle: {zh: 测试, en: test}\n"
+                     "params:\n  crawl:\n    analysis_budget_seconds: 0.001\n", encoding="utf-8")
+    out = tmp_path / "out"
+    try:
+        run_cli("scan", base + "/", "--out", str(out), "--rules", str(rules), "--a11y", "off", "--ignore-robots",
+                "--as-of", AS_OF.isoformat())
+    finally:
+        srv.shutdown()
+    with Store(out / "govaudit.sqlite") as store:
+        scan = store.latest_scan()
+        view = store.view(scan)
+        page = view.get(base + "/map.html")
+        assert page is not None and page.facts is not None
+        assert page.facts["not_analysed"]["reason"] == "analysis_budget"
+        assert page.facts["not_analysed"]["size"] == len(Site.pages["/map.html"]) == page.size
+        after = view.get(base + "/after.html")  # linked from nowhere but the abandoned page
+        assert after is not None and after.state == "done" and after.status == 200
+        assert store.scan(scan).stats["skipped"]["not_analysed"] >= 1
+
+
+STUCK_EXTRACTOR = '''
+import signal, time
+
+def stuck(ctx):
+    """Stuck where no signal reaches it (as C code is): SIGALRM blocked, then a sleep that never ends."""
+    if "STUCK" in ctx.tree.text_content():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(3600)
+    return {}
+'''
+
+DRIVER = '''
+import json
+from twisted.internet import defer, reactor
+from govaudit.crawler.analysis import PageAnalyser
+
+def page(body):
+    return ("<html><head><title>页面</title></head><body>" + body + "</body></html>").encode()
+
+@defer.inlineCallbacks
+def main():
+    stuck = analyser.analyse("http://x.test/s.html", page('<a href="/next.html">下一条信息</a> STUCK'), "utf-8",
+                             False, None, "http://x.test/")
+    queued = analyser.analyse("http://x.test/ok.html", page('<a href="/x.html">正常页面</a>'), "utf-8", False, None,
+                              "http://x.test/")
+    first = list(analyser.pool._processes.values())  # started by the first submit
+    a = yield stuck
+    b = yield queued
+    print(json.dumps({"stuck": a.facts, "stuck_links": a.links, "queued": b.facts, "replaced": analyser.replaced,
+                      "first_alive": [p.is_alive() for p in first]}))
+    analyser.close()
+    reactor.stop()
+
+if __name__ == "__main__":  # the pool's forkserver imports this module again in the worker
+    analyser = PageAnalyser(["stuckext.stuck", "govaudit.crawler.extract.core.extract"], workers=1, budget=2)
+    reactor.callWhenRunning(main)
+    reactor.run()
+'''
+
+
+def test_a_worker_that_does_not_come_back_is_replaced(tmp_path):
+    (tmp_path / "stuckext.py").write_text(STUCK_EXTRACTOR, encoding="utf-8")
+    (tmp_path / "driver.py").write_text(textwrap.dedent(DRIVER), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, str(tmp_path / "driver.py")], capture_output=True, text=True, timeout=120,
+                          env=env, cwd=Path(__file__).parent)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["stuck"]["not_analysed"]["reason"] == "worker_lost"
+    assert ["http://x.test/next.html", "a", "下一条信息", False] in got["stuck_links"]
+    assert got["queued"]["title"] == "页面" and "not_analysed" not in got["queued"]  # resubmitted to the new worker
+    assert got["replaced"] == 1 and got["first_alive"] == [False]
+
+
+def test_the_budget_is_a_rule_set_value_checked_at_load(tmp_path):
+    from govaudit.ruleset import RuleSetError, load_ruleset
+
+    assert load_ruleset("gov-2019").param("crawl.analysis_budget_seconds") == 10
+    for bad in ("-1", "'10s'"):
+        path = tmp_path / "bad.yaml"
+        path.write_text(f"id: bad\nversion: '1'\ninherits: gov-2019\ntitle: {{zh: 测试, en: test}}\n"
+                        f"params:\n  crawl:\n    analysis_budget_seconds: {bad}\n", encoding="utf-8")
+        with pytest.raises(RuleSetError, match="analysis_budget_seconds"):
+            load_ruleset(str(path))
