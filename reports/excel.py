@@ -19,7 +19,16 @@ import xlsxwriter
 from govaudit.reports.html import safe_href
 from govaudit.reports.scoring import Scorecard
 from govaudit.reports.text import clean as _clean
-from govaudit.reports.text import evidence_fields, evidence_label, evidence_text, family, fields_of, label, message
+from govaudit.reports.text import (
+    evidence_fields,
+    evidence_label,
+    evidence_text,
+    family,
+    fields_of,
+    label,
+    message,
+    skip_reason,
+)
 from govaudit.reports.trend import series_defs
 from xlsxwriter.worksheet import Worksheet
 
@@ -164,7 +173,7 @@ def write_summary_sheet(book: xlsxwriter.Workbook, card: Scorecard, findings: li
     cov.set_column(1, 1, 60)
     lines: list[tuple[str, Any]] = [(label("pages_crawled", lang), card.coverage.get("pages_crawled")),
                                     (label("urls_checked", lang), card.coverage.get("urls_checked"))]
-    lines += [(f"{label('skipped', lang)}：{k}", v) for k, v in (card.coverage.get("skipped") or {}).items()]
+    lines += [(f"{label('skipped', lang)}：{skip_reason(k, lang)}", v) for k, v in (card.coverage.get("skipped") or {}).items()]
     lines += [(rules.title_of(k, lang), v) for k, v in (card.coverage.get("not_checked_findings") or {}).items()]
     lines += [(f"{label('unscored_rules', lang)}：{k}", v) for k, v in card.unscored_rules.items()]
     lines.append((label("coverage", lang), label("complete" if card.coverage.get("complete", True) else "incomplete", lang)))

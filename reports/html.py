@@ -35,6 +35,7 @@ from govaudit.reports.text import (
     label,
     message,
     screenshot_path,
+    skip_reason,
 )
 from govaudit.reports.trend import line_charts
 
@@ -198,7 +199,7 @@ def build_context(card: Scorecard, findings: list[Finding], rules: RuleSet, lang
                                 "title": rules.text(dict(chart.title), lang)}
     coverage = card.coverage
     return {
-        "card": card, "lang": lang, "L": lambda key: label(key, lang), "T": lambda item: rules.title_of(item, lang),
+        "card": card, "lang": lang, "L": lambda key: label(key, lang), "skip_reason": lambda code: skip_reason(code, lang), "T": lambda item: rules.title_of(item, lang),
         "text": lambda value: rules.text(value, lang), "rules": rules, "per_indicator": per_indicator,
         "veto_samples": veto_samples, "charts": charts,
         "trend_charts": line_charts(card.trend, rules, lang, label("score", lang)), "coverage": coverage, "data_json": embed_json(data),

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from govaudit.checks.links import SKIP_REASONS
 from govaudit.checks.plugin import Field, format_message
 
 from govaudit import checks
@@ -101,6 +102,12 @@ def label(key: str, lang: str) -> str:
     if entry:
         return entry.get(lang, entry["zh"])
     return evidence_label(key, lang)
+
+
+def skip_reason(code: str, lang: str) -> str:
+    """Words for a coverage skip reason (scan stats ``skipped``), the code itself when it has none."""
+    words = SKIP_REASONS.get(code)
+    return _say(words, lang) if words else code
 
 
 def family(rule: str) -> str:
