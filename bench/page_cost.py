@@ -88,10 +88,17 @@ def text(megabytes: int) -> bytes:
     return _page("工作报告", "<div class=\"content\">" + para * (megabytes * 1024 * 1024 // len(para.encode())) + "</div>")
 
 
+def script(assignments: int) -> bytes:
+    """An inline script of ``assignments`` object literals (a library pasted into the page): each one a candidate
+    for the script-data list readers, which must not parse them all."""
+    code = "".join(f"var cfg{i} = {{key: {i}, name: 'v{i}'}};\n" for i in range(assignments))
+    return _page("脚本", f"<script>{code}</script><ul><li><a href=\"/a.html\">一条普通的信息标题</a> 2026-11-01</li></ul>")
+
+
 PAGES: dict[str, Callable[[], bytes]] = {
     "links-1k": lambda: links(1000), "links-10k": lambda: links(10_000), "links-50k": lambda: links(50_000),
     "pager-1k": lambda: pager(1125), "pager-5k": lambda: pager(5000), "table-5k": lambda: table(5000), "dated-5k": lambda: dated(5000), "mailbox-5k": lambda: mailbox(5000), "nested-10k": lambda: nested(10_000),
-    "text-5mb": lambda: text(5),
+    "text-5mb": lambda: text(5), "script-20k": lambda: script(20_000),
 }
 
 
