@@ -115,13 +115,17 @@ def _present(key: str, missing: str) -> Problem:
     return lambda p: None if p.identity.get(key) else missing
 
 
+def _named_host(host: str) -> bool:
+    """A host a domain rule can judge: not an address or localhost (a staging copy has no domain of its own)."""
+    return bool(host) and host != "localhost" and not re.fullmatch(r"[\d.]+|[0-9a-f:]+", host)
+
+
 def _site_rules(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     home = view.page(view.start_url)
     url = home.url if home else view.start_url
     host = (urlsplit(url).hostname or "").lower()
     suffixes = [s.lower() for s in rules.param("identity.domain_suffixes")]
-    is_ip = bool(re.fullmatch(r"[\d.]+|\[?[0-9a-f:]+\]?", host)) or host == "localhost"
-    if host and not is_ip and not any(host.endswith(s) for s in suffixes):
+    if _named_host(host) and not any(host.endswith(s) for s in suffixes):
         yield Hit("identity.domain", url, evidence={"expected": "、".join(suffixes), "found": host})
     if home is not None and urlsplit(home.final_url or home.url).scheme == "http":
         yield Hit("identity.https", url, evidence={
@@ -160,7 +164,7 @@ def _meta_rules(groups: dict[str, list[PageInfo]], rules: RuleSet, share: float,
     def bad_domain(p: PageInfo) -> str | None:
         value = (p.meta.get("sitedomain") or "").strip().lower()
         bare = re.sub(r"^https?://", "", value).rstrip("/")
-        return f"SiteDomain“{value}”，网站为 {host}" if value and bare != host else None
+        return f"SiteDomain“{value}”，网站为 {host}" if value and bare != host and _named_host(host) else None
 
     yield from _judge("meta.pubdate_format", groups, bad_pubdate, f"PubDate 格式 {pubdate.pattern}", share, home)
     yield from _judge("meta.columntype_vocab", groups, bad_type, "ColumnType 取规范所列栏目类别之一", share, home)

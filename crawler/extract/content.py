@@ -38,9 +38,11 @@ MAX_LISTED = 20
 SENTENCE_CHARS = 60
 
 _TEXT = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
-# Digit runs, optionally grouped by spaces or hyphens (138-1234-5678, 6222 0212 3456 7890), ending in X for
-# identity numbers; one regex over the page, each hit classified by its digits.
-_NUMBER = re.compile(r"(?<![\dA-Za-z])\d(?:[\d]|[ \-](?=\d)){10,22}[\dXx]?(?![\dA-Za-z])")
+# Digit runs of 11–19 (an identity number may end in X), or the grouped shapes people type: mobile 3-4-4,
+# card 4-4-4-4(-n), identity 6-8-4.  Only these shapes: free grouping would join the cells of a number table.
+# One regex over the page, each hit classified by its digits.
+_NUMBER = re.compile(r"(?<![\dA-Za-z])(?:\d{11,19}[Xx]?|1\d{2}[ -]\d{4}[ -]\d{4}|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?"
+                     r"|\d{6}[ -]\d{8}[ -]\d{3}[\dXx])(?![\dA-Za-z])")
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 _DIGITS = re.compile(r"\d")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -97,9 +99,22 @@ def _mask_digits(text: str) -> str:
     return _DIGITS.sub("*", text)
 
 
+_BLOCKS = {"p", "div", "li", "td", "th", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dd", "dt", "table",
+           "section", "article", "header", "footer", "nav", "body", "br", "form", "blockquote"}
+
+
 def page_text(root: etree._Element) -> str:
-    """The page's visible text, joined once (no text_content() per element)."""
-    return " ".join(t.strip() for t in _TEXT(root) if not t.isspace())
+    """The page's visible text, joined once (no text_content() per element): a text node that begins a block
+    (or follows a ``<br>``) starts a new line, so a sentence never runs across a menu and a paragraph."""
+    out: list[str] = []
+    for t in _TEXT(root):
+        if t.isspace():
+            continue
+        el = t.getparent()
+        block = (el.tag in _BLOCKS) if not t.is_tail else (el.tag == "br" or el.tag in _BLOCKS)
+        out.append("\n" if block else " ")
+        out.append(t.strip())
+    return "".join(out).strip()
 
 
 def sentence_at(text: str, start: int, end: int) -> str:
@@ -128,15 +143,23 @@ def serious_terms(text: str) -> list[dict[str, Any]]:
     auto, _ = _automaton()
     if not len(auto):
         return []
-    out: list[dict[str, Any]] = []
+    spans: list[tuple[int, int, str, Any]] = []
     for end, (term, entry) in auto.iter(text):
         start = end - len(term) + 1
         if entry.allowed_at(text, start):
             continue  # the right form (or an allowed phrase) contains this wrong form here
-        out.append({"term": term, "kind": entry.kind, "expected": entry.expected,
-                    "sentence": sentence_at(text, start, end + 1)})
-        if len(out) >= MAX_LISTED * 5:
+        spans.append((start, end + 1, term, entry))
+        if len(spans) >= MAX_LISTED * 5:
             break
+    # a match inside a longer one at the same place is the same error (人民共 inside 中华人民共合国): the longer wins
+    spans.sort(key=lambda s: (s[0], -s[1]))
+    out: list[dict[str, Any]] = []
+    reach = -1
+    for start, end, term, entry in spans:
+        if end <= reach:
+            continue
+        reach = end
+        out.append({"term": term, "kind": entry.kind, "expected": entry.expected, "sentence": sentence_at(text, start, end)})
     return out
 
 

@@ -38,7 +38,7 @@ MAX_EMBEDS = 50
 _SPACE = re.compile(r"\s+")
 # Codes per indicators.md §4.1 guide.siteidcode_format; the label is what footers print.
 SITE_ID = re.compile(r"(?:网站标识码|标识码)\s*[:：]?\s*([A-Za-z]{0,2}\d{6,12})")
-ICP = re.compile(r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]\s*ICP\s*备\s*\d+\s*号(?:\s*-\s*\d+)?)", re.I)
+ICP = re.compile(r"([\u4e00-\u9fff]\s*ICP\s*备\s*\d+\s*号(?:\s*-\s*\d+)?)", re.I)
 POLICE = re.compile(r"([\u4e00-\u9fff]{1,3})?公网安备\s*[:：]?\s*(\d+)\s*号?")
 SPONSOR = re.compile(r"(?:主办单位|主办|网站主办)\s*[:：]\s*([^\s|，,。；;]{2,40})")
 CONTACT = re.compile(r"联系(?:电话|方式|我们|地址)|电话\s*[:：]|邮箱\s*[:：]|E-?mail|\d{3,4}-\d{7,8}", re.I)
