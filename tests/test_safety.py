@@ -200,7 +200,7 @@ def served_scan(tmp_path_factory):
     out = tmp_path_factory.mktemp("safety-out")
     try:
         run_cli("scan", f"http://127.0.0.1:{server.server_port}/index.html", "--out", str(out), "--as-of",
-                AS_OF.isoformat(), "--timeout", "2", "--a11y", "off", "--ignore-robots")
+                AS_OF.isoformat(), "--timeout", "2", "--a11y", "off", "--ignore-robots", "--no-external")
     finally:
         server.shutdown()
     return out, read_findings(out), f"http://127.0.0.1:{server.server_port}/"

@@ -37,7 +37,7 @@ MAX_LISTED = 20
 """Matches kept per page and kind (counts keep the totals)."""
 SENTENCE_CHARS = 60
 
-_TEXT = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+_TEXT = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
 # Digit runs of 11–19 (an identity number may end in X), or the grouped shapes people type: mobile 3-4-4,
 # card 4-4-4-4(-n), identity 6-8-4.  Only these shapes: free grouping would join the cells of a number table.
 # One regex over the page, each hit classified by its digits.
@@ -103,11 +103,11 @@ _BLOCKS = {"p", "div", "li", "td", "th", "tr", "h1", "h2", "h3", "h4", "h5", "h6
            "section", "article", "header", "footer", "nav", "body", "br", "form", "blockquote"}
 
 
-def page_text(root: etree._Element) -> str:
-    """The page's visible text, joined once (no text_content() per element): a text node that begins a block
+def visible_text(el: etree._Element) -> str:
+    """An element's visible text, joined once (no text_content() per element): a text node that begins a block
     (or follows a ``<br>``) starts a new line, so a sentence never runs across a menu and a paragraph."""
     out: list[str] = []
-    for t in _TEXT(root):
+    for t in _TEXT(el):
         if t.isspace():
             continue
         el = t.getparent()
@@ -115,6 +115,11 @@ def page_text(root: etree._Element) -> str:
         out.append("\n" if block else " ")
         out.append(t.strip())
     return "".join(out).strip()
+
+
+def page_text(root: etree._Element) -> str:
+    body = root.find(".//body")
+    return visible_text(body if body is not None else root)
 
 
 def sentence_at(text: str, start: int, end: int) -> str:

@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from govaudit.crawler.extract import PageContext
+from govaudit.crawler.extract.content import page_text, visible_text
+from govaudit.crawler.extract.core import absolute_url
 from lxml import etree
 
 TAIL_CHARS = 1500
@@ -68,7 +70,8 @@ def _clean(text: str) -> str:
 
 
 def footer_text(root: etree._Element) -> tuple[str, str]:
-    """(text, where): the footer element's text, or the page's last ``TAIL_CHARS`` characters.
+    """(text, where): the footer element's visible text (script text left out), or the page's last
+    ``TAIL_CHARS`` characters.
 
     The footer element is the last ``<footer>``/contentinfo, else the last element whose id or class names a
     footer (``footer``, ``foot``, ``bottom``, ``copyright``): CMS templates mark it so."""
@@ -79,12 +82,10 @@ def footer_text(root: etree._Element) -> tuple[str, str]:
                  if any(w in f"{el.get('id') or ''} {el.get('class') or ''}".lower() for w in _FOOTER_WORDS)]
         where = "footer-class"
     if found:
-        text = _clean(found[-1].text_content())
+        text = visible_text(found[-1])
         if len(text) >= 10:
             return text[:MAX_FOOTER_CHARS], where
-    body = root.find(".//body")
-    text = _clean(body.text_content() if body is not None else root.text_content())
-    return text[-TAIL_CHARS:], "tail"
+    return page_text(root)[-TAIL_CHARS:], "tail"
 
 
 def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
@@ -142,8 +143,6 @@ def hidden_links(root: etree._Element, page_host: str, base: str) -> list[dict[s
 
     Linear in the page: candidates come from one XPath; a candidate inside an already-hidden one is skipped
     (its links were counted with the outer one), so no subtree is walked twice."""
-    from govaudit.crawler.extract.core import absolute_url
-
     out: list[dict[str, str]] = []
     done: set[etree._Element] = set()
     for el in _HIDE_CANDIDATES(root):
@@ -164,8 +163,6 @@ def hidden_links(root: etree._Element, page_host: str, base: str) -> list[dict[s
 
 def embeds(root: etree._Element, links: list[Any], base: str) -> list[dict[str, str]]:
     """Hosts scripts and frames come from: ``src`` attributes (``ctx.links``) and URLs inline scripts write."""
-    from govaudit.crawler.extract.core import absolute_url
-
     out: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
 
