@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     as_of = dt.date(2026, 11, 20)
     with tempfile.TemporaryDirectory(prefix="govaudit-dict-bench-") as tmp:
         work = Path(tmp)
+        work.chmod(0o755)  # nginx workers (nobody) must read the site
         site = work / "site"
         generate_site(site, as_of=as_of, pages=args.pages, hostile=False)
         files = sorted(site.rglob("*.html"))

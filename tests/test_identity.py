@@ -73,7 +73,7 @@ def test_footer_identifiers_are_read():
     assert facts["site_id"] == "5399210001" and facts["icp"] == "滇ICP备05009876号-1"
     assert facts["police"] == "53992102000001" and facts["police_link"].startswith("http://www.beian.gov.cn/")
     assert facts["icp_link"] == "https://beian.miit.gov.cn/" and "conac.cn" in facts["conac"]
-    assert facts["sponsor"] == "云溪县人民政府办公室" and facts["contact"] is True and facts["footer"] == "footer-class"
+    assert facts["sponsor"] == "云溪县人民政府办公室" and facts["contact"] is True and facts["footer"] == "footer"
 
 
 def test_complete_site_gives_no_finding(tmp_path):
