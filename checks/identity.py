@@ -129,7 +129,7 @@ def _site_rules(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
         yield Hit("identity.domain", url, evidence={"expected": "、".join(suffixes), "found": host})
     if home is not None and urlsplit(home.final_url or home.url).scheme == "http":
         yield Hit("identity.https", url, evidence={
-            "expected": "HTTP 访问重定向到 HTTPS", "found": f"首页经 HTTP 提供，未重定向到 HTTPS（是否提供 HTTPS 未检测）"})
+            "expected": "HTTP 访问重定向到 HTTPS", "found": "首页经 HTTP 提供，未重定向到 HTTPS（是否提供 HTTPS 未检测）"})
 
 
 # -- meta tags --------------------------------------------------------------------------------------------------

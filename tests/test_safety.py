@@ -10,6 +10,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from conftest import AS_OF, read_findings, run_cli
 from govaudit.checks.safety import run
 from govaudit.crawler.extract.content import MAX_CANDIDATES, classify, id_number_valid, luhn_valid, mask
 from govaudit.crawler.extract.content import extract as content_extract
@@ -20,8 +21,6 @@ from govaudit.dictionary import Dictionary, load, load_all
 from govaudit.model import UrlRecord, url_key
 from govaudit.ruleset import load_ruleset
 from govaudit.store import Store, StoreWriter
-
-from conftest import AS_OF, read_findings, run_cli
 
 SITE = "http://www.yx.gov.cn/"
 ID_OK = "11010519491231002X"  # the GB 11643 standard's own example
@@ -174,11 +173,11 @@ def test_serious_errors_with_expected_form_and_near_misses(tmp_path, monkeypatch
 
 
 # -- a scan of a served fixture site ----------------------------------------------------------------------------
-def write_site(root: Path, port: int) -> None:
+def write_site(root: Path) -> None:
     closed = "http://127.0.0.2:9"  # off-site: another loopback address, a closed port
     body = {
         "index.html": '<ul><li><a href="leak.html">公示</a></li><li><a href="policy.html">政策</a></li>'
-                      f'<li><a href="hijack.html">通知</a></li></ul>',
+                      '<li><a href="hijack.html">通知</a></li></ul>',
         "leak.html": f"<p>拟录用人员：张三，身份证号 {ID_OK}，手机 13912345678。</p>",
         "policy.html": f"<p>根据《中华人民共和国宪法》，编号 {ID_BAD}。办公电话：0871-12345678。</p>",
         "hijack.html": f'<p>中国共产觉领导。</p><div style="display:none"><a href="{closed}/casino">博彩</a></div>'
@@ -194,7 +193,7 @@ def served_scan(tmp_path_factory):
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     handler.log_message = lambda *a: None  # type: ignore[attr-defined]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    write_site(root, server.server_port)
+    write_site(root)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     out = tmp_path_factory.mktemp("safety-out")

@@ -27,8 +27,9 @@ from typing import Any
 
 import ahocorasick
 from govaudit.crawler.extract import PageContext
-from govaudit.dictionary import Dictionary, load_all
 from lxml import etree
+
+from govaudit.dictionary import Dictionary, load_all
 
 MAX_CANDIDATES = 5000
 """Digit runs examined per page.  A real page has tens; a hostile one a million: past this the page is
