@@ -33,7 +33,7 @@ class PageInfo:
     url: str
     template: str
     kind: str
-    identity: dict[str, Any]
+    identity: dict[str, Any] | None  # None: the identity extractor did not run on this page (an older store)
     meta: dict[str, str]  # names lower-cased
 
 
@@ -45,7 +45,7 @@ def _page_infos(view: ScanView) -> list[PageInfo]:
             continue
         meta = {str(k).lower(): v for k, v in (facts.get("meta") or {}).items()}
         out.append(PageInfo(rec.url, facts.get("template") or "-", facts.get("kind") or "other",
-                            facts.get("identity") or {}, meta))
+                            facts.get("identity"), meta))
     return out
 
 
@@ -78,7 +78,8 @@ def _judge(rule: str, groups: dict[str, list[PageInfo]], problem: Problem, expec
 # -- identity ---------------------------------------------------------------------------------------------------
 def _site_id(pattern: re.Pattern[str]) -> Problem:
     def problem(p: PageInfo) -> str | None:
-        code, meta = p.identity.get("site_id"), p.meta.get("siteidcode")
+        ident = p.identity or {}
+        code, meta = ident.get("site_id"), p.meta.get("siteidcode")
         if not code:
             return "页脚未见网站标识码"
         if not pattern.fullmatch(code):
@@ -90,29 +91,31 @@ def _site_id(pattern: re.Pattern[str]) -> Problem:
 
 
 def _icp(p: PageInfo) -> str | None:
-    number = p.identity.get("icp")
+    ident = p.identity or {}
+    number = ident.get("icp")
     if not number:
         return "页脚未见ICP备案编号"
-    if not p.identity.get("icp_link"):
+    if not ident.get("icp_link"):
         return f"ICP备案编号“{number}”未链接到 beian.miit.gov.cn"
     return None
 
 
 def _police(digits: int) -> Problem:
     def problem(p: PageInfo) -> str | None:
-        number = p.identity.get("police")
+        ident = p.identity or {}
+        number = ident.get("police")
         if not number:
             return "页脚未见公安机关备案号（公网安备）"
         if len(number) != digits:
             return f"公安机关备案号“{number}”为 {len(number)} 位"
-        if not p.identity.get("police_link"):
+        if not ident.get("police_link"):
             return f"公安机关备案号“{number}”未链接到 beian.gov.cn"
         return None
     return problem
 
 
 def _present(key: str, missing: str) -> Problem:
-    return lambda p: None if p.identity.get(key) else missing
+    return lambda p: None if (p.identity or {}).get(key) else missing
 
 
 def _named_host(host: str) -> bool:
@@ -199,8 +202,9 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
         ("identity.sponsor", _present("sponsor", "页脚未见主办单位"), "页脚显示网站主办单位"),
         ("identity.contact", _present("contact", "页脚未见联系方式"), "页脚显示联系方式"),
     ]
+    footers = _by_template([p for p in pages if p.identity is not None])
     for rule, problem, expected in checks:
-        yield from _judge(rule, groups, problem, expected, share, home)
+        yield from _judge(rule, footers, problem, expected, share, home)
     yield from _meta_rules(groups, rules, share, home, host)
     yield from _site_id_consistent(pages)
 

@@ -120,7 +120,10 @@ def _private(pages: list[tuple[str, Any]], rules: RuleSet) -> Iterator[Hit]:
 
 
 def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
-    pages = [(rec.url, rec.facts) for rec in view.pages() if rec.facts]
+    # only the keys read here are kept: a page's full facts (lists, letters, a11y) would hold the whole site in memory
+    keys = PLUGIN.needs + ("content_truncated",)
+    pages = [(rec.url, {k: rec.facts[k] for k in keys if k in rec.facts})  # type: ignore[literal-required]
+             for rec in view.pages() if rec.facts]
     yield from _links_and_embeds(view, rules, pages)
     yield from _terms(pages)
     yield from _private(pages, rules)

@@ -100,8 +100,11 @@ def load(path: Path, into: Dictionary) -> None:
     into.files.append(str(path))
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        into.errors.append(f"{path}: cannot be read as UTF-8 text ({exc.__class__.__name__})")
+    except UnicodeDecodeError as exc:
+        into.errors.append(f"{path}: is not UTF-8 text (byte {exc.start})")
+        return
+    except OSError as exc:
+        into.errors.append(f"{path}: cannot be read ({exc.strerror or exc.__class__.__name__})")
         return
     for number, line in enumerate(lines, 1):
         where = f"{path}:{number}"

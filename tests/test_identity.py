@@ -183,3 +183,15 @@ def test_scan_reports_per_template(served):
     assert [f["evidence"]["found"] for f in source] == ["缺少 ContentSource 标签"] and source[0]["evidence"]["pages"] == 6
     # the homepage and the list page are complete; a loopback host has no domain to judge
     assert {f["rule"] for f in rules} == {"identity.police_record", "meta.article_tags", "identity.https"}, rules
+
+
+def test_pages_without_identity_facts_are_not_judged_on_their_footer(tmp_path):
+    """A store written before the identity extractor existed (or with it switched off) says nothing of footers."""
+    store = Store(tmp_path / "old.sqlite")
+    scan = store.begin_scan(SITE, SITE, AS_OF.isoformat(), {}, "test")
+    writer = StoreWriter(store, scan)
+    writer.add_url(url_key(SITE), SITE, "page", 0)
+    writer.record(UrlRecord(url=SITE, kind="page", depth=0, state="done", status=200, content_type="text/html",
+                            facts={"meta": dict(SITE_META), "template": "t1", "kind": "home"}))
+    writer.flush()
+    assert list(run(store.view(scan), load_ruleset())) == []

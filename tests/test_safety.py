@@ -4,6 +4,7 @@ scan of a fixture site served on 127.0.0.1 (every off-site URL a loopback addres
 from __future__ import annotations
 
 import http.server
+import os
 import sqlite3
 import threading
 from functools import partial
@@ -148,7 +149,9 @@ def test_dictionary_errors_name_file_and_line(tmp_path):
     broken = tmp_path / "gbk.txt"
     broken.write_bytes("wrong | 中华人民共合国 | 中华人民共和国".encode("gbk"))
     load(broken, d)
-    assert "cannot be read as UTF-8" in d.errors[-1]
+    assert d.errors[-1] == f"{broken}: is not UTF-8 text (byte 8)"  # after "wrong | "
+    load(tmp_path / "missing.txt", d)
+    assert d.errors[-1] == f"{tmp_path / 'missing.txt'}: cannot be read (No such file or directory)"
 
 
 def test_serious_errors_with_expected_form_and_near_misses(tmp_path, monkeypatch):
@@ -180,7 +183,8 @@ def write_site(root: Path) -> None:
                       '<li><a href="hijack.html">通知</a></li></ul>',
         "leak.html": f"<p>拟录用人员：张三，身份证号 {ID_OK}，手机 13912345678。</p>",
         "policy.html": f"<p>根据《中华人民共和国宪法》，编号 {ID_BAD}。办公电话：0871-12345678。</p>",
-        "hijack.html": f'<p>中国共产觉领导。</p><div style="display:none"><a href="{closed}/casino">博彩</a></div>'
+        "hijack.html": f'<p>中国共产觉领导。</p><p>云溪县长李某某主持会议。</p>'
+                       f'<div style="display:none"><a href="{closed}/casino">博彩</a></div>'
                        f'<script src="http://127.0.0.3:9/inject.js"></script>',
     }
     for name, content in body.items():
@@ -197,22 +201,30 @@ def served_scan(tmp_path_factory):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     out = tmp_path_factory.mktemp("safety-out")
+    # a province's own dictionary, with one bad line: the crawl's analysis workers must read it too
+    province = tmp_path_factory.mktemp("province") / "yunxi.txt"
+    province.write_text("wrong | 县长李某某 | 县长王某某\nwrong | 某\n", encoding="utf-8")
+    os.environ["GOVAUDIT_DICTIONARIES"] = str(province)
     try:
         run_cli("scan", f"http://127.0.0.1:{server.server_port}/index.html", "--out", str(out), "--as-of",
                 AS_OF.isoformat(), "--timeout", "2", "--a11y", "off", "--ignore-robots", "--no-external")
     finally:
+        del os.environ["GOVAUDIT_DICTIONARIES"]
         server.shutdown()
-    return out, read_findings(out), f"http://127.0.0.1:{server.server_port}/"
+    return out, read_findings(out), f"http://127.0.0.1:{server.server_port}/", province
 
 
 def test_scan_reports_content_findings_and_stores_no_clear_number(served_scan):
-    out, findings, base = served_scan
-    by = {}
+    out, findings, base, province = served_scan
+    by: dict[str, list[dict]] = {}
     for f in findings:
         by.setdefault(f["rule"], []).append(f)
     assert [(f["url"], f["evidence"]["kind"]) for f in by["content.private_data"]] == [
         (base + "leak.html", "id_number"), (base + "leak.html", "mobile")]
-    assert [(f["url"], f["evidence"]["expected"]) for f in by["content.serious_error"]] == [(base + "hijack.html", "中国共产党")]
+    assert [(f["url"], f["evidence"]["expected"]) for f in by["content.serious_error"]] == [
+        (base + "hijack.html", "中国共产党"), (base + "hijack.html", "县长王某某")]
+    assert [f["evidence"]["error"] for f in by["content.dictionary_error"]] == [
+        f"{province}:2: term '某' is shorter than 2 characters (it would match everywhere)"]
     assert by["content.serious_error"][0]["message"] == "“中国共产觉”应为“中国共产党”：中国共产觉领导。"
     assert [(f["url"], f["evidence"]["host"]) for f in by["content.hidden_link"]] == [(base + "hijack.html", "127.0.0.2")]
     assert [f["evidence"]["host"] for f in by["content.injected_script"]] == ["127.0.0.3"]

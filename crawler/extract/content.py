@@ -25,7 +25,6 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-import ahocorasick
 from govaudit.crawler.extract import PageContext
 from lxml import etree
 
@@ -135,7 +134,12 @@ def sentence_at(text: str, start: int, end: int) -> str:
 
 @cache
 def _automaton() -> tuple[Any, Dictionary]:
-    """The automaton over every installed dictionary's terms (built once per worker process)."""
+    """The automaton over every installed dictionary's terms (built once per worker process).
+
+    pyahocorasick is imported here, not with the module: were it missing, only this extractor's facts would be
+    lost (``extractor_errors``), not every page's analysis."""
+    import ahocorasick
+
     dictionary = load_all()
     auto = ahocorasick.Automaton()
     for term, entry in dictionary.entries.items():
