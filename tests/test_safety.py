@@ -112,6 +112,9 @@ HIDDEN = (
     '<ul class="menu" style="display:none"><li><a href="/zwgk/">政务公开</a></li></ul>'  # a hidden menu inside the site
     '<div style="display:none"><a href="http://www.other.gov.cn/">兄弟单位</a></div>'   # another government site
     '<a href="http://visible.example.com/">友情链接</a>'                               # off-site but visible
+    '<style>.yc{display:none} .sub{display:none} .nav li:hover .sub{display:block}</style>'
+    '<div class="box yc"><a href="http://spam.example.com/">x</a></div>'               # hidden by a <style> rule
+    '<ul class="sub"><li><a href="http://menu.example.com/">y</a></li></ul>'           # a hover drop-down: shown again
     '<script src="http://evil.example.com/inject.js"></script><script src="https://hm.baidu.com/hm.js?x"></script>'
     '<script>document.write(\'<iframe src="http://frame.example.com/x"></iframe>\')</script>'
 )
@@ -120,7 +123,8 @@ HIDDEN = (
 def test_hidden_off_site_links_and_injected_scripts(tmp_path):
     found = hits(tmp_path, {SITE + f"p{i}.html": page(HIDDEN) for i in range(3)})
     hidden = {f.evidence["host"]: f for f in found if f.rule == "content.hidden_link"}
-    assert set(hidden) == {"casino.example.com", "pills.example.net", "loan.example.org"}
+    assert set(hidden) == {"casino.example.com", "pills.example.net", "loan.example.org", "spam.example.com"}
+    assert hidden["spam.example.com"].evidence["how"] == ".yc {display:none}"
     assert hidden["casino.example.com"].evidence["how"] == "display:none"
     assert hidden["loan.example.org"].evidence["how"] == "color-as-background"
     assert hidden["casino.example.com"].evidence["pages"] == 3  # one finding per host, not per page

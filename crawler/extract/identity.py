@@ -8,8 +8,9 @@ Facts (docs/architecture.md):
   sites: ``icp_link`` (beian.miit.gov.cn), ``police_link`` (beian.gov.cn), ``conac`` (the 党政机关网站标识 badge
   or link on conac.cn).  ``footer`` says where the text came from (a footer element, or the page's last
   ``TAIL_CHARS`` characters when the template marks none).
-* ``hidden_links``: links made invisible by inline style or attribute (display:none, visibility:hidden,
-  off-screen, zero size, text in the background colour) that leave the page's host — ``[{url, anchor, how}]``.
+* ``hidden_links``: links made invisible by inline style, attribute or a ``<style>`` rule on a bare class or id
+  (display:none, visibility:hidden, off-screen, zero size, text in the background colour) that leave the
+  page's host — ``[{url, anchor, how}]``.
   Hidden menus inside the site are everyday markup and are not kept.
 * ``embeds``: hosts that scripts and frames are loaded from (``src`` and URLs that inline scripts write
   into the page) — ``[{host, tag, url}]`` — for the check to compare with the rule set's allow-list.
@@ -53,8 +54,8 @@ _RECORD_SITES = ("beian", "conac")
 
 _HIDE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
-    r"(?:left|top|text-indent|margin-left|margin-top)\s*:\s*-\s*\d{3,}|"
-    r"(?:^|;|\s)(?:width|height)\s*:\s*0(?:px)?\s*(?:;|$)", re.I)
+    r"(?:left|top|text-indent|margin-left|margin-top)\s*:\s*-\s*(?:[5-9]\d{2}|\d{4,})|"  # off-screen: -500px and beyond
+    r"(?:^|;|\s)(?:width|height|opacity)\s*:\s*0(?:\.0+)?(?:px)?\s*(?:;|$)", re.I)
 _HIDE_CANDIDATES = etree.XPath("//*[@hidden or @style]")  # a contains()-filtered XPath measured 3× slower
 _COLOR = re.compile(r"(?:^|;|\s)color\s*:\s*([^;]+)", re.I)
 _BACKGROUND = re.compile(r"background(?:-color)?\s*:\s*([^;]+)", re.I)
@@ -144,6 +145,45 @@ def _norm_colour(value: str) -> str:
     return {"white": "#ffffff", "black": "#000000", "rgb(255,255,255)": "#ffffff", "rgb(0,0,0)": "#000000"}.get(v, v)
 
 
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_SIMPLE_SELECTOR = re.compile(r"^\s*[a-z]*([.#])([\w-]+)\s*$", re.I)
+_SELECTOR_NAMES = re.compile(r"([.#])([\w-]+)")
+_SHOWS = re.compile(r"display\s*:\s*(?!none)[a-z]|visibility\s*:\s*visible", re.I)
+_STYLES = etree.XPath("//style/text()")
+_NAMED = etree.XPath("//*[@class or @id]")
+
+
+def hiding_rules(root: etree._Element) -> dict[str, str]:
+    """``{".name" | "#name": declaration}`` for the page's ``<style>`` rules that hide a bare class or id.
+
+    Only single-class/id selectors (``.x``, ``div#y``), and not a name any rule shows again (a ``:hover``
+    drop-down menu): what a 暗链 injection writes, not a stylesheet's cascade.  Hand-written (a regex pass over
+    the style text): a CSS engine would compute the cascade for every element, which a crawl cannot afford."""
+    hiding: dict[str, str] = {}
+    shown: set[str] = set()
+    for css in _STYLES(root):
+        for m in _CSS_RULE.finditer(css):
+            selectors, declaration = m.group(1), m.group(2)
+            if _SHOWS.search(declaration):
+                shown.update(a + b for a, b in _SELECTOR_NAMES.findall(selectors))
+            hit = _HIDE.search(declaration)
+            if hit:
+                for selector in selectors.split(","):
+                    if simple := _SIMPLE_SELECTOR.match(selector):
+                        hiding[simple.group(1) + simple.group(2)] = _clean(hit.group(0)).lower()
+    return {name: how for name, how in hiding.items() if name not in shown}
+
+
+def _hidden_by_rule(el: etree._Element, rules: dict[str, str]) -> str | None:
+    ident = el.get("id")
+    if ident and "#" + ident in rules:
+        return f"#{ident} {{{rules['#' + ident]}}}"
+    for cls in (el.get("class") or "").split():
+        if "." + cls in rules:
+            return f".{cls} {{{rules['.' + cls]}}}"
+    return None
+
+
 def _hidden_how(el: etree._Element) -> str | None:
     """Why an element is invisible, from its own attributes (None: it is not hidden by them)."""
     if el.get("hidden") is not None:
@@ -162,15 +202,20 @@ def _hidden_how(el: etree._Element) -> str | None:
 
 
 def hidden_links(root: etree._Element, page_host: str, base: str) -> list[dict[str, str]]:
-    """Off-host links inside elements hidden by inline style or attribute.
+    """Off-host links inside elements hidden by inline style, attribute or a hiding ``<style>`` rule.
 
-    Linear in the page: candidates come from one XPath; a candidate inside an already-hidden one is skipped
-    (its links were counted with the outer one), so no subtree is walked twice."""
+    Linear in the page: candidates come from XPath, in document order; a candidate inside an already-hidden
+    one is skipped (its links were counted with the outer one), so no subtree is walked twice."""
     out: list[dict[str, str]] = []
     done: set[etree._Element] = set()
-    for el in _HIDE_CANDIDATES(root):
-        how = _hidden_how(el)
-        if how is None or any(a in done for a in el.iterancestors()):
+    rules = hiding_rules(root)
+    candidates = [(el, _hidden_how(el)) for el in _HIDE_CANDIDATES(root)]
+    if rules:  # elements named by a hiding <style> rule, in document order with the others
+        candidates += [(el, _hidden_by_rule(el, rules)) for el in _NAMED(root)]
+        order = {el: i for i, el in enumerate(root.iter())}
+        candidates.sort(key=lambda c: order[c[0]])
+    for el, how in candidates:
+        if how is None or el in done or any(a in done for a in el.iterancestors()):
             continue
         done.add(el)
         for a in (el.iter("a") if el.tag != "a" else (el,)):
