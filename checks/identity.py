@@ -25,9 +25,6 @@ from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
 
-MAX_EXAMPLES = 5
-
-
 @dataclass(slots=True)
 class PageInfo:
     url: str
@@ -59,19 +56,28 @@ def _by_template(pages: list[PageInfo]) -> dict[str, list[PageInfo]]:
 Problem = Callable[[PageInfo], "str | None"]
 
 
-def _judge(rule: str, groups: dict[str, list[PageInfo]], problem: Problem, expected: str, share: float,
-           home: str, discriminator: str = "") -> Iterator[Hit]:
+@dataclass(slots=True)
+class Judging:
+    """What every per-template verdict needs: the rule set's share and example count, the homepage."""
+
+    share: float
+    examples: int
+    home: str
+
+
+def _judge(rule: str, groups: dict[str, list[PageInfo]], problem: Problem, expected: str, how: Judging,
+           discriminator: str = "") -> Iterator[Hit]:
     """One Hit per template where more than ``share`` of the pages have ``problem`` (what was found instead)."""
     for template, pages in groups.items():
         found = [(p, why) for p in pages if (why := problem(p)) is not None]
-        if not found or len(found) / len(pages) <= share:
+        if not found or len(found) / len(pages) <= how.share:
             continue
-        found.sort(key=lambda pw: (pw[0].url != home, pw[0].url))
+        found.sort(key=lambda pw: (pw[0].url != how.home, pw[0].url))
         what = Counter(why for _, why in found).most_common(1)[0][0]
         disc = f"{template}:{discriminator}" if discriminator else template
         yield Hit(rule, found[0][0].url,
                   evidence={"expected": expected, "found": what, "template": template, "pages": len(found),
-                            "template_pages": len(pages), "examples": [p.url for p, _ in found[:MAX_EXAMPLES]]},
+                            "template_pages": len(pages), "examples": [p.url for p, _ in found[:how.examples]]},
                   extra={"discriminator": disc})
 
 
@@ -136,14 +142,11 @@ def _site_rules(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
 
 
 # -- meta tags --------------------------------------------------------------------------------------------------
-def _missing(names: list[str]) -> Callable[[str], Problem]:
-    def for_tag(tag: str) -> Problem:
-        return lambda p: None if (p.meta.get(tag.lower()) or "").strip() else f"缺少 {tag} 标签"
-    return for_tag
+def _missing_tag(tag: str) -> Problem:
+    return lambda p: None if (p.meta.get(tag.lower()) or "").strip() else f"缺少 {tag} 标签"
 
 
-def _meta_rules(groups: dict[str, list[PageInfo]], rules: RuleSet, share: float, home: str,
-                host: str) -> Iterator[Hit]:
+def _meta_rules(groups: dict[str, list[PageInfo]], rules: RuleSet, how: Judging, host: str) -> Iterator[Hit]:
     scopes = rules.param("identity.meta_tags")  # {scope: {kinds: [...], tags: [...]}}
     rule_of = {"site": "meta.site_tags", "column": "meta.column_tags", "article": "meta.article_tags"}
     for scope, spec in scopes.items():
@@ -151,8 +154,7 @@ def _meta_rules(groups: dict[str, list[PageInfo]], rules: RuleSet, share: float,
         scoped = {t: [p for p in ps if "*" in kinds or p.kind in kinds] for t, ps in groups.items()}
         scoped = {t: ps for t, ps in scoped.items() if ps}
         for tag in spec["tags"]:
-            yield from _judge(rule_of[scope], scoped, _missing(spec["tags"])(tag), f"{tag} 标签（{scope}）", share,
-                              home, discriminator=tag)
+            yield from _judge(rule_of[scope], scoped, _missing_tag(tag), f"{tag} 标签（{scope}）", how, discriminator=tag)
     pubdate = re.compile(rules.param("identity.pubdate_format"))
     vocab = set(rules.param("identity.column_types"))
 
@@ -169,9 +171,9 @@ def _meta_rules(groups: dict[str, list[PageInfo]], rules: RuleSet, share: float,
         bare = re.sub(r"^https?://", "", value).rstrip("/")
         return f"SiteDomain“{value}”，网站为 {host}" if value and bare != host and _named_host(host) else None
 
-    yield from _judge("meta.pubdate_format", groups, bad_pubdate, f"PubDate 格式 {pubdate.pattern}", share, home)
-    yield from _judge("meta.columntype_vocab", groups, bad_type, "ColumnType 取规范所列栏目类别之一", share, home)
-    yield from _judge("meta.sitedomain_host", groups, bad_domain, f"SiteDomain 为 {host}", share, home)
+    yield from _judge("meta.pubdate_format", groups, bad_pubdate, f"PubDate 格式 {pubdate.pattern}", how)
+    yield from _judge("meta.columntype_vocab", groups, bad_type, "ColumnType 取规范所列栏目类别之一", how)
+    yield from _judge("meta.sitedomain_host", groups, bad_domain, f"SiteDomain 为 {host}", how)
 
 
 def _site_id_consistent(pages: list[PageInfo]) -> Iterator[Hit]:
@@ -189,7 +191,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     home_rec = view.page(view.start_url)
     home = home_rec.url if home_rec else view.start_url
     host = (urlsplit(home).hostname or "").lower()
-    share = float(rules.param("identity.template_share"))
+    how = Judging(float(rules.param("identity.template_share")), int(rules.param("identity.examples_per_finding")), home)
     groups = _by_template(pages)
     yield from _site_rules(view, rules)
     checks: list[tuple[str, Problem, str]] = [
@@ -204,8 +206,8 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     ]
     footers = _by_template([p for p in pages if p.identity is not None])
     for rule, problem, expected in checks:
-        yield from _judge(rule, footers, problem, expected, share, home)
-    yield from _meta_rules(groups, rules, share, home, host)
+        yield from _judge(rule, footers, problem, expected, how)
+    yield from _meta_rules(groups, rules, how, host)
     yield from _site_id_consistent(pages)
 
 
