@@ -25,6 +25,7 @@ from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
 
+
 @dataclass(slots=True)
 class PageInfo:
     url: str
