@@ -2,7 +2,8 @@
 
 Footers and ``<meta>`` blocks come from a CMS template, so a missing identifier is one problem of the
 template, not one per page: pages are grouped by the ``template`` signature (``crawler/extract/a11y_static.py``)
-and each template is reported once, with how many of its pages show the problem and a few of them.  A
+and judged per template; the templates with the same problem are reported once, with how many pages show
+it and a few of them from each template.  A
 template is at fault when more than ``params.identity.template_share`` of its pages are, so one odd page
 does not condemn its template.  Every finding says what was expected and what was found.
 
@@ -68,18 +69,26 @@ class Judging:
 
 def _judge(rule: str, groups: dict[str, list[PageInfo]], problem: Problem, expected: str, how: Judging,
            discriminator: str = "") -> Iterator[Hit]:
-    """One Hit per template where more than ``share`` of the pages have ``problem`` (what was found instead)."""
+    """Each template is at fault when more than ``share`` of its pages have ``problem``; the templates at fault
+    with the same finding (one site-wide footer, 38 layouts) are one Hit, naming them all."""
+    at_fault: dict[str, list[tuple[str, list[PageInfo], int]]] = defaultdict(list)  # found → [(template, failing, size)]
     for template, pages in groups.items():
         found = [(p, why) for p in pages if (why := problem(p)) is not None]
         if not found or len(found) / len(pages) <= how.share:
             continue
         found.sort(key=lambda pw: (pw[0].url != how.home, pw[0].url))
         what = Counter(why for _, why in found).most_common(1)[0][0]
-        disc = f"{template}:{discriminator}" if discriminator else template
-        yield Hit(rule, found[0][0].url,
-                  evidence={"expected": expected, "found": what, "template": template, "pages": len(found),
-                            "template_pages": len(pages), "examples": [p.url for p, _ in found[:how.examples]]},
-                  extra={"discriminator": disc})
+        at_fault[what].append((template, [p for p, _ in found], len(pages)))
+    for what, templates in at_fault.items():
+        templates.sort(key=lambda t: (all(p.url != how.home for p in t[1]), -len(t[1]), t[0]))
+        # examples: each template's first page, then the rest in turn, so every layout is represented
+        examples = [p.url for _, failing, _ in templates for p in failing[:1]]
+        examples += [p.url for _, failing, _ in templates for p in failing[1:]]
+        yield Hit(rule, templates[0][1][0].url,
+                  evidence={"expected": expected, "found": what, "templates": [t for t, _, _ in templates],
+                            "template_count": len(templates), "pages": sum(len(f) for _, f, _ in templates),
+                            "template_pages": sum(n for _, _, n in templates), "examples": examples[:how.examples]},
+                  extra={"discriminator": f"{discriminator}:{what}" if discriminator else what})
 
 
 # -- identity ---------------------------------------------------------------------------------------------------
@@ -216,14 +225,15 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
 FIELDS: dict[str, Field] = {
     "expected": Field(T("应为", "Expected")),
     "found": Field(T("实为", "Found")),
-    "template": Field(T("模板", "Template")),
+    "templates": Field(T("模板", "Templates"), kind="list"),
+    "template_count": Field(T("模板数", "Templates"), kind="count"),
     "pages": Field(T("页面数", "Pages"), kind="count"),
     "template_pages": Field(T("模板页面总数", "Pages of the template"), kind="count", optional=True),
     "examples": Field(T("示例页面", "Example pages"), kind="list"),
 }
 
-_PER_TEMPLATE = {"zh": "模板 {template} 的 {pages} 个页面：应为{expected}，实为{found}",
-                 "en": "Template {template}, {pages} pages: expected {expected}; found {found}"}
+_PER_TEMPLATE = {"zh": "{template_count} 个模板的 {pages} 个页面：应为{expected}，实为{found}",
+                 "en": "{template_count} templates, {pages} pages: expected {expected}; found {found}"}
 
 
 def _rule(zh: str, en: str, help_zh: str, help_en: str, severity: str = "deduct",

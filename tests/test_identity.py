@@ -178,7 +178,7 @@ def test_scan_reports_per_template(served):
     police = [f for f in rules if f["rule"] == "identity.police_record"]
     assert len(police) == 1 and police[0]["evidence"]["pages"] == 6, rules
     assert police[0]["url"].startswith(base + "tzgg/") and police[0]["severity"] == "deduct"
-    assert police[0]["message"].startswith("模板 ") and "实为页脚未见公安机关备案号" in police[0]["message"]
+    assert police[0]["message"].startswith("1 个模板的 6 个页面：应为") and "实为页脚未见公安机关备案号" in police[0]["message"]
     source = [f for f in rules if f["rule"] == "meta.article_tags"]
     assert [f["evidence"]["found"] for f in source] == ["缺少 ContentSource 标签"] and source[0]["evidence"]["pages"] == 6
     # the homepage and the list page are complete; a loopback host has no domain to judge
@@ -195,3 +195,21 @@ def test_pages_without_identity_facts_are_not_judged_on_their_footer(tmp_path):
                             facts={"meta": dict(SITE_META), "template": "t1", "kind": "home"}))
     writer.flush()
     assert list(run(store.view(scan), load_ruleset())) == []
+
+
+def test_templates_with_the_same_problem_are_one_finding(tmp_path):
+    """One site-wide footer shared by several layouts: one finding naming every template, examples from each."""
+    no_conac = footer(conac=False)
+    pages = {SITE: (html(SITE_META, foot=no_conac, layout="home"), "home")}
+    pages.update({SITE + f"a/{i}.html": (html(SITE_META, f"<p>{i}</p>", foot=no_conac), "article") for i in range(6)})
+    pages.update({SITE + f"l/{i}.html": (html(SITE_META, f"<p>{i}</p>", foot=no_conac, layout="list"), "list")
+                  for i in range(3)})
+    pages[SITE + "x.html"] = (html(SITE_META, foot=footer(conac=False, police="123"), layout="other"), "other")
+    conac = [h for h in found(tmp_path, pages) if h.rule == "identity.conac"]
+    assert len(conac) == 1
+    ev = conac[0].evidence
+    assert ev["template_count"] == 4 and ev["pages"] == 11 and conac[0].url == SITE
+    assert {u.rsplit("/", 2)[-2] for u in ev["examples"][:4]} == {"www.yx.gov.cn", "a", "l"}  # one of each layout first
+    (tmp_path / "p").mkdir()
+    police = [h.evidence for h in found(tmp_path / "p", pages) if h.rule == "identity.police_record"]
+    assert [(e["template_count"], e["found"]) for e in police] == [(1, "公安机关备案号“123”为 3 位")]
