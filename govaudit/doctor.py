@@ -60,7 +60,14 @@ def browser_probes() -> list[Probe]:
 def probes(stages: tuple[str, ...] = STAGES) -> list[Probe]:
     out: list[Probe] = []
     if "crawl" in stages:
-        out += [_distribution("crawl", n) for n in ("scrapy", "lxml", "htmldate", "charset-normalizer", "PyYAML")]
+        out += [_distribution("crawl", n) for n in ("scrapy", "lxml", "htmldate", "charset-normalizer", "PyYAML",
+                                                    "pyahocorasick")]
+        from govaudit.dictionary import ENV, load_all
+        words = load_all()
+        out.append(Probe("crawl", "serious-error dictionaries", not words.errors,
+                         f"{len(words.entries)} entries in {len(words.files)} files"
+                         + (f"; {len(words.errors)} bad lines, first: {words.errors[0]}" if words.errors else ""),
+                         f"fix the lines named (format: rules/dictionaries/README.md; extra files: {ENV})", required=False))
         from govaudit.ruleset import RULES_DIR, RuleSetError, load_ruleset
         for path in sorted(RULES_DIR.glob("*.yaml")):
             try:

@@ -103,6 +103,15 @@ class PageFacts(TypedDict, total=False):
     a11y_static_counts: dict[str, int]
     template: str  # structure signature: pages of one template share it (accessibility sampling)
     elder_candidates: dict[str, Any]
+    # identity (crawler/extract/identity.py)
+    identity: dict[str, Any]  # footer identifiers: site_id, icp, icp_link, police, police_link, conac, sponsor, contact, footer
+    hidden_links: list[dict[str, str]]  # [{url, anchor, how}]: off-host links hidden by inline style or attribute
+    embeds: list[dict[str, str]]  # [{host, tag, url}]: where scripts and frames load from
+    # content (crawler/extract/content.py); numbers are masked, never stored in clear
+    serious_terms: list[dict[str, Any]]  # [{term, kind, expected, sentence}]
+    private_data: list[dict[str, str]]  # [{kind, masked, before, sentence}]
+    private_data_counts: dict[str, int]
+    content_truncated: bool
     # an extractor that raised: its dotted name → the error
     extractor_errors: dict[str, str]
     # analysis abandoned over params.crawl.analysis_budget_seconds (crawler/analysis.py): only links and charset

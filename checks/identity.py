@@ -1,0 +1,295 @@
+"""Site identity (网站标识, 指引 §4.1) and page tags (网页标签, 网页设计规范 §4.2), judged per template.
+
+Footers and ``<meta>`` blocks come from a CMS template, so a missing identifier is one problem of the
+template, not one per page: pages are grouped by the ``template`` signature (``crawler/extract/a11y_static.py``)
+and judged per template; the templates with the same problem are reported once, with how many pages show
+it and a few of them from each template.  A
+template is at fault when more than ``params.identity.template_share`` of its pages are, so one odd page
+does not condemn its template.  Every finding says what was expected and what was found.
+
+HTTPS: the crawl records the redirects of the start URL, not whether port 443 answers; ``identity.https``
+reports a homepage served over plain HTTP without a redirect to HTTPS, and says that whether HTTPS is offered
+at all was not tested.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
+
+from govaudit.ruleset import RuleSet
+from govaudit.store import ScanView
+
+
+@dataclass(slots=True)
+class PageInfo:
+    url: str
+    template: str
+    kind: str
+    identity: dict[str, Any] | None  # None: the identity extractor did not run on this page (an older store)
+    meta: dict[str, str]  # names lower-cased
+
+
+def _page_infos(view: ScanView) -> list[PageInfo]:
+    out = []
+    for rec in view.pages():
+        facts: Any = rec.facts or {}
+        if "identity" not in facts and "meta" not in facts:
+            continue
+        meta = {str(k).lower(): v for k, v in (facts.get("meta") or {}).items()}
+        out.append(PageInfo(rec.url, facts.get("template") or "-", facts.get("kind") or "other",
+                            facts.get("identity"), meta))
+    return out
+
+
+def _by_template(pages: list[PageInfo]) -> dict[str, list[PageInfo]]:
+    groups: dict[str, list[PageInfo]] = defaultdict(list)
+    for p in sorted(pages, key=lambda p: p.url):
+        groups[p.template].append(p)
+    return groups
+
+
+Problem = Callable[[PageInfo], "str | None"]
+
+
+@dataclass(slots=True)
+class Judging:
+    """What every per-template verdict needs: the rule set's share and example count, the homepage."""
+
+    share: float
+    examples: int
+    home: str
+
+
+def _judge(rule: str, groups: dict[str, list[PageInfo]], problem: Problem, expected: str, how: Judging,
+           discriminator: str = "") -> Iterator[Hit]:
+    """Each template is at fault when more than ``share`` of its pages have ``problem``; the templates at fault
+    with the same finding (one site-wide footer, 38 layouts) are one Hit, naming them all."""
+    at_fault: dict[str, list[tuple[str, list[PageInfo], int]]] = defaultdict(list)  # found → [(template, failing, size)]
+    for template, pages in groups.items():
+        found = [(p, why) for p in pages if (why := problem(p)) is not None]
+        if not found or len(found) / len(pages) <= how.share:
+            continue
+        found.sort(key=lambda pw: (pw[0].url != how.home, pw[0].url))
+        what = Counter(why for _, why in found).most_common(1)[0][0]
+        at_fault[what].append((template, [p for p, _ in found], len(pages)))
+    for what, templates in at_fault.items():
+        templates.sort(key=lambda t: (all(p.url != how.home for p in t[1]), -len(t[1]), t[0]))
+        # examples: each template's first page, then the rest in turn, so every layout is represented
+        examples = [p.url for _, failing, _ in templates for p in failing[:1]]
+        examples += [p.url for _, failing, _ in templates for p in failing[1:]]
+        yield Hit(rule, templates[0][1][0].url,
+                  evidence={"expected": expected, "found": what, "templates": [t for t, _, _ in templates],
+                            "template_count": len(templates), "pages": sum(len(f) for _, f, _ in templates),
+                            "template_pages": sum(n for _, _, n in templates), "examples": examples[:how.examples]},
+                  extra={"discriminator": f"{discriminator}:{what}" if discriminator else what})
+
+
+# -- identity ---------------------------------------------------------------------------------------------------
+def _site_id(pattern: re.Pattern[str]) -> Problem:
+    def problem(p: PageInfo) -> str | None:
+        ident = p.identity or {}
+        code, meta = ident.get("site_id"), p.meta.get("siteidcode")
+        if not code:
+            return "页脚未见网站标识码"
+        if not pattern.fullmatch(code):
+            return f"网站标识码“{code}”格式不符"
+        if meta and meta != code:
+            return f"页脚网站标识码“{code}”与 SiteIDCode 标签“{meta}”不一致"
+        return None
+    return problem
+
+
+def _icp(p: PageInfo) -> str | None:
+    ident = p.identity or {}
+    number = ident.get("icp")
+    if not number:
+        return "页脚未见ICP备案编号"
+    if not ident.get("icp_link"):
+        return f"ICP备案编号“{number}”未链接到 beian.miit.gov.cn"
+    return None
+
+
+def _police(digits: int) -> Problem:
+    def problem(p: PageInfo) -> str | None:
+        ident = p.identity or {}
+        number = ident.get("police")
+        if not number:
+            return "页脚未见公安机关备案号（公网安备）"
+        if len(number) != digits:
+            return f"公安机关备案号“{number}”为 {len(number)} 位"
+        if not ident.get("police_link"):
+            return f"公安机关备案号“{number}”未链接到 beian.gov.cn"
+        return None
+    return problem
+
+
+def _present(key: str, missing: str) -> Problem:
+    return lambda p: None if (p.identity or {}).get(key) else missing
+
+
+def _named_host(host: str) -> bool:
+    """A host a domain rule can judge: not an address or localhost (a staging copy has no domain of its own)."""
+    return bool(host) and host != "localhost" and not re.fullmatch(r"[\d.]+|[0-9a-f:]+", host)
+
+
+def _site_rules(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
+    home = view.page(view.start_url)
+    url = home.url if home else view.start_url
+    host = (urlsplit(url).hostname or "").lower()
+    suffixes = [s.lower() for s in rules.param("identity.domain_suffixes")]
+    if _named_host(host) and not any(host.endswith(s) for s in suffixes):
+        yield Hit("identity.domain", url, evidence={"expected": "、".join(suffixes), "found": host})
+    if home is not None and urlsplit(home.final_url or home.url).scheme == "http":
+        yield Hit("identity.https", url, evidence={
+            "expected": "HTTP 访问重定向到 HTTPS", "found": "首页经 HTTP 提供，未重定向到 HTTPS（是否提供 HTTPS 未检测）"})
+
+
+# -- meta tags --------------------------------------------------------------------------------------------------
+def _missing_tag(tag: str) -> Problem:
+    return lambda p: None if (p.meta.get(tag.lower()) or "").strip() else f"缺少 {tag} 标签"
+
+
+def _meta_rules(groups: dict[str, list[PageInfo]], rules: RuleSet, how: Judging, host: str) -> Iterator[Hit]:
+    scopes = rules.param("identity.meta_tags")  # {scope: {kinds: [...], tags: [...]}}
+    rule_of = {"site": "meta.site_tags", "column": "meta.column_tags", "article": "meta.article_tags"}
+    for scope, spec in scopes.items():
+        kinds = set(spec["kinds"])
+        scoped = {t: [p for p in ps if "*" in kinds or p.kind in kinds] for t, ps in groups.items()}
+        scoped = {t: ps for t, ps in scoped.items() if ps}
+        for tag in spec["tags"]:
+            yield from _judge(rule_of[scope], scoped, _missing_tag(tag), f"{tag} 标签（{scope}）", how, discriminator=tag)
+    pubdate = re.compile(rules.param("identity.pubdate_format"))
+    vocab = set(rules.param("identity.column_types"))
+
+    def bad_pubdate(p: PageInfo) -> str | None:
+        value = p.meta.get("pubdate")
+        return f"PubDate“{value}”" if value and not pubdate.fullmatch(value.strip()) else None
+
+    def bad_type(p: PageInfo) -> str | None:
+        value = (p.meta.get("columntype") or "").strip()
+        return f"ColumnType“{value}”" if value and value not in vocab else None
+
+    def bad_domain(p: PageInfo) -> str | None:
+        value = (p.meta.get("sitedomain") or "").strip().lower()
+        bare = re.sub(r"^https?://", "", value).rstrip("/")
+        return f"SiteDomain“{value}”，网站为 {host}" if value and bare != host and _named_host(host) else None
+
+    yield from _judge("meta.pubdate_format", groups, bad_pubdate, f"PubDate 格式 {pubdate.pattern}", how)
+    yield from _judge("meta.columntype_vocab", groups, bad_type, "ColumnType 取规范所列栏目类别之一", how)
+    yield from _judge("meta.sitedomain_host", groups, bad_domain, f"SiteDomain 为 {host}", how)
+
+
+def _site_id_consistent(pages: list[PageInfo]) -> Iterator[Hit]:
+    codes = Counter(p.meta["siteidcode"] for p in pages if p.meta.get("siteidcode"))
+    if len(codes) > 1:
+        (common, _), *others = codes.most_common()
+        example = next(p.url for p in pages if p.meta.get("siteidcode") == others[0][0])
+        yield Hit("meta.siteidcode_consistent", example, evidence={
+            "expected": f"全站 SiteIDCode 一致（多数页面为 {common}）",
+            "found": "、".join(f"{c}（{n} 页）" for c, n in codes.most_common()), "pages": sum(n for _, n in others)})
+
+
+def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
+    pages = _page_infos(view)
+    home_rec = view.page(view.start_url)
+    home = home_rec.url if home_rec else view.start_url
+    host = (urlsplit(home).hostname or "").lower()
+    how = Judging(float(rules.param("identity.template_share")), int(rules.param("identity.examples_per_finding")), home)
+    groups = _by_template(pages)
+    yield from _site_rules(view, rules)
+    checks: list[tuple[str, Problem, str]] = [
+        ("identity.site_id_code", _site_id(re.compile(rules.param("identity.site_id_format"))),
+         "页脚显示网站标识码（格式 " + rules.param("identity.site_id_format") + "），且与 SiteIDCode 标签一致"),
+        ("identity.icp", _icp, "页脚显示ICP备案编号并链接到 beian.miit.gov.cn"),
+        ("identity.police_record", _police(int(rules.param("identity.police_digits"))),
+         f"页脚显示 {rules.param('identity.police_digits')} 位公安机关备案号并链接到 beian.gov.cn"),
+        ("identity.conac", _present("conac", "未见 conac.cn 的党政机关网站标识"), "页脚有党政机关网站标识（conac.cn）"),
+        ("identity.sponsor", _present("sponsor", "页脚未见主办单位"), "页脚显示网站主办单位"),
+        ("identity.contact", _present("contact", "页脚未见联系方式"), "页脚显示联系方式"),
+    ]
+    footers = _by_template([p for p in pages if p.identity is not None])
+    for rule, problem, expected in checks:
+        yield from _judge(rule, footers, problem, expected, how)
+    yield from _meta_rules(groups, rules, how, host)
+    yield from _site_id_consistent(pages)
+
+
+# -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
+FIELDS: dict[str, Field] = {
+    "expected": Field(T("应为", "Expected")),
+    "found": Field(T("实为", "Found")),
+    "templates": Field(T("模板", "Templates"), kind="list"),
+    "template_count": Field(T("模板数", "Templates"), kind="count"),
+    "pages": Field(T("页面数", "Pages"), kind="count"),
+    "template_pages": Field(T("模板页面总数", "Pages of the template"), kind="count", optional=True),
+    "examples": Field(T("示例页面", "Example pages"), kind="list"),
+}
+
+_PER_TEMPLATE = {"zh": "{template_count} 个模板的 {pages} 个页面：应为{expected}，实为{found}",
+                 "en": "{template_count} templates, {pages} pages: expected {expected}; found {found}"}
+
+
+def _rule(zh: str, en: str, help_zh: str, help_en: str, severity: str = "deduct",
+          message: dict[str, str] | None = None) -> RuleMeta:
+    return RuleMeta(title=T(zh, en), help=T(help_zh, help_en), severity=severity, message=message or _PER_TEMPLATE)
+
+
+_SITE_MSG = {"zh": "应为{expected}，实为{found}", "en": "Expected {expected}; found {found}"}
+
+RULES: dict[str, RuleMeta] = {
+    "identity.site_id_code": _rule("网站标识码缺失或不符", "Site ID code missing or wrong",
+                                   "页脚应显示政府网站标识码，格式正确并与 SiteIDCode 标签一致（指引 §4.1）。",
+                                   "The footer must show the government site ID code, well formed and equal to the SiteIDCode tag."),
+    "identity.icp": _rule("ICP备案编号缺失或未链接", "ICP record number missing or not linked",
+                          "页脚应显示ICP备案编号并链接到工业和信息化部备案系统 beian.miit.gov.cn。",
+                          "The footer must show the ICP record number linked to beian.miit.gov.cn."),
+    "identity.police_record": _rule("公安机关备案号缺失或不符", "Public security record missing or wrong",
+                                    "页脚应显示“X公网安备 NNNNNNNNNNNNNN号”（14位）并链接到 beian.gov.cn。",
+                                    "The footer must show the 14-digit public security record number linked to beian.gov.cn."),
+    "identity.conac": _rule("缺少党政机关网站标识", "Party and government site badge missing",
+                            "页脚应悬挂党政机关网站标识（来自 conac.cn 的图标或链接）。",
+                            "The footer must carry the conac.cn Party and government website badge."),
+    "identity.sponsor": _rule("缺少主办单位", "Sponsor missing", "页脚应显示网站主办单位。", "The footer must name the site's sponsor."),
+    "identity.contact": _rule("缺少联系方式", "Contact details missing", "页脚应显示联系方式。", "The footer must give contact details."),
+    "identity.domain": _rule("域名不符合规范", "Domain not under .gov.cn",
+                             "政府网站英文域名应以 .gov.cn 结尾（中文域名 .政务）。", "A government site's domain must end in .gov.cn (or .政务).",
+                             message=_SITE_MSG),
+    "identity.https": _rule("未使用 HTTPS", "HTTPS not used",
+                            "首页经 HTTP 提供且未重定向到 HTTPS（指引未规定，作提示）。本次扫描不检测 443 端口是否提供 HTTPS。",
+                            "The homepage is served over HTTP without a redirect to HTTPS (not in the guideline: a warning). Whether port 443 answers is not tested.",
+                            severity="warn", message=_SITE_MSG),
+    "meta.site_tags": _rule("缺少网站标签", "Site tags missing", "每个页面应有 SiteName、SiteDomain、SiteIDCode 标签（网页设计规范）。",
+                            "Every page must carry the SiteName, SiteDomain and SiteIDCode tags."),
+    "meta.column_tags": _rule("缺少栏目标签", "Column tags missing", "栏目页应有 ColumnName、ColumnDescription、ColumnKeywords、ColumnType 标签。",
+                              "Column pages must carry ColumnName, ColumnDescription, ColumnKeywords and ColumnType."),
+    "meta.article_tags": _rule("缺少内容页标签", "Article tags missing", "内容页应有 ArticleTitle、PubDate、ContentSource 标签。",
+                               "Article pages must carry ArticleTitle, PubDate and ContentSource."),
+    "meta.pubdate_format": _rule("PubDate 格式不符", "PubDate badly formatted", "PubDate 应为 YYYY-MM-DD HH:MM 格式。",
+                                 "PubDate must read YYYY-MM-DD HH:MM."),
+    "meta.columntype_vocab": _rule("ColumnType 不在规范类别中", "ColumnType not in the vocabulary",
+                                   "ColumnType 应取网页设计规范所列栏目类别之一。", "ColumnType must be one of the specification's column types."),
+    "meta.sitedomain_host": _rule("SiteDomain 与网站域名不符", "SiteDomain differs from the host", "SiteDomain 应为网站的域名。",
+                                  "SiteDomain must be the site's host."),
+    "meta.siteidcode_consistent": _rule("SiteIDCode 全站不一致", "SiteIDCode differs between pages",
+                                        "全站各页面的 SiteIDCode 应相同。", "Every page must carry the same SiteIDCode.",
+                                        message={"zh": "应为{expected}，实为{found}", "en": "Expected {expected}; found {found}"}),
+}
+
+PLUGIN = CheckPlugin(
+    id="identity",
+    title=T("网站标识与网页标签", "Site identity and page tags"),
+    run=run,
+    rules=RULES,
+    families={"identity": T("网站标识", "Site identity"), "meta": T("网页标签", "Page tags")},
+    fields=FIELDS,
+    needs=("identity", "meta", "template", "kind"),
+    extractors=("identity", "core", "a11y_static", "freshness"),
+    order=60,
+)

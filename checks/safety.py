@@ -1,0 +1,204 @@
+"""Content safety (veto.security, indicators.md §1.2): hidden links, injected scripts, serious errors, private data.
+
+Reads what the ``identity`` and ``content`` extractors gathered; decides here what the rule set allows, so a
+province can widen an allow-list or a label list and re-score a stored scan (``govaudit report``) without a
+re-crawl.  The dictionaries themselves are read by the crawl (``govaudit/dictionary.py``); their bad lines are
+reported here, with file and line, as ``content.dictionary_error``.
+
+Grouping, so one injected footer does not read as 40,000 findings: hidden links and injected scripts are one
+finding per target host, with the number of pages and examples; serious errors one per page and term; private
+data one per page and kind of number.
+
+Not done here: fetching the off-site targets of links to look for gambling or pornography on them (外链变异)
+is a crawler change (the target's content is never fetched today).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
+
+from govaudit.dictionary import load_all
+from govaudit.ruleset import RuleSet
+from govaudit.store import ScanView
+
+KIND_WORDS = {"id_number": T("身份证号", "identity number"), "mobile": T("手机号", "mobile number"),
+              "bank_card": T("银行卡号", "bank card number")}
+
+
+def host_matches(host: str, patterns: Iterable[str]) -> bool:
+    """``host`` is one of ``patterns`` or under one (``.gov.cn`` and ``gov.cn`` both cover ``www.bd.gov.cn``)."""
+    for p in patterns:
+        p = p.lower().lstrip(".")
+        if host == p or host.endswith("." + p):
+            return True
+    return False
+
+
+def _site_hosts(view: ScanView) -> list[str]:
+    host = (urlsplit(view.start_url).hostname or "").lower()
+    return [host.removeprefix("www.")] if host else []
+
+
+class _Grouped:
+    """Findings grouped by a key: first page's URL, page count, example pages and one example item."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def add(self, key: str, page: str, item: dict[str, Any]) -> None:
+        g = self.items.setdefault(key, {"first": page, "item": item, "pages": 0, "examples": []})
+        g["pages"] += 1
+        if len(g["examples"]) < self.limit:
+            g["examples"].append(page)
+
+
+def _links_and_embeds(view: ScanView, rules: RuleSet, pages: list[tuple[str, Any]]) -> Iterator[Hit]:
+    own = _site_hosts(view)
+    allowed = [*own, *rules.param("safety.allowed_hosts")]
+    embed_allowed = [*allowed, *rules.param("safety.allowed_embed_hosts")]
+    limit = int(rules.param("safety.examples_per_finding"))
+    hidden, embeds = _Grouped(limit), _Grouped(limit)
+    for url, facts in pages:
+        for link in facts.get("hidden_links") or []:
+            host = (urlsplit(link["url"]).hostname or "").lower()
+            if host and not host_matches(host, allowed):
+                hidden.add(host, url, link)
+        for embed in facts.get("embeds") or []:
+            if not host_matches(embed["host"], embed_allowed):
+                embeds.add(embed["host"], url, embed)
+    for host, g in hidden.items.items():
+        item = g["item"]
+        yield Hit("content.hidden_link", g["first"], evidence={
+            "target": item["url"], "host": host, "anchor": item.get("anchor", ""), "how": item["how"],
+            "pages": g["pages"], "examples": g["examples"]}, extra={"discriminator": host})
+    for host, g in embeds.items.items():
+        item = g["item"]
+        yield Hit("content.injected_script", g["first"], evidence={
+            "target": item["url"], "host": host, "tag": item["tag"], "pages": g["pages"], "examples": g["examples"]},
+            extra={"discriminator": host})
+
+
+def _terms(pages: list[tuple[str, Any]]) -> Iterator[Hit]:
+    for url, facts in pages:
+        seen: set[str] = set()
+        for match in facts.get("serious_terms") or []:
+            if match["term"] in seen:
+                continue
+            seen.add(match["term"])
+            count = sum(1 for m in facts["serious_terms"] if m["term"] == match["term"])
+            rule = "content.serious_error" if match["kind"] == "wrong" else "content.prohibited_word"
+            evidence = {"term": match["term"], "sentence": match["sentence"], "count": count}
+            if match.get("expected"):
+                evidence["expected"] = match["expected"]
+            yield Hit(rule, url, evidence=evidence, extra={"discriminator": match["term"]})
+
+
+def _private(pages: list[tuple[str, Any]], rules: RuleSet) -> Iterator[Hit]:
+    labels = [str(l) for l in rules.param("safety.public_phone_labels")]
+    limit = int(rules.param("safety.examples_per_finding"))
+    for url, facts in pages:
+        kept: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for item in facts.get("private_data") or []:
+            if item["kind"] == "mobile" and any(l in item.get("before", "") for l in labels):
+                continue  # an office's published contact line
+            kept[item["kind"]].append(item)
+        truncated = bool(facts.get("content_truncated"))
+        counts = facts.get("private_data_counts") or {}
+        for kind, items in kept.items():
+            # numbers past the extractor's listing cap are counted, not listed (nor label-filtered)
+            listed = sum(1 for i in facts["private_data"] if i["kind"] == kind)
+            count = len(items) + max(0, int(counts.get(kind, listed)) - listed)
+            yield Hit("content.private_data", url, evidence={
+                "kind": kind, "count": count, "first": items[0]["masked"], "examples": [i["masked"] for i in items[:limit]],
+                "sentence": items[0]["sentence"], "truncated": truncated}, extra={"discriminator": kind})
+
+
+def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
+    # only the keys read here are kept: a page's full facts (lists, letters, a11y) would hold the whole site in memory
+    keys = PLUGIN.needs + ("content_truncated",)
+    pages = [(rec.url, {k: rec.facts[k] for k in keys if k in rec.facts})  # type: ignore[literal-required]
+             for rec in view.pages() if rec.facts]
+    yield from _links_and_embeds(view, rules, pages)
+    yield from _terms(pages)
+    yield from _private(pages, rules)
+    dictionary = load_all()
+    for error in dictionary.errors:
+        yield Hit("content.dictionary_error", view.start_url, evidence={"error": error},
+                  extra={"discriminator": error.split(": ", 1)[0]})
+
+
+# -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
+FIELDS: dict[str, Field] = {
+    "target": Field(T("目标地址", "Target"), kind="url"),
+    "host": Field(T("目标主机", "Host")),
+    "anchor": Field(T("链接文字", "Anchor text"), optional=True),
+    "how": Field(T("隐藏方式", "Hidden by")),
+    "tag": Field(T("载入方式", "Loaded by")),
+    "pages": Field(T("页面数", "Pages"), kind="count"),
+    "examples": Field(T("示例", "Examples"), kind="list"),
+    "term": Field(T("命中词", "Matched term")),
+    "expected": Field(T("正确表述", "Expected form"), optional=True),
+    "sentence": Field(T("所在语句", "Sentence")),
+    "count": Field(T("次数", "Count"), kind="count"),
+    "kind": Field(T("类别", "Kind"), values=KIND_WORDS),
+    "first": Field(T("号码（脱敏）", "Number (masked)")),
+    "truncated": Field(T("页面候选数字过多，仅检查了前一部分", "Too many candidate numbers: only the first were examined"), kind="bool"),
+    "error": Field(T("错误", "Error")),
+}
+
+RULES: dict[str, RuleMeta] = {
+    "content.hidden_link": RuleMeta(
+        title=T("暗链（隐藏的站外链接）", "Hidden off-site link"),
+        help=T("页面中以 display:none、visibility:hidden、移出屏幕、零尺寸或与背景同色等方式隐藏、指向站外非政府网站的链接，常见于网站被篡改（挂暗链）。",
+               "A link hidden by inline style or attribute (display:none, off-screen, zero size, text in the background colour) pointing to a non-government site outside the site: a sign of tampering."),
+        severity="veto",
+        message={"zh": "{pages} 个页面含隐藏链接（{how}）指向 {host}：{target}",
+                 "en": "{pages} pages carry a hidden link ({how}) to {host}: {target}"}),
+    "content.injected_script": RuleMeta(
+        title=T("不在允许列表中的外部脚本或框架", "Script or frame from a host not allowed"),
+        help=T("页面载入的脚本或 iframe 来自不在规则集允许列表（params.safety）中的站外主机，可能为被注入的代码，需人工确认。",
+               "A script or iframe is loaded from an off-site host not in the rule set's allow-list (params.safety): possibly injected; confirm by hand."),
+        severity="warn",
+        message={"zh": "{pages} 个页面载入来自 {host} 的{tag}：{target}", "en": "{pages} pages load a {tag} from {host}: {target}"}),
+    "content.serious_error": RuleMeta(
+        title=T("严重表述错误", "Serious wording error"),
+        help=T("页面中出现词典所列的错误表述（领导人姓名职务、国家和党的名称、固定提法的错误写法）。",
+               "The page contains a wrong form listed in the serious-error dictionary (leaders' names and titles, the names of the state and the Party, fixed formulations)."),
+        severity="veto",
+        message={"zh": "“{term}”应为“{expected}”：{sentence}", "en": "\u201c{term}\u201d should read \u201c{expected}\u201d: {sentence}"}),
+    "content.prohibited_word": RuleMeta(
+        title=T("禁用词", "Prohibited word"),
+        help=T("页面中出现词典所列的禁用词（赌博、色情等）。", "The page contains a word on the prohibited list (gambling, pornography …)."),
+        severity="veto",
+        message={"zh": "出现禁用词“{term}”：{sentence}", "en": "Prohibited word \u201c{term}\u201d: {sentence}"}),
+    "content.private_data": RuleMeta(
+        title=T("疑似泄露个人隐私", "Possible personal data exposure"),
+        help=T("页面中出现通过校验的身份证号（GB 11643 校验码）、手机号或银行卡号（Luhn 校验）；已脱敏显示，原号码不保存。办公、咨询等公开电话不计。",
+               "The page shows identity numbers passing the GB 11643 check digit, mobile numbers or bank card numbers passing Luhn; shown masked, never stored in clear. Published office lines are not counted."),
+        severity="warn",
+        message={"zh": "页面含 {count} 个疑似个人信息号码（如 {first}，已脱敏）：{sentence}",
+                 "en": "{count} personal numbers on the page (e.g. {first}, masked): {sentence}"}),
+    "content.dictionary_error": RuleMeta(
+        title=T("词典条目有误", "Bad dictionary entry"),
+        help=T("严重表述错误词典中的条目无法使用，已跳过（文件与行号见证据）。", "A dictionary entry could not be used and was skipped (file and line in the evidence)."),
+        severity="info",
+        message={"zh": "词典条目已跳过：{error}", "en": "Dictionary entry skipped: {error}"}),
+}
+
+PLUGIN = CheckPlugin(
+    id="safety",
+    title=T("内容安全", "Content safety"),
+    run=run,
+    rules=RULES,
+    families={"content": T("内容安全", "Content safety")},
+    fields=FIELDS,
+    needs=("hidden_links", "embeds", "serious_terms", "private_data", "private_data_counts"),
+    extractors=("identity", "content"),
+    order=15,
+)

@@ -1,0 +1,205 @@
+"""Content safety facts: serious-error dictionary matches and private-data candidates, once per page.
+
+Facts (docs/architecture.md):
+
+* ``serious_terms``: ``[{term, kind, expected, sentence}]`` — a wrong form of a fixed formulation (a leader's
+  name or title, the name of the state or the Party) with the form it must take, or a prohibited word, and
+  the sentence it sits in.  Matched with an Aho–Corasick automaton (pyahocorasick) over the page's text, in
+  one pass whatever the dictionary's size (``bench/dictionary_bench.py``: 10,000 entries).
+* ``private_data``: ``[{kind, masked, before, sentence}]`` — resident identity numbers that pass the GB 11643
+  check digit, mobile numbers, bank card numbers that pass Luhn — masked here, so the clear number never
+  reaches the store; ``before`` is the text just before the number (digits masked) for the check's
+  "public by design" labels (办公电话, 咨询电话 …), which a rule set can change without a re-crawl.
+* ``private_data_counts``: ``{kind: total}`` and ``content_truncated`` when a page had more candidate numbers
+  than ``MAX_CANDIDATES`` (the rest are not looked at: bounded time on a page of a million numbers).
+
+The dictionaries are the files ``govaudit.dictionary.paths()`` names (the shipped starter list and
+``GOVAUDIT_DICTIONARIES``): extractors see only the page, not the rule set.  Bad entries are skipped here and
+reported by the check with their line numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cache
+from typing import Any
+
+from govaudit.crawler.extract import PageContext
+from lxml import etree
+
+from govaudit.dictionary import Dictionary, load_all
+
+MAX_CANDIDATES = 5000
+"""Digit runs examined per page.  A real page has tens; a hostile one a million: past this the page is
+marked ``content_truncated`` and the rest is not examined."""
+MAX_LISTED = 20
+"""Matches kept per page and kind (counts keep the totals)."""
+SENTENCE_CHARS = 60
+
+_TEXT = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+# Digit runs of 11–19 (an identity number may end in X), or the grouped shapes people type: mobile 3-4-4,
+# card 4-4-4-4(-n), identity 6-8-4.  Only these shapes: free grouping would join the cells of a number table.
+# One regex over the page, each hit classified by its digits.
+_NUMBER = re.compile(r"(?<![\dA-Za-z])(?:\d{11,19}[Xx]?|1\d{2}[ -]\d{4}[ -]\d{4}|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?"
+                     r"|\d{6}[ -]\d{8}[ -]\d{3}[\dXx])(?![\dA-Za-z])")
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+_DIGITS = re.compile(r"\d")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_number_valid(number: str) -> bool:
+    """GB 11643-1999: 17 digits (region, birth date, sequence) and the ISO 7064 MOD 11-2 check character."""
+    if len(number) != 18 or not number[:17].isdigit() or number[0] == "0":
+        return False
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    if not date(1900, 1, 1) <= born <= date(2100, 1, 1):
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS))
+    return _ID_CHECK[total % 11] == number[17].upper()
+
+
+def luhn_valid(number: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def classify(digits: str) -> str | None:
+    """``id_number`` | ``mobile`` | ``bank_card`` | None.  Precision first: a number that fails its check
+    digit is not an identity number; a card must pass Luhn and carry a card network's leading digits."""
+    n = len(digits)
+    if n == 18 and id_number_valid(digits):
+        return "id_number"
+    if n == 11 and digits[0] == "1" and digits[1] in "3456789" and digits.isdigit():
+        return "mobile"
+    if 16 <= n <= 19 and digits.isdigit() and digits[0] in "3456" and luhn_valid(digits):
+        return "bank_card"
+    return None
+
+
+def mask(kind: str, digits: str) -> str:
+    """The masked form reports show: mobile 138****5678 (the usual form), others keep 4 leading and the
+    last 2 (identity) or 4 (card) characters."""
+    if kind == "mobile":
+        return digits[:3] + "****" + digits[-4:]
+    keep = 2 if kind == "id_number" else 4
+    return digits[:4] + "*" * (len(digits) - 4 - keep) + digits[-keep:]
+
+
+def _mask_digits(text: str) -> str:
+    return _DIGITS.sub("*", text)
+
+
+_BLOCKS = {"p", "div", "li", "td", "th", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dd", "dt", "table",
+           "section", "article", "header", "footer", "nav", "body", "br", "form", "blockquote"}
+
+
+def visible_text(el: etree._Element) -> str:
+    """An element's visible text, joined once (no text_content() per element): a text node that begins a block
+    (or follows a ``<br>``) starts a new line, so a sentence never runs across a menu and a paragraph."""
+    out: list[str] = []
+    for t in _TEXT(el):
+        if t.isspace():
+            continue
+        el = t.getparent()
+        block = (el.tag in _BLOCKS) if not t.is_tail else (el.tag == "br" or el.tag in _BLOCKS)
+        out.append("\n" if block else " ")
+        out.append(t.strip())
+    return "".join(out).strip()
+
+
+def page_text(root: etree._Element) -> str:
+    body = root.find(".//body")
+    return visible_text(body if body is not None else root)
+
+
+def sentence_at(text: str, start: int, end: int) -> str:
+    """The sentence around ``text[start:end]``, at most ``SENTENCE_CHARS`` either side."""
+    lo = max(0, start - SENTENCE_CHARS)
+    cut = [m.end() for m in _SENTENCE_END.finditer(text, lo, start)]
+    lo = cut[-1] if cut else lo
+    m = _SENTENCE_END.search(text, end, min(len(text), end + SENTENCE_CHARS))
+    hi = m.end() if m else min(len(text), end + SENTENCE_CHARS)
+    return text[lo:hi].strip()
+
+
+@cache
+def _automaton() -> tuple[Any, Dictionary]:
+    """The automaton over every installed dictionary's terms (built once per worker process).
+
+    pyahocorasick is imported here, not with the module: were it missing, only this extractor's facts would be
+    lost (``extractor_errors``), not every page's analysis."""
+    import ahocorasick
+
+    dictionary = load_all()
+    auto = ahocorasick.Automaton()
+    for term, entry in dictionary.entries.items():
+        auto.add_word(term, (term, entry))
+    if len(auto):
+        auto.make_automaton()
+    return auto, dictionary
+
+
+def serious_terms(text: str) -> list[dict[str, Any]]:
+    auto, _ = _automaton()
+    if not len(auto):
+        return []
+    spans: list[tuple[int, int, str, Any]] = []
+    for end, (term, entry) in auto.iter(text):
+        start = end - len(term) + 1
+        if entry.allowed_at(text, start):
+            continue  # the right form (or an allowed phrase) contains this wrong form here
+        spans.append((start, end + 1, term, entry))
+        if len(spans) >= MAX_LISTED * 5:
+            break
+    # a match inside a longer one at the same place is the same error (人民共 inside 中华人民共合国): the longer wins
+    spans.sort(key=lambda s: (s[0], -s[1]))
+    out: list[dict[str, Any]] = []
+    reach = -1
+    for start, end, term, entry in spans:
+        if end <= reach:
+            continue
+        reach = end
+        out.append({"term": term, "kind": entry.kind, "expected": entry.expected, "sentence": sentence_at(text, start, end)})
+    return out
+
+
+def private_data(text: str) -> tuple[list[dict[str, str]], dict[str, int], bool]:
+    listed: list[dict[str, str]] = []
+    counts: dict[str, int] = {}
+    seen: set[str] = set()
+    for n, m in enumerate(_NUMBER.finditer(text)):
+        if n >= MAX_CANDIDATES:
+            return listed, counts, True
+        raw = m.group(0)
+        digits = raw.replace(" ", "").replace("-", "")
+        kind = classify(digits)
+        if kind is None or digits in seen:
+            continue
+        seen.add(digits)
+        counts[kind] = counts.get(kind, 0) + 1
+        if counts[kind] <= MAX_LISTED:
+            masked = mask(kind, digits.upper())
+            sentence = sentence_at(text, m.start(), m.end())
+            sentence = _mask_digits(sentence.replace(raw, "\0")).replace("\0", masked)
+            listed.append({"kind": kind, "masked": masked, "before": _mask_digits(text[max(0, m.start() - 12):m.start()]),
+                           "sentence": sentence})
+    return listed, counts, False
+
+
+def extract(ctx: PageContext) -> dict[str, Any]:
+    text = page_text(ctx.tree)
+    listed, counts, truncated = private_data(text)
+    facts: dict[str, Any] = {"serious_terms": serious_terms(text), "private_data": listed, "private_data_counts": counts}
+    if truncated:
+        facts["content_truncated"] = True
+    return facts

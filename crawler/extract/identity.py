@@ -1,0 +1,259 @@
+"""Site identity (网站标识) and the page's hidden links and third-party scripts, gathered once per page.
+
+Facts (docs/architecture.md):
+
+* ``identity``: what the page's footer (底部功能区) shows — ``site_id`` (网站标识码), ``icp`` (ICP备案编号),
+  ``police`` (公安机关备案号, the digits as printed: the check decides whether there are 14), ``sponsor``
+  (主办单位), ``contact`` (联系方式 shown: a phone, mail or a 联系我们 link), and the links to the record
+  sites: ``icp_link`` (beian.miit.gov.cn), ``police_link`` (beian.gov.cn), ``conac`` (the 党政机关网站标识 badge
+  or link on conac.cn).  ``footer`` says where the text came from (a footer element, or the page's last
+  ``TAIL_CHARS`` characters when the template marks none).
+* ``hidden_links``: links made invisible by inline style, attribute or a ``<style>`` rule on a bare class or id
+  (display:none, visibility:hidden, off-screen, zero size, text in the background colour) that leave the
+  page's host — ``[{url, anchor, how}]``.
+  Hidden menus inside the site are everyday markup and are not kept.
+* ``embeds``: hosts that scripts and frames are loaded from (``src`` and URLs that inline scripts write
+  into the page) — ``[{host, tag, url}]`` — for the check to compare with the rule set's allow-list.
+
+Judging (which identifier is missing, which host is allowed) is the check's, so a rule set can change it
+without a re-crawl.  One pass per concern over the tree: the footer's text is built once, the hiding
+candidates are found by one compiled XPath, links come from ``ctx.links``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from govaudit.crawler.extract import PageContext
+from govaudit.crawler.extract.content import page_text, visible_text
+from govaudit.crawler.extract.core import absolute_url
+from lxml import etree
+
+TAIL_CHARS = 1500
+"""Without a footer element, the last characters of the page's text stand for the footer (CMS footers
+are the end of the page)."""
+MAX_FOOTER_CHARS = 4000
+MAX_HIDDEN = 50
+MAX_EMBEDS = 50
+
+_SPACE = re.compile(r"\s+")
+# Codes per indicators.md §4.1 guide.siteidcode_format; the label is what footers print.
+SITE_ID = re.compile(r"(?:网站标识码|标识码)\s*[:：]?\s*([A-Za-z]{0,2}\d{6,12})")
+ICP = re.compile(r"([\u4e00-\u9fff]\s*ICP\s*备\s*\d+\s*号(?:\s*-\s*\d+)?)", re.I)
+POLICE = re.compile(r"([\u4e00-\u9fff]{1,3})?公网安备\s*[:：]?\s*(\d+)\s*号?")
+SPONSOR = re.compile(r"(?:主办单位|主办|网站主办)\s*[:：]\s*([^\s|，,。；;]{2,40})")
+CONTACT = re.compile(r"联系(?:电话|方式|我们|地址)|电话\s*[:：]|邮箱\s*[:：]|E-?mail|\d{3,4}-\d{7,8}", re.I)
+_FOOTER_WORDS = ("foot", "bottom", "copyright", "banquan")
+FOOTER_DEPTH = 4
+"""How deep below <body> the footer is looked for, from the end of the page backwards: CMS footers are the
+last block of the body or of its wrapper.  Scanning every element for a footer class cost as much as the rest
+of the extractor (measured: bench/dictionary_bench.py, 2,000 demo pages)."""
+_RECORD_SITES = ("beian", "conac")
+
+_HIDE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
+    r"(?:left|top|text-indent|margin-left|margin-top)\s*:\s*-\s*(?:[5-9]\d{2}|\d{4,})|"  # off-screen: -500px and beyond
+    r"(?:^|;|\s)(?:width|height|opacity)\s*:\s*0(?:\.0+)?(?:px)?\s*(?:;|$)", re.I)
+_HIDE_CANDIDATES = etree.XPath("//*[@hidden or @style]")  # a contains()-filtered XPath measured 3× slower
+_COLOR = re.compile(r"(?:^|;|\s)color\s*:\s*([^;]+)", re.I)
+_BACKGROUND = re.compile(r"background(?:-color)?\s*:\s*([^;]+)", re.I)
+_INLINE_URL = re.compile(r"""(?:src\s*=\s*\\?["']?|\.src\s*=\s*["']|write\s*\(\s*["'][^"']*?src=\\?["']?)\s*((?:https?:)?//[^\s"'\\<>]+)""", re.I)
+_WRITERS = ("document.write", "createElement", ".src")
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _clean(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def _is_footer(el: etree._Element) -> bool:
+    if el.tag == "footer" or el.get("role") == "contentinfo":
+        return True
+    names = f"{el.get('id') or ''} {el.get('class') or ''}".lower()
+    return any(w in names for w in _FOOTER_WORDS)
+
+
+def _footer_element(el: etree._Element, depth: int) -> etree._Element | None:
+    """The last footer-marked element, searching the last children first, ``depth`` levels down."""
+    for child in reversed(el):
+        if not isinstance(child.tag, str) or child.tag in ("script", "style", "noscript"):
+            continue
+        if _is_footer(child):
+            return child
+        if depth > 1 and len(child):
+            found = _footer_element(child, depth - 1)
+            if found is not None:
+                return found
+    return None
+
+
+def footer_text(root: etree._Element) -> tuple[str, str]:
+    """(text, where): the footer element's visible text (script text left out), or the page's last
+    ``TAIL_CHARS`` characters.
+
+    The footer element is a ``<footer>``, a contentinfo landmark or an element whose id or class names a
+    footer (``foot``, ``bottom``, ``copyright``, ``banquan``): CMS templates mark it so."""
+    body = root.find("body")
+    found = _footer_element(body if body is not None else root, FOOTER_DEPTH)
+    if found is not None:
+        text = visible_text(found)
+        if len(text) >= 10:
+            return text[:MAX_FOOTER_CHARS], "footer"
+    return page_text(root)[-TAIL_CHARS:], "tail"
+
+
+def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
+    text, where = footer_text(root)
+    out: dict[str, Any] = {"footer": where}
+    if m := SITE_ID.search(text):
+        out["site_id"] = m.group(1)
+    if m := ICP.search(text):
+        out["icp"] = re.sub(r"\s+", "", m.group(1))
+    if m := POLICE.search(text):
+        out["police"] = m.group(2)
+        out["police_text"] = (m.group(1) or "") + "公网安备" + m.group(2) + "号"
+    if m := SPONSOR.search(text):
+        out["sponsor"] = m.group(1)
+    out["contact"] = bool(CONTACT.search(text)) or any(
+        not l.hidden and l.tag == "a" and ("联系我们" in l.anchor or "mailto:" in l.url) for l in links)
+    for link in links:
+        if not any(w in link.url for w in _RECORD_SITES):
+            continue
+        host = _host(link.url)
+        if host == "beian.miit.gov.cn" and "icp_link" not in out:
+            out["icp_link"] = link.url
+        elif host.endswith("beian.gov.cn") and host != "beian.miit.gov.cn" and "police_link" not in out:
+            out["police_link"] = link.url
+        elif (host == "conac.cn" or host.endswith(".conac.cn")) and "conac" not in out:
+            out["conac"] = link.url
+    return out
+
+
+def _norm_colour(value: str) -> str:
+    parts = re.sub(r"\s*([(),])\s*", r"\1", value.lower().replace("!important", "")).split()
+    v = parts[0] if parts else ""
+    if re.fullmatch(r"#[0-9a-f]{3}", v):
+        v = "#" + "".join(c * 2 for c in v[1:])
+    return {"white": "#ffffff", "black": "#000000", "rgb(255,255,255)": "#ffffff", "rgb(0,0,0)": "#000000"}.get(v, v)
+
+
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_SIMPLE_SELECTOR = re.compile(r"^\s*[a-z]*([.#])([\w-]+)\s*$", re.I)
+_SELECTOR_NAMES = re.compile(r"([.#])([\w-]+)")
+_SHOWS = re.compile(r"display\s*:\s*(?!none)[a-z]|visibility\s*:\s*visible", re.I)
+_STYLES = etree.XPath("//style/text()")
+_NAMED = etree.XPath("//*[@class or @id]")
+
+
+def hiding_rules(root: etree._Element) -> dict[str, str]:
+    """``{".name" | "#name": declaration}`` for the page's ``<style>`` rules that hide a bare class or id.
+
+    Only single-class/id selectors (``.x``, ``div#y``), and not a name any rule shows again (a ``:hover``
+    drop-down menu): what a 暗链 injection writes, not a stylesheet's cascade.  Hand-written (a regex pass over
+    the style text): a CSS engine would compute the cascade for every element, which a crawl cannot afford."""
+    hiding: dict[str, str] = {}
+    shown: set[str] = set()
+    for css in _STYLES(root):
+        for m in _CSS_RULE.finditer(css):
+            selectors, declaration = m.group(1), m.group(2)
+            if _SHOWS.search(declaration):
+                shown.update(a + b for a, b in _SELECTOR_NAMES.findall(selectors))
+            hit = _HIDE.search(declaration)
+            if hit:
+                for selector in selectors.split(","):
+                    if simple := _SIMPLE_SELECTOR.match(selector):
+                        hiding[simple.group(1) + simple.group(2)] = _clean(hit.group(0)).lower()
+    return {name: how for name, how in hiding.items() if name not in shown}
+
+
+def _hidden_by_rule(el: etree._Element, rules: dict[str, str]) -> str | None:
+    ident = el.get("id")
+    if ident and "#" + ident in rules:
+        return f"#{ident} {{{rules['#' + ident]}}}"
+    for cls in (el.get("class") or "").split():
+        if "." + cls in rules:
+            return f".{cls} {{{rules['.' + cls]}}}"
+    return None
+
+
+def _hidden_how(el: etree._Element) -> str | None:
+    """Why an element is invisible, from its own attributes (None: it is not hidden by them)."""
+    if el.get("hidden") is not None:
+        return "hidden-attribute"
+    style = el.get("style") or ""
+    if m := _HIDE.search(style):
+        return _clean(m.group(0)).lower()
+    colour = _COLOR.search(style)
+    if colour:
+        fg = _norm_colour(colour.group(1))
+        for anc in (el, *el.iterancestors()):
+            bg = _BACKGROUND.search(anc.get("style") or "")
+            if bg:
+                return "color-as-background" if _norm_colour(bg.group(1)) == fg else None
+    return None
+
+
+def hidden_links(root: etree._Element, page_host: str, base: str) -> list[dict[str, str]]:
+    """Off-host links inside elements hidden by inline style, attribute or a hiding ``<style>`` rule.
+
+    Linear in the page: candidates come from XPath, in document order; a candidate inside an already-hidden
+    one is skipped (its links were counted with the outer one), so no subtree is walked twice."""
+    out: list[dict[str, str]] = []
+    done: set[etree._Element] = set()
+    rules = hiding_rules(root)
+    candidates = [(el, _hidden_how(el)) for el in _HIDE_CANDIDATES(root)]
+    if rules:  # elements named by a hiding <style> rule, in document order with the others
+        candidates += [(el, _hidden_by_rule(el, rules)) for el in _NAMED(root)]
+        order = {el: i for i, el in enumerate(root.iter())}
+        candidates.sort(key=lambda c: order[c[0]])
+    for el, how in candidates:
+        if how is None or el in done or any(a in done for a in el.iterancestors()):
+            continue
+        done.add(el)
+        for a in (el.iter("a") if el.tag != "a" else (el,)):
+            url = absolute_url(base, a.get("href") or "") or ""
+            host = _host(url)
+            if not host or host == page_host:
+                continue
+            out.append({"url": url, "anchor": _clean(a.text_content())[:100], "how": how})
+            if len(out) >= MAX_HIDDEN:
+                return out
+    return out
+
+
+def embeds(root: etree._Element, links: list[Any], base: str) -> list[dict[str, str]]:
+    """Hosts scripts and frames come from: ``src`` attributes (``ctx.links``) and URLs inline scripts write."""
+    out: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(url: str, tag: str) -> None:
+        host = _host(url)
+        if host and (host, tag) not in seen and len(out) < MAX_EMBEDS:
+            seen.add((host, tag))
+            out.append({"host": host, "tag": tag, "url": url[:300]})
+
+    for link in links:
+        if link.tag in ("script", "iframe", "frame") and not link.hidden:
+            add(link.url, link.tag)
+    for script in root.iter("script"):
+        code = script.text or ""
+        if script.get("src") or not any(w in code for w in _WRITERS):
+            continue
+        for m in _INLINE_URL.finditer(code):
+            add(absolute_url(base, m.group(1)) or "", "inline-script")
+    return out
+
+
+def extract(ctx: PageContext) -> dict[str, Any]:
+    host = _host(ctx.url)
+    return {"identity": footer_identity(ctx.tree, ctx.links),
+            "hidden_links": hidden_links(ctx.tree, host, ctx.url),
+            "embeds": embeds(ctx.tree, ctx.links, ctx.url)}
