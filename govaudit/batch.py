@@ -164,7 +164,7 @@ class Manifest:
             raise UserError(f"{req.sites_file}: no usable site in the list"
                             + "".join(f"\n  {b}" for b in bad[:20]))
         out = Path(req.out)
-        given = [a for a in req.scan_args]
+        given = list(req.scan_args)
         path = out / MANIFEST
         if not path.exists():
             as_of = _given_as_of(given) or date.today().isoformat()

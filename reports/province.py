@@ -24,9 +24,10 @@ import xlsxwriter
 from govaudit.reports import ReportError, atomic_outputs
 from govaudit.reports.excel import neutralise
 from govaudit.reports.html import TEMPLATES, safe_href
-from govaudit.reports.text import LABELS, clean, label
+from govaudit.reports.text import LABELS, clean, label, message
 
-EARLY_PREFIX = "early."
+# What an early warning has left before its veto, and the words for it.
+LEFT_UNITS = {"days_left": "days_unit", "items_left": "items_unit", "failures_left": "failures_unit"}
 
 # The summary's own words (reports/text.py LABELS holds the ones shared with the site reports).
 PROVINCE_LABELS: dict[str, dict[str, str]] = {
@@ -47,12 +48,11 @@ PROVINCE_LABELS: dict[str, dict[str, str]] = {
                    "en": "Warning lines are a monitoring platform's presets; those marked unconfirmed are in no official text. "
                          "The sites listed have not reached the veto yet."},
     "warning": {"zh": "预警项", "en": "Warning"},
-    "current": {"zh": "当前", "en": "Now"},
-    "warn_line": {"zh": "预警线", "en": "Warning line"},
-    "veto_line": {"zh": "否决线", "en": "Veto line"},
+    "detail": {"zh": "情况", "en": "Detail"},
     "left": {"zh": "距否决", "en": "Left before the veto"},
     "days_unit": {"zh": "{n} 天", "en": "{n} days"},
     "items_unit": {"zh": "{n} 个", "en": "{n} items"},
+    "failures_unit": {"zh": "{n} 次失败", "en": "{n} failures"},
     "unconfirmed": {"zh": "未确认", "en": "unconfirmed"},
     "vetoed_title": {"zh": "单项否决网站", "en": "Vetoed sites"},
     "ranking_title": {"zh": "排名", "en": "Ranking"},
@@ -107,15 +107,18 @@ def read_site(out: Path) -> dict[str, Any]:
 
 
 def early_warnings(out: Path) -> list[dict[str, Any]]:
-    """The site's 预警 findings (``early.*``) from its findings.jsonl, oldest format tolerated (none → [])."""
+    """The site's 预警 findings from its findings.jsonl: ``warn`` findings that say how much is left before a
+    veto (evidence ``days_left``, ``items_left`` or ``failures_left``) — the freshness check's ``early.*``, the
+    availability monitor's warning, or a province plugin's, without this renderer naming any of them."""
     found = []
     try:
         with open(Path(out) / "findings.jsonl", encoding="utf-8") as fh:
             for line in fh:
-                if f'"{EARLY_PREFIX}' not in line:
+                if '"warn"' not in line or "_left" not in line:
                     continue
                 finding = json.loads(line)
-                if str(finding.get("rule", "")).startswith(EARLY_PREFIX):
+                evidence = finding.get("evidence") or {}
+                if finding.get("severity") == "warn" and any(k in evidence for k in LEFT_UNITS):
                     found.append(finding)
     except (OSError, ValueError):
         return []
@@ -136,22 +139,19 @@ def rank(sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return ordered
 
 
-def _warning_rows(entry: SiteEntry, site: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+def _warning_rows(entry: SiteEntry, lang: str) -> list[dict[str, Any]]:
     from govaudit import checks
+    from govaudit.model import Finding
 
     rows = []
-    for f in early_warnings(entry.dir):
-        ev = f.get("evidence") or {}
-        meta = checks.rule_meta(str(f.get("rule")))
-        days = "days_left" in ev
-        unit = "days_unit" if days else "items_unit"
-        rows.append({"rule": clean(f.get("rule"), 100), "title": clean(_text(meta.title, lang) if meta else f.get("rule"), 200),
-                     "current": ev.get("days_since") if days else ev.get("count"),
-                     "warn_line": ev.get("warn_days") if days else ev.get("warn_over"),
-                     "veto_line": ev.get("window_days") if days else ev.get("threshold"),
-                     "left_n": ev.get("days_left") if days else ev.get("items_left"),
-                     "left": L(unit, lang, n=ev.get("days_left") if days else ev.get("items_left")),
-                     "confirmed": bool(ev.get("confirmed", False)), "message": clean(f.get("message"), 400)})
+    for data in early_warnings(entry.dir):
+        finding = Finding.from_json(data)
+        key = next(k for k in LEFT_UNITS if k in finding.evidence)
+        left = finding.evidence[key]
+        meta = checks.rule_meta(finding.rule)
+        rows.append({"rule": clean(finding.rule, 100), "title": clean(_text(meta.title, lang) if meta else finding.rule, 200),
+                     "message": clean(message(finding, lang), 400), "left_n": left, "left": L(LEFT_UNITS[key], lang, n=left),
+                     "confirmed": finding.evidence.get("confirmed") is True})
     return rows
 
 
@@ -173,7 +173,7 @@ def _row(entry: SiteEntry, site: dict[str, Any] | None, out_dir: Path, lang: str
             "ruleset": f"{(site.get('ruleset') or {}).get('id', '')} {(site.get('ruleset') or {}).get('version', '')}".strip(),
             "as_of": site.get("as_of", ""), "state": STATES.get(entry.state, {}).get(lang, entry.state),
             "state_id": entry.state, "error": clean(entry.error, 400),
-            "warnings": _warning_rows(entry, site, lang) if site else []}
+            "warnings": _warning_rows(entry, lang) if site else []}
 
 
 def _regions(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
@@ -277,14 +277,13 @@ def _workbook(path: Path, page: dict[str, Any], lang: str) -> None:
         for n, r in enumerate(problems, 1):
             _cells(ws, n, [*site_cells(r), r["state"], r["error"]])
     if page["warned"]:
-        ws = _sheet(book, L("early_title", lang), [*site_heads, L("warning", lang), L("current", lang), L("warn_line", lang),
-                    L("veto_line", lang), L("left", lang), L("unconfirmed", lang), L("report_link", lang)],
-                    [30, 40, 14, 30, 14, 40, 8, 10, 10, 12, 10, 30][-len(site_heads) - 7:], header)
+        ws = _sheet(book, L("early_title", lang), [*site_heads, L("warning", lang), L("detail", lang), L("left", lang),
+                    L("unconfirmed", lang)], [30, 40, 14, 30, 14, 40, 80, 12, 10][-len(site_heads) - 4:], header)
         n = 0
         for r in page["warned"]:
             for w in r["warnings"]:
                 n += 1
-                _cells(ws, n, [*site_cells(r), w["title"], w["current"], w["warn_line"], w["veto_line"], w["left"],
+                _cells(ws, n, [*site_cells(r), w["title"], w["message"], w["left"],
                                "" if w["confirmed"] else L("unconfirmed", lang)])
     heads = [L("rank", lang), *site_heads, L("score", lang), L("verdict", lang), L("vetoes", lang), L("findings", lang),
              L("ruleset", lang), L("as_of", lang), L("report_link", lang)]
@@ -318,4 +317,5 @@ def _rank_rows(ws: Any, start: int, rows: list[dict[str, Any]], site_cells: Any,
     return n
 
 
-__all__ = ["write_province_summary", "read_site", "rank", "early_warnings", "SiteEntry", "LABELS", "PROVINCE_LABELS"]
+__all__ = ["write_province_summary", "read_site", "rank", "early_warnings", "SiteEntry", "LABELS", "LEFT_UNITS",
+           "PROVINCE_LABELS"]

@@ -65,7 +65,7 @@ def test_batch_of_a_gbk_list_with_a_down_site_bad_rows_and_early_warnings(server
     down = f"http://127.0.0.1:{closed_port()}/"
     a, b, c = (s.base_url + "/" for s in servers)
     rows = [HEADER, f"甲县人民政府,{a},甲市,甲县政府办公室,门户\n", f"乙县人民政府,{b},甲市,乙县政府办公室,门户\n",
-            f"丙市教育局,{c},丙市,丙市教育局,部门\n", f"丁县（已关停）,{down},丙市,丁县政府办,门户\n",
+            f"丙市教育局,{c},丙市,丙市教育局,部门\n", f"丁县<script>alert(1)</script>,{down},丙市,=HYPERLINK(\"http://evil.example/\"),门户\n",
             "坏网址,ftp://bad.example/,丙市,,门户\n", f"甲县人民政府（重复）,{a.upper()},甲市,,门户\n",
             "缺网址,,丙市,,门户\n"]
     sites = tmp_path / "sites.csv"
@@ -106,10 +106,15 @@ def test_batch_of_a_gbk_list_with_a_down_site_bad_rows_and_early_warnings(server
     assert order == sorted(order)
     assert "本次运行有 1 个网站扫描失败" in html and "再有 3 个" in html and "未确认" in html
     assert f'href="./sites/{slug(c)}/report.html"' in html
+    # names from the list are hostile input like any crawled text: escaped in HTML, never a formula in Excel
+    assert "<script>alert(1)" not in html and "丁县&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
     book = openpyxl.load_workbook(out / "summary.xlsx", read_only=True)
     assert book.sheetnames == ["扫描失败的网站", "预警网站", "单项否决网站", "网站检查汇总", "分地区情况",
                                "网站名单中未采用的行"]
+    [failed_row] = list(book["扫描失败的网站"].iter_rows(values_only=True))[1:]
+    assert failed_row[0] == "丁县<script>alert(1)</script>" and failed_row[3].endswith('=HYPERLINK("http://evil.example/")')
+    assert not failed_row[3].startswith("=")
     warned = list(book["预警网站"].iter_rows(values_only=True))
     assert len(warned) == 1 + 3 * 2   # three sites, two warnings each (blank columns, columns not updated)
     regions = [str(r[0]) for r in book["分地区情况"].iter_rows(values_only=True) if r[0] and "：网站" in str(r[0])]
