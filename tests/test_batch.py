@@ -120,6 +120,16 @@ def test_batch_of_a_gbk_list_with_a_down_site_bad_rows_and_early_warnings(server
     regions = [str(r[0]) for r in book["分地区情况"].iter_rows(values_only=True) if r[0] and "：网站" in str(r[0])]
     assert [r.split("，")[0] for r in regions] == ["丙市：网站 1 个", "甲市：网站 2 个"]
 
+    # the same command again scans nothing (the failure stays loud); --retry-failed tries the down site once more
+    hits_before = [sum(s.hits.values()) for s in servers]
+    again = batch(str(sites), "--out", str(out), "--rules", str(rules), "--as-of", AS_OF.isoformat())
+    assert again.returncode == 1 and "BATCH FAILED: 1 of 4" in again.stderr
+    assert [sum(s.hits.values()) for s in servers] == hits_before
+    retried = batch(str(sites), "--out", str(out), "--rules", str(rules), "--as-of", AS_OF.isoformat(), "--retry-failed")
+    assert retried.returncode == 1
+    assert {s["url"]: s["runs"] for s in manifest(out)["sites"]} == {a: 1, b: 1, c: 1, down: 2}
+    assert [r["exit_code"] for r in manifest(out)["runs"]] == [1, 1, 1]
+
 def wait_for(predicate, what: str, limit: float = 200) -> None:
     deadline = time.monotonic() + limit
     while not predicate():
