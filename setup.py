@@ -49,9 +49,21 @@ def _tarball(version: str) -> bytes:
         return (Path(tmp) / out.stdout.strip().splitlines()[-1]).read_bytes()
 
 
+def _has_axe(folder: Path, version: str) -> bool:
+    return (folder / "package.json").is_file() and json.loads((folder / "package.json").read_text())["version"] == version
+
+
 def vendor_axe(dest: Path) -> None:
     version, integrity = _pinned()
-    if (dest / "package.json").is_file() and json.loads((dest / "package.json").read_text())["version"] == version:
+    if _has_axe(dest, version):
+        return
+    source = ROOT / VENDOR
+    if dest.resolve() != source.resolve() and _has_axe(source, version):
+        # The checkout's copy, hash-checked when it was written: builds from a checkout (scrapyd-deploy's egg,
+        # a wheel) need no second download.
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in FILES.values():
+            (dest / name).write_bytes((source / name).read_bytes())
         return
     data = _tarball(version)
     algo, _, expected = integrity.partition("-")

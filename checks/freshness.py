@@ -327,6 +327,28 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
             yield Finding(rule_id, rules.severity(rule_id), site, view.start_url,
                           f"{what}共 {len(listed)} 个，达到单项否决数 {threshold} 个",
                           {"count": len(listed), "threshold": threshold, "columns": listed, "as_of": as_of.isoformat()})
+    yield from _early_counts(view, rules, as_of, long_stale, blank)
+
+
+def _early_counts(view: ScanView, rules: RuleSet, as_of: date, long_stale: list[dict[str, Any]],
+                  blank: list[dict[str, Any]]) -> Iterator[Finding]:
+    """预警 (indicators.md §6.1 kp.early_warning): over the warning line, still under the veto count.
+
+    The lines are a monitoring vendor's presets ([S] C3), tighter than the vetoes and not in an official text:
+    the finding says so (``confirmed``, from the rule set), and ``items_left`` is how many more before the veto.
+    """
+    early = rules.param("freshness.early_warning")
+    for rule_id, over_key, veto_key, listed, what in (
+            ("early.blank_columns", "blank_columns_over", "veto_blank_count", blank, "空白栏目"),
+            ("early.columns_stale", "stale_columns_over", "veto_long_stale_count", long_stale, "应更新但未更新栏目（含空白栏目）")):
+        over, veto = int(early[over_key]), int(rules.param(f"freshness.{veto_key}"))
+        if not over < len(listed) < veto or not rules.enabled(rule_id):
+            continue
+        left = veto - len(listed)
+        yield Finding(rule_id, rules.severity(rule_id), view.site, view.start_url,
+                      f"预警：{what}已有 {len(listed)} 个，超过预警线 {over} 个，再有 {left} 个即达单项否决数 {veto} 个",
+                      {"count": len(listed), "warn_over": over, "threshold": veto, "items_left": left,
+                       "confirmed": bool(early["confirmed"]), "columns": listed, "as_of": as_of.isoformat()})
 
 
 def observed_home_change(snapshots: list[dict[str, Any]], as_of: date, window: int) -> dict[str, Any] | None:
@@ -391,6 +413,7 @@ def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int
     newest, undated, future = _newest(items, as_of, tolerance, article_dates, use_articles)
     age = (as_of - date.fromisoformat(newest["date"])).days if newest else None
     if age is not None and age <= window:
+        yield from _early_home(view, rules, home, age, window, newest, as_of)
         return
     evidence = {"window_days": window, "mode": mode, "pages": pages[:50], "items": len(items), "undated_items": undated,
                 "newest_date": newest["date"] if newest else None, "newest_url": newest.get("url") if newest else None,
@@ -405,6 +428,22 @@ def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int
     else:
         msg = f"{where}最新信息日期 {newest['date']}，距检查日 {as_of.isoformat()} 已 {age} 天，超过 {window} 天未更新"
     yield Finding("home.stale", rules.severity("home.stale"), view.site, home.url, msg, evidence)
+
+
+def _early_home(view: ScanView, rules: RuleSet, home: Any, age: int, window: int, newest: Any,
+                as_of: date) -> Iterator[Finding]:
+    """首页预警: the homepage's newest item is older than the warning line but still inside the veto window."""
+    early = rules.param("freshness.early_warning")
+    warn_days = int(early["home_days"])
+    if age <= warn_days or not rules.enabled("early.home_stale"):
+        return
+    left = window - age
+    yield Finding("early.home_stale", rules.severity("early.home_stale"), view.site, home.url,
+                  f"预警：首页最新信息日期 {newest['date']}，已 {age} 天未更新（预警线 {warn_days} 天），"
+                  f"再过 {left + 1} 天即达“首页不更新”单项否决（{window} 天）",
+                  {"days_since": age, "warn_days": warn_days, "window_days": window, "days_left": left + 1,
+                   "newest_date": newest["date"], "newest_url": newest.get("url"), "confirmed": bool(early["confirmed"]),
+                   "as_of": as_of.isoformat()})
 
 
 # -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
@@ -442,6 +481,11 @@ FIELDS: dict[str, Field] = {
     'threshold': Field(T('否决阈值', 'Veto threshold')),
     'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column')}),
     'count': Field(T('数量', 'Count')),
+    'warn_over': Field(T('预警线（超过）', 'Warning line (more than)')),
+    'warn_days': Field(T('预警线（天）', 'Warning line (days)')),
+    'items_left': Field(T('距否决还差（个）', 'Items left before the veto')),
+    'days_left': Field(T('距否决还有（天）', 'Days left before the veto')),
+    'confirmed': Field(T('预警线已经官方文件确认', 'Warning line confirmed by an official text'), kind='bool'),
 }
 
 RULES: dict[str, RuleMeta] = {
@@ -470,6 +514,21 @@ RULES: dict[str, RuleMeta] = {
         help=T('有固定更新周期而超期未更新的栏目（含空白栏目）累计达到规则集的否决数（默认 10 个）。', "Columns with a fixed window that are over it (blank columns included) reach the rule set's count (10)."),
         severity='veto',
         message={'en': '{count} columns long not updated (blank ones included), reaching the veto count {threshold}'}),
+    'early.home_stale': RuleMeta(
+        title=T('预警：首页即将达到不更新否决', 'Early warning: homepage close to the not-updated veto'),
+        help=T('首页最新信息已超过预警天数（默认 10 天）未更新，但尚未达到“首页不更新”单项否决（2 周）。预警线取自监管平台预设，未经官方文件确认。', 'The homepage has had no new item for longer than the warning line (10 days) but not yet the 2-week veto. The line is a monitoring platform\'s preset, not confirmed by an official text.'),
+        severity='warn',
+        message={'en': 'Early warning: homepage not updated for {days_since} days (line {warn_days}); the veto in {days_left} days'}),
+    'early.blank_columns': RuleMeta(
+        title=T('预警：空白栏目接近否决数', 'Early warning: blank columns close to the veto'),
+        help=T('空白栏目数超过预警线（默认 2 个）但尚未达到单项否决数（默认 5 个）。预警线取自监管平台预设，未经官方文件确认。', "More blank columns than the warning line (2) but fewer than the veto count (5). The line is a monitoring platform's preset, not confirmed by an official text."),
+        severity='warn',
+        message={'en': 'Early warning: {count} blank columns (line {warn_over}); {items_left} more reach the veto count {threshold}'}),
+    'early.columns_stale': RuleMeta(
+        title=T('预警：未更新栏目接近否决数', 'Early warning: columns not updated close to the veto'),
+        help=T('应更新但未更新的栏目（含空白栏目）超过预警线（默认 6 个）但尚未达到单项否决数（默认 10 个）。预警线取自监管平台预设，未经官方文件确认。', "More columns over their window (blank ones included) than the warning line (6) but fewer than the veto count (10). The line is a monitoring platform's preset, not confirmed by an official text."),
+        severity='warn',
+        message={'en': 'Early warning: {count} columns not updated (line {warn_over}); {items_left} more reach the veto count {threshold}'}),
     'columns.veto_blank': RuleMeta(
         title=T('空白栏目累计达到否决数', 'Too many blank columns'),
         help=T('空白栏目累计达到规则集的否决数（默认 5 个）。', "Blank columns reach the rule set's count (5)."),
@@ -482,7 +541,7 @@ PLUGIN = CheckPlugin(
     title=T("栏目与首页更新", "Column and homepage updates"),
     run=run,
     rules=RULES,
-    families={"columns": T("栏目更新", "Columns"), "home": T("首页更新", "Homepage")},
+    families={"columns": T("栏目更新", "Columns"), "home": T("首页更新", "Homepage"), "early": T("预警", "Early warnings")},
     fields=FIELDS,
     needs=("kind", "column", "list_items", "pagination", "article"),
     extractors=("freshness",),

@@ -190,9 +190,33 @@ def resolve(name_or_path: str | Path) -> Path:
         return path
     builtin = RULES_DIR / f"{name_or_path}.yaml"
     if not builtin.is_file():
+        builtin = _unzipped(f"{name_or_path}.yaml") or builtin
+    if not builtin.is_file():
         known = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.yaml")))
         raise RuleSetError(f"unknown rule set {name_or_path!r}; built-in ones: {known}")
     return builtin
+
+
+def _unzipped(name: str) -> Path | None:
+    """A built-in rule set read out of a zipped package (Scrapyd runs a deployed egg from its zip file, where
+    the YAML is a resource, not a file), copied once to a file so that errors can still name its lines."""
+    import importlib.resources
+    import os
+    import tempfile
+
+    from govaudit import __version__
+
+    resource = importlib.resources.files("govaudit.rules") / name
+    if not resource.is_file():
+        return None
+    target = Path(tempfile.gettempdir(), f"govaudit-{__version__}-rules-{os.getuid()}", name)
+    data = resource.read_bytes()
+    if not target.is_file() or target.read_bytes() != data:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{name}.{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    return target
 
 
 def _read(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:

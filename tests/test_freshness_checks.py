@@ -245,3 +245,39 @@ def test_item_less_page_is_a_blank_column_only_with_list_evidence(tmp_path):
     assert set(empty) == {f"{SITE}yjgl/index.html", f"{SITE}tjxx/index.html", f"{SITE}meta/index.html"}
     assert empty[f"{SITE}yjgl/index.html"].evidence["list_containers"] == ["table.list-table: header “标题/发布日期”, no body row"]
     assert "暂无信息" in empty[f"{SITE}tjxx/index.html"].message
+
+
+def test_early_warnings_between_the_warning_line_and_the_veto(tmp_path):
+    """预警: 3 blank columns (> 2, < 5), 7 columns not updated (> 6, < 10), a homepage 12 days old (> 10, ≤ 14)."""
+    pages = {SITE: (home([days_ago(12)]), None, 0)}
+    pages.update({f"{SITE}b{n}/index.html": list_facts(f"人事任免{n}", []) for n in range(3)})
+    pages.update({f"{SITE}d{n}/index.html": list_facts(f"人事信息{n}", [days_ago(400)]) for n in range(4)})
+    found = findings(make_view(tmp_path, pages))
+    assert not [f for f in found if f.severity == "veto"]
+    [blank] = by_rule(found, "early.blank_columns")
+    assert (blank.severity, blank.evidence["count"], blank.evidence["warn_over"], blank.evidence["threshold"],
+            blank.evidence["items_left"], blank.evidence["confirmed"]) == ("warn", 3, 2, 5, 2, False)
+    [stale] = by_rule(found, "early.columns_stale")
+    assert (stale.evidence["count"], stale.evidence["items_left"]) == (7, 3)
+    [homepage] = by_rule(found, "early.home_stale")
+    assert (homepage.evidence["days_since"], homepage.evidence["days_left"], homepage.url) == (12, 3, SITE)
+    assert "再过 3 天" in homepage.message
+    # at the line itself there is no warning; past the veto the veto speaks, not the warning
+    pages = {SITE: (home([days_ago(10)]), None, 0)}
+    pages.update({f"{SITE}b{n}/index.html": list_facts(f"人事任免{n}", []) for n in range(2)})
+    assert not [f for f in findings(make_view(tmp_path / "b", pages)) if f.rule.startswith("early.")]
+    pages = {SITE: (home([days_ago(20)]), None, 0)}
+    pages.update({f"{SITE}b{n}/index.html": list_facts(f"人事任免{n}", []) for n in range(5)})
+    found = findings(make_view(tmp_path / "c", pages))
+    assert not [f for f in found if f.rule in ("early.home_stale", "early.blank_columns")]
+    assert by_rule(found, "home.stale") and by_rule(found, "columns.veto_blank")
+
+
+def test_early_warning_lines_come_from_the_rule_set(tmp_path):
+    override = tmp_path / "province.yaml"
+    override.write_text("id: province\nversion: '1'\ninherits: gov-2019\nparams:\n  freshness:\n    early_warning:\n"
+                        "      blank_columns_over: 0\n      confirmed: true\n", encoding="utf-8")
+    view = make_view(tmp_path, {f"{SITE}b0/index.html": list_facts("人事任免", [])})
+    [blank] = by_rule(findings(view, load_ruleset(override)), "early.blank_columns")
+    assert blank.evidence["items_left"] == 4 and blank.evidence["confirmed"] is True
+    assert by_rule(findings(view), "early.blank_columns") == []

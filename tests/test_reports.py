@@ -283,7 +283,8 @@ def test_province_summary_ranks_sites_and_links_reports(tmp_path: Path, scan_vie
     assert [r["score"] for r in rows] == [100, 98, 100] and rows[2]["verdict_id"] == "veto"
     assert rows[2]["vetoes"] == "首页不更新"
     book = openpyxl.load_workbook(tmp_path / "province" / "summary.xlsx")
-    sheet = book.worksheets[0]
+    assert book.sheetnames == ["单项否决网站", "网站检查汇总"]   # the vetoed sites first, then the ranking
+    sheet = book["网站检查汇总"]
     assert [c.value for c in sheet[1]][:4] == ["排名", "网站", "得分", "结论"]
     assert sheet.cell(row=4, column=4).value == "不合格（单项否决）"
     assert sheet.cell(row=2, column=9).hyperlink.target.replace("\\", "/").endswith("../b/report.html")  # Excel stores Windows paths

@@ -1,5 +1,4 @@
 """CLI sub-commands.  Each module defines ``register(subparsers)``, adding its parser with
 ``set_defaults(func=run)``; ``govaudit.cli`` registers every module listed in ``COMMANDS``."""
 
-COMMANDS = ["scan", "check", "report", "summary", "page", "demo", "rules", "doctor"]
-COMMANDS += ["history", "diff", "monitor"]  # scan history and availability monitoring (issue 12)
+COMMANDS = ["scan", "check", "report", "summary", "page", "demo", "rules", "doctor", "batch", "history", "diff", "monitor"]

@@ -7,10 +7,15 @@ re-checked with the given rule set (a province's, say) and every report is writt
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from govaudit.cli import UserError
 from govaudit.ruleset import DEFAULT_RULESET, load_ruleset
+
+if TYPE_CHECKING:
+    from govaudit.store import Store
 
 STORE_FILE = "govaudit.sqlite"
 
@@ -50,5 +55,25 @@ def run(args: argparse.Namespace) -> int:
     with Store(path, create=False) as store:
         scan_id = args.scan_id if args.scan_id is not None else store.latest_scan()
         findings, card = analyse(store, scan_id, rules, args.out, lang=args.lang)
+        problem = last_run_problem(store, scan_id)
     print(f"{card.site}: {card.verdict} {card.total:.2f} ({rules.id} {rules.version}); {len(findings)} findings → {args.out}")
+    if problem:
+        # A scheduled crawl (Scrapyd, cron) is reported by this command: a failed run must not look like a pass.
+        print(f"govaudit: LAST RUN FAILED: {card.site}: {problem}", file=sys.stderr)
+        return 1
     return 0
+
+
+def last_run_problem(store: Store, scan_id: int) -> str | None:
+    """Why the stored scan is not a complete one (crawl crashed or stopped, start page unreadable), or None."""
+    from govaudit.checks.availability import home_failure
+
+    info = store.scan(scan_id)
+    if info.state == "running":
+        return f"scan {scan_id} never finished its crawl (it crashed, was killed, or is still running)"
+    if info.state == "interrupted":
+        return f"scan {scan_id} was interrupted ({info.stats.get('interrupted_in') or 'crawl'}); resume it"
+    failure = home_failure(store.view(scan_id))
+    if failure and not info.stats.get("pages_crawled"):
+        return f"the start page could not be read ({failure}): nothing was crawled"
+    return None

@@ -26,51 +26,64 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
-    """The crawl options every scanning command shares (scan, check, demo)."""
+def add_scan_arguments(parser: argparse.ArgumentParser, *, outputs: bool = True) -> list[argparse.Action]:
+    """The crawl options every scanning command shares (scan, check, demo); returns them (batch forwards them).
+
+    ``outputs=False`` leaves out the options that name one scan's output (--out, --store, --resume, --quiet):
+    a batch sets those for each of its sites.
+    """
+    added: list[argparse.Action] = []
+
+    def add(group: Any, *names: str, **options: Any) -> None:
+        added.append(group.add_argument(*names, **options))
+
     g = parser.add_argument_group("what to crawl")
-    g.add_argument("--max-pages", type=int, metavar="N", help="stop crawling after N pages (links on further pages are "
+    add(g, "--max-pages", type=int, metavar="N", help="stop crawling after N pages (links on further pages are "
                    "still checked, not parsed); default from the rule set (50000)")
-    g.add_argument("--max-depth", type=int, metavar="N", help="do not parse pages more than N clicks from the start page "
+    add(g, "--max-depth", type=int, metavar="N", help="do not parse pages more than N clicks from the start page "
                    "(they are still checked); default no limit")
-    g.add_argument("--subdomains", action="store_true", help="also crawl subdomains of the start host (www.x.gov.cn → *.x.gov.cn)")
-    g.add_argument("--include", action="append", default=[], metavar="REGEX",
+    add(g, "--subdomains", action="store_true", help="also crawl subdomains of the start host (www.x.gov.cn → *.x.gov.cn)")
+    add(g, "--include", action="append", default=[], metavar="REGEX",
                    help="crawl only pages whose URL matches (repeatable); others are checked, not parsed")
-    g.add_argument("--exclude", action="append", default=[], metavar="REGEX",
+    add(g, "--exclude", action="append", default=[], metavar="REGEX",
                    help="neither crawl nor check URLs that match (repeatable)")
-    g.add_argument("--no-external", action="store_true", help="do not check links to other sites")
-    g.add_argument("--a11y", choices=list(A11Y_MODES), default="sample",
+    add(g, "--no-external", action="store_true", help="do not check links to other sites")
+    add(g, "--a11y", choices=list(A11Y_MODES), default="sample",
                    help="accessibility audits in headless Chromium: a sample that stands for every page template "
                         "(default), every page, or none (static checks run on every page regardless)")
-    g.add_argument("--a11y-browsers", type=int, default=2, metavar="N", help="browsers auditing in parallel (default 2)")
+    add(g, "--a11y-browsers", type=int, default=2, metavar="N", help="browsers auditing in parallel (default 2)")
     p = parser.add_argument_group("politeness")
-    p.add_argument("--ignore-robots", action="store_true",
+    add(p, "--ignore-robots", action="store_true",
                    help="ignore robots.txt (only for your own staging site; robots.txt is obeyed by default)")
-    p.add_argument("--concurrency", type=int, metavar="N", help="requests in flight per host (default 2: government "
+    add(p, "--concurrency", type=int, metavar="N", help="requests in flight per host (default 2: government "
                    "servers are fragile)")
-    p.add_argument("--delay", type=float, metavar="SECONDS", help="minimum pause between requests to one host (default 0; "
+    add(p, "--delay", type=float, metavar="SECONDS", help="minimum pause between requests to one host (default 0; "
                    "robots.txt Crawl-delay and Retry-After are honoured on top)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on a request after this long (default 15, "
+    add(p, "--timeout", type=float, metavar="SECONDS", help="give up on a request after this long (default 15, "
                    "the inspection figure)")
-    p.add_argument("--user-agent", metavar="TEXT", help="User-Agent header (default identifies govaudit)")
-    p.add_argument("--workers", type=int, metavar="N", help="processes that parse pages beside the crawler (default: "
+    add(p, "--user-agent", metavar="TEXT", help="User-Agent header (default identifies govaudit)")
+    add(p, "--workers", type=int, metavar="N", help="processes that parse pages beside the crawler (default: "
                    "cores − 1; 0 parses in the crawler's own process)")
-    p.add_argument("--profile", choices=list(PROFILES), default="default",
+    add(p, "--profile", choices=list(PROFILES), default="default",
                    help="local-benchmark lifts the politeness limits; refused unless the site is on this machine")
     o = parser.add_argument_group("output")
-    o.add_argument("--out", type=Path, default=Path("govaudit-out"), metavar="DIR",
-                   help="where findings.jsonl, summary.json, report.html and report.xlsx go (default ./govaudit-out)")
-    o.add_argument("--store", type=Path, metavar="FILE", help=f"scan store (SQLite); default DIR/{STORE_NAME}; several "
-                   "scans may share one store")
-    o.add_argument("--rules", default=DEFAULT_RULESET, metavar="RULESET",
+    if outputs:
+        add(o, "--out", type=Path, default=Path("govaudit-out"), metavar="DIR",
+                       help="where findings.jsonl, summary.json, report.html and report.xlsx go (default ./govaudit-out)")
+        add(o, "--store", type=Path, metavar="FILE", help=f"scan store (SQLite); default DIR/{STORE_NAME}; "
+                       "several scans may share one store")
+    add(o, "--rules", default=DEFAULT_RULESET, metavar="RULESET",
                    help=f"rule set id or YAML file (default {DEFAULT_RULESET})")
-    o.add_argument("--as-of", metavar="YYYY-MM-DD", help="check date that freshness and reply windows count back from "
+    add(o, "--as-of", metavar="YYYY-MM-DD", help="check date that freshness and reply windows count back from "
                    "(default today); set it to reproduce a scan")
-    o.add_argument("--lang", choices=["zh", "en"], default="zh", help="report language (default zh)")
-    o.add_argument("--resume", action="store_true", help="continue the last unfinished scan of this URL in the store "
-                   "(one stopped by Ctrl-C/SIGTERM, exit 130/143, or by a crash)")
-    o.add_argument("--quiet", action="store_true", help="no progress display (automatic when not on a terminal or CI=true)")
-    o.add_argument("--verbose", action="store_true", help="log the crawler's activity (Scrapy INFO log, stats every 10 s)")
+    add(o, "--lang", choices=["zh", "en"], default="zh", help="report language (default zh)")
+    if outputs:
+        add(o, "--resume", action="store_true", help="continue the last unfinished scan of this URL in the store "
+                       "(one stopped by Ctrl-C/SIGTERM, exit 130/143, or by a crash)")
+        add(o, "--quiet", action="store_true", help="no progress display (automatic when not on a terminal or "
+                       "CI=true)")
+    add(o, "--verbose", action="store_true", help="log the crawler's activity (Scrapy INFO log, stats every 10 s)")
+    return added
 
 
 def scan_request(args: argparse.Namespace, **override: Any) -> ScanRequest:
