@@ -1,0 +1,75 @@
+"""Page speed: crawl-side transfer facts and checks/speed.py against a site with known weights (tests/speed_site.py).
+
+The crawl records what each download cost (TTFB, bytes, Content-Encoding, caching headers) in the URL's
+final attempt; the check finds the uncompressed page, the 3 MB image with the page that uses it, the page
+with 150 requests, and says nothing about the light, compressed page.
+"""
+
+from __future__ import annotations
+
+import pytest
+from speed_site import MB, SpeedSite
+
+from conftest import read_findings, run_cli
+from govaudit.pipeline import STORE_NAME
+from govaudit.store import Store
+
+
+@pytest.fixture(scope="module")
+def site():
+    with SpeedSite() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def crawl(site, tmp_path_factory):
+    out = tmp_path_factory.mktemp("speed-scan")
+    run_cli("scan", site.base + "/", "--out", str(out), "--as-of", "2026-11-20", "--timeout", "5", "--a11y", "off")
+    return out, read_findings(out)
+
+
+def _speed(findings: list[dict]) -> list[dict]:
+    return [f for f in findings if f["rule"].startswith("speed.")]
+
+
+def test_attempts_carry_transfer_facts(site, crawl):
+    out, _ = crawl
+    store = Store(out / STORE_NAME)
+    view = store.view(store.latest_scan())
+    home = view.get(site.base + "/").attempts[-1]
+    assert home["content_encoding"] == "gzip" and home["bytes"] > home["wire_bytes"] > 0
+    assert isinstance(home["ttfb"], float) and home["ttfb"] >= 0
+    plain = view.get(site.base + "/plain/").attempts[-1]
+    assert "content_encoding" not in plain and plain["bytes"] == plain["wire_bytes"] > 500_000
+    big = view.get(site.base + "/big.jpg")
+    assert big.attempts[-1]["method"] == "HEAD" and big.attempts[-1]["wire_bytes"] == 3 * MB + 2
+    assert big.attempts[-1]["cache_control"] == "max-age=86400" and "bytes" not in big.attempts[-1]
+
+
+def test_known_faults_found_and_light_page_clean(site, crawl):
+    _, findings = crawl
+    speed = _speed(findings)
+    by_rule: dict[str, list[dict]] = {}
+    for f in speed:
+        by_rule.setdefault(f["rule"], []).append(f)
+    assert [f["url"] for f in by_rule["speed.uncompressed"]] == [site.base + "/plain/"]
+    assert by_rule["speed.uncompressed"][0]["evidence"]["bytes"] > 500_000
+    heavy = by_rule["speed.heavy_resource"]
+    assert [f["url"] for f in heavy] == [site.base + "/big.jpg"]
+    assert heavy[0]["evidence"]["used_by"] == [site.base + "/heavy/"] and heavy[0]["evidence"]["type"] == "image"
+    assert [f["url"] for f in by_rule["speed.requests"]] == [site.base + "/many/"]
+    assert by_rule["speed.requests"][0]["evidence"]["requests"] == 1 + 1 + 150  # HTML, stylesheet, 150 images
+    assert site.base + "/heavy/" in [f["url"] for f in by_rule["speed.page_weight"]]
+    assert "speed.no_cache" not in by_rule  # every static resource sends Cache-Control
+    # The light page: no page finding names it, as the worst page or as an example.
+    light = site.base + "/light/"
+    for f in speed:
+        if f["severity"] == "info":
+            continue
+        assert f["url"] != light, f
+        assert light not in [e["url"] for e in f["evidence"].get("examples", [])], f
+        assert light not in f["evidence"].get("used_by", []), f
+    # One summary per template, with the distribution the report charts.
+    summaries = by_rule["speed.template"]
+    assert sum(s["evidence"]["template_pages"] for s in summaries) == 8
+    assert all(s["evidence"]["median_page_kib"] > 0 for s in summaries)
