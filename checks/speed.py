@@ -96,10 +96,11 @@ def resources(view: ScanView) -> Resources:
 
 
 def per_template(rule: str, offenders: Iterable[tuple[UrlRecord, float, dict[str, Any]]], sizes: dict[str, int],
-                 value_key: str) -> Iterator[Hit]:
+                 value_key: str | None) -> Iterator[Hit]:
     """One Hit per template: the worst page is the finding's url, the others are examples.
 
-    ``offenders``: (page, value, evidence of that page); ``sizes``: pages per template in the scan.
+    ``offenders``: (page, value, evidence of that page); ``sizes``: pages per template in the scan;
+    ``value_key``: the evidence key of the value (None: a yes/no fault, shallowest page first).
     """
     groups: dict[str, list[tuple[UrlRecord, float, dict[str, Any]]]] = defaultdict(list)
     for rec, value, ev in offenders:
@@ -107,9 +108,10 @@ def per_template(rule: str, offenders: Iterable[tuple[UrlRecord, float, dict[str
     for template, items in sorted(groups.items()):
         items.sort(key=lambda it: (-it[1], it[0].depth, it[0].url))
         worst, value, ev = items[0]
-        evidence = {**ev, value_key: value, "template": template, "pages": len(items),
-                    "template_pages": sizes.get(template, len(items)),
-                    "examples": [{"url": r.url, value_key: v} for r, v, _ in items[:MAX_EXAMPLES]]}
+        evidence = {**ev, "template": template, "pages": len(items), "template_pages": sizes.get(template, len(items)),
+                    "examples": [{"url": r.url, **({value_key: v} if value_key else {})} for r, v, _ in items[:MAX_EXAMPLES]]}
+        if value_key:
+            evidence[value_key] = value
         yield Hit(rule, worst.url, evidence, extra={"discriminator": template, "aliases": worst.aliases})
 
 
