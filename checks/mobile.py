@@ -80,7 +80,7 @@ def _static_hits(pages: list[UrlRecord], sizes: dict[str, int]) -> Iterator[Hit]
 def _layout_hits(view: ScanView, rules: RuleSet, pages: dict[str, UrlRecord], sizes: dict[str, int]) -> Iterator[Hit]:
     p = rules.param("mobile")
     tolerance, min_font, text_share = float(p["overflow_tolerance_px"]), float(p["min_font_px"]), float(p["small_text_share"])
-    min_tap, tap_share = float(p["min_tap_px"]), float(p["small_tap_share"])
+    tap_share, min_tap = float(p["small_tap_share"]), float(p["min_tap_px"])  # min_tap: measured in the browser
     over, small, taps = [], [], []
     for url, body in view.artifacts("speed"):
         m = (body or {}).get("mobile") if isinstance(body, dict) else None
@@ -99,12 +99,10 @@ def _layout_hits(view: ScanView, rules: RuleSet, pages: dict[str, UrlRecord], si
             share = sum(n for k, n in fonts.items() if float(k) < min_font) / chars
             if share > text_share:
                 small.append((rec, round(share, 3), {"min_font_px": min_font}))
-        targets = [t for t in layout.get("targets") or [] if isinstance(t, list) and len(t) == 2]
-        tiny = [t for t in targets if min(float(t[0]), float(t[1])) < min_tap]
-        if targets and len(tiny) / len(targets) > tap_share:
-            taps.append((rec, round(len(tiny) / len(targets), 3), {"targets": len(targets), "small_targets": len(tiny),
-                                                                    "min_tap_px": min_tap,
-                                                                    "target_examples": layout.get("small_examples", [])}))
+        targets, tiny = int(layout.get("targets") or 0), int(layout.get("small_targets") or 0)
+        if targets and tiny / targets > tap_share:
+            taps.append((rec, round(tiny / targets, 3), {"targets": targets, "small_targets": tiny, "min_tap_px": min_tap,
+                                                         "target_examples": layout.get("small_examples", [])}))
     yield from per_template("mobile.overflow", over, sizes, "overflow_px")
     yield from per_template("mobile.small_text", small, sizes, "small_text_share")
     yield from per_template("mobile.tap_targets", taps, sizes, "small_tap_share")

@@ -9,7 +9,10 @@ slowly, and a mobile User-Agent on /m-loop/ is redirected round in a loop.
 
 from __future__ import annotations
 
+import functools
 import gzip
+import struct
+import zlib
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,7 +48,7 @@ PAGES: dict[str, str] = {
     "/never/": page("永不加载", '<img src="/stall.png" alt="x">'),
     "/spin/": page("动画", '<div id="a">动画</div><script>(function f(){document.getElementById("a").style.marginLeft='
                    '(Date.now()%100)+"px";requestAnimationFrame(f);})();</script>'),
-    "/huge-image/": page("巨图", '<img src="/huge.jpg" alt="x">'),
+    "/huge-image/": page("巨图", '<img src="/huge.png" alt="x">'),
     "/m-loop/": page("电脑版", ARTICLE_TEXT),
     "/small-text/": page("小字", '<div style="font-size:9px">' + ARTICLE_TEXT * 3 + "</div>"
                          + "".join(f'<a href="/x{i}" style="font-size:9px">链{i}</a> ' for i in range(20))),
@@ -77,8 +80,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(404, b"", "text/plain", head)
         if path == "/big.jpg":
             return self._send(200, b"\xff\xd8" + b"\0" * (3 * MB), "image/jpeg", head, cache=True)
-        if path == "/huge.jpg":
-            return self._slow_image(50 * MB, head)
+        if path == "/huge.png":
+            return self._slow_image(head)
         if path in ("/logo.png",) or path.startswith("/i/"):
             return self._send(200, b"\x89PNG" + b"\0" * 200, "image/png", head, cache=True)
         if path == "/site.css":
@@ -113,23 +116,37 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def _slow_image(self, size: int, head: bool) -> None:
-        """50 MB announced, sent at about 1 MB/s: the page's load event waits on it."""
+    def _slow_image(self, head: bool) -> None:
+        """A valid 50 MB PNG sent at about 1 MB/s: the page's load event waits on it (an invalid image would
+        be dropped by the browser at its first bytes)."""
+        data = huge_png()
         try:
             self.send_response(200)
-            self.send_header("Content-Type", "image/jpeg")
-            self.send_header("Content-Length", str(size))
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             if head:
                 return
-            chunk = b"\0" * 65536
-            for _ in range(size // len(chunk)):
+            for i in range(0, len(data), 65536):
                 if RELEASE.is_set():
                     return
-                self.wfile.write(chunk)
+                self.wfile.write(data[i:i + 65536])
                 time.sleep(0.06)
         except OSError:
             pass
+
+
+@functools.cache
+def huge_png(width: int = 4096, height: int = 4096) -> bytes:
+    """An RGB PNG of width×height pixels stored without compression: 4096² × 3 ≈ 50 MB."""
+    row = b"\0" + b"\x80" * (width * 3)
+    raw = zlib.compress(row * height, 0)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
 
 
 class SpeedSite:

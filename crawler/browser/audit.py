@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from govaudit.crawler.browser import elder
+from govaudit.crawler.browser import elder, metrics
 from govaudit.crawler.browser.axe import RUN_JS, axe_options, axe_source
 from govaudit.crawler.browser.pool import Browser, Limits, Watchdog, ensure_dir, shot_name
 from govaudit.crawler.browser.sampling import choose, page_info
@@ -41,6 +41,16 @@ _CRASHED = ("crash", "not reachable", "disconnected", "invalid session", "sessio
             "max retries", "remote end closed", "connection aborted", "connection reset")
 
 
+class MobileFailed(Exception):
+    """The page was audited, but the browser hung or died in the phone emulation that followed: ``body`` is
+    the audit to keep, the browser must be restarted."""
+
+    def __init__(self, body: dict[str, Any], cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.body = body
+        self.cause = cause
+
+
 class NotAudited(Exception):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
@@ -62,6 +72,7 @@ class _Settings:
     limits: Limits
     shots_dir: Path | None
     shots_per_page: int
+    metrics: metrics.Settings | None = None  # load metrics + phone emulation on sampled pages (params.speed.browser)
 
 
 def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, str], None]) -> dict[str, Any]:
@@ -72,6 +83,9 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
     """
     drv = browser.driver
     started = time.monotonic()
+    measure = s.metrics is not None and job.axe
+    if s.metrics is not None:  # every page: a failed phone emulation before must leave nothing behind
+        metrics.apply(drv, s.metrics.desktop if measure else None, browser.user_agent)
     arm(s.limits.page_load + s.limits.watchdog, "load")
     try:
         drv.get(job.url)
@@ -84,6 +98,11 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
     if loaded.startswith("chrome-error://"):
         raise NotAudited("load_error", f"the browser could not open the page ({str(code).strip() or 'network error'})")
     body: dict[str, Any] = {"status": "audited", "url": job.url, "final_url": loaded}
+    if measure:
+        assert s.metrics is not None
+        # Read from the audit's own navigation, before axe's long tasks; then no throttling under axe.
+        body["speed"] = {"desktop": metrics.collect(drv, s.metrics.settle)}
+        metrics.apply(drv, None, browser.user_agent)
     if job.axe:
         try:
             drv.execute_script(s.axe_js)
@@ -117,6 +136,15 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
         body["elder"] = probe
     body["dialogs"] = drv.execute_script("return window.__govauditDialogs || 0;")
     body["seconds"] = round(time.monotonic() - started, 3)
+    if measure:
+        assert s.metrics is not None
+        phone_started = time.monotonic()
+        try:
+            body["speed"]["mobile"] = metrics.measure_mobile(drv, job.url, s.metrics, browser.user_agent, arm,
+                                                             s.limits.page_load, s.limits.script, s.limits.watchdog)
+        except Exception as exc:  # the audit stands; the browser is restarted by the caller
+            raise MobileFailed(body, exc) from exc
+        body["speed"]["mobile_seconds"] = round(time.monotonic() - phone_started, 3)
     return body
 
 
@@ -177,8 +205,11 @@ def _ruleset_for(store: Store, scan_id: int) -> RuleSet:
 
 
 def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: int = 2, limits: Limits | None = None,
-               shots_dir: Path | None = None, rules: RuleSet | None = None) -> dict[str, Any]:
-    """Audit a scan's pages with axe-core; write ``axe``, ``elder`` and ``a11y_sampling`` artifacts.
+               shots_dir: Path | None = None, rules: RuleSet | None = None, measure: bool | None = None) -> dict[str, Any]:
+    """Audit a scan's pages with axe-core; write ``axe``, ``elder``, ``a11y_sampling`` and ``speed`` artifacts.
+
+    ``measure``: load metrics and the phone emulation on the audited pages (``speed`` artifact, one per
+    page: desktop and mobile figures or why not); None follows ``params.speed.browser.enabled``.
 
     ``limits`` defaults to the rule set's ``params.a11y.browser``.  Returns coverage figures: pages, chosen,
     audited, not_audited (by reason), template groups, how many pages the audited ones stand for, seconds
@@ -202,7 +233,7 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
     entry = find_elder_entry((home_facts or {}).get("elder_candidates"), rules.param("a11y.elder.entry_keywords"),
                              rules.param("a11y.elder.toolbar_scripts"))
     artifact = sample.artifact()
-    for name in ("axe", "elder", "a11y_sampling"):
+    for name in ("axe", "elder", "a11y_sampling", "speed"):
         store.delete_artifacts(scan_id, name)
     artifact["elder_entry"] = entry
     store.put_artifact(scan_id, "a11y_sampling", "groups", artifact)
@@ -215,7 +246,10 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
     limits = limits or Limits.from_rules(rules)
     settings = _Settings(axe_js=axe_source(), limits=limits, shots_dir=ensure_dir(shots_dir),
                          options=axe_options(list(rules.param("a11y.axe.tags")), list(rules.param("a11y.axe.enable_rules"))),
-                         shots_per_page=int(rules.param("a11y.screenshots_per_page")))
+                         shots_per_page=int(rules.param("a11y.screenshots_per_page")),
+                         metrics=metrics.Settings.from_rules(rules) if measure is not False else None)
+    if measure and settings.metrics is None:
+        settings.metrics = metrics.Settings.from_rules(rules, force=True)
     jobs: list[Job] = [Job(url, elder_role="home" if url == home else None) for url in sample.chosen]
     if home not in sample.chosen and home_facts is not None:
         jobs.insert(0, Job(home, axe=False, elder_role="home"))
@@ -235,8 +269,12 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
         with lock:
             if stopping.is_set():  # the browser was killed under this page by the stop, not by the page
                 return
+            if job.axe and settings.metrics is not None:
+                store.put_artifact(scan_id, "speed", job.url, body.get("speed") or {
+                    "desktop": metrics.not_measured(body.get("reason") or "error", body.get("detail") or ""),
+                    "mobile": metrics.not_measured("not_audited", "the desktop load failed; the phone profile was not tried")})
             if job.axe:
-                axe_body = {k: v for k, v in body.items() if k != "elder"}
+                axe_body = {k: v for k, v in body.items() if k not in ("elder", "speed")}
                 axe_body["chosen_as"] = sample.reasons.get(job.url, "")
                 axe_body["stands_for"] = sample.stands_for.get(job.url, 1)
                 store.put_artifact(scan_id, "axe", job.url, axe_body)
@@ -271,6 +309,14 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
                             browser.kill()
                     body = _audit_page(browser, job, settings, partial(watchdog.arm, n, browser))
                     watchdog.disarm(n)
+                except MobileFailed as exc:  # audited; the phone emulation hung or crashed the browser
+                    hung = watchdog.disarm(n)
+                    body = exc.body
+                    body["speed"]["mobile"] = metrics.not_measured(*_classify(exc.cause, hung, limits))
+                    if browser is not None:
+                        browser.close()
+                    browser = None
+                    live.pop(n, None)
                 except Exception as exc:  # one page's failure must never end the audit of the others
                     hung = watchdog.disarm(n)
                     reason, detail = _classify(exc, hung, limits)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from govaudit.crawler.browser.metrics import OBSERVE_JS
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
@@ -96,6 +97,9 @@ class Browser:
             # Before the short time-outs are set: ChromeDriver applies the page-load time-out to its wait for
             # a fresh renderer too, and a browser starting on a busy machine can take longer than that.
             self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_DIALOGS_JS})
+            self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": OBSERVE_JS})
+            # The desktop profile restores this after a phone emulation (CDP has no "clear" for the UA override).
+            self.user_agent = str(self.driver.execute_cdp_cmd("Browser.getVersion", {})["userAgent"])
             self.driver.set_page_load_timeout(limits.page_load)
             self.driver.set_script_timeout(limits.script)
         except Exception:
