@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from govaudit.checks.plugin import Chart, CheckPlugin, Field, Hit, RuleMeta, T
+from govaudit.checks.plugin import Chart, CheckPlugin, Field, Hit, Ranking, RuleMeta, T
 
 from govaudit.model import UrlRecord
 from govaudit.ruleset import RuleSet
@@ -352,5 +352,16 @@ PLUGIN = CheckPlugin(
                   ("median_page_kib",), (0, 100, 250, 500, 1000, 2500, 5000)),
             Chart("speed_lcp", T("各模板移动端 LCP 中位数（毫秒）", "Median mobile LCP per template (ms)"), ("speed",),
                   ("mobile_lcp_ms",), (0, 1000, 2500, 4000, 6000, 10000))),
+    rankings=(
+        Ranking("speed_templates", T("各模板加载情况", "Load figures per template"), ("speed.template",), "median_page_kib",
+                ("template", "template_pages", "median_requests", "median_ttfb_ms", "heaviest_page_kib",
+                 "desktop_lcp_ms", "mobile_lcp_ms", "mobile_tbt_ms")),
+        Ranking("speed_slowest", T("最慢的页面（LCP，各模板最差页）", "Slowest pages (LCP, worst of each template)"),
+                ("speed.lcp",), "lcp_ms", ("profile", "rating", "template", "pages")),
+        Ranking("speed_heaviest_pages", T("最重的页面", "Heaviest pages"), ("speed.page_weight",), "page_bytes",
+                ("requests", "template", "pages")),
+        Ranking("speed_heaviest_resources", T("最大的资源及使用它的页面", "Heaviest resources and the pages using them"),
+                ("speed.heavy_resource",), "bytes", ("type", "page_count", "used_by")),
+    ),
     order=60,
 )

@@ -19,7 +19,16 @@ import xlsxwriter
 from govaudit.reports.html import safe_href
 from govaudit.reports.scoring import Scorecard
 from govaudit.reports.text import clean as _clean
-from govaudit.reports.text import evidence_fields, evidence_label, evidence_text, family, fields_of, label, message
+from govaudit.reports.text import (
+    evidence_fields,
+    evidence_label,
+    evidence_text,
+    family,
+    fields_of,
+    label,
+    message,
+    ranking_tables,
+)
 from xlsxwriter.worksheet import Worksheet
 
 from govaudit import checks
@@ -240,6 +249,12 @@ def write_workbook(path: Path, card: Scorecard, findings: list[Finding], rules: 
                     values.append(evidence_text(key, shown[key], lang, specs) if key in shown else "")
                 values.append(f.fingerprint)
                 sheets.write(values, links)
+            sheets.close()
+        for table in ranking_tables(findings, lang):  # the plugins' ranked tables: slowest pages, heaviest resources
+            sheets = _Sheets(book, table["title"], table["headers"], [60, 50] + [18] * (len(table["headers"]) - 2), used,
+                             fmts["header"], fmts["link"], fmts["wrap"], rows_per_sheet)
+            for row in table["rows"]:
+                sheets.write([row["url"], row["message"], *row["cells"]], {0: safe_href(row["url"])} if safe_href(row["url"]) else {})
             sheets.close()
     except Exception:
         try:

@@ -73,3 +73,21 @@ def test_known_faults_found_and_light_page_clean(site, crawl):
     summaries = by_rule["speed.template"]
     assert sum(s["evidence"]["template_pages"] for s in summaries) == 8
     assert all(s["evidence"]["median_page_kib"] > 0 for s in summaries)
+
+
+def test_reports_rank_heaviest_resources_with_their_pages(site, crawl):
+    """The speed section: the plugin's rankings in report.html and as sheets of report.xlsx (crawled text escaped)."""
+    from openpyxl import load_workbook
+
+    out, _ = crawl
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "最大的资源及使用它的页面" in html and "各模板加载情况" in html and "最重的页面" in html
+    start = html.index('id="rank-speed_heaviest_resources"')
+    table = html[start:html.index("</table>", start)]
+    assert site.base + "/big.jpg" in table and site.base + "/heavy/" in table
+    book = load_workbook(out / "report.xlsx", read_only=True)
+    sheet = next(book[n] for n in book.sheetnames if n.startswith("最大的资源"))
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][0] == site.base + "/big.jpg" and rows[1][2] == 3 * MB + 2 and site.base + "/heavy/" in rows[1][5]
+    templates = next(book[n] for n in book.sheetnames if n.startswith("各模板加载情况"))
+    assert len(list(templates.iter_rows(values_only=True))) >= 3  # header + one row per template
