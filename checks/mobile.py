@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
 from govaudit.checks.speed import FIELDS as SPEED_FIELDS
-from govaudit.checks.speed import per_template, template_of
+from govaudit.checks.speed import Offender, per_template, template_of
 
 from govaudit.model import UrlRecord
 from govaudit.ruleset import RuleSet
@@ -61,7 +61,9 @@ def viewport_problems(content: str | None) -> list[str]:
 
 
 def _static_hits(pages: list[UrlRecord], sizes: dict[str, int]) -> Iterator[Hit]:
-    missing, fixed, zoom = [], [], []
+    missing: list[Offender] = []
+    fixed: list[Offender] = []
+    zoom: list[Offender] = []
     for rec in pages:
         content = meta_value((rec.facts or {}).get("meta"), "viewport")
         problems = viewport_problems(content)
@@ -81,7 +83,9 @@ def _layout_hits(view: ScanView, rules: RuleSet, pages: dict[str, UrlRecord], si
     p = rules.param("mobile")
     tolerance, min_font, text_share = float(p["overflow_tolerance_px"]), float(p["min_font_px"]), float(p["small_text_share"])
     tap_share, min_tap = float(p["small_tap_share"]), float(p["min_tap_px"])  # min_tap: measured in the browser
-    over, small, taps = [], [], []
+    over: list[Offender] = []
+    small: list[Offender] = []
+    taps: list[Offender] = []
     for url, body in view.artifacts("speed"):
         m = (body or {}).get("mobile") if isinstance(body, dict) else None
         layout = m.get("layout") if isinstance(m, dict) and m.get("status") == "measured" else None

@@ -35,6 +35,7 @@ MAX_USERS = 20      # pages listed per heavy resource (``page_count`` keeps the 
 RESOURCE_TYPES = {"img": "image", "input": "image", "source": "media", "video": "media", "audio": "media",
                   "embed": "media", "script": "script", "link": "style"}
 METRICS = ("fcp_ms", "lcp_ms", "cls", "tbt_ms")
+Offender = tuple[UrlRecord, float, dict[str, Any]]  # a page at fault, its value, its own evidence
 
 
 def last_attempt(rec: UrlRecord) -> dict[str, Any]:
@@ -95,14 +96,14 @@ def resources(view: ScanView) -> Resources:
     return out
 
 
-def per_template(rule: str, offenders: Iterable[tuple[UrlRecord, float, dict[str, Any]]], sizes: dict[str, int],
+def per_template(rule: str, offenders: Iterable[Offender], sizes: dict[str, int],
                  value_key: str | None) -> Iterator[Hit]:
     """One Hit per template: the worst page is the finding's url, the others are examples.
 
     ``offenders``: (page, value, evidence of that page); ``sizes``: pages per template in the scan;
     ``value_key``: the evidence key of the value (None: a yes/no fault, shallowest page first).
     """
-    groups: dict[str, list[tuple[UrlRecord, float, dict[str, Any]]]] = defaultdict(list)
+    groups: dict[str, list[Offender]] = defaultdict(list)
     for rec, value, ev in offenders:
         groups[template_of(rec)].append((rec, value, ev))
     for template, items in sorted(groups.items()):
@@ -120,7 +121,11 @@ def _crawl_hits(view: ScanView, rules: RuleSet, pages: list[UrlRecord], res: Res
     p = rules.param("speed")
     html_max, compress_min, ttfb_max = int(p["html_max_bytes"]), int(p["compress_min_bytes"]), float(p["ttfb_max_seconds"])
     requests_max, weight_max = int(p["page_max_requests"]), int(p["page_max_bytes"])
-    big, plain, slow, many, heavy = [], [], [], [], []
+    big: list[Offender] = []
+    plain: list[Offender] = []
+    slow: list[Offender] = []
+    many: list[Offender] = []
+    heavy: list[Offender] = []
     for rec in pages:
         a = last_attempt(rec)
         html = body_bytes(rec) or 0
@@ -165,7 +170,7 @@ def rating(value: float, good: float, poor: float) -> str:
 
 def _browser_hits(view: ScanView, rules: RuleSet, pages: dict[str, UrlRecord], sizes: dict[str, int]) -> Iterator[Hit]:
     lines = rules.param("speed.browser.lines")
-    offenders: dict[tuple[str, str], list[tuple[UrlRecord, float, dict[str, Any]]]] = defaultdict(list)
+    offenders: dict[tuple[str, str], list[Offender]] = defaultdict(list)
     for url, body in view.artifacts("speed"):
         rec = pages.get(url) or UrlRecord(url=url, kind="page")
         for profile in ("desktop", "mobile"):

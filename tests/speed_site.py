@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 import gzip
 import struct
-import zlib
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 

@@ -7,10 +7,9 @@ tests/test_speed_browser.py, which drives Chromium.
 from __future__ import annotations
 
 import pytest
-from speed_site import SpeedSite
-
 from conftest import read_findings, run_cli
 from govaudit.checks.mobile import parse_viewport, viewport_problems
+from speed_site import SpeedSite
 
 
 @pytest.fixture(scope="module")

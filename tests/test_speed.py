@@ -8,9 +8,9 @@ with 150 requests, and says nothing about the light, compressed page.
 from __future__ import annotations
 
 import pytest
+from conftest import read_findings, run_cli
 from speed_site import MB, SpeedSite
 
-from conftest import read_findings, run_cli
 from govaudit.pipeline import STORE_NAME
 from govaudit.store import Store
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from lxml import html as lxml_html
-from speed_site import PAGES, SpeedSite
-
-from govaudit import checks
 from govaudit.crawler.browser import audit_scan
 from govaudit.crawler.browser.pool import Limits
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.a11y_static import extract
 from govaudit.crawler.extract.core import extract as core_extract
+from lxml import html as lxml_html
+from speed_site import PAGES, SpeedSite
+
+from govaudit import checks
 from govaudit.model import UrlRecord, url_key
 from govaudit.ruleset import load_ruleset
 from govaudit.store import Store, StoreWriter

@@ -84,8 +84,9 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
     drv = browser.driver
     started = time.monotonic()
     measure = s.metrics is not None and job.axe
-    if s.metrics is not None:  # every page: a failed phone emulation before must leave nothing behind
-        metrics.apply(drv, s.metrics.desktop if measure else None, browser.user_agent)
+    if measure:
+        assert s.metrics is not None
+        metrics.apply(drv, s.metrics.desktop)
     arm(s.limits.page_load + s.limits.watchdog, "load")
     try:
         drv.get(job.url)
@@ -102,7 +103,7 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
         assert s.metrics is not None
         # Read from the audit's own navigation, before axe's long tasks; then no throttling under axe.
         body["speed"] = {"desktop": metrics.collect(drv, s.metrics.settle)}
-        metrics.apply(drv, None, browser.user_agent)
+        metrics.unthrottle(drv, s.metrics.desktop)
     if job.axe:
         try:
             drv.execute_script(s.axe_js)
@@ -140,8 +141,8 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
         assert s.metrics is not None
         phone_started = time.monotonic()
         try:
-            body["speed"]["mobile"] = metrics.measure_mobile(drv, job.url, s.metrics, browser.user_agent, arm,
-                                                             s.limits.page_load, s.limits.script, s.limits.watchdog)
+            body["speed"]["mobile"] = metrics.measure_mobile(browser, job.url, s.metrics, arm, s.limits.page_load,
+                                                             s.limits.script, s.limits.watchdog)
         except Exception as exc:  # the audit stands; the browser is restarted by the caller
             raise MobileFailed(body, exc) from exc
         body["speed"]["mobile_seconds"] = round(time.monotonic() - phone_started, 3)

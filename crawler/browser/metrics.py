@@ -11,6 +11,9 @@ its throttling presets applied by CDP (``Network.emulateNetworkConditions``,
 ``Emulation.setCPUThrottlingRate``) and its good/poor lines in the rule set.  Two differences, stated in
 the report's help texts: the throttling is applied, not simulated (Lighthouse's default "Lantern" model),
 and TBT sums long tasks from FCP to the end of the measurement (load + ``settle_seconds``), not to TTI.
+The desktop profile of gov-2019 throttles nothing: its figures come from the axe navigation, and a
+throttled load changes when a page's scripts run relative to its load event, so it would change what axe
+audits (a page whose script loop starts before ``load`` no longer loads at all).
 
 ``measure_mobile`` also probes the layout at 375 px: horizontal overflow, the character-weighted font-size
 histogram (``elder.PROBE_JS``, the one reader of computed text sizes) and the size of every tap target.
@@ -150,31 +153,39 @@ class Settings:
                    min_tap_px=float(rules.param("mobile.min_tap_px")))
 
 
-def apply(drv: Any, profile: Profile | None, default_ua: str) -> None:
-    """Put the browser in ``profile`` (None: no throttling, desktop window), overriding whatever was set before.
+def throttles(profile: Profile) -> bool:
+    return profile.latency_ms > 0 or profile.download_kbps > 0 or profile.upload_kbps > 0 or profile.cpu_slowdown > 1
 
-    Every setting is given explicitly each time, so a page that failed half-way in the phone emulation
-    leaves nothing behind for the next page.  The cache is off while measuring: every page loads cold.
-    """
+
+def apply(drv: Any, profile: Profile) -> None:
+    """Put the current tab in ``profile``: network and CPU throttling (cache off, so the page loads cold) and,
+    for the phone, its screen, touch and User-Agent.  An unthrottled desktop profile sends nothing: even
+    ``Network.enable`` or a touch setting changes how ChromeDriver waits for a page (a page whose script loop
+    starts before ``load`` then times out instead of hanging), and the desktop tab is the one axe audits."""
     cdp = drv.execute_cdp_cmd
-    cdp("Network.enable", {})
-    cdp("Network.setCacheDisabled", {"cacheDisabled": profile is not None})
-    # kbit/s → bytes/s; -1 is CDP's "no limit"
-    cdp("Network.emulateNetworkConditions", {
-        "offline": False, "latency": profile.latency_ms if profile else 0,
-        "downloadThroughput": profile.download_kbps * 128 if profile else -1,
-        "uploadThroughput": profile.upload_kbps * 128 if profile else -1})
-    cdp("Emulation.setCPUThrottlingRate", {"rate": max(1.0, profile.cpu_slowdown) if profile else 1})
-    phone = profile is not None and profile.width > 0
-    if phone:
-        assert profile is not None
+    if throttles(profile):
+        cdp("Network.enable", {})
+        cdp("Network.setCacheDisabled", {"cacheDisabled": True})
+        # kbit/s → bytes/s; -1 (a profile's 0) is CDP's "no limit"
+        cdp("Network.emulateNetworkConditions", {
+            "offline": False, "latency": profile.latency_ms,
+            "downloadThroughput": profile.download_kbps * 128 if profile.download_kbps > 0 else -1,
+            "uploadThroughput": profile.upload_kbps * 128 if profile.upload_kbps > 0 else -1})
+        cdp("Emulation.setCPUThrottlingRate", {"rate": max(1.0, profile.cpu_slowdown)})
+    if profile.width > 0:
         cdp("Emulation.setDeviceMetricsOverride", {"width": profile.width, "height": profile.height,
                                                     "deviceScaleFactor": profile.device_scale_factor, "mobile": True})
-    else:
-        cdp("Emulation.clearDeviceMetricsOverride", {})
-    cdp("Emulation.setTouchEmulationEnabled", {"enabled": phone, "maxTouchPoints": 5 if phone else 1})
-    ua = (profile.user_agent if profile and profile.user_agent else "") or default_ua
-    cdp("Emulation.setUserAgentOverride", {"userAgent": ua, **({"platform": "Android"} if phone else {})})
+        cdp("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+    if profile.user_agent:  # a site may send phones elsewhere (m. host) by User-Agent
+        cdp("Emulation.setUserAgentOverride", {"userAgent": profile.user_agent, **({"platform": "Android"} if profile.width else {})})
+
+
+def unthrottle(drv: Any, profile: Profile) -> None:
+    """After the figures are read: no throttling under axe or the layout probe (screen emulation stays)."""
+    if throttles(profile):
+        drv.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                                 "uploadThroughput": -1})
+        drv.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 1})
 
 
 def collect(drv: Any, settle: float) -> dict[str, Any]:
@@ -201,29 +212,40 @@ def load_error(drv: Any) -> dict[str, Any] | None:
     return not_measured("load_error", f"the browser could not open the page ({code or 'network error'})")
 
 
-def measure_mobile(drv: Any, url: str, s: Settings, default_ua: str, arm: Callable[[float, str], None],
+def measure_mobile(browser: Any, url: str, s: Settings, arm: Callable[[float, str], None],
                    page_load: float, script: float, watchdog: float) -> dict[str, Any]:
-    """One navigation under the phone profile: load metrics and the layout probe.
+    """One navigation under the phone profile, in a tab of its own: load metrics and the layout probe.
 
-    A page that does not load in time or that the phone's User-Agent sends round in a loop is
-    ``not_measured`` with the reason; a hung or crashed browser raises to the caller, who restarts it.
+    The tab is closed afterwards, so none of the emulation (screen, touch, User-Agent, throttling) stays
+    behind for the next page's audit.  A page that does not load in time, or that the phone's User-Agent
+    sends round in a loop, is ``not_measured`` with the reason; a hung or crashed browser raises to the
+    caller, who restarts it.
     """
-    apply(drv, s.mobile, default_ua)
-    arm(page_load + watchdog, "mobile_load")
+    drv = browser.driver
+    desktop_tab = drv.current_window_handle
+    arm(script + watchdog, "mobile")
+    drv.switch_to.new_window("tab")
     try:
-        drv.get(url)
-    except TimeoutException:
-        return not_measured("page_load_timeout", f"the page did not finish loading within {page_load:g} s on the phone profile")
+        browser.init_tab()
+        apply(drv, s.mobile)
+        arm(page_load + watchdog, "mobile_load")
+        try:
+            drv.get(url)
+        except TimeoutException:
+            return not_measured("page_load_timeout", f"the page did not finish loading within {page_load:g} s on the phone profile")
+        finally:
+            arm(script + watchdog, "mobile")
+        failed = load_error(drv)
+        if failed:
+            return failed
+        figures = collect(drv, s.settle)
+        unthrottle(drv, s.mobile)  # the probe measures layout, not speed
+        if figures["status"] == "measured":
+            layout = drv.execute_script(LAYOUT_JS, s.min_tap_px)
+            text = elder.probe(drv)
+            layout["font_px"] = text.get("font_px", {}) if isinstance(text, dict) else {}
+            figures["layout"] = json.loads(json.dumps(layout))  # plain JSON types only
+        return figures
     finally:
-        arm(script + watchdog, "mobile")
-    failed = load_error(drv)
-    if failed:
-        return failed
-    figures = collect(drv, s.settle)
-    drv.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 1})  # the probe measures layout, not speed
-    if figures["status"] == "measured":
-        layout = drv.execute_script(LAYOUT_JS, s.min_tap_px)
-        text = elder.probe(drv)
-        layout["font_px"] = text.get("font_px", {}) if isinstance(text, dict) else {}
-        figures["layout"] = json.loads(json.dumps(layout))  # plain JSON types only
-    return figures
+        drv.close()
+        drv.switch_to.window(desktop_tab)

@@ -96,15 +96,18 @@ class Browser:
         try:
             # Before the short time-outs are set: ChromeDriver applies the page-load time-out to its wait for
             # a fresh renderer too, and a browser starting on a busy machine can take longer than that.
-            self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_DIALOGS_JS})
-            self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": OBSERVE_JS})
-            # The desktop profile restores this after a phone emulation (CDP has no "clear" for the UA override).
-            self.user_agent = str(self.driver.execute_cdp_cmd("Browser.getVersion", {})["userAgent"])
+            self.init_tab()
             self.driver.set_page_load_timeout(limits.page_load)
             self.driver.set_script_timeout(limits.script)
         except Exception:
             self.close()
             raise
+
+    def init_tab(self) -> None:
+        """What every tab runs before a page's own scripts: the dialog override and the load-metric observers
+        (``metrics.OBSERVE_JS``).  CDP scripts belong to one tab, so the phone emulation's tab calls this too."""
+        for source in (NO_DIALOGS_JS, OBSERVE_JS):
+            self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": source})
 
     def kill(self) -> None:
         """End ChromeDriver, Chromium and its renderers at once (the whole process group)."""
