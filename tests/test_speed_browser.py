@@ -12,6 +12,7 @@ import shutil
 
 import pytest
 from govaudit.crawler.browser import audit_scan
+from govaudit.crawler.browser.audit import _phone_pages
 from govaudit.crawler.browser.pool import Limits
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.a11y_static import extract
@@ -44,9 +45,12 @@ def audited(tmp_path_factory):
             writer.add_url(url_key(url), url, "page", 1)
             writer.record(UrlRecord(url=url, kind="page", depth=1, state="done", status=200, facts=facts))
         writer.flush()
-        rules = load_ruleset("gov-2019")
+        every_page = tmp / "every-page.yaml"  # the phone profile on every page here, not one per template
+        every_page.write_text("id: test-phone\nversion: '1'\ninherits: gov-2019\ntitle: {zh: t, en: t}\n"
+                              "params: {speed: {browser: {phone_per_template: 0}}}\n", encoding="utf-8")
+        rules = load_ruleset(every_page)
         coverage = audit_scan(store, scan, mode="all", browsers=2, rules=rules, measure=True,
-                              limits=Limits(page_load=6, script=10, watchdog=5))
+                              limits=Limits(page_load=15, script=10, watchdog=5))
         view = store.view(scan)
         speed = {url.removeprefix(site.base): body for url, body in view.artifacts("speed")}
         found = list(checks.run_all(view, rules, families=["speed", "mobile"]))
@@ -96,3 +100,12 @@ def test_layout_faults_found_light_page_clean(audited):
     for f in found:
         if f.severity != "info":
             assert base + "/light/" not in {e["url"] for e in f.evidence.get("examples", [])} | {f.url}, f
+
+
+def test_phone_pages_are_the_homepage_and_the_first_of_each_template():
+    chosen = ["/", "/a1", "/a2", "/l1", "/a3", "/l2"]
+    template = {"/": "h", "/a1": "a", "/a2": "a", "/a3": "a", "/l1": "l", "/l2": "l"}
+    assert _phone_pages(chosen, template, "/", 1) == {"/", "/a1", "/l1"}
+    assert _phone_pages(chosen, template, "/", 2) == {"/", "/a1", "/a2", "/l1", "/l2"}
+    assert _phone_pages(chosen, template, "/", 0) == set(chosen)
+    assert _phone_pages(chosen, template, "/", -1) == set()

@@ -63,6 +63,7 @@ class Job:
     url: str
     axe: bool = True
     elder_role: str | None = None  # home | elder_mode: run the 适老化 probe too
+    phone: bool = False  # measure under the phone profile too (metrics.Settings.phone_per_template)
 
 
 @dataclass
@@ -137,7 +138,7 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
         body["elder"] = probe
     body["dialogs"] = drv.execute_script("return window.__govauditDialogs || 0;")
     body["seconds"] = round(time.monotonic() - started, 3)
-    if measure:
+    if measure and job.phone:
         assert s.metrics is not None
         phone_started = time.monotonic()
         try:
@@ -251,7 +252,9 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
                          metrics=metrics.Settings.from_rules(rules) if measure is not False else None)
     if measure and settings.metrics is None:
         settings.metrics = metrics.Settings.from_rules(rules, force=True)
-    jobs: list[Job] = [Job(url, elder_role="home" if url == home else None) for url in sample.chosen]
+    phone = _phone_pages(sample.chosen, {i.url: i.template for i in infos}, home,
+                         settings.metrics.phone_per_template if settings.metrics else -1)
+    jobs: list[Job] = [Job(url, elder_role="home" if url == home else None, phone=url in phone) for url in sample.chosen]
     if home not in sample.chosen and home_facts is not None:
         jobs.insert(0, Job(home, axe=False, elder_role="home"))
     if entry and entry["via"] == "link" and entry["href"].startswith(("http://", "https://")) and entry["href"] != home:
@@ -360,6 +363,24 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
     audited_or_not = coverage["audited"] + sum(coverage["not_audited"].values())
     coverage["pages_per_minute"] = round(audited_or_not / seconds * 60, 1) if seconds else 0.0
     return coverage
+
+
+def _phone_pages(chosen: list[str], template_of: dict[str, str], home: str, per_template: int) -> set[str]:
+    """The audited pages also loaded as a phone: the homepage and the first ``per_template`` of each template
+    group in audit order (0: every audited page, -1: none).  Layout faults are the template's, like the
+    accessibility ones, and the phone load is most of the metrics' cost."""
+    if per_template < 0:
+        return set()
+    if per_template == 0:
+        return set(chosen)
+    seen: dict[str, int] = {}
+    out = set()
+    for url in chosen:
+        template = template_of.get(url, "")
+        if url == home or seen.get(template, 0) < per_template:
+            out.add(url)
+            seen[template] = seen.get(template, 0) + 1
+    return out
 
 
 def _start(limits: Limits, attempts: int = 2) -> Browser:

@@ -141,6 +141,7 @@ class Settings:
     mobile: Profile
     settle: float
     min_tap_px: float
+    phone_per_template: int  # phone navigations per template group (0: every audited page)
 
     @classmethod
     def from_rules(cls, rules: Any, force: bool = False) -> Settings | None:
@@ -150,7 +151,7 @@ class Settings:
             return None
         return cls(desktop=Profile.from_params("desktop", b["profiles"]["desktop"]),
                    mobile=Profile.from_params("mobile", b["profiles"]["mobile"]), settle=float(b["settle_seconds"]),
-                   min_tap_px=float(rules.param("mobile.min_tap_px")))
+                   min_tap_px=float(rules.param("mobile.min_tap_px")), phone_per_template=int(b["phone_per_template"]))
 
 
 def throttles(profile: Profile) -> bool:
