@@ -112,16 +112,28 @@ def _layout_hits(view: ScanView, rules: RuleSet, pages: dict[str, UrlRecord], si
     yield from per_template("mobile.tap_targets", taps, sizes, "small_tap_share")
 
 
+def mobile_host(host: str | None, site_host: str | None) -> bool:
+    """``m.example.gov.cn`` or ``wap.example.gov.cn`` beside ``www.example.gov.cn`` (or ``example.gov.cn``)."""
+    if not host or not site_host or host == site_host:
+        return False
+    base = site_host.removeprefix("www.")
+    return any(host == f"{prefix}.{base}" for prefix in ("m", "wap", "mobile", "3g", "h5"))
+
+
 def _mobile_site(view: ScanView, home: UrlRecord | None) -> Iterator[Hit]:
     """A separate mobile site: announced by ``<meta name="mobile-agent">`` (Baidu's tag, common on Chinese
-    portals) or found when the mobile profile was redirected to another host (by User-Agent)."""
+    portals), linked from the site (an ``m.``/``wap.`` host of the site's domain), or found when the phone
+    profile was redirected to another host (by User-Agent)."""
     found: dict[str, str] = {}
     agent = meta_value((home.facts or {}).get("meta") if home else None, "mobile-agent")
     if agent:
-        m = re.search(r"url=(\S+)", agent, re.I)
+        m = re.search(r"url=([^;\s]+)", agent, re.I)
         if m:
-            found.setdefault(m.group(1).rstrip(";"), "mobile_agent_meta")
+            found.setdefault(m.group(1), "mobile_agent_meta")
     site_host = urlsplit(view.start_url).hostname
+    for rec in view.urls("external"):
+        if mobile_host(urlsplit(rec.url).hostname, site_host):
+            found.setdefault(rec.url, "link")
     for url, body in view.artifacts("speed"):
         m = (body or {}).get("mobile") if isinstance(body, dict) else None
         final = m.get("final_url") if isinstance(m, dict) else None
@@ -164,6 +176,7 @@ FIELDS: dict[str, Field] = {
     "mobile_url": Field(T("移动版地址", "Mobile site"), kind="url"),
     "via": Field(T("发现方式", "Found by"), values={
         "mobile_agent_meta": T("首页 mobile-agent 标签", "the homepage's mobile-agent tag"),
+        "link": T("网站链接到移动版域名", "a link to the site's mobile host"),
         "user_agent_redirect": T("按手机 User-Agent 重定向", "a redirect by mobile User-Agent"),
         "user_agent_redirect_loop": T("按手机 User-Agent 重定向后陷入循环", "a mobile User-Agent redirect that loops")}),
 }

@@ -9,7 +9,21 @@ No extra request is made: pages are measured on their crawl GET, resources on th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
+
+
+class Transfer(TypedDict, total=False):
+    """The keys ``transfer`` adds to the attempt that got a response (all optional: a HEAD has no body)."""
+
+    ttfb: float               # seconds from the download's start to the response headers (connection included)
+    bytes: int                # body as read, after decompression (GET bodies only)
+    wire_bytes: int           # Content-Length as sent
+    content_encoding: str     # gzip | br | deflate … as sent (absent: uncompressed)
+    cache_control: str
+    expires: str
+    etag: str
+    last_modified: str
+
 
 WIRE_HEADERS = "govaudit_wire_headers"  # request.meta key: what on_headers saw of this response's headers
 _CACHE_HEADERS = (("cache_control", b"Cache-Control"), ("expires", b"Expires"), ("etag", b"ETag"),
@@ -33,11 +47,11 @@ def on_headers(meta: dict[str, Any], headers: Any) -> None:
     meta[WIRE_HEADERS] = wire
 
 
-def transfer(meta: dict[str, Any], body: bytes, body_read: bool) -> dict[str, Any]:
+def transfer(meta: dict[str, Any], body: bytes, body_read: bool) -> Transfer:
     """The keys added to the attempt that got a response: ``ttfb`` (seconds from the download's start to the
     response headers, connection included: Scrapy's ``download_latency``), ``bytes`` (the body as read, after
     decompression; only when the body was downloaded), and the header facts of ``on_headers``."""
-    out: dict[str, Any] = {k: v for k, v in (meta.get(WIRE_HEADERS) or {}).items() if v is not None}
+    out: Transfer = {k: v for k, v in (meta.get(WIRE_HEADERS) or {}).items() if v is not None}  # type: ignore[assignment]
     latency = meta.get("download_latency")
     if isinstance(latency, (int, float)):
         out["ttfb"] = round(float(latency), 3)

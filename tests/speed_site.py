@@ -31,7 +31,8 @@ def page(title: str, body: str, head: str = VIEWPORT) -> str:
 
 ARTICLE_TEXT = "<p>为进一步做好政府信息公开工作，现将有关事项通知如下。</p>" * 5
 PAGES: dict[str, str] = {
-    "/": page("某县人民政府", '<ul><li><a href="/light/">政务动态</a></li><li><a href="/plain/">通知公告</a></li>'
+    "/": page("某县人民政府", head=VIEWPORT + '<meta name="mobile-agent" content="format=html5;url=http://127.0.0.1:9/m/">',
+              body='<ul><li><a href="/light/">政务动态</a></li><li><a href="/plain/">通知公告</a></li>'
               '<li><a href="/heavy/">图片新闻</a></li><li><a href="/many/">专题</a></li>'
               '<li><a href="/overflow/">表格</a></li><li><a href="/noviewport/">旧版</a></li>'
               '<li><a href="/fixed/">固定宽度</a></li></ul><img src="/logo.png" alt="标识" width="40" height="40">'),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import read_findings, run_cli
-from govaudit.checks.mobile import parse_viewport, viewport_problems
+from govaudit.checks.mobile import mobile_host, parse_viewport, viewport_problems
 from speed_site import SpeedSite
 
 
@@ -52,3 +52,17 @@ def test_static_viewport_faults_found_light_pages_clean(findings):
     assert {f["evidence"].get("viewport") for f in found if f["rule"] == "mobile.viewport_fixed"} == {
         "width=1024, user-scalable=no"}
     assert not any(base + "/light/" in urls for urls in by_rule.values())
+
+
+def test_separate_mobile_site_announced_by_mobile_agent(findings):
+    _, found = findings
+    assert [(f["evidence"]["mobile_url"], f["evidence"]["via"]) for f in found if f["rule"] == "mobile.separate_site"] == [
+        ("http://127.0.0.1:9/m/", "mobile_agent_meta")]
+
+
+def test_mobile_host_is_a_sibling_of_the_site():
+    assert mobile_host("m.example.gov.cn", "www.example.gov.cn")
+    assert mobile_host("wap.example.gov.cn", "example.gov.cn")
+    assert not mobile_host("m.other.gov.cn", "www.example.gov.cn")
+    assert not mobile_host("www.example.gov.cn", "www.example.gov.cn")
+    assert not mobile_host("mail.example.gov.cn", "www.example.gov.cn")

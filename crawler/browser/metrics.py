@@ -13,7 +13,8 @@ the report's help texts: the throttling is applied, not simulated (Lighthouse's 
 and TBT sums long tasks from FCP to the end of the measurement (load + ``settle_seconds``), not to TTI.
 The desktop profile of gov-2019 throttles nothing: its figures come from the axe navigation, and a
 throttled load changes when a page's scripts run relative to its load event, so it would change what axe
-audits (a page whose script loop starts before ``load`` no longer loads at all).
+audits (a page whose script loop starts before ``load`` no longer loads at all).  Nor is its cache turned
+off, so its ``transfer_bytes`` leave out what earlier pages already loaded; the phone tab loads cold.
 
 ``measure_mobile`` also probes the layout at 375 px: horizontal overflow, the character-weighted font-size
 histogram (``elder.PROBE_JS``, the one reader of computed text sizes) and the size of every tap target.
