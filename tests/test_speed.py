@@ -91,3 +91,29 @@ def test_reports_rank_heaviest_resources_with_their_pages(site, crawl):
     assert rows[1][0] == site.base + "/big.jpg" and rows[1][2] == 3 * MB + 2 and site.base + "/heavy/" in rows[1][5]
     templates = next(book[n] for n in book.sheetnames if n.startswith("各模板加载情况"))
     assert len(list(templates.iter_rows(values_only=True))) >= 3  # header + one row per template
+
+
+def test_rankings_escape_crawled_text_and_neutralise_formulas(tmp_path):
+    """A hostile resource URL and page list in a ranking: escaped in HTML, no formula in the workbook."""
+    from openpyxl import load_workbook
+
+    from govaudit.model import Finding
+    from govaudit.reports.excel import write_workbook
+    from govaudit.reports.html import render_html
+    from govaudit.reports.scoring import score
+    from govaudit.ruleset import load_ruleset
+
+    rules = load_ruleset("gov-2019")
+    bad = 'http://127.0.0.1:9/a.jpg"><script>alert(1)</script>'
+    finding = Finding(rule="speed.heavy_resource", severity="warn", site="http://127.0.0.1:9/", url=bad, message="x",
+                      evidence={"bytes": 5 * MB, "type": "image", "limit": MB, "page_count": 1,
+                                "used_by": ["=HYPERLINK(\"http://evil\")<img src=x onerror=alert(2)>"]})
+    html = render_html(score([finding], rules), [finding], rules)
+    table = html[html.index('id="rank-speed_heaviest_resources"'):]
+    table = table[:table.index("</table>")]
+    assert "<script>alert(1)" not in table and "&lt;script&gt;" in table and "<img src=x" not in table
+    write_workbook(tmp_path / "r.xlsx", score([finding], rules), [finding], rules)
+    book = load_workbook(tmp_path / "r.xlsx")
+    sheet = next(book[n] for n in book.sheetnames if n.startswith("最大的资源"))
+    row = [c.value for c in sheet[2]]
+    assert row[2] == 5 * MB and row[5].startswith("'=HYPERLINK") and sheet.cell(2, 6).data_type == "s"
