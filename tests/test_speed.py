@@ -95,12 +95,12 @@ def test_reports_rank_heaviest_resources_with_their_pages(site, crawl):
 
 def test_rankings_escape_crawled_text_and_neutralise_formulas(tmp_path):
     """A hostile resource URL and page list in a ranking: escaped in HTML, no formula in the workbook."""
-    from openpyxl import load_workbook
-
-    from govaudit.model import Finding
     from govaudit.reports.excel import write_workbook
     from govaudit.reports.html import render_html
     from govaudit.reports.scoring import score
+    from openpyxl import load_workbook
+
+    from govaudit.model import Finding
     from govaudit.ruleset import load_ruleset
 
     rules = load_ruleset("gov-2019")
