@@ -74,15 +74,13 @@ def resources(view: ScanView) -> Resources:
         for rec in view.urls(kind):
             if rec.state != "done":
                 continue
-            pages = []
+            pages: dict[str, None] = {}  # ordered set: a logo on 20,000 pages must not cost 20,000² comparisons
             rtype = None
             for ref in view.refs(rec.url):
                 if ref.tag not in RESOURCE_TYPES:
                     continue
                 rtype = rtype or RESOURCE_TYPES[ref.tag]
-                page = docs.get(ref.source, (ref.source, []))[0]
-                if page not in pages:
-                    pages.append(page)
+                pages[docs.get(ref.source, (ref.source, []))[0]] = None
             if not pages or rtype is None:
                 continue
             a = last_attempt(rec)
@@ -90,7 +88,7 @@ def resources(view: ScanView) -> Resources:
             out.kind[rec.url] = rtype
             out.cached[rec.url] = bool(a.get("cache_control") or a.get("expires")) and "no-store" not in str(
                 a.get("cache_control") or "").lower()
-            out.users[rec.url] = pages
+            out.users[rec.url] = list(pages)
             for page in pages:
                 out.of_page[page].append(rec.url)
     return out

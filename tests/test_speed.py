@@ -117,3 +117,25 @@ def test_rankings_escape_crawled_text_and_neutralise_formulas(tmp_path):
     sheet = next(book[n] for n in book.sheetnames if n.startswith("最大的资源"))
     row = [c.value for c in sheet[2]]
     assert row[2] == 5 * MB and row[5].startswith("'=HYPERLINK") and sheet.cell(2, 6).data_type == "s"
+
+
+def test_a_province_may_score_speed(tmp_path):
+    """The 2019 indicators leave speed unscored; a rule set that gives speed_mobile points deducts them."""
+    from govaudit.model import Finding
+    from govaudit.reports.scoring import score
+    from govaudit.ruleset import load_ruleset
+
+    province = tmp_path / "province.yaml"
+    province.write_text("id: p\nversion: '1'\ninherits: gov-2019\ntitle: {zh: p, en: p}\n"
+                        "indicators: {speed_mobile: {scored: true, cap: 3, points: 1}}\n"
+                        "rules: {mobile.no_viewport: {severity: deduct}}\n", encoding="utf-8")
+
+    def found(rules):  # what checks.run_all makes of the Hit: the severity is the rule set's
+        return Finding(rule="mobile.no_viewport", severity=rules.severity("mobile.no_viewport"), site="http://127.0.0.1:9/",
+                       url="http://127.0.0.1:9/", message="x", evidence={"template": "t", "pages": 4})
+
+    national_rules, province_rules = load_ruleset("gov-2019"), load_ruleset(province)
+    national = score([found(national_rules)], national_rules).indicator("speed_mobile")
+    scored = score([found(province_rules)], province_rules).indicator("speed_mobile")
+    assert national is not None and national.findings == 1 and national.deducted == 0
+    assert scored is not None and scored.findings == 1 and scored.deducted == 1
