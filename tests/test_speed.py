@@ -121,8 +121,9 @@ def test_rankings_escape_crawled_text_and_neutralise_formulas(tmp_path):
 
 def test_a_province_may_score_speed(tmp_path):
     """The 2019 indicators leave speed unscored; a rule set that gives speed_mobile points deducts them."""
-    from govaudit.model import Finding
     from govaudit.reports.scoring import score
+
+    from govaudit.model import Finding
     from govaudit.ruleset import load_ruleset
 
     province = tmp_path / "province.yaml"
