@@ -66,6 +66,8 @@ def test_every_sampled_page_has_figures_or_a_reason(audited):
             assert m["status"] in ("measured", "not_measured"), (path, profile, m)
             if m["status"] == "not_measured":
                 assert m["reason"] and m["detail"], (path, profile, m)
+    assert coverage["speed"]["desktop"] == {"measured": 6, "not_measured": {"page_load_timeout": 2}}
+    assert coverage["speed"]["mobile"] == {"measured": 5, "not_measured": {"not_audited": 2, "redirect_loop": 1}}
     light = speed["/light/"]
     for profile in ("desktop", "mobile"):
         m = light[profile]

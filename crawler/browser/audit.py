@@ -274,9 +274,19 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
             if stopping.is_set():  # the browser was killed under this page by the stop, not by the page
                 return
             if job.axe and settings.metrics is not None:
-                store.put_artifact(scan_id, "speed", job.url, body.get("speed") or {
+                speed = body.get("speed") or {
                     "desktop": metrics.not_measured(body.get("reason") or "error", body.get("detail") or ""),
-                    "mobile": metrics.not_measured("not_audited", "the desktop load failed; the phone profile was not tried")})
+                    **({"mobile": metrics.not_measured("not_audited", "the desktop load failed; the phone profile "
+                                                       "was not tried")} if job.phone else {})}
+                store.put_artifact(scan_id, "speed", job.url, speed)
+                for profile in ("desktop", "mobile"):
+                    if isinstance(speed.get(profile), dict):
+                        counts = coverage.setdefault("speed", {}).setdefault(profile, {"measured": 0, "not_measured": {}})
+                        reason = speed[profile].get("reason")
+                        if reason:
+                            counts["not_measured"][reason] = counts["not_measured"].get(reason, 0) + 1
+                        else:
+                            counts["measured"] += 1
             if job.axe:
                 axe_body = {k: v for k, v in body.items() if k not in ("elder", "speed")}
                 axe_body["chosen_as"] = sample.reasons.get(job.url, "")
