@@ -212,14 +212,14 @@ RULES: dict[str, RuleMeta] = {
         ("手机上文字过小", "Text too small on a phone"),
         ("手机模拟中，小于规则集最小字号的文字超过规定占比（Lighthouse 字号审查）；按模板汇总。",
          "In the phone emulation, more text than the rule set allows is under its minimum size; per template."),
-        ("模板 {template} 有 {pages} 个抽样页面文字过小（最多 {small_text_share:.0%}）",
-         "{pages} sampled pages of template {template} have small text (up to {small_text_share:.0%})")),
+        ("模板 {template} 有 {pages} 个抽样页面文字过小（最多 {small_text_share}）",
+         "{pages} sampled pages of template {template} have small text (up to {small_text_share})")),
     "mobile.tap_targets": _rule(
         ("点击目标过小", "Tap targets too small"),
         ("手机模拟中，链接、按钮等点击目标小于规则集最小尺寸（WCAG 2.5.8）的占比过高；按模板汇总。",
          "In the phone emulation, too many links and buttons are smaller than the rule set's minimum (WCAG 2.5.8); per template."),
-        ("模板 {template} 有 {pages} 个抽样页面点击目标过小（最多 {small_tap_share:.0%}）",
-         "{pages} sampled pages of template {template} have small tap targets (up to {small_tap_share:.0%})")),
+        ("模板 {template} 有 {pages} 个抽样页面点击目标过小（最多 {small_tap_share}）",
+         "{pages} sampled pages of template {template} have small tap targets (up to {small_tap_share})")),
     "mobile.separate_site": _rule(
         ("发现独立移动版网站", "Separate mobile site found"),
         ("网站另有移动版（m. 域名或按 User-Agent 重定向）；移动版需与电脑版同样检查。",

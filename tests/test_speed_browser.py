@@ -111,3 +111,16 @@ def test_phone_pages_are_the_homepage_and_the_first_of_each_template():
     assert _phone_pages(chosen, template, "/", 2) == {"/", "/a1", "/a2", "/l1", "/l2"}
     assert _phone_pages(chosen, template, "/", 0) == set(chosen)
     assert _phone_pages(chosen, template, "/", -1) == set()
+
+
+def test_browser_findings_render_in_both_languages(audited):
+    """Every speed.* and mobile.* message template renders over real evidence (report.html, zh and en)."""
+    from govaudit.reports.html import render_html
+    from govaudit.reports.scoring import score
+
+    _, _, _, found = audited
+    rules = load_ruleset("gov-2019")
+    for lang in ("zh", "en"):
+        html = render_html(score(found, rules), found, rules, lang=lang)
+        assert ("移动端" if lang == "zh" else "Mobile") in html
+        assert "{small_text_share" not in html and "{overflow_px" not in html
