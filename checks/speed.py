@@ -289,8 +289,11 @@ FIELDS: dict[str, Field] = {
 def _metric_rule(zh: str, en: str, key: str) -> RuleMeta:
     return RuleMeta(
         title=T(f"{zh}偏慢", f"Slow {en}"),
-        help=T(f"抽样页面在规则集规定的网络与处理器条件下加载，{zh}超过 Lighthouse 的“良好”线；按模板汇总。",
-               f"Sampled pages loaded under the rule set's network and CPU profile exceed Lighthouse's 'good' line for {en}; per template."),
+        help=T(f"抽样页面在规则集规定的网络与处理器条件下加载，{zh}超过 Lighthouse 的“良好”线；按模板汇总。"
+               "限速为浏览器实际施加（而非 Lighthouse 的模拟估算），TBT 统计到页面加载完成后的等待时间为止（而非可交互时间）。",
+               f"Sampled pages loaded under the rule set's network and CPU profile exceed Lighthouse's 'good' line for {en}; "
+               "per template. The throttling is applied in the browser, not simulated as Lighthouse does by default, and "
+               "TBT counts long tasks up to the end of the measurement after load, not up to time to interactive."),
         message=T(f"模板 {{template}} 的 {{pages}} 个抽样页面{zh}超过良好线（{{profile}}，最差 {{{key}}}）",
                   f"{{pages}} sampled pages of template {{template}} exceed the good line for {en} ({{profile}}, worst {{{key}}})"))
 

@@ -1,8 +1,8 @@
 """Load metrics (FCP, LCP, CLS, TBT, transferred bytes) and a phone emulation, in the accessibility stage's browsers.
 
 Why the browser's own Performance APIs through CDP and not Lighthouse: Lighthouse is a Node program that
-launches and drives its own Chrome session, one run per page and form factor (a page costs it 10–20 s,
-mostly its own trace processing and the audits we do not need), and would be a second browser pool beside
+launches and drives its own Chrome session, one run per page and form factor (each run records and
+processes a full trace and runs every audit of its categories), and would be a second browser pool beside
 the one that already loads every sampled page for axe-core.  Here the desktop figures are read from the
 axe navigation itself and the mobile ones from one more navigation in the same browser, so a page costs
 one extra load, not two Lighthouse runs.  The numbers are the same primitives Lighthouse reads
