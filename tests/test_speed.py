@@ -54,6 +54,7 @@ def test_known_faults_found_and_light_page_clean(site, crawl):
         by_rule.setdefault(f["rule"], []).append(f)
     assert [f["url"] for f in by_rule["speed.uncompressed"]] == [site.base + "/plain/"]
     assert by_rule["speed.uncompressed"][0]["evidence"]["bytes"] > 500_000
+    assert [f["url"] for f in by_rule["speed.html_size"]] == [site.base + "/plain/"]  # 600 KB over the 512 KiB limit
     heavy = by_rule["speed.heavy_resource"]
     assert [f["url"] for f in heavy] == [site.base + "/big.jpg"]
     assert heavy[0]["evidence"]["used_by"] == [site.base + "/heavy/"] and heavy[0]["evidence"]["type"] == "image"
