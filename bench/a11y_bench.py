@@ -7,7 +7,10 @@ Prints three figures, measured in one run on this machine:
 2. pages audited per minute by ``audit_scan`` (real headless Chromium + axe-core) with 1, 2 and 4 browsers,
    against a generated site served by Debian's nginx on 127.0.0.1;
 3. the number of browser audits template sampling needs for a generated 20,000-page site against auditing
-   every page, and the time each would take at the measured rate.
+   every page, and the time each would take at the measured rate;
+4. the browser stage's time with the load metrics and phone emulation (``crawler/browser/metrics.py``) on
+   against off, same pages, same run (issue 15: at most +20 %), and what that means for the 20,000-page
+   site's sample.
 
 A benchmark, not a test: nothing asserts a timing.  On a shared machine keep ``--pages`` small.
 
@@ -29,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from govaudit.crawler.browser import audit_scan  # noqa: E402
+from govaudit.crawler.browser.audit import _phone_pages  # noqa: E402
 from govaudit.crawler.browser.pool import Limits  # noqa: E402
 from govaudit.crawler.browser.sampling import PageInfo, choose  # noqa: E402
 from govaudit.crawler.extract import PageContext  # noqa: E402
@@ -104,7 +108,7 @@ def write_site(root: Path, pages: int) -> list[tuple[str, str]]:
     return listing
 
 
-def bench_browsers(pages: int, counts: list[int], timeout: float) -> dict:
+def bench_browsers(pages: int, counts: list[int], timeout: float, metrics: tuple[bool, ...] = (False,)) -> dict:
     from nginx import Nginx  # bench/nginx.py: Debian's nginx on 127.0.0.1
 
     out: dict = {}
@@ -117,7 +121,7 @@ def bench_browsers(pages: int, counts: list[int], timeout: float) -> dict:
         with Nginx(root, run) as server:
             base = server.base_url.rstrip("/")
             store = Store(Path(tmp) / "bench.sqlite")
-            for n in counts:
+            for n, measure in [(n, m) for n in counts for m in metrics]:
                 scan = store.begin_scan(base + "/", base + "/index.html", "2026-01-15", {}, "bench")
                 writer = StoreWriter(store, scan)
                 for path, kind in listing:
@@ -130,11 +134,27 @@ def bench_browsers(pages: int, counts: list[int], timeout: float) -> dict:
                 writer.flush()
                 cov = audit_scan(store, scan, mode="all", browsers=n,
                                  limits=Limits(page_load=timeout, script=timeout, watchdog=10),
-                                 shots_dir=Path(tmp) / f"shots{n}")
-                out[n] = {"pages": cov["chosen"], "audited": cov["audited"], "not_audited": cov["not_audited"],
-                          "seconds": cov["seconds"], "pages_per_minute": cov["pages_per_minute"]}
-                print(f"  {n} browser(s): {cov['audited']}/{cov['chosen']} pages in {cov['seconds']:.1f} s "
+                                 shots_dir=Path(tmp) / f"shots{n}", measure=measure)
+                key = f"{n}+metrics" if measure else n
+                out[key] = {"pages": cov["chosen"], "audited": cov["audited"], "not_audited": cov["not_audited"],
+                            "seconds": cov["seconds"], "pages_per_minute": cov["pages_per_minute"]}
+                if measure:
+                    phone = [b["mobile_seconds"] for _, b in store.artifacts(scan, "speed") if "mobile_seconds" in b]
+                    out[key]["phone_pages"] = len(phone)
+                    out[key]["phone_seconds_per_page"] = round(sum(phone) / max(1, len(phone)), 3)
+                print(f"  {n} browser(s){' + load metrics and phone emulation' if measure else ''}: "
+                      f"{cov['audited']}/{cov['chosen']} pages in {cov['seconds']:.1f} s "
                       f"= {cov['pages_per_minute']:.0f} pages/min", flush=True)
+                if measure and n in out:
+                    off, on = out[n]["seconds"], cov["seconds"]
+                    phone_wall = out[key]["phone_pages"] * out[key]["phone_seconds_per_page"] / n
+                    out[key].update(overhead=round(on / max(off, 1e-9) - 1, 3),
+                                    desktop_overhead=round((on - phone_wall) / max(off, 1e-9) - 1, 3),
+                                    base_seconds_per_page=round(off * n / max(1, cov["chosen"]), 3))
+                    print(f"    browser-stage overhead of the metrics: {out[key]['overhead']:+.0%} "
+                          f"({off:.1f} s → {on:.1f} s; {out[key]['phone_pages']} of {cov['chosen']} pages also as a phone, "
+                          f"{out[key]['phone_seconds_per_page']:.2f} s each; desktop figures alone "
+                          f"{out[key]['desktop_overhead']:+.0%})", flush=True)
     return out
 
 
@@ -170,7 +190,10 @@ def bench_sampling(total: int, rules_id: str) -> dict:
     reasons: dict[str, int] = {}
     for r in sample.reasons.values():
         reasons[r] = reasons.get(r, 0) + 1
+    phone = _phone_pages(sample.chosen, {p.url: p.template for p in pages}, "http://gov.test/",
+                         int(rules.param("speed.browser.phone_per_template")))
     return {"pages": total, "templates": len({p.template for p in pages}), "audits_sampling": len(sample.chosen),
+            "phone_pages": len(phone),
             "audits_all": total, "by_reason": reasons, "choose_ms": round(took * 1000, 1),
             "represented": sum(sample.stands_for.values())}
 
@@ -182,6 +205,8 @@ def main() -> int:
     ap.add_argument("--site-pages", type=int, default=20000, help="size of the synthetic site for the sampling figure")
     ap.add_argument("--static-repeat", type=int, default=200)
     ap.add_argument("--page-timeout", type=float, default=30.0)
+    ap.add_argument("--metrics", choices=("off", "on", "both"), default="both",
+                    help="browser stage without, with, or both (overhead printed) load metrics + phone emulation")
     ap.add_argument("--rules", default="gov-2019")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
@@ -195,13 +220,21 @@ def main() -> int:
     counts = [int(c) for c in args.browsers.split(",") if c.strip()]
     if counts:
         print(f"browser audits (axe-core in headless Chromium), {args.pages}-page generated site on nginx:")
-        result["browsers"] = bench_browsers(args.pages, counts, args.page_timeout)
+        metrics = {"off": (False,), "on": (True,), "both": (False, True)}[args.metrics]
+        result["browsers"] = bench_browsers(args.pages, counts, args.page_timeout, metrics)
     s = bench_sampling(args.site_pages, args.rules)
     result["sampling"] = s
     print(f"template sampling, synthetic {s['pages']}-page site ({s['templates']} templates): "
           f"{s['audits_sampling']} audits vs {s['audits_all']} for every page "
           f"({s['audits_all'] / max(1, s['audits_sampling']):.0f}× fewer); by reason {s['by_reason']}")
     for n, r in result.get("browsers", {}).items():
+        if "overhead" in r:  # the 20,000-page site's sample: desktop figures on every audit, the phone on a share
+            share = s["phone_pages"] / max(1, s["audits_sampling"])
+            est = r["desktop_overhead"] + share * r["phone_seconds_per_page"] / max(r["base_seconds_per_page"], 1e-9)
+            r["sample_overhead_estimate"] = round(est, 3)
+            print(f"  metrics on the {s['pages']}-page site's sample ({n}): {s['phone_pages']} of {s['audits_sampling']} "
+                  f"audits as a phone → browser stage {est:+.0%} (measured per-page costs above)")
+            continue
         rate = r["pages_per_minute"] or 1
         print(f"  at {rate:.0f} pages/min ({n} browser(s)): sample {s['audits_sampling'] / rate:.1f} min, "
               f"every page {s['audits_all'] / rate:.0f} min")

@@ -16,7 +16,7 @@ titles, labels and kinds from here.  A renderer never names a family.
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,28 @@ class Chart:
 
 
 @dataclass(frozen=True, slots=True)
+class Ranking:
+    """A ranked table the HTML report and the workbook show over the plugin's findings: the findings of
+    ``rules`` with the largest number under evidence ``key`` first (the slowest pages, the heaviest
+    resources), at most ``limit`` rows, each with its url, message and the evidence ``columns``.
+    A renderer only orders what the check measured; it computes nothing."""
+
+    id: str
+    title: Text
+    rules: tuple[str, ...]
+    key: str
+    columns: tuple[str, ...] = ()
+    limit: int = 20
+
+    def rows(self, findings: Iterable[Any]) -> list[Any]:
+        """The findings this ranking shows, in its order (findings without a number under ``key`` are left out)."""
+        ranked = [f for f in findings if f.rule in self.rules and isinstance(f.evidence.get(self.key), (int, float))
+                  and not isinstance(f.evidence.get(self.key), bool)]
+        ranked.sort(key=lambda f: (-f.evidence[self.key], f.url))
+        return ranked[:self.limit]
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """What a plugin may yield instead of a ``Finding``: the core adds severity (from the rule set), the
     site and the message (the rule's zh template over ``evidence`` and ``extra``)."""
@@ -113,6 +135,7 @@ class CheckPlugin:
     extractors: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
     charts: tuple[Chart, ...] = ()
+    rankings: tuple[Ranking, ...] = ()
     enabled: bool = True
     order: int = 100
     source: str = ""

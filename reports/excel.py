@@ -27,6 +27,7 @@ from govaudit.reports.text import (
     fields_of,
     label,
     message,
+    ranking_tables,
     skip_reason,
 )
 from govaudit.reports.trend import series_defs
@@ -277,6 +278,12 @@ def write_workbook(path: Path, card: Scorecard, findings: list[Finding], rules: 
                     values.append(evidence_text(key, shown[key], lang, specs) if key in shown else "")
                 values.append(f.fingerprint)
                 sheets.write(values, links)
+            sheets.close()
+        for table in ranking_tables(findings, lang):  # the plugins' ranked tables: slowest pages, heaviest resources
+            sheets = _Sheets(book, table["title"], table["headers"], [60, 50] + [18] * (len(table["headers"]) - 2), used,
+                             fmts["header"], fmts["link"], fmts["wrap"], rows_per_sheet)
+            for row in table["rows"]:
+                sheets.write([row["url"], row["message"], *row["cells"]], {0: safe_href(row["url"])} if safe_href(row["url"]) else {})
             sheets.close()
     except Exception:
         try:

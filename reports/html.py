@@ -34,6 +34,7 @@ from govaudit.reports.text import (
     first_number,
     label,
     message,
+    ranking_tables,
     screenshot_path,
     skip_reason,
 )
@@ -201,7 +202,7 @@ def build_context(card: Scorecard, findings: list[Finding], rules: RuleSet, lang
     return {
         "card": card, "lang": lang, "L": lambda key: label(key, lang), "skip_reason": lambda code: skip_reason(code, lang), "T": lambda item: rules.title_of(item, lang),
         "text": lambda value: rules.text(value, lang), "rules": rules, "per_indicator": per_indicator,
-        "veto_samples": veto_samples, "charts": charts,
+        "veto_samples": veto_samples, "charts": charts, "rankings": ranking_tables(findings, lang),
         "trend_charts": line_charts(card.trend, rules, lang, label("score", lang)), "coverage": coverage, "data_json": embed_json(data),
         "total_findings": len(findings), "verdict_text": rules.text((rules.scoring.get("verdicts") or {}).get(card.verdict, card.verdict), lang),
         "sampling_items": {str(k): fields_to_items(list(v.items()) if isinstance(v, dict) else [(str(k), v)], lang, None, SAMPLE_ROWS)

@@ -347,3 +347,23 @@ def evidence_text(key: str, value: Any, lang: str, fields: Fields = None, limit:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and not (spec and spec.kind in ("percent", "timestamp")):
         return value
     return _flat(key, value, lang, fields, limit)
+
+
+def ranking_tables(findings: list[Finding], lang: str) -> list[dict[str, Any]]:
+    """Every plugin's rankings (``checks.plugin.Ranking``: the slowest pages, the heaviest resources) that have
+    rows, as the HTML report and the workbook show them: title, headers, and per row the finding's url,
+    message and its evidence cells (``evidence_text``: numbers stay numbers)."""
+    out: list[dict[str, Any]] = []
+    for plugin in checks.plugins():
+        for ranking in plugin.rankings:
+            rows = ranking.rows(findings)
+            if not rows:
+                continue
+            keys = (ranking.key, *ranking.columns)
+            fields = plugin.fields_for(ranking.rules[0])
+            out.append({"id": ranking.id, "title": _say(ranking.title, lang),
+                        "headers": [label("url", lang), label("message", lang), *(evidence_label(k, lang, fields) for k in keys)],
+                        "rows": [{"url": f.url, "message": message(f, lang),
+                                  "cells": [evidence_text(k, f.evidence.get(k), lang, fields_of(f), 500) for k in keys]}
+                                 for f in rows]})
+    return out

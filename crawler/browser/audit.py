@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from govaudit.crawler.browser import elder
+from govaudit.crawler.browser import elder, metrics
 from govaudit.crawler.browser.axe import RUN_JS, axe_options, axe_source
 from govaudit.crawler.browser.pool import Browser, Limits, Watchdog, ensure_dir, shot_name
 from govaudit.crawler.browser.sampling import choose, page_info
@@ -41,6 +41,16 @@ _CRASHED = ("crash", "not reachable", "disconnected", "invalid session", "sessio
             "max retries", "remote end closed", "connection aborted", "connection reset")
 
 
+class MobileFailed(Exception):
+    """The page was audited, but the browser hung or died in the phone emulation that followed: ``body`` is
+    the audit to keep, the browser must be restarted."""
+
+    def __init__(self, body: dict[str, Any], cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.body = body
+        self.cause = cause
+
+
 class NotAudited(Exception):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
@@ -53,6 +63,7 @@ class Job:
     url: str
     axe: bool = True
     elder_role: str | None = None  # home | elder_mode: run the 适老化 probe too
+    phone: bool = False  # measure under the phone profile too (metrics.Settings.phone_per_template)
 
 
 @dataclass
@@ -62,6 +73,7 @@ class _Settings:
     limits: Limits
     shots_dir: Path | None
     shots_per_page: int
+    metrics: metrics.Settings | None = None  # load metrics + phone emulation on sampled pages (params.speed.browser)
 
 
 def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, str], None]) -> dict[str, Any]:
@@ -72,6 +84,10 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
     """
     drv = browser.driver
     started = time.monotonic()
+    measure = s.metrics is not None and job.axe
+    if measure:
+        assert s.metrics is not None
+        metrics.apply(drv, s.metrics.desktop)
     arm(s.limits.page_load + s.limits.watchdog, "load")
     try:
         drv.get(job.url)
@@ -84,6 +100,11 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
     if loaded.startswith("chrome-error://"):
         raise NotAudited("load_error", f"the browser could not open the page ({str(code).strip() or 'network error'})")
     body: dict[str, Any] = {"status": "audited", "url": job.url, "final_url": loaded}
+    if measure:
+        assert s.metrics is not None
+        # Read from the audit's own navigation, before axe's long tasks; then no throttling under axe.
+        body["speed"] = {"desktop": metrics.collect(drv, s.metrics.settle)}
+        metrics.unthrottle(drv, s.metrics.desktop)
     if job.axe:
         try:
             drv.execute_script(s.axe_js)
@@ -117,6 +138,15 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
         body["elder"] = probe
     body["dialogs"] = drv.execute_script("return window.__govauditDialogs || 0;")
     body["seconds"] = round(time.monotonic() - started, 3)
+    if measure and job.phone:
+        assert s.metrics is not None
+        phone_started = time.monotonic()
+        try:
+            body["speed"]["mobile"] = metrics.measure_mobile(browser, job.url, s.metrics, arm, s.limits.page_load,
+                                                             s.limits.script, s.limits.watchdog)
+        except Exception as exc:  # the audit stands; the browser is restarted by the caller
+            raise MobileFailed(body, exc) from exc
+        body["speed"]["mobile_seconds"] = round(time.monotonic() - phone_started, 3)
     return body
 
 
@@ -177,8 +207,11 @@ def _ruleset_for(store: Store, scan_id: int) -> RuleSet:
 
 
 def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: int = 2, limits: Limits | None = None,
-               shots_dir: Path | None = None, rules: RuleSet | None = None) -> dict[str, Any]:
-    """Audit a scan's pages with axe-core; write ``axe``, ``elder`` and ``a11y_sampling`` artifacts.
+               shots_dir: Path | None = None, rules: RuleSet | None = None, measure: bool | None = None) -> dict[str, Any]:
+    """Audit a scan's pages with axe-core; write ``axe``, ``elder``, ``a11y_sampling`` and ``speed`` artifacts.
+
+    ``measure``: load metrics and the phone emulation on the audited pages (``speed`` artifact, one per
+    page: desktop and mobile figures or why not); None follows ``params.speed.browser.enabled``.
 
     ``limits`` defaults to the rule set's ``params.a11y.browser``.  Returns coverage figures: pages, chosen,
     audited, not_audited (by reason), template groups, how many pages the audited ones stand for, seconds
@@ -202,7 +235,7 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
     entry = find_elder_entry((home_facts or {}).get("elder_candidates"), rules.param("a11y.elder.entry_keywords"),
                              rules.param("a11y.elder.toolbar_scripts"))
     artifact = sample.artifact()
-    for name in ("axe", "elder", "a11y_sampling"):
+    for name in ("axe", "elder", "a11y_sampling", "speed"):
         store.delete_artifacts(scan_id, name)
     artifact["elder_entry"] = entry
     store.put_artifact(scan_id, "a11y_sampling", "groups", artifact)
@@ -215,8 +248,13 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
     limits = limits or Limits.from_rules(rules)
     settings = _Settings(axe_js=axe_source(), limits=limits, shots_dir=ensure_dir(shots_dir),
                          options=axe_options(list(rules.param("a11y.axe.tags")), list(rules.param("a11y.axe.enable_rules"))),
-                         shots_per_page=int(rules.param("a11y.screenshots_per_page")))
-    jobs: list[Job] = [Job(url, elder_role="home" if url == home else None) for url in sample.chosen]
+                         shots_per_page=int(rules.param("a11y.screenshots_per_page")),
+                         metrics=metrics.Settings.from_rules(rules) if measure is not False else None)
+    if measure and settings.metrics is None:
+        settings.metrics = metrics.Settings.from_rules(rules, force=True)
+    phone = _phone_pages(sample.chosen, {i.url: i.template for i in infos}, home,
+                         settings.metrics.phone_per_template if settings.metrics else -1)
+    jobs: list[Job] = [Job(url, elder_role="home" if url == home else None, phone=url in phone) for url in sample.chosen]
     if home not in sample.chosen and home_facts is not None:
         jobs.insert(0, Job(home, axe=False, elder_role="home"))
     if entry and entry["via"] == "link" and entry["href"].startswith(("http://", "https://")) and entry["href"] != home:
@@ -235,8 +273,22 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
         with lock:
             if stopping.is_set():  # the browser was killed under this page by the stop, not by the page
                 return
+            if job.axe and settings.metrics is not None:
+                speed = body.get("speed") or {
+                    "desktop": metrics.not_measured(body.get("reason") or "error", body.get("detail") or ""),
+                    **({"mobile": metrics.not_measured("not_audited", "the desktop load failed; the phone profile "
+                                                       "was not tried")} if job.phone else {})}
+                store.put_artifact(scan_id, "speed", job.url, speed)
+                for profile in ("desktop", "mobile"):
+                    if isinstance(speed.get(profile), dict):
+                        counts = coverage.setdefault("speed", {}).setdefault(profile, {"measured": 0, "not_measured": {}})
+                        reason = speed[profile].get("reason")
+                        if reason:
+                            counts["not_measured"][reason] = counts["not_measured"].get(reason, 0) + 1
+                        else:
+                            counts["measured"] += 1
             if job.axe:
-                axe_body = {k: v for k, v in body.items() if k != "elder"}
+                axe_body = {k: v for k, v in body.items() if k not in ("elder", "speed")}
                 axe_body["chosen_as"] = sample.reasons.get(job.url, "")
                 axe_body["stands_for"] = sample.stands_for.get(job.url, 1)
                 store.put_artifact(scan_id, "axe", job.url, axe_body)
@@ -271,6 +323,14 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
                             browser.kill()
                     body = _audit_page(browser, job, settings, partial(watchdog.arm, n, browser))
                     watchdog.disarm(n)
+                except MobileFailed as exc:  # audited; the phone emulation hung or crashed the browser
+                    hung = watchdog.disarm(n)
+                    body = exc.body
+                    body["speed"]["mobile"] = metrics.not_measured(*_classify(exc.cause, hung, limits))
+                    if browser is not None:
+                        browser.close()
+                    browser = None
+                    live.pop(n, None)
                 except Exception as exc:  # one page's failure must never end the audit of the others
                     hung = watchdog.disarm(n)
                     reason, detail = _classify(exc, hung, limits)
@@ -313,6 +373,24 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
     audited_or_not = coverage["audited"] + sum(coverage["not_audited"].values())
     coverage["pages_per_minute"] = round(audited_or_not / seconds * 60, 1) if seconds else 0.0
     return coverage
+
+
+def _phone_pages(chosen: list[str], template_of: dict[str, str], home: str, per_template: int) -> set[str]:
+    """The audited pages also loaded as a phone: the homepage and the first ``per_template`` of each template
+    group in audit order (0: every audited page, -1: none).  Layout faults are the template's, like the
+    accessibility ones, and the phone load is most of the metrics' cost."""
+    if per_template < 0:
+        return set()
+    if per_template == 0:
+        return set(chosen)
+    seen: dict[str, int] = {}
+    out = set()
+    for url in chosen:
+        template = template_of.get(url, "")
+        if url == home or seen.get(template, 0) < per_template:
+            out.add(url)
+            seen[template] = seen.get(template, 0) + 1
+    return out
 
 
 def _start(limits: Limits, attempts: int = 2) -> Browser:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from govaudit.crawler.browser.metrics import OBSERVE_JS
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
@@ -95,12 +96,18 @@ class Browser:
         try:
             # Before the short time-outs are set: ChromeDriver applies the page-load time-out to its wait for
             # a fresh renderer too, and a browser starting on a busy machine can take longer than that.
-            self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_DIALOGS_JS})
+            self.init_tab()
             self.driver.set_page_load_timeout(limits.page_load)
             self.driver.set_script_timeout(limits.script)
         except Exception:
             self.close()
             raise
+
+    def init_tab(self) -> None:
+        """What every tab runs before a page's own scripts: the dialog override and the load-metric observers
+        (``metrics.OBSERVE_JS``).  CDP scripts belong to one tab, so the phone emulation's tab calls this too."""
+        for source in (NO_DIALOGS_JS, OBSERVE_JS):
+            self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": source})
 
     def kill(self) -> None:
         """End ChromeDriver, Chromium and its renderers at once (the whole process group)."""

@@ -49,6 +49,8 @@ from govaudit.crawler.middlewares import (
     host_key,
     retry_after_seconds,
 )
+from govaudit.crawler.transfer import on_headers as note_transfer
+from govaudit.crawler.transfer import transfer
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, DownloadFailedError, IgnoreRequest, StopDownload
 from scrapy.http import Response
@@ -337,6 +339,7 @@ class SiteSpider(Spider):
     def on_headers(self, headers: Any, body_length: int, request: Request, spider: Spider) -> None:
         """Stop downloading bodies nobody will read: checked links and pages that turn out not to be HTML."""
         meta = request.meta
+        note_transfer(meta, headers)  # speed facts: Content-Encoding is gone once decoded
         if meta.get("headers_only"):
             raise StopDownload(fail=False)
         if meta.get("crawl"):
@@ -363,6 +366,9 @@ class SiteSpider(Spider):
         if response is None and rec.redirects:
             rec.final_url = request.url  # the redirect target that failed (e.g. https:// on a closed port)
         if response is not None:
+            if attempts:  # the attempt that got this response: what it cost on the wire (checks/speed.py)
+                attempts[-1].update(transfer(meta, response.body, bool(meta.get("crawl")) and request.method == "GET"
+                                             and "download_stopped" not in response.flags))
             rec.status = response.status
             rec.final_url = response.url if response.url != rec.url else None
             rec.content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")[:200] or None

@@ -1,0 +1,373 @@
+"""Page speed (页面加载速度): what each page and resource cost to download, and how fast sampled pages render.
+
+Two sources, both gathered once:
+
+* the crawl — every page's and resource's final attempt carries its time to first byte, bytes, the
+  ``Content-Encoding`` used and its caching headers (``crawler/transfer.py``); the references between pages
+  and resources are the link check's, so a page's request count and weight need no extra request;
+* the browser stage — on the accessibility sample, FCP, LCP, CLS, total blocking time and transferred bytes
+  under the rule set's network and CPU profiles, desktop and mobile (``crawler/browser/metrics.py``, the
+  ``speed`` artifact).
+
+Page faults are properties of a template (the CMS puts the same banner on every article), so page rules
+yield one finding per template and rule, with the number of pages and the worst examples; a heavy
+resource is one finding per resource with the pages that use it.  Limits are the rule set's
+(``params.speed``): Lighthouse's published good/poor lines for the load metrics.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from govaudit.checks.plugin import Chart, CheckPlugin, Field, Hit, Ranking, RuleMeta, T
+
+from govaudit.model import UrlRecord
+from govaudit.ruleset import RuleSet
+from govaudit.store import ScanView
+
+MAX_EXAMPLES = 10   # example pages kept per template finding (``pages`` keeps the count)
+MAX_USERS = 20      # pages listed per heavy resource (``page_count`` keeps the count)
+# Reference tags that make a browser request while the page loads (anchors and frames are other pages).
+RESOURCE_TYPES = {"img": "image", "input": "image", "source": "media", "video": "media", "audio": "media",
+                  "embed": "media", "script": "script", "link": "style"}
+METRICS = ("fcp_ms", "lcp_ms", "cls", "tbt_ms")
+Offender = tuple[UrlRecord, float, dict[str, Any]]  # a page at fault, its value, its own evidence
+
+
+def last_attempt(rec: UrlRecord) -> dict[str, Any]:
+    return rec.attempts[-1] if rec.attempts else {}
+
+
+def body_bytes(rec: UrlRecord) -> int | None:
+    """Bytes of a URL's body: as read (pages) or as announced (checked resources, HEAD), None when unknown."""
+    a = last_attempt(rec)
+    for value in (a.get("bytes"), a.get("wire_bytes"), rec.size):
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def template_of(rec: UrlRecord) -> str:
+    return str((rec.facts or {}).get("template") or "unknown")
+
+
+@dataclass
+class Resources:
+    """What each page references and what each resource weighs, from the link check's records."""
+
+    size: dict[str, int | None] = field(default_factory=dict)         # resource url -> bytes
+    kind: dict[str, str] = field(default_factory=dict)                # resource url -> image | script | ...
+    cached: dict[str, bool] = field(default_factory=dict)             # resource url -> sends caching headers
+    users: dict[str, list[str]] = field(default_factory=dict)         # resource url -> pages (shallow first)
+    of_page: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # page url -> resources
+
+
+def resources(view: ScanView) -> Resources:
+    """Every on- and off-site URL a page loads as a resource, with the pages that load it."""
+    docs = view.documents()
+    out = Resources()
+    for kind in ("resource", "external"):
+        for rec in view.urls(kind):
+            if rec.state != "done":
+                continue
+            pages: dict[str, None] = {}  # ordered set: a logo on 20,000 pages must not cost 20,000² comparisons
+            rtype = None
+            for ref in view.refs(rec.url):
+                if ref.tag not in RESOURCE_TYPES:
+                    continue
+                rtype = rtype or RESOURCE_TYPES[ref.tag]
+                pages[docs.get(ref.source, (ref.source, []))[0]] = None
+            if not pages or rtype is None:
+                continue
+            a = last_attempt(rec)
+            out.size[rec.url] = body_bytes(rec)
+            out.kind[rec.url] = rtype
+            out.cached[rec.url] = bool(a.get("cache_control") or a.get("expires")) and "no-store" not in str(
+                a.get("cache_control") or "").lower()
+            out.users[rec.url] = list(pages)
+            for page in pages:
+                out.of_page[page].append(rec.url)
+    return out
+
+
+def per_template(rule: str, offenders: Iterable[Offender], sizes: dict[str, int],
+                 value_key: str | None) -> Iterator[Hit]:
+    """One Hit per template: the worst page is the finding's url, the others are examples.
+
+    ``offenders``: (page, value, evidence of that page); ``sizes``: pages per template in the scan;
+    ``value_key``: the evidence key of the value (None: a yes/no fault, shallowest page first).
+    """
+    groups: dict[str, list[Offender]] = defaultdict(list)
+    for rec, value, ev in offenders:
+        groups[template_of(rec)].append((rec, value, ev))
+    for template, items in sorted(groups.items()):
+        items.sort(key=lambda it: (-it[1], it[0].depth, it[0].url))
+        worst, value, ev = items[0]
+        evidence = {**ev, "template": template, "pages": len(items), "template_pages": sizes.get(template, len(items)),
+                    "examples": [{"url": r.url, **({value_key: v} if value_key else {})} for r, v, _ in items[:MAX_EXAMPLES]]}
+        if value_key:
+            evidence[value_key] = value
+        yield Hit(rule, worst.url, evidence, extra={"discriminator": template, "aliases": worst.aliases})
+
+
+def _crawl_hits(view: ScanView, rules: RuleSet, pages: list[UrlRecord], res: Resources,
+                sizes: dict[str, int]) -> Iterator[Hit]:
+    p = rules.param("speed")
+    html_max, compress_min, ttfb_max = int(p["html_max_bytes"]), int(p["compress_min_bytes"]), float(p["ttfb_max_seconds"])
+    requests_max, weight_max = int(p["page_max_requests"]), int(p["page_max_bytes"])
+    big: list[Offender] = []
+    plain: list[Offender] = []
+    slow: list[Offender] = []
+    many: list[Offender] = []
+    heavy: list[Offender] = []
+    for rec in pages:
+        a = last_attempt(rec)
+        html = body_bytes(rec) or 0
+        if html > html_max:
+            big.append((rec, html, {}))
+        if html >= compress_min and not a.get("content_encoding"):
+            plain.append((rec, html, {}))
+        ttfb = a.get("ttfb")
+        if isinstance(ttfb, (int, float)) and ttfb > ttfb_max:
+            slow.append((rec, round(ttfb * 1000), {}))
+        used = res.of_page.get(rec.url, [])
+        if 1 + len(used) > requests_max:
+            many.append((rec, 1 + len(used), {}))
+        weight = html + sum(res.size.get(u) or 0 for u in used)
+        if weight > weight_max:
+            heavy.append((rec, weight, {"requests": 1 + len(used)}))
+    yield from per_template("speed.html_size", big, sizes, "bytes")
+    yield from per_template("speed.uncompressed", plain, sizes, "bytes")
+    yield from per_template("speed.slow_response", slow, sizes, "ttfb_ms")
+    yield from per_template("speed.requests", many, sizes, "requests")
+    yield from per_template("speed.page_weight", heavy, sizes, "page_bytes")
+
+    limits = {str(k): int(v) for k, v in p["resource_max_bytes"].items()}
+    for url, size in sorted(res.size.items(), key=lambda kv: -(kv[1] or 0)):
+        rtype = res.kind[url]
+        if size is not None and rtype in limits and size > limits[rtype]:
+            users = res.users[url]
+            yield Hit("speed.heavy_resource", url, {"bytes": size, "type": rtype, "limit": limits[rtype],
+                                                    "page_count": len(users), "used_by": users[:MAX_USERS]},
+                      extra={"on_homepage": view.start_url in users})
+    uncached = [u for u, ok in res.cached.items() if not ok and res.kind[u] in ("image", "script", "style")]
+    if uncached and len(uncached) >= int(p["uncached_min_resources"]):
+        uncached.sort(key=lambda u: -len(res.users[u]))
+        yield Hit("speed.no_cache", view.start_url, {"resources": len(uncached), "of": len(res.cached),
+                                                     "examples": uncached[:MAX_EXAMPLES]})
+
+
+def rating(value: float, good: float, poor: float) -> str:
+    """Lighthouse's three bands: good ≤ ``good`` < needs improvement ≤ ``poor`` < poor."""
+    return "good" if value <= good else "needs_improvement" if value <= poor else "poor"
+
+
+def _browser_hits(view: ScanView, rules: RuleSet, pages: dict[str, UrlRecord], sizes: dict[str, int]) -> Iterator[Hit]:
+    lines = rules.param("speed.browser.lines")
+    offenders: dict[tuple[str, str], list[Offender]] = defaultdict(list)
+    for url, body in view.artifacts("speed"):
+        rec = pages.get(url) or UrlRecord(url=url, kind="page")
+        for profile in ("desktop", "mobile"):
+            m = (body or {}).get(profile)
+            if not isinstance(m, dict):
+                continue
+            if m.get("status") != "measured":
+                yield Hit("speed.not_measured", url, {"profile": profile, "reason": m.get("reason") or "error",
+                                                      "detail": m.get("detail") or ""},
+                          extra={"discriminator": profile})
+                continue
+            for metric in METRICS:
+                value = m.get(metric)
+                if not isinstance(value, (int, float)):
+                    continue
+                band = rating(float(value), float(lines[metric]["good"]), float(lines[metric]["poor"]))
+                if band != "good":
+                    offenders[(metric, profile)].append((rec, value, {"profile": profile, "rating": band,
+                                                                      "good": lines[metric]["good"],
+                                                                      "poor": lines[metric]["poor"]}))
+    for (metric, profile), items in sorted(offenders.items()):
+        for hit in per_template(f"speed.{metric.removesuffix('_ms')}", items, sizes, metric):
+            hit.extra["discriminator"] = f"{hit.extra['discriminator']}|{profile}"
+            yield hit
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
+
+
+def _summary(view: ScanView, pages: list[UrlRecord], res: Resources, sizes: dict[str, int]) -> Iterator[Hit]:
+    """One info finding per template: the distribution the report charts (medians, worst page)."""
+    measured: dict[str, dict[str, Any]] = {u: b for u, b in view.artifacts("speed") if isinstance(b, dict)}
+    groups: dict[str, list[UrlRecord]] = defaultdict(list)
+    for rec in pages:
+        groups[template_of(rec)].append(rec)
+    for template, recs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        weights = {r.url: (body_bytes(r) or 0) + sum(res.size.get(u) or 0 for u in res.of_page.get(r.url, []))
+                   for r in recs}
+        ttfbs = [float(last_attempt(r)["ttfb"]) * 1000 for r in recs if isinstance(last_attempt(r).get("ttfb"), (int, float))]
+        heaviest = max(recs, key=lambda r: (weights[r.url], -r.depth))
+        ev: dict[str, Any] = {"template": template, "template_pages": len(recs),
+                              "median_page_kib": round((_median(list(map(float, weights.values()))) or 0) / 1024, 1),
+                              "median_requests": _median([1.0 + len(res.of_page.get(r.url, [])) for r in recs]),
+                              "median_ttfb_ms": _median(ttfbs), "heaviest_page": heaviest.url,
+                              "heaviest_page_kib": round(weights[heaviest.url] / 1024, 1)}
+        for profile in ("desktop", "mobile"):
+            runs = [measured[r.url][profile] for r in recs if isinstance(measured.get(r.url, {}).get(profile), dict)
+                    and measured[r.url][profile].get("status") == "measured"]
+            for metric in ("lcp_ms", "tbt_ms"):
+                ev[f"{profile}_{metric}"] = _median([float(m[metric]) for m in runs if isinstance(m.get(metric), (int, float))])
+        yield Hit("speed.template", heaviest.url, ev, extra={"discriminator": template})
+
+
+def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
+    pages = [rec for rec in view.pages() if rec.status == 200]
+    sizes: dict[str, int] = defaultdict(int)
+    for rec in pages:
+        sizes[template_of(rec)] += 1
+    res = resources(view)
+    yield from _crawl_hits(view, rules, pages, res, sizes)
+    yield from _browser_hits(view, rules, {r.url: r for r in pages}, sizes)
+    yield from _summary(view, pages, res, sizes)
+
+
+# -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
+PROFILES = {"desktop": T("桌面端", "desktop"), "mobile": T("移动端（375×667）", "mobile (375×667)")}
+RATINGS = {"good": T("良好", "good"), "needs_improvement": T("需改进", "needs improvement"), "poor": T("较差", "poor")}
+NOT_MEASURED = {
+    "page_load_timeout": T("页面在时限内未完成加载", "the page did not finish loading in time"),
+    "load_error": T("浏览器无法打开页面", "the browser could not open the page"),
+    "redirect_loop": T("重定向循环", "redirect loop"),
+    "browser_hung": T("浏览器无响应，已重启", "the browser hung and was restarted"),
+    "browser_crashed": T("浏览器崩溃，已重启", "the browser crashed and was restarted"),
+    "script_error": T("测量脚本无法运行", "the measuring script could not run"),
+    "webdriver_error": T("浏览器驱动错误", "WebDriver error"), "error": T("测量出错", "measurement error"),
+    "not_audited": T("页面未能审查", "the page could not be audited"),
+}
+FIELDS: dict[str, Field] = {
+    "template": Field(T("页面模板", "Template")),
+    "pages": Field(T("涉及页面数", "Pages"), kind="count"),
+    "template_pages": Field(T("该模板页面数", "Pages of the template"), kind="count"),
+    "examples": Field(T("示例页面", "Example pages"), kind="table"),
+    "url": Field(T("页面", "Page"), kind="url"),
+    "bytes": Field(T("大小（字节）", "Size (bytes)"), kind="number"),
+    "ttfb_ms": Field(T("首字节时间（毫秒）", "Time to first byte (ms)"), kind="number"),
+    "requests": Field(T("请求数", "Requests"), kind="count"),
+    "page_bytes": Field(T("页面总大小（字节）", "Page weight (bytes)"), kind="number"),
+    "type": Field(T("资源类型", "Resource type"), values={"image": T("图片", "image"), "script": T("脚本", "script"),
+                                                        "style": T("样式表", "stylesheet"), "media": T("音视频", "media")}),
+    "limit": Field(T("上限（字节）", "Limit (bytes)"), kind="number"),
+    "page_count": Field(T("使用页面数", "Pages using it"), kind="count"),
+    "used_by": Field(T("使用该资源的页面", "Pages using it"), kind="list"),
+    "resources": Field(T("资源数", "Resources"), kind="count"),
+    "of": Field(T("资源总数", "All resources"), kind="count"),
+    "profile": Field(T("测试环境", "Profile"), values=PROFILES),
+    "rating": Field(T("评级", "Rating"), values=RATINGS),
+    "good": Field(T("良好线", "Good line"), kind="number"),
+    "poor": Field(T("较差线", "Poor line"), kind="number"),
+    "fcp_ms": Field(T("首次内容绘制 FCP（毫秒）", "First contentful paint (ms)"), kind="number"),
+    "lcp_ms": Field(T("最大内容绘制 LCP（毫秒）", "Largest contentful paint (ms)"), kind="number"),
+    "cls": Field(T("累积布局偏移 CLS", "Cumulative layout shift"), kind="number"),
+    "tbt_ms": Field(T("总阻塞时间 TBT（毫秒）", "Total blocking time (ms)"), kind="number"),
+    "reason": Field(T("原因", "Reason"), values=NOT_MEASURED),
+    "detail": Field(T("说明", "Detail"), optional=True),
+    "median_page_kib": Field(T("页面大小中位数（KiB）", "Median page weight (KiB)"), kind="number"),
+    "median_requests": Field(T("请求数中位数", "Median requests"), kind="number"),
+    "median_ttfb_ms": Field(T("首字节时间中位数（毫秒）", "Median TTFB (ms)"), kind="number", optional=True),
+    "heaviest_page": Field(T("最重页面", "Heaviest page"), kind="url"),
+    "heaviest_page_kib": Field(T("最重页面大小（KiB）", "Heaviest page (KiB)"), kind="number"),
+    "desktop_lcp_ms": Field(T("桌面 LCP 中位数（毫秒）", "Desktop median LCP (ms)"), kind="number", optional=True),
+    "desktop_tbt_ms": Field(T("桌面 TBT 中位数（毫秒）", "Desktop median TBT (ms)"), kind="number", optional=True),
+    "mobile_lcp_ms": Field(T("移动 LCP 中位数（毫秒）", "Mobile median LCP (ms)"), kind="number", optional=True),
+    "mobile_tbt_ms": Field(T("移动 TBT 中位数（毫秒）", "Mobile median TBT (ms)"), kind="number", optional=True),
+}
+
+
+def _metric_rule(zh: str, en: str, key: str) -> RuleMeta:
+    return RuleMeta(
+        title=T(f"{zh}偏慢", f"Slow {en}"),
+        help=T(f"抽样页面在规则集规定的网络与处理器条件下加载，{zh}超过 Lighthouse 的“良好”线；按模板汇总。"
+               "限速为浏览器实际施加（而非 Lighthouse 的模拟估算），TBT 统计到页面加载完成后的等待时间为止（而非可交互时间）。",
+               f"Sampled pages loaded under the rule set's network and CPU profile exceed Lighthouse's 'good' line for {en}; "
+               "per template. The throttling is applied in the browser, not simulated as Lighthouse does by default, and "
+               "TBT counts long tasks up to the end of the measurement after load, not up to time to interactive."),
+        message=T(f"模板 {{template}} 的 {{pages}} 个抽样页面{zh}超过良好线（{{profile}}，最差 {{{key}}}）",
+                  f"{{pages}} sampled pages of template {{template}} exceed the good line for {en} ({{profile}}, worst {{{key}}})"))
+
+
+RULES: dict[str, RuleMeta] = {
+    "speed.html_size": RuleMeta(
+        title=T("网页 HTML 过大", "HTML document too large"),
+        help=T("页面 HTML 本身（解压后）超过规则集上限，下载和解析都慢；按模板汇总。", "The page's HTML (decoded) exceeds the rule set's limit; per template."),
+        message=T("模板 {template} 有 {pages} 个页面 HTML 过大（最大 {bytes} 字节）", "{pages} pages of template {template} have oversized HTML (largest {bytes} bytes)")),
+    "speed.uncompressed": RuleMeta(
+        title=T("网页未压缩传输", "HTML sent uncompressed"),
+        help=T("服务器未对 HTML 使用 gzip/br 等压缩（Lighthouse“启用文本压缩”）；按模板汇总。", "The server sends HTML without gzip/br compression (Lighthouse: enable text compression); per template."),
+        message=T("模板 {template} 有 {pages} 个页面未压缩传输（最大 {bytes} 字节）", "{pages} pages of template {template} are sent uncompressed (largest {bytes} bytes)")),
+    "speed.slow_response": RuleMeta(
+        title=T("服务器响应慢", "Slow server response"),
+        help=T("首字节时间超过规则集上限（Lighthouse 服务器响应时间 600 毫秒）；按模板汇总。", "Time to first byte over the rule set's limit (Lighthouse server response time, 600 ms); per template."),
+        message=T("模板 {template} 有 {pages} 个页面首字节时间过长（最长 {ttfb_ms} 毫秒）", "{pages} pages of template {template} answer slowly (slowest {ttfb_ms} ms)")),
+    "speed.requests": RuleMeta(
+        title=T("页面请求数过多", "Too many requests per page"),
+        help=T("页面引用的图片、脚本、样式表等资源数超过规则集上限；按模板汇总。", "The page loads more resources than the rule set allows; per template."),
+        message=T("模板 {template} 有 {pages} 个页面请求数过多（最多 {requests} 个）", "{pages} pages of template {template} make too many requests (up to {requests})")),
+    "speed.page_weight": RuleMeta(
+        title=T("页面总大小过大", "Page too heavy"),
+        help=T("HTML 与其引用资源的总大小超过规则集上限（Lighthouse“避免网络负载过大”）；按模板汇总。", "HTML plus the resources it loads exceed the rule set's limit (Lighthouse: avoid enormous network payloads); per template."),
+        message=T("模板 {template} 有 {pages} 个页面总大小过大（最大 {page_bytes} 字节）", "{pages} pages of template {template} are too heavy (up to {page_bytes} bytes)")),
+    "speed.heavy_resource": RuleMeta(
+        title=T("资源文件过大", "Oversized resource"),
+        help=T("单个图片、脚本或样式表超过规则集对该类资源的上限，列出使用它的页面。", "An image, script or stylesheet over the rule set's limit for its type, with the pages that use it."),
+        message=T("{type}资源 {bytes} 字节，超过上限 {limit}，{page_count} 个页面使用", "{type} of {bytes} bytes over the {limit} limit, used by {page_count} pages")),
+    "speed.no_cache": RuleMeta(
+        title=T("静态资源未设置缓存", "Static resources without caching headers"),
+        help=T("图片、脚本、样式表没有 Cache-Control 或 Expires 响应头（Lighthouse“使用高效的缓存策略”）。", "Images, scripts and stylesheets without Cache-Control or Expires (Lighthouse: efficient cache policy)."),
+        severity="info",
+        message=T("{resources} 个静态资源（共 {of} 个）未设置缓存响应头", "{resources} of {of} static resources send no caching headers")),
+    "speed.fcp": _metric_rule("首次内容绘制（FCP）", "first contentful paint", "fcp_ms"),
+    "speed.lcp": _metric_rule("最大内容绘制（LCP）", "largest contentful paint", "lcp_ms"),
+    "speed.cls": _metric_rule("累积布局偏移（CLS）", "cumulative layout shift", "cls"),
+    "speed.tbt": _metric_rule("总阻塞时间（TBT）", "total blocking time", "tbt_ms"),
+    "speed.not_measured": RuleMeta(
+        title=T("页面加载性能未测得", "Load metrics not measured"),
+        help=T("抽样页面在浏览器中未能测得加载性能，原因见说明；扫描照常继续。", "A sampled page's load metrics could not be measured; the reason says why. The scan went on."),
+        severity="info",
+        message=T("未测得加载性能（{profile}）：{reason}", "Load metrics not measured ({profile}): {reason}")),
+    "speed.template": RuleMeta(
+        title=T("各模板加载情况", "Load figures per template"),
+        help=T("每个页面模板的页面大小、请求数、首字节时间中位数和最重页面，以及抽样页面的 LCP/TBT 中位数。", "Per template: median page weight, requests and TTFB, the heaviest page, and the sampled pages' median LCP/TBT."),
+        severity="info",
+        message=T("模板 {template}（{template_pages} 页）：页面大小中位数 {median_page_kib} KiB，最重 {heaviest_page_kib} KiB",
+                  "Template {template} ({template_pages} pages): median {median_page_kib} KiB, heaviest {heaviest_page_kib} KiB")),
+}
+
+PLUGIN = CheckPlugin(
+    id="speed",
+    title=T("页面加载速度", "Page speed"),
+    run=run,
+    rules=RULES,
+    families={"speed": T("页面加载速度", "Page speed")},
+    fields=FIELDS,
+    needs=("template",),
+    extractors=("a11y_static",),
+    charts=(Chart("speed_weight", T("各模板页面大小中位数（KiB）", "Median page weight per template (KiB)"), ("speed",),
+                  ("median_page_kib",), (0, 100, 250, 500, 1000, 2500, 5000)),
+            Chart("speed_lcp", T("各模板移动端 LCP 中位数（毫秒）", "Median mobile LCP per template (ms)"), ("speed",),
+                  ("mobile_lcp_ms",), (0, 1000, 2500, 4000, 6000, 10000))),
+    rankings=(
+        Ranking("speed_templates", T("各模板加载情况", "Load figures per template"), ("speed.template",), "median_page_kib",
+                ("template", "template_pages", "median_requests", "median_ttfb_ms", "heaviest_page_kib",
+                 "desktop_lcp_ms", "mobile_lcp_ms", "mobile_tbt_ms")),
+        Ranking("speed_slowest", T("最慢的页面（LCP，各模板最差页）", "Slowest pages (LCP, worst of each template)"),
+                ("speed.lcp",), "lcp_ms", ("profile", "rating", "template", "pages")),
+        Ranking("speed_heaviest_pages", T("最重的页面", "Heaviest pages"), ("speed.page_weight",), "page_bytes",
+                ("requests", "template", "pages")),
+        Ranking("speed_heaviest_resources", T("最大的资源及使用它的页面", "Heaviest resources and the pages using them"),
+                ("speed.heavy_resource",), "bytes", ("type", "page_count", "used_by")),
+    ),
+    order=60,
+)

@@ -1,0 +1,253 @@
+"""Load metrics (FCP, LCP, CLS, TBT, transferred bytes) and a phone emulation, in the accessibility stage's browsers.
+
+Why the browser's own Performance APIs through CDP and not Lighthouse: Lighthouse is a Node program that
+launches and drives its own Chrome session, one run per page and form factor (each run records and
+processes a full trace and runs every audit of its categories), and would be a second browser pool beside
+the one that already loads every sampled page for axe-core.  Here the desktop figures are read from the
+axe navigation itself and the mobile ones from one more navigation in the same browser, so a page costs
+one extra load, not two Lighthouse runs.  The numbers are the same primitives Lighthouse reads
+(``paint`` timing for FCP, ``largest-contentful-paint``, ``layout-shift`` and ``longtask`` entries), with
+its throttling presets applied by CDP (``Network.emulateNetworkConditions``,
+``Emulation.setCPUThrottlingRate``) and its good/poor lines in the rule set.  Two differences, stated in
+the report's help texts: the throttling is applied, not simulated (Lighthouse's default "Lantern" model),
+and TBT sums long tasks from FCP to the end of the measurement (load + ``settle_seconds``), not to TTI.
+The desktop profile of gov-2019 throttles nothing: its figures come from the axe navigation, and a
+throttled load changes when a page's scripts run relative to its load event, so it would change what axe
+audits (a page whose script loop starts before ``load`` no longer loads at all).  Nor is its cache turned
+off, so its ``transfer_bytes`` leave out what earlier pages already loaded; the phone tab loads cold.
+
+``measure_mobile`` also probes the layout at 375 px: horizontal overflow, the character-weighted font-size
+histogram (``elder.PROBE_JS``, the one reader of computed text sizes) and the size of every tap target.
+The thresholds are applied by ``checks/speed.py`` and ``checks/mobile.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from govaudit.crawler.browser import elder
+from selenium.common.exceptions import TimeoutException
+
+# Installed on every new document (pool.Browser), before the page's own scripts: long tasks are not
+# buffered by the browser, so an observer registered after load would miss them.
+OBSERVE_JS = """
+(function () {
+  var P = window.__govauditPerf = {lcp: null, shifts: [], longtasks: []};
+  function watch(type, fn) {
+    try { new PerformanceObserver(function (l) { l.getEntries().forEach(fn); }).observe({type: type, buffered: true}); }
+    catch (e) {}
+  }
+  watch('largest-contentful-paint', function (e) { P.lcp = e.renderTime || e.loadTime || e.startTime; });
+  watch('layout-shift', function (e) { if (!e.hadRecentInput) P.shifts.push([e.startTime, e.value]); });
+  watch('longtask', function (e) { if (P.longtasks.length < 5000) P.longtasks.push([e.startTime, e.duration]); });
+})();
+"""
+
+# CLS as web-vitals computes it: the largest session window (gaps under 1 s, at most 5 s long).
+COLLECT_JS = """
+var done = arguments[arguments.length - 1], settle = arguments[0];
+setTimeout(function () {
+  var P = window.__govauditPerf || {lcp: null, shifts: [], longtasks: []};
+  var nav = performance.getEntriesByType('navigation')[0] || {};
+  var paint = performance.getEntriesByName('first-contentful-paint')[0];
+  var fcp = paint ? paint.startTime : null;
+  var cls = 0, cur = 0, first = 0, last = -1e9;
+  P.shifts.forEach(function (s) {
+    if (s[0] - last < 1000 && s[0] - first < 5000) { cur += s[1]; } else { cur = s[1]; first = s[0]; }
+    last = s[0]; cls = Math.max(cls, cur);
+  });
+  var tbt = 0;
+  if (fcp !== null) P.longtasks.forEach(function (t) {
+    var end = t[0] + t[1], start = Math.max(t[0], fcp);
+    if (end - start > 50) tbt += end - start - 50;
+  });
+  var res = performance.getEntriesByType('resource'), bytes = nav.transferSize || 0;
+  res.forEach(function (r) { bytes += r.transferSize || 0; });
+  var r = function (v) { return v === null || v === undefined ? null : Math.round(v); };
+  done({fcp_ms: r(fcp), lcp_ms: r(P.lcp), cls: Math.round(cls * 1000) / 1000, tbt_ms: r(tbt),
+        transfer_bytes: bytes, requests: res.length + 1, load_ms: r(nav.loadEventEnd || null),
+        long_tasks: P.longtasks.length, final_url: location.href});
+}, settle);
+"""
+
+# Tap targets after WCAG 2.2 SC 2.5.8: a target under ``minTap`` px fails only when the minTap-diameter
+# circle on its centre touches another target or another undersized target's circle (the spacing exception).
+LAYOUT_JS = """
+var vw = document.documentElement.clientWidth, de = document.documentElement, body = document.body;
+var sw = Math.max(de.scrollWidth, body ? body.scrollWidth : 0), widest = null, right = vw;
+var all = body ? body.getElementsByTagName('*') : [], boxes = [], minTap = arguments[0];
+var name = function (el) {
+  var id = el.id ? '#' + el.id : '', cls = (typeof el.className === 'string' && el.className.trim()) ? '.' + el.className.trim().split(/\\s+/)[0] : '';
+  return el.tagName.toLowerCase() + id + cls;
+};
+for (var i = 0; i < all.length && i < 20000; i++) {
+  var el = all[i], rect = el.getBoundingClientRect();
+  if (rect.width === 0 && rect.height === 0) continue;
+  if (rect.right > right + 1) { right = rect.right; widest = name(el) + ' (' + Math.round(rect.right) + ' px)'; }
+  if (boxes.length < 1500 && (/^(A|BUTTON|SELECT|TEXTAREA|SUMMARY)$/.test(el.tagName) || (el.tagName === 'INPUT' && el.type !== 'hidden')
+      || el.getAttribute('role') === 'button' || el.hasAttribute('onclick'))) {
+    var cs = getComputedStyle(el);
+    if (cs.visibility === 'hidden' || cs.display === 'none') continue;
+    boxes.push({el: el, r: rect, cx: (rect.left + rect.right) / 2, cy: (rect.top + rect.bottom) / 2,
+                small: rect.width < minTap || rect.height < minTap});
+  }
+}
+var half = minTap / 2, failing = 0, examples = [];
+boxes.forEach(function (a) {
+  if (!a.small) return;
+  var bad = boxes.some(function (b) {
+    if (b === a || b.el.contains(a.el) || a.el.contains(b.el)) return false;
+    if (b.small) return Math.hypot(a.cx - b.cx, a.cy - b.cy) < minTap;
+    var dx = Math.max(b.r.left - a.cx, 0, a.cx - b.r.right), dy = Math.max(b.r.top - a.cy, 0, a.cy - b.r.bottom);
+    return Math.hypot(dx, dy) < half;
+  });
+  if (!bad) return;
+  failing++;
+  if (examples.length < 10) examples.push(name(a.el) + ' ' + Math.round(a.r.width) + '×' + Math.round(a.r.height) + ' '
+                                           + (a.el.textContent || '').trim().slice(0, 30));
+});
+return {viewport_width: vw, scroll_width: sw, widest: widest, targets: boxes.length, small_targets: failing,
+        small_examples: examples};
+"""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A network and CPU profile, and for the phone a screen (``params.speed.browser.profiles``)."""
+
+    name: str
+    latency_ms: float
+    download_kbps: float
+    upload_kbps: float
+    cpu_slowdown: float
+    width: int = 0                  # 0: the browser's own window (desktop)
+    height: int = 0
+    device_scale_factor: float = 0
+    user_agent: str = ""
+
+    @classmethod
+    def from_params(cls, name: str, p: Mapping[str, Any]) -> Profile:
+        return cls(name=name, latency_ms=float(p["latency_ms"]), download_kbps=float(p["download_kbps"]),
+                   upload_kbps=float(p["upload_kbps"]), cpu_slowdown=float(p["cpu_slowdown"]),
+                   width=int(p.get("width", 0)), height=int(p.get("height", 0)),
+                   device_scale_factor=float(p.get("device_scale_factor", 0)), user_agent=str(p.get("user_agent", "")))
+
+
+@dataclass(frozen=True)
+class Settings:
+    desktop: Profile
+    mobile: Profile
+    settle: float
+    min_tap_px: float
+    phone_per_template: int  # phone navigations per template group (0: every audited page)
+
+    @classmethod
+    def from_rules(cls, rules: Any, force: bool = False) -> Settings | None:
+        """None when the rule set turns the measurement off (and ``force`` does not turn it back on)."""
+        b = rules.param("speed.browser")
+        if not (force or b.get("enabled", True)):
+            return None
+        return cls(desktop=Profile.from_params("desktop", b["profiles"]["desktop"]),
+                   mobile=Profile.from_params("mobile", b["profiles"]["mobile"]), settle=float(b["settle_seconds"]),
+                   min_tap_px=float(rules.param("mobile.min_tap_px")), phone_per_template=int(b["phone_per_template"]))
+
+
+def throttles(profile: Profile) -> bool:
+    return profile.latency_ms > 0 or profile.download_kbps > 0 or profile.upload_kbps > 0 or profile.cpu_slowdown > 1
+
+
+def apply(drv: Any, profile: Profile) -> None:
+    """Put the current tab in ``profile``: network and CPU throttling (cache off, so the page loads cold) and,
+    for the phone, its screen, touch and User-Agent.  An unthrottled desktop profile sends nothing: even
+    ``Network.enable`` or a touch setting changes how ChromeDriver waits for a page (a page whose script loop
+    starts before ``load`` then times out instead of hanging), and the desktop tab is the one axe audits."""
+    cdp = drv.execute_cdp_cmd
+    if throttles(profile):
+        cdp("Network.enable", {})
+        cdp("Network.setCacheDisabled", {"cacheDisabled": True})
+        # kbit/s → bytes/s; -1 (a profile's 0) is CDP's "no limit"
+        cdp("Network.emulateNetworkConditions", {
+            "offline": False, "latency": profile.latency_ms,
+            "downloadThroughput": profile.download_kbps * 128 if profile.download_kbps > 0 else -1,
+            "uploadThroughput": profile.upload_kbps * 128 if profile.upload_kbps > 0 else -1})
+        cdp("Emulation.setCPUThrottlingRate", {"rate": max(1.0, profile.cpu_slowdown)})
+    if profile.width > 0:
+        cdp("Emulation.setDeviceMetricsOverride", {"width": profile.width, "height": profile.height,
+                                                    "deviceScaleFactor": profile.device_scale_factor, "mobile": True})
+        cdp("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+    if profile.user_agent:  # a site may send phones elsewhere (m. host) by User-Agent
+        cdp("Emulation.setUserAgentOverride", {"userAgent": profile.user_agent, **({"platform": "Android"} if profile.width else {})})
+
+
+def unthrottle(drv: Any, profile: Profile) -> None:
+    """After the figures are read: no throttling under axe or the layout probe (screen emulation stays)."""
+    if throttles(profile):
+        drv.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                                 "uploadThroughput": -1})
+        drv.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 1})
+
+
+def collect(drv: Any, settle: float) -> dict[str, Any]:
+    """The loaded page's figures, after ``settle`` seconds for late LCP candidates, shifts and long tasks."""
+    figures = drv.execute_async_script(COLLECT_JS, int(settle * 1000))
+    if not isinstance(figures, dict):
+        return not_measured("script_error", "the page went away before its figures were read")
+    return {"status": "measured", **figures}
+
+
+def not_measured(reason: str, detail: str) -> dict[str, Any]:
+    return {"status": "not_measured", "reason": reason, "detail": detail}
+
+
+def load_error(drv: Any) -> dict[str, Any] | None:
+    """Chromium's error page instead of the page: a redirect loop, or another network error."""
+    href, code = drv.execute_script(
+        "var e = document.querySelector('.error-code'); return [location.href, e ? e.textContent : ''];")
+    if not str(href).startswith("chrome-error://"):
+        return None
+    code = str(code).strip()
+    if "TOO_MANY_REDIRECTS" in code:
+        return not_measured("redirect_loop", f"the page redirects in a loop under this profile ({code})")
+    return not_measured("load_error", f"the browser could not open the page ({code or 'network error'})")
+
+
+def measure_mobile(browser: Any, url: str, s: Settings, arm: Callable[[float, str], None],
+                   page_load: float, script: float, watchdog: float) -> dict[str, Any]:
+    """One navigation under the phone profile, in a tab of its own: load metrics and the layout probe.
+
+    The tab is closed afterwards, so none of the emulation (screen, touch, User-Agent, throttling) stays
+    behind for the next page's audit.  A page that does not load in time, or that the phone's User-Agent
+    sends round in a loop, is ``not_measured`` with the reason; a hung or crashed browser raises to the
+    caller, who restarts it.
+    """
+    drv = browser.driver
+    desktop_tab = drv.current_window_handle
+    arm(script + watchdog, "mobile")
+    drv.switch_to.new_window("tab")
+    try:
+        browser.init_tab()
+        apply(drv, s.mobile)
+        arm(page_load + watchdog, "mobile_load")
+        try:
+            drv.get(url)
+        except TimeoutException:
+            return not_measured("page_load_timeout", f"the page did not finish loading within {page_load:g} s on the phone profile")
+        finally:
+            arm(script + watchdog, "mobile")
+        failed = load_error(drv)
+        if failed:
+            return failed
+        figures = collect(drv, s.settle)
+        unthrottle(drv, s.mobile)  # the probe measures layout, not speed
+        if figures["status"] == "measured":
+            layout = drv.execute_script(LAYOUT_JS, s.min_tap_px)
+            text = elder.probe(drv)
+            layout["font_px"] = text.get("font_px", {}) if isinstance(text, dict) else {}
+            figures["layout"] = json.loads(json.dumps(layout))  # plain JSON types only
+        return figures
+    finally:
+        drv.close()
+        drv.switch_to.window(desktop_tab)

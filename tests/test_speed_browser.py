@@ -1,0 +1,126 @@
+"""Load metrics and the phone emulation in the accessibility stage's browsers (crawler/browser/metrics.py).
+
+Real headless Chromium against tests/speed_site.py on 127.0.0.1: the 600 px table overflows at 375 px,
+9 px text and links are too small, the light responsive page gets no finding; a page that never fires
+load, an endless animation, a 50 MB image and a redirect loop for the phone's User-Agent each end in a
+bounded time as "not measured" with the reason, and the other pages are measured.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from govaudit.crawler.browser import audit_scan
+from govaudit.crawler.browser.audit import _phone_pages
+from govaudit.crawler.browser.pool import Limits
+from govaudit.crawler.extract import PageContext
+from govaudit.crawler.extract.a11y_static import extract
+from govaudit.crawler.extract.core import extract as core_extract
+from lxml import html as lxml_html
+from speed_site import PAGES, SpeedSite
+
+from govaudit import checks
+from govaudit.model import UrlRecord, url_key
+from govaudit.ruleset import load_ruleset
+from govaudit.store import Store, StoreWriter
+
+pytestmark = pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("chromedriver")),
+                                reason="Debian chromium + chromium-driver are not installed")
+
+PATHS = ["/light/", "/overflow/", "/small-text/", "/noviewport/", "/never/", "/spin/", "/huge-image/", "/m-loop/"]
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("speed-browser")
+    with SpeedSite() as site:
+        store = Store(tmp / "scan.sqlite")
+        scan = store.begin_scan(site.base + "/", site.base + "/light/", "2026-11-20", {}, "test")
+        writer = StoreWriter(store, scan)
+        for path in PATHS:
+            url = site.base + path
+            ctx = PageContext(url=url, tree=lxml_html.fromstring(PAGES[path]), is_home=path == "/light/")
+            facts = {**core_extract(ctx), **extract(ctx), "kind": "article"}
+            writer.add_url(url_key(url), url, "page", 1)
+            writer.record(UrlRecord(url=url, kind="page", depth=1, state="done", status=200, facts=facts))
+        writer.flush()
+        every_page = tmp / "every-page.yaml"  # the phone profile on every page here, not one per template
+        every_page.write_text("id: test-phone\nversion: '1'\ninherits: gov-2019\ntitle: {zh: t, en: t}\n"
+                              "params: {speed: {browser: {phone_per_template: 0}}}\n", encoding="utf-8")
+        rules = load_ruleset(every_page)
+        coverage = audit_scan(store, scan, mode="all", browsers=2, rules=rules, measure=True,
+                              limits=Limits(page_load=15, script=10, watchdog=5))
+        view = store.view(scan)
+        speed = {url.removeprefix(site.base): body for url, body in view.artifacts("speed")}
+        found = list(checks.run_all(view, rules, families=["speed", "mobile"]))
+        yield site.base, coverage, speed, found
+
+
+def test_every_sampled_page_has_figures_or_a_reason(audited):
+    _, coverage, speed, _ = audited
+    assert sorted(speed) == sorted(PATHS)
+    for path, body in speed.items():
+        for profile in ("desktop", "mobile"):
+            m = body[profile]
+            assert m["status"] in ("measured", "not_measured"), (path, profile, m)
+            if m["status"] == "not_measured":
+                assert m["reason"] and m["detail"], (path, profile, m)
+    assert coverage["speed"]["desktop"] == {"measured": 6, "not_measured": {"page_load_timeout": 2}}
+    assert coverage["speed"]["mobile"] == {"measured": 5, "not_measured": {"not_audited": 2, "redirect_loop": 1}}
+    light = speed["/light/"]
+    for profile in ("desktop", "mobile"):
+        m = light[profile]
+        assert m["status"] == "measured" and m["fcp_ms"] > 0 and m["lcp_ms"] >= m["fcp_ms"]
+        assert m["transfer_bytes"] > 0 and m["requests"] >= 3  # HTML, stylesheet, logo
+    assert light["mobile"]["layout"]["viewport_width"] == 375
+    assert light["desktop"]["final_url"].endswith("/light/")
+
+
+def test_bad_pages_not_measured_with_reason(audited):
+    _, _, speed, _ = audited
+    assert speed["/never/"]["desktop"]["reason"] == "page_load_timeout"
+    assert speed["/huge-image/"]["desktop"]["reason"] == "page_load_timeout"
+    assert speed["/m-loop/"]["desktop"]["status"] == "measured"   # the desktop User-Agent is not redirected
+    assert speed["/m-loop/"]["mobile"]["reason"] == "redirect_loop"
+    spin = speed["/spin/"]
+    assert spin["desktop"]["status"] == "measured" and spin["mobile"]["status"] == "measured"  # bounded by settle
+
+
+def test_layout_faults_found_light_page_clean(audited):
+    base, _, _, found = audited
+    by_rule: dict[str, set[str]] = {}
+    for f in found:
+        urls = {e["url"] for e in f.evidence.get("examples", [])} or {f.url}
+        by_rule.setdefault(f.rule, set()).update(urls)
+    assert by_rule["mobile.overflow"] == {base + "/overflow/"}
+    assert base + "/small-text/" in by_rule["mobile.small_text"]
+    assert base + "/small-text/" in by_rule["mobile.tap_targets"]
+    assert {base + "/never/", base + "/huge-image/", base + "/m-loop/"} <= by_rule["speed.not_measured"]
+    assert [(f.evidence["mobile_url"], f.evidence["via"]) for f in found if f.rule == "mobile.separate_site"] == [
+        (base + "/m-loop/", "user_agent_redirect_loop")]
+    for f in found:
+        if f.severity != "info":
+            assert base + "/light/" not in {e["url"] for e in f.evidence.get("examples", [])} | {f.url}, f
+
+
+def test_phone_pages_are_the_homepage_and_the_first_of_each_template():
+    chosen = ["/", "/a1", "/a2", "/l1", "/a3", "/l2"]
+    template = {"/": "h", "/a1": "a", "/a2": "a", "/a3": "a", "/l1": "l", "/l2": "l"}
+    assert _phone_pages(chosen, template, "/", 1) == {"/", "/a1", "/l1"}
+    assert _phone_pages(chosen, template, "/", 2) == {"/", "/a1", "/a2", "/l1", "/l2"}
+    assert _phone_pages(chosen, template, "/", 0) == set(chosen)
+    assert _phone_pages(chosen, template, "/", -1) == set()
+
+
+def test_browser_findings_render_in_both_languages(audited):
+    """Every speed.* and mobile.* message template renders over real evidence (report.html, zh and en)."""
+    from govaudit.reports.html import render_html
+    from govaudit.reports.scoring import score
+
+    _, _, _, found = audited
+    rules = load_ruleset("gov-2019")
+    for lang in ("zh", "en"):
+        html = render_html(score(found, rules), found, rules, lang=lang)
+        assert ("移动端" if lang == "zh" else "Mobile") in html
+        assert "{small_text_share" not in html and "{overflow_px" not in html
