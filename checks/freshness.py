@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from govaudit.checks.plugin import Chart, CheckPlugin, Field, RuleMeta, T
 from govaudit.crawler.extract.dates import iso_or_none
+from govaudit.crawler.extract.endpoints import record_url
 
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
@@ -149,12 +150,26 @@ def _empty_column_page(view: ScanView, rec: Any, column: dict[str, Any], phrases
                 or any(_nav_entry(view, url, column) is not None for url in (rec.url, *rec.aliases)))
 
 
+def page_items(view: ScanView, facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """A page's list items: those its script's endpoint answered, when the crawl fetched it and it answered
+    items (the page's own HTML then holds at most a side list, which must not date the column); else the
+    items in the page (issue 11 item 3)."""
+    endpoints = facts.get("list_endpoints") or []
+    if endpoints and facts.get("kind") not in ("article", "letter"):
+        rec = view.get(record_url(endpoints[0]))
+        answered = ((rec.facts or {}).get("list_items") if rec is not None and rec.kind == "endpoint" else None)
+        if answered:
+            return list(answered)
+    return list(facts.get("list_items") or [])
+
+
 def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str, str]]:
     """The columns, the homepage's record and the article dates by URL."""
     phrases: list[str] = rules.param("freshness.placeholder_phrases")
     sources = set(rules.param("freshness.item_sources"))
     union = _Union()
     list_pages: dict[str, Any] = {}
+    page_lists: dict[str, list[dict[str, Any]]] = {}
     article_dates: dict[str, str] = {}
     home: Any = None
     by_name: dict[tuple[str, str], str] = {}
@@ -173,9 +188,12 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str
             home = rec
             continue
         column = facts.get("column") or {}
-        if kind not in _LIST_KINDS and not _empty_column_page(view, rec, column, phrases):
+        items = page_items(view, facts)
+        if kind not in _LIST_KINDS and not _empty_column_page(view, rec, column, phrases) and \
+                not any(i.get("source") == "endpoint" for i in items):
             continue
         list_pages[rec.url] = rec
+        page_lists[rec.url] = items
         union.find(list_key(rec.url))
         for page in facts.get("pagination") or []:
             target = page["url"] if isinstance(page, dict) else page
@@ -200,13 +218,13 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str
         for text in info.get("list_containers") or []:
             if text not in col.containers:
                 col.containers.append(text)
-        for signal in _list_signals(facts, info):
+        for signal in _list_signals(facts, info, page_lists[url]):
             if signal not in col.signals:
                 col.signals.append(signal)
         for text in info.get("short_texts") or []:
             if _is_placeholder(text, phrases) and text not in col.placeholders:
                 col.placeholders.append(text)
-        for item in facts.get("list_items") or []:
+        for item in page_lists[url]:
             if item.get("source", "html") not in sources:
                 continue
             if _is_placeholder(item.get("title") or "", phrases):
@@ -216,9 +234,11 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str
     return list(columns.values()), home, article_dates
 
 
-def _list_signals(facts: dict[str, Any], column: dict[str, Any]) -> list[str]:
+def _list_signals(facts: dict[str, Any], column: dict[str, Any], items: list[dict[str, Any]]) -> list[str]:
     """Why a page was read as a column list, for the inspector: meta, pagination, items, containers."""
     out = [f"page kind “{facts.get('kind')}”"]
+    if any(i.get("source") == "endpoint" for i in items):
+        out.append("endpoint items")
     if column.get("name_source") == "meta ColumnName":
         out.append("meta ColumnName")
     if column.get("type"):
@@ -333,7 +353,7 @@ def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int
     second-level pages (indicators.md §1.2 veto.home_stale)."""
     window = int(rules.param("freshness.home_window_days"))
     sources = set(rules.param("freshness.item_sources"))
-    items = [i for i in (home.facts or {}).get("list_items") or [] if i.get("source", "html") in sources]
+    items = [i for i in page_items(view, home.facts or {}) if i.get("source", "html") in sources]
     mode, pages = "homepage", [home.url]
     if not items:
         mode, pages = "navigation homepage: second-level pages", []
@@ -341,7 +361,7 @@ def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int
             facts = rec.facts or {}
             if rec.depth == 1 and not _offsite(rec, view.start_url) and facts.get("kind") in (*_LIST_KINDS, "home"):
                 pages.append(rec.url)
-                items.extend(i for i in facts.get("list_items") or [] if i.get("source", "html") in sources)
+                items.extend(i for i in page_items(view, facts) if i.get("source", "html") in sources)
     newest, undated, future = _newest(items, as_of, tolerance, article_dates, use_articles)
     age = (as_of - iso_or_none(newest["date"])).days if newest else None
     if age is not None and age <= window:
@@ -435,8 +455,8 @@ PLUGIN = CheckPlugin(
     rules=RULES,
     families={"columns": T("栏目更新", "Columns"), "home": T("首页更新", "Homepage")},
     fields=FIELDS,
-    needs=("kind", "column", "list_items", "pagination", "article"),
-    extractors=("freshness",),
+    needs=("kind", "column", "list_items", "pagination", "article", "list_endpoints"),
+    extractors=("freshness", "endpoints"),
     charts=(Chart("column_ages", T("栏目未更新天数", "Column ages (days)"), ("columns", "home"),
                   ("age_days", "days_since", "days_since_update", "stale_days", "days"), (0, 15, 30, 90, 183, 365)),),
     order=30,

@@ -40,7 +40,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of
 from govaudit.crawler.extract import Link
+from govaudit.crawler.extract.answers import read_answer
 from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
+from govaudit.crawler.extract.endpoints import record_url
 from govaudit.crawler.middlewares import (
     MAX_BACKOFF,
     WIRE_SECONDS,
@@ -372,8 +374,9 @@ class SiteSpider(Spider):
                 rec.error = "redirect_scheme"
                 rec.redirects.append(response.urljoin(location.decode("latin-1")))
         self.writer.record(rec)
-        self.counts["fetched" if facts is not None else "checked"] += 1
-        if facts is not None:
+        page = facts is not None and rec.kind == "page"
+        self.counts["fetched" if page else "checked"] += 1
+        if page:
             self.last_page_at = time.time()
         if rec.error or (response is not None and response.status >= 400):
             self.counts["errors"] += 1
@@ -518,12 +521,48 @@ class SiteSpider(Spider):
                 # Straight into the scheduler: returning dozens of requests per page through Scrapy's
                 # spider-output machinery cost a third of the engine's time (measured with py-spy).
                 engine.crawl(req)
+        if facts.get("list_endpoints") and facts.get("kind") not in ("article", "letter"):
+            self.fetch_endpoint(facts["list_endpoints"][0], response.url, source_key, depth)
         if "download_stopped" in response.flags:
             facts["truncated"] = True
         self._record(request, response, attempts, facts=facts)
         if self.writer.backlog > 20000:
             self.writer.flush()
         return None
+
+    def fetch_endpoint(self, endpoint: dict[str, str], page_url: str, source_key: int, depth: int) -> None:
+        """Request the first page of the list endpoint a column page's script names (issue 11 item 3): one
+        request, on the site's own host, through the same middlewares (robots.txt, Crawl-delay, the host's
+        slot, size limit) as any page.  Its answer is stored under ``record_url(endpoint)``, kind ``endpoint``."""
+        url = record_url(endpoint)
+        key = url_key(url)
+        if key in self.seen or not self.in_scope(endpoint["url"]) or len(url) > self.config.max_url_length:
+            return
+        self.seen.add(key)
+        self.writer.add_url(key, url, "endpoint", depth)
+        self.writer.add_ref(key, source_key, "endpoint", "")
+        post = endpoint["method"] == "POST"
+        headers = {"X-Requested-With": "XMLHttpRequest", "Referer": page_url}
+        if post:
+            headers["Content-Type"] = "application/x-www-form-urlencoded; charset=UTF-8"
+        meta = {"kind": "endpoint", "depth": depth, "crawl": False, "attempts": [], "orig_url": url, "page": page_url}
+        self.crawler.engine.crawl(Request(endpoint["url"], method="POST" if post else "GET",
+                                          body=endpoint["body"] if post else None, headers=headers,
+                                          callback=self.on_endpoint, errback=self.on_error, meta=meta,
+                                          dont_filter=True, priority=RETEST_PRIORITY))
+
+    def on_endpoint(self, response: Response) -> None:
+        """An endpoint's answer: its items (or why there are none) become the facts of its record."""
+        request = _request_of(response)
+        attempts = self._attempts(request, status=response.status)
+        if response.status >= 300:
+            items, reason = [], f"http_{response.status}"
+        else:
+            ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+            items, reason = read_answer(response.body, ctype, response.url, self.config.as_of)
+        facts = {"list_items": items, "endpoint": {"page": request.meta["page"], "reason": reason,
+                                                   "items": len(items)}}
+        self._record(request, response, attempts, facts=facts)  # type: ignore[arg-type]
 
     def on_error(self, failure: Failure) -> Any:
         request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on download failures
@@ -559,6 +598,9 @@ class SiteSpider(Spider):
         error = classify_error(failure)
         attempts = self._attempts(request, error=error)
         url = meta["orig_url"]
+        if meta["kind"] == "endpoint":  # one request, no re-test: the column page's own record is not at stake
+            self._record(request, None, attempts, error=error)
+            return
         if error in HOST_ERRORS and meta["kind"] == "external" and host_key(request.url) == host_key(url):
             # (not after a redirect to another host: the failure is that host's, not this URL's)
             self.judged.setdefault(host_key(url), HostJudgement(probe=url))
