@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from govaudit.checks.plugin import Chart, CheckPlugin, Field, RuleMeta, T
 from govaudit.crawler.extract.dates import iso_or_none
-from govaudit.crawler.extract.endpoints import record_url
+from govaudit.crawler.extract.endpoints import fetched_endpoint, record_url
 
 from govaudit.model import Finding
 from govaudit.ruleset import RuleSet
@@ -150,13 +150,13 @@ def _empty_column_page(view: ScanView, rec: Any, column: dict[str, Any], phrases
                 or any(_nav_entry(view, url, column) is not None for url in (rec.url, *rec.aliases)))
 
 
-def page_items(view: ScanView, facts: dict[str, Any]) -> list[dict[str, Any]]:
-    """A page's list items: those its script's endpoint answered, when the crawl fetched it and it answered
-    items (the page's own HTML then holds at most a side list, which must not date the column); else the
-    items in the page (issue 11 item 3)."""
-    endpoints = facts.get("list_endpoints") or []
-    if endpoints and facts.get("kind") not in ("article", "letter"):
-        rec = view.get(record_url(endpoints[0]))
+def page_items(view: ScanView, facts: dict[str, Any], sources: set[str]) -> list[dict[str, Any]]:
+    """A page's list items: those its script's endpoint answered, when the crawl fetched it, it answered items
+    and the rule set counts them (the page's own HTML then holds at most a side list, which must not date the
+    column); else the items in the page (issue 11 item 3)."""
+    endpoint = fetched_endpoint(facts) if "endpoint" in sources else None
+    if endpoint is not None:
+        rec = view.get(record_url(endpoint))
         answered = ((rec.facts or {}).get("list_items") if rec is not None and rec.kind == "endpoint" else None)
         if answered:
             return list(answered)
@@ -178,7 +178,9 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str
         if _offsite(rec, view.start_url):
             continue
         kind = facts.get("kind")
-        if kind == "article":
+        items = page_items(view, facts, sources)
+        from_endpoint = any(i.get("source") == "endpoint" for i in items)
+        if kind == "article" and not from_endpoint:
             when = (facts.get("article") or {}).get("date")
             if when:
                 for url in (rec.url, *rec.aliases):  # list items may link to any URL of the article
@@ -188,9 +190,7 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str
             home = rec
             continue
         column = facts.get("column") or {}
-        items = page_items(view, facts)
-        if kind not in _LIST_KINDS and not _empty_column_page(view, rec, column, phrases) and \
-                not any(i.get("source") == "endpoint" for i in items):
+        if kind not in _LIST_KINDS and not from_endpoint and not _empty_column_page(view, rec, column, phrases):
             continue
         list_pages[rec.url] = rec
         page_lists[rec.url] = items
@@ -353,7 +353,7 @@ def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int
     second-level pages (indicators.md §1.2 veto.home_stale)."""
     window = int(rules.param("freshness.home_window_days"))
     sources = set(rules.param("freshness.item_sources"))
-    items = [i for i in page_items(view, home.facts or {}) if i.get("source", "html") in sources]
+    items = [i for i in page_items(view, home.facts or {}, sources) if i.get("source", "html") in sources]
     mode, pages = "homepage", [home.url]
     if not items:
         mode, pages = "navigation homepage: second-level pages", []
@@ -361,7 +361,7 @@ def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int
             facts = rec.facts or {}
             if rec.depth == 1 and not _offsite(rec, view.start_url) and facts.get("kind") in (*_LIST_KINDS, "home"):
                 pages.append(rec.url)
-                items.extend(i for i in page_items(view, facts) if i.get("source", "html") in sources)
+                items.extend(i for i in page_items(view, facts, sources) if i.get("source", "html") in sources)
     newest, undated, future = _newest(items, as_of, tolerance, article_dates, use_articles)
     age = (as_of - iso_or_none(newest["date"])).days if newest else None
     if age is not None and age <= window:

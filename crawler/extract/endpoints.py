@@ -56,6 +56,18 @@ def extract(ctx: PageContext) -> dict[str, Any]:
     return {"list_endpoints": found[:MAX_ENDPOINTS]}
 
 
+def fetched_endpoint(facts: dict[str, Any]) -> dict[str, Any] | None:
+    """The endpoint the crawl fetches for a page with these facts (the check reads its answer by the same rule):
+    the first one named, unless the page is a letter, or an article whose endpoint is not Hanweb's list proxy.
+    A jpage list is a column by construction, even when a side list's single date made the page look like an
+    article; an article's other requests (related items, comments) are not its column."""
+    endpoints = facts.get("list_endpoints") or []
+    if not endpoints or facts.get("kind") == "letter":
+        return None
+    first = endpoints[0]
+    return first if facts.get("kind") != "article" or first.get("kind") == "dataproxy" else None
+
+
 def record_url(endpoint: dict[str, Any]) -> str:
     """The URL an endpoint's answer is stored under: its URL with a POST body's fields appended to the query.
 

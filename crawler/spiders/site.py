@@ -42,7 +42,7 @@ from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of
 from govaudit.crawler.extract import Link
 from govaudit.crawler.extract.answers import read_answer
 from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
-from govaudit.crawler.extract.endpoints import record_url
+from govaudit.crawler.extract.endpoints import fetched_endpoint, record_url
 from govaudit.crawler.middlewares import (
     MAX_BACKOFF,
     WIRE_SECONDS,
@@ -321,6 +321,8 @@ class SiteSpider(Spider):
             self.seen = self.store.seen_keys(self.config.scan_id)
             self.pages_scheduled = self.store.pages_scheduled(self.config.scan_id)
             for url, kind, depth in self.store.pending(self.config.scan_id):
+                if kind == "endpoint":  # its request (method, body) is its page's fact, not in the URL table
+                    continue
                 yield self.make_request(url, kind, depth, crawl=kind == "page")
             return
         key = url_key(self.home)
@@ -521,8 +523,9 @@ class SiteSpider(Spider):
                 # Straight into the scheduler: returning dozens of requests per page through Scrapy's
                 # spider-output machinery cost a third of the engine's time (measured with py-spy).
                 engine.crawl(req)
-        if facts.get("list_endpoints") and facts.get("kind") not in ("article", "letter"):
-            self.fetch_endpoint(facts["list_endpoints"][0], response.url, source_key, depth)
+        endpoint = fetched_endpoint(facts)
+        if endpoint is not None:
+            self.fetch_endpoint(endpoint, meta["orig_url"], source_key, depth)
         if "download_stopped" in response.flags:
             facts["truncated"] = True
         self._record(request, response, attempts, facts=facts)
@@ -560,9 +563,15 @@ class SiteSpider(Spider):
         else:
             ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
             items, reason = read_answer(response.body, ctype, response.url, self.config.as_of)
-        facts = {"list_items": items, "endpoint": {"page": request.meta["page"], "reason": reason,
-                                                   "items": len(items)}}
+        meta = request.meta
+        facts = {"list_items": items, "endpoint": {"page": meta["page"], "reason": reason, "items": len(items)}}
         self._record(request, response, attempts, facts=facts)  # type: ignore[arg-type]
+        # The items are the column's links (a reader clicks them): checked, and crawled, as the page's own.
+        source_key = url_key(meta["page"])
+        for item in items:
+            req = self.discover(Link(item["url"], "a", item.get("title") or "", True), source_key, meta["depth"])
+            if req is not None:
+                self.crawler.engine.crawl(req)
 
     def on_error(self, failure: Failure) -> Any:
         request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on download failures
@@ -598,7 +607,14 @@ class SiteSpider(Spider):
         error = classify_error(failure)
         attempts = self._attempts(request, error=error)
         url = meta["orig_url"]
-        if meta["kind"] == "endpoint":  # one request, no re-test: the column page's own record is not at stake
+        if meta["kind"] == "endpoint":
+            # One more try after the re-test delay, never more: a POST on a keep-alive connection the server had
+            # closed fails with a reset, and unlike a GET it is not re-sent by the connection pool.
+            if error in RETEST_ERRORS and len(attempts) == 1:
+                self._retest_order += 1
+                again = request.replace(meta={**meta, "attempts": attempts}, dont_filter=True)
+                heapq.heappush(self.retests, (time.monotonic() + self.config.retest_delay, self._retest_order, again))
+                return
             self._record(request, None, attempts, error=error)
             return
         if error in HOST_ERRORS and meta["kind"] == "external" and host_key(request.url) == host_key(url):
