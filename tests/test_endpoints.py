@@ -15,11 +15,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import AS_OF, read_findings, run_cli
-
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.answers import read_answer
 from govaudit.crawler.extract.core import parse_html
 from govaudit.crawler.extract.endpoints import extract, record_url
+
 from govaudit.store import Store
 
 PROXY = "/module/web/jpage/dataproxy.jsp"

@@ -145,7 +145,7 @@ def _make(url: str | None, method: str, data: Any, call: str) -> dict[str, str] 
     fields = data if isinstance(data, dict) else dict(parse_qsl(data)) if isinstance(data, str) else {}
     body = urlencode({k: _form(v) for k, v in fields.items() if v is not None})
     if method == "GET" and body:
-        url, body = _join(url, url, fields), ""
+        url, body = _join(url, url, fields) or url, ""
     kind = "dataproxy" if urlsplit(url).path.lower().endswith("dataproxy.jsp") else "json"
     return {"url": url, "method": method, "body": body, "kind": kind, "call": call}
 

@@ -558,6 +558,8 @@ class SiteSpider(Spider):
         """An endpoint's answer: its items (or why there are none) become the facts of its record."""
         request = _request_of(response)
         attempts = self._attempts(request, status=response.status)
+        items: list[dict[str, Any]]
+        reason: str | None
         if response.status >= 300:
             items, reason = [], f"http_{response.status}"
         else:
