@@ -18,7 +18,7 @@ from conftest import AS_OF, read_findings, run_cli
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.answers import read_answer
 from govaudit.crawler.extract.core import parse_html
-from govaudit.crawler.extract.endpoints import extract, record_url
+from govaudit.crawler.extract.endpoints import extract, fetched_endpoint, record_url
 
 from govaudit.store import Store
 
@@ -95,6 +95,8 @@ class Site(ThreadingHTTPServer):
 
 
 class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the CMSs' Tomcat/IIS servers answer
+
     def log_message(self, *args):  # noqa: D401 - silence
         pass
 
@@ -253,3 +255,20 @@ def test_answers_are_read_with_the_page_readers():
     fragment = '<li><a href="/t/2.html">关于征求意见的公告内容</a><span>2026-10-09</span></li>'
     items, _ = read_answer(fragment.encode(), "text/html", "http://h/api/y", ref)
     assert [(i["url"], i["date"], i["source"]) for i in items] == [("http://h/t/2.html", "2026-10-09", "endpoint")]
+
+
+def test_the_crawl_sends_no_post_it_does_not_know_to_be_a_read():
+    # as on the field corpus' pages: a comment list, a comment save, a page-view counter, a search suggestion
+    named = endpoints_of('$.post("/creatorCMS/doccomment/findDocCommentPageList.page", {docId: 1});'
+                         '$.ajax({url: "/creatorCMS/doccomment/saveReplyComment.page", type: "post"});'
+                         '$.ajax({url: "/mdl/liulanliang.jsp", type: "post", data: {id: 3}});'
+                         '$.ajax({url: "/igs/front/suggest/term.jhtml", type: "get"});'
+                         '$.ajax({url: "/api/news/list", type: "post", data: {page: 1}});')
+    assert [e["url"].rsplit("/", 1)[-1] for e in named] == ["list"]  # named (POST), ...
+    assert fetched_endpoint({"kind": "list", "list_endpoints": named}) is None  # ... not fetched: a POST
+    get = endpoints_of('$.getJSON("/api/news/list", {page: 1});')
+    assert fetched_endpoint({"kind": "list", "list_endpoints": get}) == get[0]
+    assert fetched_endpoint({"kind": "article", "list_endpoints": get}) is None
+    hanweb = endpoints_of(jpage(9))
+    assert fetched_endpoint({"kind": "article", "list_endpoints": get + hanweb}) == hanweb[0]
+    assert fetched_endpoint({"kind": "letter", "list_endpoints": hanweb}) is None

@@ -34,7 +34,8 @@ _PARSER = Parser(Language(tree_sitter_javascript.language()))
 _HINT = re.compile(r"\.ajax\s*\(|getJSON|\$\.get\s*\(|\$\.post\s*\(|jQuery\.(?:get|post)\s*\(|\bfetch\s*\(|jpage|dataproxy")
 # Requests that are not a list: visit counters, log-ins, captchas, votes, weather widgets, statistics beacons.
 _NOT_LIST = re.compile(r"count|hits|visit|click|login|logout|captcha|verif|vote|weather|stat(?:istic)?s?\b|track|"
-                       r"\.(?:js|css|png|jpe?g|gif|html?)$", re.I)
+                       r"save|submit|insert|update|delete|remove|comment|reply|suggest|liulan|tts|wechat|share|"
+                       r"upload|\.(?:js|css|png|jpe?g|gif|html?)$", re.I)
 _LIST_WORDS = re.compile(r"list|page|column|article|info|news|query|data|search|xxgk|channel", re.I)
 _JQUERY = {"$", "jQuery", "jquery"}
 
@@ -58,14 +59,20 @@ def extract(ctx: PageContext) -> dict[str, Any]:
 
 def fetched_endpoint(facts: dict[str, Any]) -> dict[str, Any] | None:
     """The endpoint the crawl fetches for a page with these facts (the check reads its answer by the same rule):
-    the first one named, unless the page is a letter, or an article whose endpoint is not Hanweb's list proxy.
-    A jpage list is a column by construction, even when a side list's single date made the page look like an
-    article; an article's other requests (related items, comments) are not its column."""
-    endpoints = facts.get("list_endpoints") or []
-    if not endpoints or facts.get("kind") == "letter":
+    Hanweb's list proxy first, on any page but a letter (a jpage list is a column by construction, even when a
+    side list's single date made the page look like an article); else, on a page that is not an article, the
+    first GET whose path names a list.  An article's other requests (related items, comments) are not a column."""
+    if facts.get("kind") == "letter":
         return None
-    first = endpoints[0]
-    return first if facts.get("kind") != "article" or first.get("kind") == "dataproxy" else None
+    for endpoint in facts.get("list_endpoints") or []:
+        if endpoint.get("kind") == "dataproxy":
+            return endpoint
+        # Anything else only by GET, and only where its path says list: the crawl never sends a POST it does
+        # not know to be a read (the field corpus' pages POST to save comments and count page views).
+        if facts.get("kind") != "article" and endpoint.get("method") == "GET" and \
+                _LIST_WORDS.search(urlsplit(endpoint["url"]).path):
+            return endpoint
+    return None
 
 
 def record_url(endpoint: dict[str, Any]) -> str:
