@@ -272,3 +272,15 @@ def test_the_crawl_sends_no_post_it_does_not_know_to_be_a_read():
     hanweb = endpoints_of(jpage(9))
     assert fetched_endpoint({"kind": "article", "list_endpoints": get + hanweb}) == hanweb[0]
     assert fetched_endpoint({"kind": "letter", "list_endpoints": hanweb}) is None
+
+
+def test_an_empty_datastore_names_its_proxy_a_full_one_does_not():
+    nextgroup = ('<datastore><nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&amp;webid=1&amp;'
+                 'columnid=4110&amp;unitid=325"></a>]]></nextgroup><recordset>{}</recordset></datastore>')
+    page = '<html><body><div id="4110"><script type="text/xml">{}</script></div></body></html>'
+    url = "http://127.0.0.1:8000/col/col4110/index.html"
+    empty = extract(PageContext(url=url, tree=parse_html(page.format(nextgroup.format("")))))["list_endpoints"]
+    assert [(e["method"], e["url"], e["kind"]) for e in empty] == [
+        ("GET", "http://127.0.0.1:8000/module/web/jpage/dataproxy.jsp?page=1&webid=1&columnid=4110&unitid=325", "dataproxy")]
+    full = nextgroup.format('<record><![CDATA[<li><a href="/art/1.html">关于开展安全检查的通知</a>2026-11-01</li>]]></record>')
+    assert extract(PageContext(url=url, tree=parse_html(page.format(full))))["list_endpoints"] == []

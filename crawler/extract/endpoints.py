@@ -15,6 +15,7 @@ variable is not guessed).  Each endpoint: ``{url, method, body, kind, call}`` �
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -38,11 +39,18 @@ _NOT_LIST = re.compile(r"count|hits|visit|click|login|logout|captcha|verif|vote|
                        r"upload|\.(?:js|css|png|jpe?g|gif|html?)$", re.I)
 _LIST_WORDS = re.compile(r"list|page|column|article|info|news|query|data|search|xxgk|channel", re.I)
 _JQUERY = {"$", "jQuery", "jquery"}
+_RECORD = re.compile(r"<record[\s>]", re.I)  # not <recordset>
+_NEXTGROUP = re.compile(r"<nextgroup>.*?href=[\"']([^\"']*dataproxy\.jsp[^\"']*)", re.S | re.I)
 
 
 def extract(ctx: PageContext) -> dict[str, Any]:
     found: list[dict[str, str]] = []
     for script in ctx.tree.iter("script"):
+        if (script.get("type") or "").lower() == "text/xml":
+            endpoint = _empty_datastore(script.text or "", ctx.url)
+            if endpoint is not None and endpoint not in found:
+                found.append(endpoint)
+            continue
         if script.get("src") or (script.get("type") or "text/javascript").lower() not in (
                 "text/javascript", "application/javascript", "javascript", "module"):
             continue
@@ -86,6 +94,18 @@ def record_url(endpoint: dict[str, Any]) -> str:
     parts = urlsplit(endpoint["url"])
     query = "&".join(q for q in (parts.query, body) if q)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def _empty_datastore(text: str, page_url: str) -> dict[str, str] | None:
+    """An older jpage list: a ``<script type="text/xml"><datastore>`` whose ``<nextgroup>`` links the proxy
+    (``dataproxy.jsp?page=1&webid=…&columnid=…&unitid=…``, answered to a GET) and whose records the page left
+    empty.  A datastore that holds its records already is read in the page (``freshness``)."""
+    if "dataproxy" not in text or _RECORD.search(text):
+        return None
+    m = _NEXTGROUP.search(text[:MAX_SCRIPT_CHARS])
+    if m is None:
+        return None
+    return _make(_join(page_url, html.unescape(m.group(1))), "GET", None, "datastore nextgroup")
 
 
 # -- reading the syntax tree -------------------------------------------------------------------------------
