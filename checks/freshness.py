@@ -52,6 +52,7 @@ class Column:
     placeholders: list[str] = field(default_factory=list)
     containers: list[str] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)
+    endpoint: dict[str, Any] | None = None  # the list endpoint its first page's script loads, as the crawl found it
 
     @property
     def name(self) -> str:
@@ -163,6 +164,22 @@ def page_items(view: ScanView, facts: dict[str, Any], sources: set[str]) -> list
     return list(facts.get("list_items") or [])
 
 
+def _endpoint_outcome(view: ScanView, facts: dict[str, Any]) -> dict[str, Any] | None:
+    """The endpoint the crawl fetched for this page and what came of it (items, or why none: its answer,
+    robots.txt, a transport error), for the inspector who must defend a blank or stale column."""
+    endpoint = fetched_endpoint(facts)
+    if endpoint is None:
+        return None
+    url = record_url(endpoint)
+    rec = view.get(url)
+    if rec is None:
+        return {"endpoint": url, "endpoint_items": 0, "endpoint_reason": "not_fetched"}
+    answer = (rec.facts or {}).get("endpoint") or {}
+    reason = answer.get("reason") or rec.skip_reason or rec.error
+    return {"endpoint": url, "endpoint_items": answer.get("items", 0),
+            "endpoint_reason": reason if reason or answer else "not_fetched"}
+
+
 def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str, str]]:
     """The columns, the homepage's record and the article dates by URL."""
     phrases: list[str] = rules.param("freshness.placeholder_phrases")
@@ -218,6 +235,7 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], Any, dict[str
         for text in info.get("list_containers") or []:
             if text not in col.containers:
                 col.containers.append(text)
+        col.endpoint = col.endpoint or _endpoint_outcome(view, facts)
         for signal in _list_signals(facts, info, page_lists[url]):
             if signal not in col.signals:
                 col.signals.append(signal)
@@ -297,7 +315,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
         if not col.items:
             evidence = {**summary, "type_reason": ctype.reason, "placeholders": col.placeholders[:5],
                         "list_containers": col.containers[:5], "list_signals": col.signals,
-                        "list_pages": col.pages[:20], "list_page_count": len(col.pages)}
+                        "list_pages": col.pages[:20], "list_page_count": len(col.pages), **(col.endpoint or {})}
             why = f"只有“{col.placeholders[0]}”提示" if col.placeholders else "没有任何信息条目"
             blank.append(summary)
             long_stale.append({**summary, "reason": "blank"})
@@ -317,7 +335,8 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
                     "newest_date_from": newest.get("date_from") if newest else None,
                     "days_since": age, "days_over": (age - window) if age is not None else None,
                     "items": len(col.items), "undated_items": undated, "future_dated_items": future[:5],
-                    "list_pages": col.pages[:20], "list_page_count": len(col.pages), "as_of": as_of.isoformat()}
+                    "list_pages": col.pages[:20], "list_page_count": len(col.pages), "as_of": as_of.isoformat(),
+                    **(col.endpoint or {})}
         if newest is None:
             msg = (f"栏目“{col.name}”（{ctype.title}，更新周期 {window} 天）的 {len(col.items)} 条信息均无有效发布日期，"
                    "按检查规则无日期信息视为未更新")
@@ -413,6 +432,9 @@ FIELDS: dict[str, Field] = {
     'threshold': Field(T('否决阈值', 'Veto threshold')),
     'reason': Field(T('原因', 'Reason'), values={'blank': T('空白栏目', 'blank column'), 'no_asked_date': T('未公开留言时间', 'no date asked'), 'asked_after_check_date': T('留言时间晚于检查日', 'asked after the check date'), 'reply_unknown': T('无法判断是否已答复', 'cannot tell whether answered'), 'no_reply_date': T('未公开答复时间', 'no reply date'), 'reply_before_ask': T('答复时间早于留言时间', 'reply dated before the letter'), 'reply_after_check_date': T('答复时间晚于检查日', 'reply dated after the check date'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'excluded': T('按配置排除', 'excluded'), 'external_not_checked': T('外部链接未检查', 'external link not checked')}),
     'count': Field(T('数量', 'Count')),
+    'endpoint': Field(T('列表接口', 'List endpoint'), kind='url', optional=True),
+    'endpoint_items': Field(T('接口返回条目数', 'Items the endpoint answered'), kind='count', optional=True),
+    'endpoint_reason': Field(T('接口无条目原因', 'Why the endpoint gave no items'), optional=True, values={'html_page': T('返回网页（错误页）而非数据', 'answered a web page (an error page), not data'), 'malformed': T('返回数据无法解析', 'answer could not be parsed'), 'too_large': T('返回内容过大', 'answer too large'), 'empty': T('返回为空', 'empty answer'), 'no_items': T('返回数据中没有信息条目', 'no items in the answer'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'not_fetched': T('未请求（页面上限或已停止）', 'not requested (page cap or crawl stopped)'), 'timeout': T('超时', 'timed out'), 'reset': T('连接被重置', 'connection reset'), 'refused': T('连接被拒绝', 'connection refused')}),
 }
 
 RULES: dict[str, RuleMeta] = {

@@ -187,6 +187,7 @@ def test_a_stale_endpoint_column_is_stale_despite_a_fresh_side_list(scanned):
     assert [f["rule"] for f in stale] == ["columns.stale"]
     evidence = stale[0]["evidence"]
     assert evidence["newest_date"] == "2026-08-01" and evidence["newest_url"].endswith("/art_102_1.html")
+    assert evidence["endpoint_items"] == 2 and evidence["endpoint_reason"] is None and "columnid=2" in evidence["endpoint"]
 
 
 def test_a_broken_endpoint_is_recorded_and_the_scan_goes_on(scanned):
@@ -195,7 +196,8 @@ def test_a_broken_endpoint_is_recorded_and_the_scan_goes_on(scanned):
     broken = [r for url, r in records.items() if "/api/broken/" in url]
     assert len(broken) == 1 and broken[0]["facts"]["endpoint"]["reason"] == "html_page"
     assert broken[0]["facts"]["list_items"] == []
-    assert [f["rule"] for f in _column_findings(findings, "/broken/index.html")] == ["columns.empty"]
+    blank = _column_findings(findings, "/broken/index.html")
+    assert [f["rule"] for f in blank] == ["columns.empty"] and blank[0]["evidence"]["endpoint_reason"] == "html_page"
     # the scan went on: the articles the other endpoints list were crawled
     assert any(p.startswith("/art/2026/08/01/") for m, p, _ in site.log if m == "GET")
 
@@ -205,7 +207,8 @@ def test_robots_txt_disallowing_the_endpoint_is_respected(scanned):
     assert not [p for _, p, _ in site.log if p.startswith("/api/secret/")]
     secret = [r for url, r in _endpoint_records(out).items() if "/api/secret/" in url]
     assert secret and secret[0]["state"] == "skipped" and secret[0]["skip"] == "robots"
-    assert [f["rule"] for f in _column_findings(findings, "/secret/index.html")] == ["columns.empty"]
+    blank = _column_findings(findings, "/secret/index.html")
+    assert [f["rule"] for f in blank] == ["columns.empty"] and blank[0]["evidence"]["endpoint_reason"] == "robots"
 
 
 # -- the extractor and the answer reader on their own -----------------------------------------------------------
