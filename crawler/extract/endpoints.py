@@ -22,15 +22,17 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import tree_sitter_javascript
 from govaudit.crawler.extract import PageContext
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 MAX_SCRIPT_CHARS = 500_000
 MAX_ENDPOINTS = 5
-MAX_NODES = 200_000  # a script of that many syntax nodes is not a page's list loader
+MAX_CALLS = 5000  # calls read per script: a page's list loader is among its first few
 HANWEB_PROXY = "/module/web/jpage/dataproxy.jsp"  # jpage's default proxyUrl
 JPAGE_PER_PAGE = 15  # jpage's default perPage
 
-_PARSER = Parser(Language(tree_sitter_javascript.language()))
+_JS = Language(tree_sitter_javascript.language())
+_PARSER = Parser(_JS)
+_CALL_QUERY = Query(_JS, "(call_expression) @call")
 # A cheap look before parsing: most scripts (statistics, menus) name no request at all.
 _HINT = re.compile(r"\.ajax\s*\(|getJSON|\$\.get\s*\(|\$\.post\s*\(|jQuery\.(?:get|post)\s*\(|\bfetch\s*\(|jpage|dataproxy")
 # Requests that are not a list: visit counters, log-ins, captchas, votes, weather widgets, statistics beacons.
@@ -110,17 +112,14 @@ def _empty_datastore(text: str, page_url: str) -> dict[str, str] | None:
 
 # -- reading the syntax tree -------------------------------------------------------------------------------
 def _calls(root: Node, page_url: str) -> list[dict[str, str]]:
+    """The endpoints among a script's calls, in the script's order.  The calls are found by a tree-sitter
+    query (in C; walking every node from Python cost three times as much)."""
+    calls = sorted(QueryCursor(_CALL_QUERY).captures(root).get("call", []), key=lambda n: n.start_byte)
     out: list[dict[str, str]] = []
-    stack = [root]
-    seen = 0
-    while stack and seen < MAX_NODES:
-        node = stack.pop()
-        seen += 1
-        if node.type == "call_expression":
-            endpoint = _endpoint(node, page_url)
-            if endpoint is not None:
-                out.append(endpoint)
-        stack.extend(reversed(node.named_children))
+    for node in calls[:MAX_CALLS]:
+        endpoint = _endpoint(node, page_url)
+        if endpoint is not None:
+            out.append(endpoint)
     return out
 
 
