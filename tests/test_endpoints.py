@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -23,6 +24,7 @@ from govaudit.crawler.extract.endpoints import extract, fetched_endpoint, record
 from govaudit.store import Store
 
 PROXY = "/module/web/jpage/dataproxy.jsp"
+CRAWL_DELAY = 0.5
 
 
 def column_page(name: str, script: str, side: str = "") -> str:
@@ -67,7 +69,7 @@ def routes() -> dict[tuple[str, str], tuple[int, str, str]]:
     ajax = ('$.ajax({url: "/api/tzgg/list.json", type: "get", data: {pageNo: 1, pageSize: 10}, dataType: "json",'
             ' success: function (res) { render(res.data.list); }, error: function () {} });')
     return {
-        ("GET", "/robots.txt"): (200, "text/plain", "User-agent: *\nDisallow: /api/secret/\n"),
+        ("GET", "/robots.txt"): (200, "text/plain", f"User-agent: *\nCrawl-delay: {CRAWL_DELAY}\nDisallow: /api/secret/\n"),
         ("GET", "/"): (200, html, home),
         ("GET", "/col/col1/index.html"): (200, html, column_page("工作动态", jpage(1), SIDE)),
         ("GET", "/col/col2/index.html"): (200, html, column_page("部门动态", jpage(2), SIDE)),
@@ -86,6 +88,7 @@ class Site(ThreadingHTTPServer):
     def __init__(self) -> None:
         self.routes = routes()
         self.log: list[tuple[str, str, str]] = []
+        self.times: list[float] = []  # when each logged request arrived (monotonic clock)
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), Handler)
 
@@ -107,6 +110,7 @@ class Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         with site.lock:
             site.log.append((method, self.path, body))
+            site.times.append(time.monotonic())
         if method == "POST" and path == PROXY:
             form = {k: v[0] for k, v in parse_qs(body).items()}
             rows = {"1": FRESH_ROWS, "2": STALE_ROWS}.get(form.get("columnid", ""))
@@ -167,6 +171,14 @@ def test_hanweb_dataproxy_post_is_fetched_once_per_column_with_its_form(scanned)
         assert urlsplit(path).path == PROXY
         assert parse_qs(urlsplit(path).query) == {"startrecord": ["1"], "endrecord": ["15"], "perpage": ["15"]}
         assert form["unitid"] == ["5678"] and form["webname"] == ["某县人民政府"]
+
+
+def test_endpoint_requests_keep_the_hosts_crawl_delay(scanned):
+    site, _, _ = scanned
+    endpoint_at = [i for i, (m, p, _) in enumerate(site.log) if p.startswith(("/api/", PROXY))]
+    assert len(endpoint_at) == 4  # two datastore POSTs, the JSON GET, the broken GET (the disallowed one never)
+    gaps = [site.times[i] - site.times[i - 1] for i in endpoint_at if i > 0 and site.log[i - 1][1] != "/robots.txt"]
+    assert gaps and min(gaps) >= CRAWL_DELAY - 0.1, gaps
 
 
 def test_the_columns_newest_date_is_the_endpoints(scanned):

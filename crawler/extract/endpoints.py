@@ -10,7 +10,8 @@ every politeness rule) and ``crawler.extract.answers`` reads its answer.
 The scripts are parsed with tree-sitter's JavaScript grammar: an error-tolerant C parser, so a hostile or
 broken script yields a partial tree and never runs.  Only literal arguments are read (a URL built from a
 variable is not guessed).  Each endpoint: ``{url, method, body, kind, call}`` — ``url`` where the request goes
-(query included), ``body`` the form body of a POST ("" for GET), ``kind`` ``dataproxy`` (Hanweb) or ``json``.
+(query included), ``body`` the form body of a POST ("" for GET), ``kind`` ``dataproxy`` (Hanweb's jpage proxy, its
+answer a ``<datastore>`` or, on some sites, JSON) or ``json`` (any other API; the answer is read as it comes).
 """
 
 from __future__ import annotations
@@ -172,7 +173,8 @@ def _make(url: str | None, method: str, data: Any, call: str) -> dict[str, str] 
     body = urlencode({k: _form(v) for k, v in fields.items() if v is not None})
     if method == "GET" and body:
         url, body = _join(url, url, fields) or url, ""
-    kind = "dataproxy" if urlsplit(url).path.lower().endswith("dataproxy.jsp") else "json"
+    # jpage's proxy is a read by construction, whatever its path; so is Hanweb's dataproxy.jsp however called.
+    kind = "dataproxy" if call == "$().jpage" or urlsplit(url).path.lower().endswith("dataproxy.jsp") else "json"
     return {"url": url, "method": method, "body": body, "kind": kind, "call": call}
 
 
