@@ -65,7 +65,7 @@ def routes() -> dict[tuple[str, str], tuple[int, str, str]]:
     home = ('<html><head><meta charset="utf-8"><title>某县人民政府</title></head><body><h1>某县人民政府</h1>'
             '<a href="/col/col1/index.html">工作动态</a> <a href="/col/col2/index.html">部门动态</a> '
             '<a href="/tzgg/index.html">通知公告</a> <a href="/broken/index.html">乡镇动态</a> '
-            '<a href="/secret/index.html">图片新闻</a></body></html>')
+            '<a href="/secret/index.html">图片新闻</a> <a href="/busy/index.html">政务动态</a></body></html>')
     ajax = ('$.ajax({url: "/api/tzgg/list.json", type: "get", data: {pageNo: 1, pageSize: 10}, dataType: "json",'
             ' success: function (res) { render(res.data.list); }, error: function () {} });')
     return {
@@ -76,6 +76,7 @@ def routes() -> dict[tuple[str, str], tuple[int, str, str]]:
         ("GET", "/tzgg/index.html"): (200, html, column_page("通知公告", ajax)),
         ("GET", "/broken/index.html"): (200, html, column_page("乡镇动态", '$.getJSON("/api/broken/list.json", function(d){});')),
         ("GET", "/secret/index.html"): (200, html, column_page("图片新闻", 'fetch("/api/secret/list.json").then(r => r.json());')),
+        ("GET", "/busy/index.html"): (200, html, column_page("政务动态", '$.getJSON("/api/busy/list.json");')),
         ("GET", "/api/tzgg/list.json"): (200, "application/json; charset=utf-8", json.dumps(JSON_ANSWER, ensure_ascii=False)),
         ("GET", "/api/broken/list.json"): (200, html, "<html><head><title>系统繁忙</title></head><body>系统繁忙，请稍后再试</body></html>"),
         ("GET", "/api/secret/list.json"): (200, "application/json", json.dumps(JSON_ANSWER)),
@@ -111,7 +112,11 @@ class Handler(BaseHTTPRequestHandler):
         with site.lock:
             site.log.append((method, self.path, body))
             site.times.append(time.monotonic())
-        if method == "POST" and path == PROXY:
+        if path == "/api/busy/list.json" and sum(1 for _, p, _ in site.log if p == self.path) == 1:
+            answer = (503, "text/html", "<title>503 Service Unavailable</title>")  # busy at first, then answers
+        elif path == "/api/busy/list.json":
+            answer = (200, "application/json", json.dumps(JSON_ANSWER))
+        elif method == "POST" and path == PROXY:
             form = {k: v[0] for k, v in parse_qs(body).items()}
             rows = {"1": FRESH_ROWS, "2": STALE_ROWS}.get(form.get("columnid", ""))
             answer = (200, "text/xml; charset=utf-8", datastore(rows)) if rows else (404, "text/html", "<title>404</title>")
@@ -176,7 +181,7 @@ def test_hanweb_dataproxy_post_is_fetched_once_per_column_with_its_form(scanned)
 def test_endpoint_requests_keep_the_hosts_crawl_delay(scanned):
     site, _, _ = scanned
     endpoint_at = [i for i, (m, p, _) in enumerate(site.log) if p.startswith(("/api/", PROXY))]
-    assert len(endpoint_at) == 4  # two datastore POSTs, the JSON GET, the broken GET (the disallowed one never)
+    assert len(endpoint_at) == 6  # 2 datastore POSTs, the JSON GET, the broken GET, the busy one twice (never the disallowed)
     gaps = [site.times[i] - site.times[i - 1] for i in endpoint_at if i > 0 and site.log[i - 1][1] != "/robots.txt"]
     assert gaps and min(gaps) >= CRAWL_DELAY - 0.1, gaps
 
@@ -212,6 +217,14 @@ def test_a_broken_endpoint_is_recorded_and_the_scan_goes_on(scanned):
     assert [f["rule"] for f in blank] == ["columns.empty"] and blank[0]["evidence"]["endpoint_reason"] == "html_page"
     # the scan went on: the articles the other endpoints list were crawled
     assert any(p.startswith("/art/2026/08/01/") for m, p, _ in site.log if m == "GET")
+
+
+def test_a_busy_endpoint_is_tried_once_more(scanned):
+    site, out, findings = scanned
+    assert [m for m, p, _ in site.log if p.startswith("/api/busy/")] == ["GET", "GET"]
+    assert _column_findings(findings, "/busy/index.html") == []  # dated by the second answer: not blank
+    busy = [r for url, r in _endpoint_records(out).items() if "/api/busy/" in url]
+    assert busy[0]["status"] == 200 and busy[0]["facts"]["endpoint"]["items"] == 2
 
 
 def test_robots_txt_disallowing_the_endpoint_is_respected(scanned):

@@ -560,6 +560,8 @@ class SiteSpider(Spider):
         attempts = self._attempts(request, status=response.status)
         items: list[dict[str, Any]]
         reason: str | None
+        if (response.status >= 500 or response.status == 429) and self._retry_endpoint(request, attempts):
+            return
         if response.status >= 300:
             items, reason = [], f"http_{response.status}"
         else:
@@ -574,6 +576,17 @@ class SiteSpider(Spider):
             req = self.discover(Link(item["url"], "a", item.get("title") or "", True), source_key, meta["depth"])
             if req is not None:
                 self.crawler.engine.crawl(req)
+
+    def _retry_endpoint(self, request: Request, attempts: list[dict]) -> bool:
+        """One more try after the re-test delay, never more (an endpoint is a single request).  A POST on a
+        keep-alive connection the server had closed fails with a reset and, unlike a GET, is not re-sent by
+        the connection pool."""
+        if len(attempts) > 1:
+            return False
+        self._retest_order += 1
+        again = request.replace(meta={**request.meta, "attempts": attempts}, dont_filter=True)
+        heapq.heappush(self.retests, (time.monotonic() + self.config.retest_delay, self._retest_order, again))
+        return True
 
     def on_error(self, failure: Failure) -> Any:
         request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on download failures
@@ -610,14 +623,8 @@ class SiteSpider(Spider):
         attempts = self._attempts(request, error=error)
         url = meta["orig_url"]
         if meta["kind"] == "endpoint":
-            # One more try after the re-test delay, never more: a POST on a keep-alive connection the server had
-            # closed fails with a reset, and unlike a GET it is not re-sent by the connection pool.
-            if error in RETEST_ERRORS and len(attempts) == 1:
-                self._retest_order += 1
-                again = request.replace(meta={**meta, "attempts": attempts}, dont_filter=True)
-                heapq.heappush(self.retests, (time.monotonic() + self.config.retest_delay, self._retest_order, again))
-                return
-            self._record(request, None, attempts, error=error)
+            if not (error in RETEST_ERRORS and self._retry_endpoint(request, attempts)):
+                self._record(request, None, attempts, error=error)
             return
         if error in HOST_ERRORS and meta["kind"] == "external" and host_key(request.url) == host_key(url):
             # (not after a redirect to another host: the failure is that host's, not this URL's)
