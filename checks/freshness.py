@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from govaudit.checks.plugin import Chart, CheckPlugin, Field, RuleMeta, T
 from govaudit.crawler.extract.dates import iso_or_none
+from govaudit.crawler.extract.endpoints import fetched_endpoint, record_url
 
 from govaudit.facts import Column as ColumnFacts
 from govaudit.facts import ListItem, PageFacts
@@ -53,6 +54,7 @@ class Column:
     placeholders: list[str] = field(default_factory=list)
     containers: list[str] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)
+    endpoint: dict[str, Any] | None = None  # the list endpoint its first page's script loads, as the crawl found it
 
     @property
     def name(self) -> str:
@@ -151,12 +153,42 @@ def _empty_column_page(view: ScanView, rec: UrlRecord, column: ColumnFacts, phra
                 or any(_nav_entry(view, url, column) is not None for url in (rec.url, *rec.aliases)))
 
 
+def page_items(view: ScanView, facts: PageFacts, sources: set[str]) -> list[ListItem]:
+    """A page's list items: those its script's endpoint answered, when the crawl fetched it, it answered items
+    and the rule set counts them (the page's own HTML then holds at most a side list, which must not date the
+    column); else the items in the page (issue 11 item 3)."""
+    endpoint = fetched_endpoint(facts) if "endpoint" in sources else None
+    if endpoint is not None:
+        rec = view.get(record_url(endpoint))
+        answered = ((rec.facts or {}).get("list_items") if rec is not None and rec.kind == "endpoint" else None)
+        if answered:
+            return list(answered)
+    return list(facts.get("list_items") or [])
+
+
+def _endpoint_outcome(view: ScanView, facts: PageFacts) -> dict[str, Any] | None:
+    """The endpoint the crawl fetched for this page and what came of it (items, or why none: its answer,
+    robots.txt, a transport error), for the inspector who must defend a blank or stale column."""
+    endpoint = fetched_endpoint(facts)
+    if endpoint is None:
+        return None
+    url = record_url(endpoint)
+    rec = view.get(url)
+    if rec is None:
+        return {"endpoint": url, "endpoint_items": 0, "endpoint_reason": "not_fetched"}
+    answer = (rec.facts or {}).get("endpoint") or {}
+    reason = answer.get("reason") or rec.skip_reason or rec.error
+    return {"endpoint": url, "endpoint_items": answer.get("items", 0),
+            "endpoint_reason": reason if reason or answer else "not_fetched"}
+
+
 def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | None, dict[str, str]]:
     """The columns, the homepage's record and the article dates by URL."""
     phrases: list[str] = rules.param("freshness.placeholder_phrases")
     sources = set(rules.param("freshness.item_sources"))
     union = _Union()
     list_pages: dict[str, UrlRecord] = {}
+    page_lists: dict[str, list[ListItem]] = {}
     article_dates: dict[str, str] = {}
     home: UrlRecord | None = None
     by_name: dict[tuple[str, str], str] = {}
@@ -165,7 +197,9 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | N
         if _offsite(rec, view.start_url):
             continue
         kind = facts.get("kind")
-        if kind == "article":
+        items = page_items(view, facts, sources)
+        from_endpoint = any(i.get("source") == "endpoint" for i in items)
+        if kind == "article" and not from_endpoint:
             when = (facts.get("article") or {}).get("date")
             if when:
                 for url in (rec.url, *rec.aliases):  # list items may link to any URL of the article
@@ -175,9 +209,10 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | N
             home = rec
             continue
         column = facts.get("column") or {}
-        if kind not in _LIST_KINDS and not _empty_column_page(view, rec, column, phrases):
+        if kind not in _LIST_KINDS and not from_endpoint and not _empty_column_page(view, rec, column, phrases):
             continue
         list_pages[rec.url] = rec
+        page_lists[rec.url] = items
         union.find(list_key(rec.url))
         for page in facts.get("pagination") or []:
             target = page["url"] if isinstance(page, dict) else page
@@ -202,13 +237,14 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | N
         for text in info.get("list_containers") or []:
             if text not in col.containers:
                 col.containers.append(text)
-        for signal in _list_signals(facts, info):
+        col.endpoint = col.endpoint or _endpoint_outcome(view, facts)
+        for signal in _list_signals(facts, info, page_lists[url]):
             if signal not in col.signals:
                 col.signals.append(signal)
         for text in info.get("short_texts") or []:
             if _is_placeholder(text, phrases) and text not in col.placeholders:
                 col.placeholders.append(text)
-        for item in facts.get("list_items") or []:
+        for item in page_lists[url]:
             if item.get("source", "html") not in sources:
                 continue
             if _is_placeholder(title := item.get("title") or "", phrases):
@@ -218,9 +254,11 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | N
     return list(columns.values()), home, article_dates
 
 
-def _list_signals(facts: PageFacts, column: ColumnFacts) -> list[str]:
+def _list_signals(facts: PageFacts, column: ColumnFacts, items: list[ListItem]) -> list[str]:
     """Why a page was read as a column list, for the inspector: meta, pagination, items, containers."""
     out = [f"page kind “{facts.get('kind')}”"]
+    if any(i.get("source") == "endpoint" for i in items):
+        out.append("endpoint items")
     if column.get("name_source") == "meta ColumnName":
         out.append("meta ColumnName")
     if column.get("type"):
@@ -279,7 +317,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
         if not col.items:
             evidence: dict[str, Any] = {**summary, "type_reason": ctype.reason, "placeholders": col.placeholders[:5],
                         "list_containers": col.containers[:5], "list_signals": col.signals,
-                        "list_pages": col.pages[:20], "list_page_count": len(col.pages)}
+                        "list_pages": col.pages[:20], "list_page_count": len(col.pages), **(col.endpoint or {})}
             why = f"只有“{col.placeholders[0]}”提示" if col.placeholders else "没有任何信息条目"
             blank.append(summary)
             long_stale.append({**summary, "reason": "blank"})
@@ -299,7 +337,8 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
                     "newest_date_from": newest.get("date_from") if newest else None,
                     "days_since": age, "days_over": (age - window) if age is not None else None,
                     "items": len(col.items), "undated_items": undated, "future_dated_items": future[:5],
-                    "list_pages": col.pages[:20], "list_page_count": len(col.pages), "as_of": as_of.isoformat()}
+                    "list_pages": col.pages[:20], "list_page_count": len(col.pages), "as_of": as_of.isoformat(),
+                    **(col.endpoint or {})}
         if newest is None or age is None:
             msg = (f"栏目“{col.name}”（{ctype.title}，更新周期 {window} 天）的 {len(col.items)} 条信息均无有效发布日期，"
                    "按检查规则无日期信息视为未更新")
@@ -401,7 +440,7 @@ def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int
         yield from _home_observed(view, rules, home, as_of, window, observed)
         return
     sources = set(rules.param("freshness.item_sources"))
-    items = [i for i in (home.facts or {}).get("list_items") or [] if i.get("source", "html") in sources]
+    items = [i for i in page_items(view, home.facts or {}, sources) if i.get("source", "html") in sources]
     mode, pages = "homepage", [home.url]
     if not items:
         mode, pages = "navigation homepage: second-level pages", []
@@ -409,7 +448,7 @@ def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int
             facts = rec.facts or {}
             if rec.depth == 1 and not _offsite(rec, view.start_url) and facts.get("kind") in (*_LIST_KINDS, "home"):
                 pages.append(rec.url)
-                items.extend(i for i in facts.get("list_items") or [] if i.get("source", "html") in sources)
+                items.extend(i for i in page_items(view, facts, sources) if i.get("source", "html") in sources)
     newest, undated, future = _newest(items, as_of, tolerance, article_dates, use_articles)
     age = (as_of - date.fromisoformat(newest["date"])).days if newest else None
     if age is not None and age <= window:
@@ -486,6 +525,9 @@ FIELDS: dict[str, Field] = {
     'items_left': Field(T('距否决还差（个）', 'Items left before the veto')),
     'days_left': Field(T('距否决还有（天）', 'Days left before the veto')),
     'confirmed': Field(T('预警线已经官方文件确认', 'Warning line confirmed by an official text'), kind='bool'),
+    'endpoint': Field(T('列表接口', 'List endpoint'), kind='url', optional=True),
+    'endpoint_items': Field(T('接口返回条目数', 'Items the endpoint answered'), kind='count', optional=True),
+    'endpoint_reason': Field(T('接口无条目原因', 'Why the endpoint gave no items'), optional=True, values={'html_page': T('返回网页（错误页）而非数据', 'answered a web page (an error page), not data'), 'malformed': T('返回数据无法解析', 'answer could not be parsed'), 'too_large': T('返回内容过大', 'answer too large'), 'empty': T('返回为空', 'empty answer'), 'no_items': T('返回数据中没有信息条目', 'no items in the answer'), 'robots': T('robots 协议禁止', 'disallowed by robots.txt'), 'not_fetched': T('未请求（页面上限或已停止）', 'not requested (page cap or crawl stopped)'), 'timeout': T('超时', 'timed out'), 'reset': T('连接被重置', 'connection reset'), 'refused': T('连接被拒绝', 'connection refused')}),
 }
 
 RULES: dict[str, RuleMeta] = {
@@ -543,8 +585,8 @@ PLUGIN = CheckPlugin(
     rules=RULES,
     families={"columns": T("栏目更新", "Columns"), "home": T("首页更新", "Homepage"), "early": T("预警", "Early warnings")},
     fields=FIELDS,
-    needs=("kind", "column", "list_items", "pagination", "article"),
-    extractors=("freshness",),
+    needs=("kind", "column", "list_items", "pagination", "article", "list_endpoints"),
+    extractors=("freshness", "endpoints"),
     charts=(Chart("column_ages", T("栏目未更新天数", "Column ages (days)"), ("columns", "home"),
                   ("age_days", "days_since", "days_since_update", "stale_days", "days"), (0, 15, 30, 90, 183, 365)),),
     order=30,

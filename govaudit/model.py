@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 Severity = Literal["veto", "deduct", "warn", "info"]
 SEVERITIES: tuple[str, ...] = ("veto", "deduct", "warn", "info")
 
-UrlKind = Literal["page", "resource", "external"]
+UrlKind = Literal["page", "resource", "external", "endpoint"]  # endpoint: a list endpoint a page's script loads
 """``page``: in scope and crawled; ``resource``: in scope, checked but not parsed (images, scripts,
 attachments); ``external``: off-site, checked but never crawled."""
 

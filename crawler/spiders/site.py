@@ -40,7 +40,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of
 from govaudit.crawler.extract import Link
+from govaudit.crawler.extract.answers import read_answer
 from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
+from govaudit.crawler.extract.endpoints import fetched_endpoint, record_url
 from govaudit.crawler.middlewares import (
     MAX_BACKOFF,
     WIRE_SECONDS,
@@ -323,6 +325,8 @@ class SiteSpider(Spider):
             self.seen = self.store.seen_keys(self.config.scan_id)
             self.pages_scheduled = self.store.pages_scheduled(self.config.scan_id)
             for url, kind, depth in self.store.pending(self.config.scan_id):
+                if kind == "endpoint":  # its request (method, body) is its page's fact, not in the URL table
+                    continue
                 yield self.make_request(url, kind, depth, crawl=kind == "page")
             return
         key = url_key(self.home)
@@ -380,8 +384,9 @@ class SiteSpider(Spider):
                 rec.error = "redirect_scheme"
                 rec.redirects.append(response.urljoin(location.decode("latin-1")))
         self.writer.record(rec)
-        self.counts["fetched" if facts is not None else "checked"] += 1
-        if facts is not None:
+        page = facts is not None and rec.kind == "page"
+        self.counts["fetched" if page else "checked"] += 1
+        if page:
             self.last_page_at = time.time()
         if rec.error or (response is not None and response.status >= 400):
             self.counts["errors"] += 1
@@ -529,12 +534,70 @@ class SiteSpider(Spider):
                 # Straight into the scheduler: returning dozens of requests per page through Scrapy's
                 # spider-output machinery cost a third of the engine's time (measured with py-spy).
                 engine.crawl(req)
+        endpoint = fetched_endpoint(facts)
+        if endpoint is not None:
+            self.fetch_endpoint(endpoint, meta["orig_url"], source_key, depth)
         if "download_stopped" in response.flags:
             facts["truncated"] = True
         self._record(request, response, attempts, facts=facts)
         if self.writer.backlog > 20000:
             self.writer.flush()
         return None
+
+    def fetch_endpoint(self, endpoint: dict[str, str], page_url: str, source_key: int, depth: int) -> None:
+        """Request the first page of the list endpoint a column page's script names (issue 11 item 3): one
+        request, on the site's own host, through the same middlewares (robots.txt, Crawl-delay, the host's
+        slot, size limit) as any page.  Its answer is stored under ``record_url(endpoint)``, kind ``endpoint``."""
+        url = record_url(endpoint)
+        key = url_key(url)
+        if key in self.seen or not self.in_scope(endpoint["url"]) or len(url) > self.config.max_url_length:
+            return
+        self.seen.add(key)
+        self.writer.add_url(key, url, "endpoint", depth)
+        self.writer.add_ref(key, source_key, "endpoint", "")
+        post = endpoint["method"] == "POST"
+        headers = {"X-Requested-With": "XMLHttpRequest", "Referer": page_url}
+        if post:
+            headers["Content-Type"] = "application/x-www-form-urlencoded; charset=UTF-8"
+        meta = {"kind": "endpoint", "depth": depth, "crawl": False, "attempts": [], "orig_url": url, "page": page_url}
+        self.crawler.engine.crawl(Request(endpoint["url"], method="POST" if post else "GET",
+                                          body=endpoint["body"] if post else None, headers=headers,
+                                          callback=self.on_endpoint, errback=self.on_error, meta=meta,
+                                          dont_filter=True, priority=RETEST_PRIORITY))
+
+    def on_endpoint(self, response: Response) -> None:
+        """An endpoint's answer: its items (or why there are none) become the facts of its record."""
+        request = _request_of(response)
+        attempts = self._attempts(request, status=response.status)
+        items: list[dict[str, Any]]
+        reason: str | None
+        if (response.status >= 500 or response.status == 429) and self._retry_endpoint(request, attempts):
+            return
+        if response.status >= 300:
+            items, reason = [], f"http_{response.status}"
+        else:
+            ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+            items, reason = read_answer(response.body, ctype, response.url, self.config.as_of)
+        meta = request.meta
+        facts = {"list_items": items, "endpoint": {"page": meta["page"], "reason": reason, "items": len(items)}}
+        self._record(request, response, attempts, facts=facts)  # type: ignore[arg-type]
+        # The items are the column's links (a reader clicks them): checked, and crawled, as the page's own.
+        source_key = url_key(meta["page"])
+        for item in items:
+            req = self.discover(Link(item["url"], "a", item.get("title") or "", True), source_key, meta["depth"])
+            if req is not None:
+                self.crawler.engine.crawl(req)
+
+    def _retry_endpoint(self, request: Request, attempts: list[dict]) -> bool:
+        """One more try after the re-test delay, never more (an endpoint is a single request).  A POST on a
+        keep-alive connection the server had closed fails with a reset and, unlike a GET, is not re-sent by
+        the connection pool."""
+        if len(attempts) > 1:
+            return False
+        self._retest_order += 1
+        again = request.replace(meta={**request.meta, "attempts": attempts}, dont_filter=True)
+        heapq.heappush(self.retests, (time.monotonic() + self.config.retest_delay, self._retest_order, again))
+        return True
 
     def on_error(self, failure: Failure) -> Any:
         request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on download failures
@@ -570,6 +633,10 @@ class SiteSpider(Spider):
         error = classify_error(failure)
         attempts = self._attempts(request, error=error)
         url = meta["orig_url"]
+        if meta["kind"] == "endpoint":
+            if not (error in RETEST_ERRORS and self._retry_endpoint(request, attempts)):
+                self._record(request, None, attempts, error=error)
+            return
         if error in HOST_ERRORS and meta["kind"] == "external" and host_key(request.url) == host_key(url):
             # (not after a redirect to another host: the failure is that host's, not this URL's)
             self.judged.setdefault(host_key(url), HostJudgement(probe=url))
