@@ -430,7 +430,7 @@ def _home_observed(view: ScanView, rules: RuleSet, home: Any, as_of: date, windo
                   f"已 {observed['days_since']} 天，超过 {window} 天未更新", evidence)
 
 
-def _home(view: ScanView, rules: RuleSet, home: Any, as_of: date, tolerance: int, article_dates: dict[str, str],
+def _home(view: ScanView, rules: RuleSet, home: UrlRecord, as_of: date, tolerance: int, article_dates: dict[str, str],
           use_articles: bool) -> Iterator[Finding]:
     """首页不更新: no homepage item within the home window; a navigation-only homepage is judged by its
     second-level pages (indicators.md §1.2 veto.home_stale)."""

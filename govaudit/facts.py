@@ -116,3 +116,7 @@ class PageFacts(TypedDict, total=False):
     extractor_errors: dict[str, str]
     # analysis abandoned over params.crawl.analysis_budget_seconds (crawler/analysis.py): only links and charset
     not_analysed: dict[str, Any]  # reason ("analysis_budget" | "worker_lost"), size, budget_seconds, links
+    # endpoints (crawler/extract/endpoints.py): the list requests the page's script makes; on a URL of kind
+    # "endpoint", what its answer gave (items, or the reason for none) beside its list_items
+    list_endpoints: list[dict[str, Any]]
+    endpoint: dict[str, Any]

@@ -25,6 +25,8 @@ import tree_sitter_javascript
 from govaudit.crawler.extract import PageContext
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
+from govaudit.facts import PageFacts
+
 MAX_SCRIPT_CHARS = 500_000
 MAX_ENDPOINTS = 5
 MAX_CALLS = 5000  # calls read per script: a page's list loader is among its first few
@@ -68,7 +70,7 @@ def extract(ctx: PageContext) -> dict[str, Any]:
     return {"list_endpoints": found[:MAX_ENDPOINTS]}
 
 
-def fetched_endpoint(facts: dict[str, Any]) -> dict[str, Any] | None:
+def fetched_endpoint(facts: PageFacts) -> dict[str, Any] | None:
     """The endpoint the crawl fetches for a page with these facts (the check reads its answer by the same rule):
     Hanweb's list proxy first, on any page but a letter (a jpage list is a column by construction, even when a
     side list's single date made the page look like an article); else, on a page that is not an article, the
