@@ -412,10 +412,12 @@ def observed_home_change(snapshots: list[dict[str, Any]], as_of: date, window: i
             "snapshots": len(snaps), "days_since": (as_of - (last_change or first)).days, "items": len(previous or ())}
 
 
-def _home_observed(view: ScanView, rules: RuleSet, home: Any, as_of: date, window: int,
+def _home_observed(view: ScanView, rules: RuleSet, home: UrlRecord, as_of: date, window: int,
                    observed: dict[str, Any]) -> Iterator[Finding]:
-    """首页不更新 judged from what the monitor saw change on the homepage."""
+    """首页不更新 judged from what the monitor saw change on the homepage (and its early warning before the veto)."""
     if observed["days_since"] <= window:
+        seen = {"date": observed["last_change"] or observed["first_snapshot"], "url": home.url}
+        yield from _early_home(view, rules, home, observed["days_since"], window, seen, as_of)
         return
     evidence = {"window_days": window, "mode": "observed", "observed_last_change": observed["last_change"],
                 "first_snapshot": observed["first_snapshot"], "snapshots": observed["snapshots"],
@@ -451,7 +453,7 @@ def _home(view: ScanView, rules: RuleSet, home: UrlRecord, as_of: date, toleranc
                 items.extend(i for i in page_items(view, facts, sources) if i.get("source", "html") in sources)
     newest, undated, future = _newest(items, as_of, tolerance, article_dates, use_articles)
     age = (as_of - date.fromisoformat(newest["date"])).days if newest else None
-    if age is not None and age <= window:
+    if newest is not None and age is not None and age <= window:
         yield from _early_home(view, rules, home, age, window, newest, as_of)
         return
     evidence = {"window_days": window, "mode": mode, "pages": pages[:50], "items": len(items), "undated_items": undated,
@@ -469,7 +471,7 @@ def _home(view: ScanView, rules: RuleSet, home: UrlRecord, as_of: date, toleranc
     yield Finding("home.stale", rules.severity("home.stale"), view.site, home.url, msg, evidence)
 
 
-def _early_home(view: ScanView, rules: RuleSet, home: Any, age: int, window: int, newest: Any,
+def _early_home(view: ScanView, rules: RuleSet, home: UrlRecord, age: int, window: int, newest: dict[str, Any],
                 as_of: date) -> Iterator[Finding]:
     """首页预警: the homepage's newest item is older than the warning line but still inside the veto window."""
     early = rules.param("freshness.early_warning")

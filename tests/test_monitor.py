@@ -305,7 +305,7 @@ def test_home_stale_judged_from_observed_snapshots(tmp_path):
              "list_items": [{"title": "模板日期", "url": site + "a.html", "date": fresh, "date_text": fresh, "source": "html"}],
              "pagination": [], "article": {"date": None, "date_text": None, "source": None, "meta_date": None}}
 
-    def home_stale(tmp: Path, days_of_snapshots: int, new_item_days_ago: int | None) -> list:
+    def home_stale(tmp: Path, days_of_snapshots: int, new_item_days_ago: int | None, rule: str = "home.stale") -> list:
         tmp.mkdir()
         store = Store(tmp / "s.sqlite")
         scan = store.begin_scan(site, site, as_of.isoformat(), {}, "test")
@@ -321,7 +321,7 @@ def test_home_stale_judged_from_observed_snapshots(tmp_path):
                 items.append({"title": "新信息", "url": site + "new.html"})
             store.put_snapshot(site, day.isoformat(), datetime.combine(day, datetime.min.time()).timestamp() + 3600,
                                "d", items)
-        return [f for f in run(store.view(scan), load_ruleset()) if f.rule == "home.stale"]
+        return [f for f in run(store.view(scan), load_ruleset()) if f.rule == rule]
 
     [f] = home_stale(tmp_path / "a", 20, None)
     assert f.evidence["mode"] == "observed" and f.evidence["days_since"] == 20
@@ -329,6 +329,10 @@ def test_home_stale_judged_from_observed_snapshots(tmp_path):
     [f] = home_stale(tmp_path / "b", 20, 16)
     assert f.evidence["observed_last_change"] == (as_of - timedelta(days=16)).isoformat()
     assert home_stale(tmp_path / "c", 20, 5) == []
+    assert home_stale(tmp_path / "e", 20, 5, "early.home_stale") == []  # 5 days: inside the warning line
+    [w] = home_stale(tmp_path / "f", 20, 12, "early.home_stale")  # 12 days: past the 10-day line, 3 days before the veto
+    assert w.evidence["days_since"] == 12 and w.evidence["days_left"] == 3
+    assert w.evidence["newest_date"] == (as_of - timedelta(days=12)).isoformat()
     assert home_stale(tmp_path / "d", 6, None) == []  # a week of snapshots: the printed (fresh) dates decide
 
 
