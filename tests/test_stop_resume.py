@@ -259,3 +259,37 @@ def browsers_under(tmp: Path) -> list[int]:
         if any(str(tmp) in arg for arg in (p.info["cmdline"] or [])):
             found.append(p.info["pid"])
     return found
+
+
+def test_a_killed_scan_leaves_no_browser_running(tmp_path):
+    """SIGKILL (the OOM killer, a CI time-out) runs no clean-up in the scan; its browsers live in process groups of
+    their own, so only the reaper (crawler/browser/pool.py) stands between them and hours of burnt CPU."""
+    script = ("from govaudit.crawler.browser.pool import Browser, Limits\n"
+              "import sys, time\n"
+              "b = Browser(Limits(page_load=30, script=30, watchdog=60))\n"
+              "print(b.pid, b.profile, flush=True)\n"
+              "time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line, "the browser did not start"
+        group, profile = line.split()
+        group_id = int(group)
+        os.killpg(group_id, 0)  # running before the kill
+        proc.kill()
+        proc.wait(10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            left = [p for p in psutil.process_iter(["cmdline"]) if profile in " ".join(p.info["cmdline"] or [])]
+            try:
+                os.killpg(group_id, 0)
+                alive = True
+            except ProcessLookupError:
+                alive = False
+            if not alive and not left:
+                break
+            time.sleep(0.2)
+        assert not alive and not left, f"browser processes outlived the killed scan: {left}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -12,6 +12,8 @@ import hashlib
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -77,6 +79,56 @@ class Limits:
                    watchdog=float(b["watchdog_seconds"]))
 
 
+# The reaper: reads "+pgid" / "-pgid" lines; when its stdin closes, kills the groups still listed.
+_REAPER = """
+import os, signal, sys
+groups = set()
+for line in sys.stdin:
+    (groups.add if line[0] == "+" else groups.discard)(int(line[1:]))
+for group in groups:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+
+class Reaper:
+    """Kills the browsers' process groups when this process ends, however it ends.
+
+    Each browser runs in a process group of its own (so a hung one can be killed whole), which also means a
+    scan killed with SIGKILL, or by the OOM killer, would leave ChromeDriver and Chromium running: a renderer on
+    an endless animation then burns a core for hours after a nightly job died.  A small child process holds
+    the list of live groups on a pipe; the pipe closes when this process ends, whatever ends it, and the child
+    kills what is left.  (Selenium's Service has no such guard, and PR_SET_PDEATHSIG would reach only
+    ChromeDriver, not the Chromium it starts, and fires when the starting *thread* ends.)"""
+
+    _lock = threading.Lock()
+    _proc: subprocess.Popen | None = None
+
+    @classmethod
+    def _send(cls, line: str) -> None:
+        with cls._lock:
+            if cls._proc is None or cls._proc.poll() is not None:
+                # Its own session: a Ctrl-C to the scan's process group must not end the guard before the scan.
+                cls._proc = subprocess.Popen([sys.executable, "-c", _REAPER], stdin=subprocess.PIPE, text=True,
+                                             start_new_session=True)
+            try:
+                assert cls._proc.stdin is not None
+                cls._proc.stdin.write(line + "\n")
+                cls._proc.stdin.flush()
+            except OSError:  # the guard died: the browser is still killed by close() in a normal end
+                pass
+
+    @classmethod
+    def watch(cls, group: int) -> None:
+        cls._send(f"+{group}")
+
+    @classmethod
+    def forget(cls, group: int) -> None:
+        cls._send(f"-{group}")
+
+
 class Browser:
     """One Chromium + ChromeDriver pair with a fresh profile directory."""
 
@@ -93,6 +145,7 @@ class Browser:
             shutil.rmtree(self.profile, ignore_errors=True)
             raise
         self.pid = self.driver.service.process.pid
+        Reaper.watch(self.pid)
         try:
             # Before the short time-outs are set: ChromeDriver applies the page-load time-out to its wait for
             # a fresh renderer too, and a browser starting on a busy machine can take longer than that.
@@ -115,6 +168,7 @@ class Browser:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        Reaper.forget(self.pid)
 
     def close(self) -> None:
         """Quit politely; fall back to kill if the browser does not answer."""
