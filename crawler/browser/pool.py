@@ -110,8 +110,10 @@ class Reaper:
     def _send(cls, line: str) -> None:
         with cls._lock:
             if cls._proc is None or cls._proc.poll() is not None:
-                # Its own session: a Ctrl-C to the scan's process group must not end the guard before the scan.
+                # Its own session: a Ctrl-C to the scan's process group must not end the guard before the scan;
+                # no stdout/stderr: a caller reading the scan's output to its end must not wait on the guard.
                 cls._proc = subprocess.Popen([sys.executable, "-c", _REAPER], stdin=subprocess.PIPE, text=True,
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                              start_new_session=True)
             try:
                 assert cls._proc.stdin is not None
