@@ -34,6 +34,7 @@ class PageInfo:
     kind: str
     identity: dict[str, Any] | None  # None: the identity extractor did not run on this page (an older store)
     meta: dict[str, str]  # names lower-cased
+    depth: int = 0  # links from the start page: a template's shallowest page stands for it (trap chains vary by crawl)
 
 
 def _page_infos(view: ScanView) -> list[PageInfo]:
@@ -44,7 +45,7 @@ def _page_infos(view: ScanView) -> list[PageInfo]:
             continue
         meta = {str(k).lower(): v for k, v in (facts.get("meta") or {}).items()}
         out.append(PageInfo(rec.url, facts.get("template") or "-", facts.get("kind") or "other",
-                            facts.get("identity"), meta))
+                            facts.get("identity"), meta, rec.depth))
     return out
 
 
@@ -76,7 +77,9 @@ def _judge(rule: str, groups: dict[str, list[PageInfo]], problem: Problem, expec
         found = [(p, why) for p in pages if (why := problem(p)) is not None]
         if not found or len(found) / len(pages) <= how.share:
             continue
-        found.sort(key=lambda pw: (pw[0].url != how.home, pw[0].url))
+        # The shallowest page first: which deep pages of a template are crawled depends on the crawl's timing
+        # (a calendar trap's far months, past the trap guard's cap), its entry page does not.
+        found.sort(key=lambda pw: (pw[0].url != how.home, pw[0].depth, pw[0].url))
         what = Counter(why for _, why in found).most_common(1)[0][0]
         at_fault[what].append((template, [p for p, _ in found], len(pages)))
     for what, templates in at_fault.items():

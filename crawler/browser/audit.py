@@ -362,9 +362,12 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
     except BaseException:
         stopping.set()
         for b in list(live.values()):
-            b.kill()
+            b.discard()  # here, not in the workers: the process may end before their join times out
+        # A worker may be starting a browser (not yet in ``live``): it kills it once started; what is still
+        # left when the scan ends, the reaper (pool.Reaper) removes.
+        deadline = time.monotonic() + 15
         for t in threads:
-            t.join(5)
+            t.join(max(0.0, deadline - time.monotonic()))
         raise
     finally:
         watchdog.stop()

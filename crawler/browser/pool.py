@@ -79,29 +79,36 @@ class Limits:
                    watchdog=float(b["watchdog_seconds"]))
 
 
-# The reaper: reads "+pgid" / "-pgid" lines; when its stdin closes, kills the groups still listed.
+# The reaper: reads "g<pgid>" (a process group) and "d<path>" (a profile folder) lines, "-" before either to
+# forget it; when its stdin closes, kills the groups still listed, then removes the folders.
 _REAPER = """
-import os, signal, sys
-groups = set()
+import os, shutil, signal, sys
+held = {"g": set(), "d": set()}
 for line in sys.stdin:
-    (groups.add if line[0] == "+" else groups.discard)(int(line[1:]))
-for group in groups:
+    line = line.rstrip("\\n")
+    forget = line.startswith("-")
+    kind, value = line[forget], line[forget + 1:]
+    (held[kind].discard if forget else held[kind].add)(value)
+for group in held["g"]:
     try:
-        os.killpg(group, signal.SIGKILL)
+        os.killpg(int(group), signal.SIGKILL)
     except OSError:
         pass
+for folder in held["d"]:
+    shutil.rmtree(folder, ignore_errors=True)
 """
 
 
 class Reaper:
-    """Kills the browsers' process groups when this process ends, however it ends.
+    """Kills the browsers' process groups and removes their profiles when this process ends, however it ends.
 
     Each browser runs in a process group of its own (so a hung one can be killed whole), which also means a
     scan killed with SIGKILL, or by the OOM killer, would leave ChromeDriver and Chromium running: a renderer on
     an endless animation then burns a core for hours after a nightly job died.  A small child process holds
-    the list of live groups on a pipe; the pipe closes when this process ends, whatever ends it, and the child
-    kills what is left.  (Selenium's Service has no such guard, and PR_SET_PDEATHSIG would reach only
-    ChromeDriver, not the Chromium it starts, and fires when the starting *thread* ends.)"""
+    the live groups and profile folders on a pipe; the pipe closes when this process ends, whatever ends it,
+    and the child cleans up what is left — also a browser that was still starting when a stop came.
+    (Selenium's Service has no such guard; PR_SET_PDEATHSIG would reach only ChromeDriver, not the Chromium it
+    starts, and fires when the starting *thread* ends.)"""
 
     _lock = threading.Lock()
     _proc: subprocess.Popen | None = None
@@ -123,12 +130,16 @@ class Reaper:
                 pass
 
     @classmethod
-    def watch(cls, group: int) -> None:
-        cls._send(f"+{group}")
+    def watch(cls, group: int | None = None, profile: str | None = None) -> None:
+        for kind, value in (("g", group), ("d", profile)):
+            if value is not None:
+                cls._send(f"{kind}{value}")
 
     @classmethod
-    def forget(cls, group: int) -> None:
-        cls._send(f"-{group}")
+    def forget(cls, group: int | None = None, profile: str | None = None) -> None:
+        for kind, value in (("g", group), ("d", profile)):
+            if value is not None:
+                cls._send(f"-{kind}{value}")
 
 
 class Browser:
@@ -137,6 +148,7 @@ class Browser:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.profile = tempfile.mkdtemp(prefix="govaudit-chromium-")
+        Reaper.watch(profile=self.profile)
         options = chromium_options(self.profile, f"--window-size={WINDOW[0]},{WINDOW[1]}")
         options.page_load_strategy = "normal"
         options.unhandled_prompt_behavior = "accept"  # a dialog our override missed must not wedge the session
@@ -144,10 +156,10 @@ class Browser:
         try:
             self.driver = webdriver.Chrome(service=service, options=options)
         except Exception:
-            shutil.rmtree(self.profile, ignore_errors=True)
+            self._remove_profile()
             raise
         self.pid = self.driver.service.process.pid
-        Reaper.watch(self.pid)
+        Reaper.watch(group=self.pid)
         try:
             # Before the short time-outs are set: ChromeDriver applies the page-load time-out to its wait for
             # a fresh renderer too, and a browser starting on a busy machine can take longer than that.
@@ -170,10 +182,23 @@ class Browser:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        Reaper.forget(self.pid)
+        Reaper.forget(group=self.pid)
+
+    def _remove_profile(self) -> None:
+        shutil.rmtree(self.profile, ignore_errors=True)
+        Reaper.forget(profile=self.profile)
+
+    def discard(self) -> None:
+        """Kill at once and remove the profile: what a stopping scan does, which cannot wait for a polite quit
+        (a killed browser's quit first tries to reach the dead ChromeDriver)."""
+        self.kill()
+        self._remove_profile()
 
     def close(self) -> None:
         """Quit politely; fall back to kill if the browser does not answer."""
+        if not self.alive():
+            self.discard()
+            return
         done = threading.Event()
 
         def _quit() -> None:
@@ -191,7 +216,7 @@ class Browser:
             self.driver.service.process.wait(5)
         except Exception:
             pass
-        shutil.rmtree(self.profile, ignore_errors=True)
+        self._remove_profile()
 
     def alive(self) -> bool:
         try:
