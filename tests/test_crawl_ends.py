@@ -205,7 +205,7 @@ def test_the_watchdog_finishes_a_crawl_whose_close_is_stuck(tmp_path):
                        "--timeout", "60", "--rules", str(rules), timeout=120)
         wall = time.monotonic() - started
         target = server.url("/__hang/forever.html")
-    assert wall < 30, wall
+    assert wall < 55, wall  # ended by the watchdog, not by the 60 s time-out (the margin is for a loaded machine)
     info, rows = stored(out)
     assert info["state"] == "finished" and info["close_reason"] == "stalled"
     states = defaultdict(set)
