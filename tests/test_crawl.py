@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -57,12 +58,10 @@ def test_homepage_dead_links_are_flagged_apart(demo_site, demo_scan):
     assert any(not f["on_homepage"] for f in dead.values())
 
 
-def test_each_url_is_requested_once_however_many_pages_carry_it(demo_scan):
-    """Every request the scan sent is one of the attempts it recorded (a redirect's hops count for its source):
-    nothing is fetched twice because two pages carry it.  Counting requests alone would be load-dependent: a
-    time-out under load is legitimately re-tested, and the re-test is in the attempt history."""
-    out, _ = demo_scan
-    hits = json.loads((out.parent / f"{out.name}-server-hits.json").read_text(encoding="utf-8"))
+def assert_requests_are_recorded_attempts(out: Path, hits: dict[str, int]) -> None:
+    """Every request the scan sent is one of the attempts it recorded (a redirect's hops count for its source).
+    Counting requests alone would be load-dependent: a time-out under load is legitimately re-tested, and the
+    re-test is in the attempt history."""
 
     def target(url: str) -> str:
         parts = urlsplit(url)
@@ -81,6 +80,67 @@ def test_each_url_is_requested_once_however_many_pages_carry_it(demo_scan):
         assert n <= expected[path], (path, n, expected[path])
         checked += 1
     assert checked > 100 and sum(1 for path, n in hits.items() if expected.get(path) == 1 and n == 1) > 100
+
+
+def test_each_url_is_requested_once_however_many_pages_carry_it(demo_scan):
+    """Nothing is fetched twice because two pages carry it."""
+    out, _ = demo_scan
+    assert_requests_are_recorded_attempts(out, json.loads((out.parent / f"{out.name}-server-hits.json").read_text(encoding="utf-8")))
+
+
+def test_a_link_checked_by_get_never_makes_the_connection_pool_send_a_request_twice(tmp_path):
+    """A server that refuses HEAD (405, common on government front ends) has every attachment checked by a GET
+    stopped after its headers.  Stopping a small response that has already arrived closed a connection the pool
+    had taken back, and the next request sent on it was re-sent unseen: the server got it twice, the scan
+    recorded it once (about 1 in 250 such pairs).  Those GETs now ask the server to close the connection."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits: Counter[str] = Counter()
+    lock = threading.Lock()
+    pages = 300
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as every real server
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            with lock:
+                hits[self.path] += 1
+            self.send_response(405)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802
+            with lock:
+                hits[self.path] += 1
+            name = self.path.strip("/")
+            if name in ("", "index.html"):
+                body = "".join(f'<a href="/p{i}.html">第{i}篇</a>' for i in range(pages))
+            elif name.startswith("p"):
+                body = f'<a href="/f{name[1:-5]}a.pdf">附件一</a><a href="/f{name[1:-5]}b.pdf">附件二</a>'
+            else:
+                body = "%PDF-1.4 附件" * 20
+            data = f"<html><head><title>{name}</title></head><body>{body}</body></html>".encode()
+            self.send_response(200 if name != "robots.txt" and "not-found" not in name else 404)
+            self.send_header("Content-Type", "application/pdf" if name.endswith(".pdf") else "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        out = tmp_path / "out"
+        run_cli("scan", f"http://127.0.0.1:{server.server_address[1]}/", "--out", str(out), "--a11y", "off",
+                "--as-of", AS_OF.isoformat())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sum(n for path, n in hits.items() if path.endswith(".pdf")) >= 2 * 2 * pages  # HEAD, then GET
+    assert_requests_are_recorded_attempts(out, dict(hits))
 
 
 def test_suspect_links_are_retested_and_keep_their_history(demo_scan):

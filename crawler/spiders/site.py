@@ -259,8 +259,13 @@ class SiteSpider(Spider):
             return Request(url, callback=self.parse_page, errback=self.on_error, meta=meta, dont_filter=True,
                            priority=RETEST_PRIORITY if attempts else -depth)
         meta["headers_only"] = method == "GET"
+        # A GET stopped after its headers closes its connection.  When the whole (small) answer had already
+        # arrived, Twisted's pool had taken that connection back, and the next request sent on it died with it
+        # and was re-sent unseen (the server counted two requests, the scan one).  Asking the server to close
+        # leaves the pool nothing to take back.
+        headers = {"Connection": "close"} if meta["headers_only"] else None
         return Request(url, method=method or "HEAD", callback=self.on_checked, errback=self.on_error, meta=meta,
-                       dont_filter=True, priority=RETEST_PRIORITY if attempts else -depth - 1)
+                       headers=headers, dont_filter=True, priority=RETEST_PRIORITY if attempts else -depth - 1)
 
     def discover(self, link: Link, source_key: int, depth: int, deferred: bool = False) -> Request | None:
         """Record that a page carries ``link``; return a Request if the URL is new and should be fetched."""
