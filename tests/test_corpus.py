@@ -22,7 +22,7 @@ EXCLUDED = {"SimonXinw/job", "jas0no7/local_spider_jason", "kevin3691/renmin", "
 # Measured on the tuning split with bench/corpus_accuracy.py (field → share right); raise them as extractors
 # improve, never lower them to let a change through.
 FLOORS = {"kind": 1.0, "article_date": 1.0, "meta_date": 1.0, "letters": 1.0, "list_newest": 1.0, "list_oldest": 1.0,
-          "pagination": 1.0, "list_items": 7 / 8}  # list_items: two 3-character titles (嘉奖令) read as navigation
+          "pagination": 1.0, "list_items": 1.0}
 
 
 def _iso(value):

@@ -690,9 +690,8 @@ def _heading_title(tree: Any, meta: dict[str, str]) -> str | None:
     return None
 
 
-def _letters(tree: Any, url: str, meta: dict[str, str], ref: date) -> list[dict[str, Any]]:
-    page_url = url
-    base = _base(tree, url)
+def _letters(tree: Any, page_url: str, meta: dict[str, str], ref: date) -> list[dict[str, Any]]:
+    base = _base(tree, page_url)
     body = tree.find("body")
     body = body if body is not None else tree
     letters: list[dict[str, Any]] = []
