@@ -9,6 +9,9 @@ the crawl, and its facts are compared with the hand labels of tests/corpus/manif
 - list: every item's date, the newest and oldest, and whether pagination was seen;
 - letters: per letter, asked date, replied date and status all right.
 
+A page whose list its script loads may have the endpoint's answer saved beside it (``answer`` in the
+manifest): it is read as the crawl reads a fetched endpoint, and its items and letters are the page's.
+
 Figures are printed per field and per CMS family, for the tuning split.  The held-out split (a fifth of
 the corpus, never used while tuning) is measured only when asked for, at the end of a piece of work:
 
@@ -37,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from govaudit.crawler.analysis import analyse_page  # noqa: E402
 from govaudit.crawler.extract import installed  # noqa: E402
+from govaudit.crawler.extract.answers import read_answer, read_letters  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
 FIELDS = ("kind", "article_date", "meta_date", "list_newest", "list_oldest", "list_items", "pagination",
@@ -50,6 +54,23 @@ def load_manifest() -> dict[str, Any]:
 def page_url(page: dict[str, Any]) -> str:
     """The page's own address when the page states it, else one on its host: extractors read URL patterns."""
     return page["url"] or f"http://{page['site']}/corpus/{page['id']}.html"
+
+
+def with_answer(page: dict[str, Any], facts: dict[str, Any], as_of: date) -> dict[str, Any]:
+    """A page's facts as the checks see them when the page's list endpoint answer is saved beside it
+    (``answer: {file, sha256, content_type}``): the answer's items replace the page's own when it has any
+    (checks.freshness.page_items), its letters join the page's (checks.interaction.collect)."""
+    answer = page.get("answer")
+    if not answer:
+        return facts
+    body = (CORPUS / answer["file"]).read_bytes()
+    if hashlib.sha256(body).hexdigest() != answer["sha256"]:
+        raise SystemExit(f"{answer['file']}: bytes differ from the manifest's sha256")
+    url = answer.get("url") or page_url(page)
+    items, _ = read_answer(body, answer["content_type"], url, as_of)
+    letters = read_letters(body, answer["content_type"], url, as_of)
+    return {**facts, "list_items": items or facts.get("list_items") or [],
+            "letters": (facts.get("letters") or []) + letters}
 
 
 def _letter_key(letter: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -100,6 +121,7 @@ def measure(split: str, verbose: bool = False) -> dict[str, Any]:
             raise SystemExit(f"{page['file']}: bytes differ from the manifest's sha256")
         try:
             facts = analyse_page(page_url(page), body, None, False, as_of, page["site"], extractors).facts
+            facts = with_answer(page, dict(facts), as_of)
         except Exception:
             crashes += 1
             traceback.print_exc()

@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 import chinese_calendar
 from dateutil.relativedelta import relativedelta
 from govaudit.checks.plugin import Chart, CheckPlugin, Field, RuleMeta, T
+from govaudit.crawler.extract.endpoints import fetched_endpoint, record_url
 
 from govaudit.facts import Letter as LetterFacts
 from govaudit.model import Finding
@@ -237,6 +238,14 @@ def _excluded(name: str | None, words: dict[str, list[str]]) -> bool:
     return name is not None and any(w in name for group in words.values() for w in group)
 
 
+def _endpoint_letters(view: ScanView, facts: Any) -> list[LetterFacts]:
+    """The letters the list endpoint of a page's script answered, when the crawl fetched it (issue 11): a
+    mailbox page whose list a script loads shows them, so they are the page's, like its own list's."""
+    endpoint = fetched_endpoint(facts)
+    rec = view.get(record_url(endpoint)) if endpoint is not None else None
+    return list((rec.facts or {}).get("letters") or []) if rec is not None and rec.kind == "endpoint" else []
+
+
 def collect(view: ScanView, rules: RuleSet) -> tuple[list[Letter], dict[ChannelKey, Channel], list[dict[str, Any]], int]:
     """Merged letters, channels, home/channel-page links to channels, and the number of pages with facts."""
     excluded_words = rules.param("interaction.excluded_channels")
@@ -249,7 +258,7 @@ def collect(view: ScanView, rules: RuleSet) -> tuple[list[Letter], dict[ChannelK
         pages += 1
         facts = rec.facts or {}
         ch = facts.get("channel")
-        letters = facts.get("letters") or []
+        letters = (facts.get("letters") or []) + _endpoint_letters(view, facts)
         links.extend(facts.get("channel_links") or [])
         if not ch and not letters:
             continue

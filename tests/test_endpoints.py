@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import AS_OF, read_findings, run_cli
 from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.answers import read_answer
+from govaudit.crawler.extract.answers import read_answer, read_letters
 from govaudit.crawler.extract.core import parse_html
 from govaudit.crawler.extract.endpoints import extract, fetched_endpoint, record_url
 
@@ -54,6 +54,14 @@ STALE_ROWS = [("/art/2026/08/01/art_102_1.html", "全县防汛抗旱工作推进
 JSON_ANSWER = {"code": 200, "data": {"total": 2, "list": [
     {"title": "县人民政府关于做好冬季供暖保障工作的通知", "url": "/xxgk/tzgg/1.html", "publishDate": "2026-11-12"},
     {"title": "县人民政府关于开展消防安全专项整治的通知", "url": "/xxgk/tzgg/2.html", "publishDate": "2026-10-20"}]}}
+# A 县长信箱 whose letter list its script loads: one letter asked in July and still 办理中 (unanswered past any
+# reply window), one answered within a week.
+LETTERS_ANSWER = {"code": 0, "data": {"total": 2, "rows": [
+    {"id": 31, "letterTitle": "关于城南小区污水管道堵塞的反映", "createTime": "2026-07-06 10:21:00", "replyTime": "",
+     "statusName": "办理中", "status": 1, "userName": "王**", "url": "/hdjl/xzxx/31.html"},
+    {"id": 32, "letterTitle": "咨询城乡居民医保缴费截止时间", "createTime": "2026-10-12 08:40:00",
+     "replyTime": "2026-10-16 15:02:00", "statusName": "已办结", "status": 3, "replyDept": "县医保局",
+     "url": "/hdjl/xzxx/32.html"}]}}
 # A side list of the freshest headlines on every page: it must not date a column whose list comes from its endpoint.
 SIDE = '<div class="side"><ul><li><a href="/art/2026/11/19/art_1_9.html">今日要闻县委常委会召开专题会议</a><span>2026-11-19</span></li></ul></div>'
 
@@ -65,7 +73,8 @@ def routes() -> dict[tuple[str, str], tuple[int, str, str]]:
     home = ('<html><head><meta charset="utf-8"><title>某县人民政府</title></head><body><h1>某县人民政府</h1>'
             '<a href="/col/col1/index.html">工作动态</a> <a href="/col/col2/index.html">部门动态</a> '
             '<a href="/tzgg/index.html">通知公告</a> <a href="/broken/index.html">乡镇动态</a> '
-            '<a href="/secret/index.html">图片新闻</a> <a href="/busy/index.html">政务动态</a></body></html>')
+            '<a href="/secret/index.html">图片新闻</a> <a href="/busy/index.html">政务动态</a> '
+            '<a href="/hdjl/xzxx/index.html">县长信箱</a></body></html>')
     ajax = ('$.ajax({url: "/api/tzgg/list.json", type: "get", data: {pageNo: 1, pageSize: 10}, dataType: "json",'
             ' success: function (res) { render(res.data.list); }, error: function () {} });')
     return {
@@ -77,6 +86,8 @@ def routes() -> dict[tuple[str, str], tuple[int, str, str]]:
         ("GET", "/broken/index.html"): (200, html, column_page("乡镇动态", '$.getJSON("/api/broken/list.json", function(d){});')),
         ("GET", "/secret/index.html"): (200, html, column_page("图片新闻", 'fetch("/api/secret/list.json").then(r => r.json());')),
         ("GET", "/busy/index.html"): (200, html, column_page("政务动态", '$.getJSON("/api/busy/list.json");')),
+        ("GET", "/hdjl/xzxx/index.html"): (200, html, column_page("县长信箱", '$.getJSON("/api/xzxx/list.json", function(d){});')),
+        ("GET", "/api/xzxx/list.json"): (200, "application/json; charset=utf-8", json.dumps(LETTERS_ANSWER, ensure_ascii=False)),
         ("GET", "/api/tzgg/list.json"): (200, "application/json; charset=utf-8", json.dumps(JSON_ANSWER, ensure_ascii=False)),
         ("GET", "/api/broken/list.json"): (200, html, "<html><head><title>系统繁忙</title></head><body>系统繁忙，请稍后再试</body></html>"),
         ("GET", "/api/secret/list.json"): (200, "application/json", json.dumps(JSON_ANSWER)),
@@ -123,7 +134,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             answer = site.routes.get(("GET", path)) or (
                 (200, "text/html; charset=utf-8", "<html><head><title>正文</title></head><body><p>正文</p></body></html>")
-                if path.startswith(("/art/", "/xxgk/")) else (404, "text/html", "<title>404</title>"))
+                if path.startswith(("/art/", "/xxgk/", "/hdjl/xzxx/3")) else (404, "text/html", "<title>404</title>"))
         status, ctype, text = answer
         data = text.encode("utf-8")
         self.send_response(status)
@@ -181,7 +192,7 @@ def test_hanweb_dataproxy_post_is_fetched_once_per_column_with_its_form(scanned)
 def test_endpoint_requests_keep_the_hosts_crawl_delay(scanned):
     site, _, _ = scanned
     endpoint_at = [i for i, (m, p, _) in enumerate(site.log) if p.startswith(("/api/", PROXY))]
-    assert len(endpoint_at) == 6  # 2 datastore POSTs, the JSON GET, the broken GET, the busy one twice (never the disallowed)
+    assert len(endpoint_at) == 7  # 2 datastore POSTs, 2 JSON GETs, the broken GET, the busy one twice (never the disallowed)
     gaps = [site.times[i] - site.times[i - 1] for i in endpoint_at if i > 0 and site.log[i - 1][1] != "/robots.txt"]
     assert gaps and min(gaps) >= CRAWL_DELAY - 0.1, gaps
 
@@ -205,6 +216,21 @@ def test_a_stale_endpoint_column_is_stale_despite_a_fresh_side_list(scanned):
     evidence = stale[0]["evidence"]
     assert evidence["newest_date"] == "2026-08-01" and evidence["newest_url"].endswith("/art_102_1.html")
     assert evidence["endpoint_items"] == 2 and evidence["endpoint_reason"] is None and "columnid=2" in evidence["endpoint"]
+
+
+def test_a_mailboxs_letters_from_its_endpoint_are_judged_by_name(scanned):
+    """The letters a mailbox page's script loads are the page's: the open July letter is called by its title,
+    the answered one raises nothing."""
+    site, out, findings = scanned
+    answer = _endpoint_records(out)[site.base + "/api/xzxx/list.json"]["facts"]
+    assert [(l["title"], l["asked"], l["replied"], l["status"]) for l in answer["letters"]] == [
+        ("关于城南小区污水管道堵塞的反映", "2026-07-06", None, "办理中"),
+        ("咨询城乡居民医保缴费截止时间", "2026-10-12", "2026-10-16", "已办结")]
+    assert "王" not in json.dumps(answer, ensure_ascii=False)  # the writer's name is never stored
+    letters = [f for f in findings if f["rule"] in ("interaction.unanswered", "interaction.late")]
+    assert [urlsplit(f["url"]).path for f in letters] == ["/hdjl/xzxx/31.html"]
+    assert "关于城南小区污水管道堵塞的反映" in letters[0]["message"]
+    assert not [f for f in findings if f["rule"].startswith("interaction.") and "消防安全" in f["message"]]
 
 
 def test_a_broken_endpoint_is_recorded_and_the_scan_goes_on(scanned):
@@ -283,6 +309,39 @@ def test_answers_are_read_with_the_page_readers():
     fragment = '<li><a href="/t/2.html">关于征求意见的公告内容</a><span>2026-10-09</span></li>'
     items, _ = read_answer(fragment.encode(), "text/html", "http://h/api/y", ref)
     assert [(i["url"], i["date"], i["source"]) for i in items] == [("http://h/t/2.html", "2026-10-09", "endpoint")]
+
+
+def _letters_of(body: str, ctype: str = "application/json") -> list[tuple]:
+    found = read_letters(body.encode("utf-8"), ctype, "http://h/api/xx/list", date(2026, 11, 20))
+    return [(l["title"], l["url"], l["asked"], l["replied"], l["status"], l["unit"], l["has_reply_text"],
+             l["reply_shown"]) for l in found]
+
+
+def test_a_mailbox_endpoints_letters_are_read_by_their_keys_and_rows():
+    # Pinyin keys, a reply text, a status code beside its word, a reply-unit key that holds no date.
+    data = json.dumps({"rows": [{"bt": "建议增设城东公交站点", "tjsj": "2026-09-01", "hfsj": "2026-09-30",
+                                 "zt": "已回复", "hfnr": "您好，经研究已列入明年线路调整计划。", "replyDept": "县交通局"},
+                                {"letterTitle": "反映村道路灯不亮的问题", "sendTime": "2026-11-02", "replyTime": "",
+                                 "state": 2, "phone": "138****0000"}]}, ensure_ascii=False)
+    assert _letters_of(data) == [
+        ("建议增设城东公交站点", None, "2026-09-01", "2026-09-30", "已回复", "县交通局", True, True),
+        ("反映村道路灯不亮的问题", None, "2026-11-02", None, None, None, None, True)]
+    # An object literal in a JSONP call, with Chinese keys.
+    assert _letters_of("cb({list:[{'留言标题':'咨询老年证办理地点','留言时间':'2026-10-08','办理状态':'处理完毕',"
+                       "url:'/ly/9.html'}]})", "text/javascript") == [
+        ("咨询老年证办理地点", "http://h/ly/9.html", "2026-10-08", None, "处理完毕", None, None, False)]
+    rows = ('<tr><td><a href="/xx/1.html">关于学区划分的咨询</a></td><td>2026-11-01</td><td>已回复</td></tr>',
+            '<tr><td><a href="/xx/2.html">夜间施工噪音扰民问题</a></td><td>2026-11-05</td><td>办理中</td></tr>')
+    store = "<datastore><recordset>" + "".join(f"<record><![CDATA[{r}]]></record>" for r in rows) + "</recordset></datastore>"
+    assert [(t, u, a, s) for t, u, a, _, s, *_ in _letters_of(store, "text/xml")] == [
+        ("关于学区划分的咨询", "http://h/xx/1.html", "2026-11-01", "已回复"),
+        ("夜间施工噪音扰民问题", "http://h/xx/2.html", "2026-11-05", "办理中")]
+
+
+def test_a_columns_notices_are_no_letters():
+    assert _letters_of(json.dumps(JSON_ANSWER, ensure_ascii=False)) == []  # title + date, nothing of a letter
+    assert _letters_of(datastore(FRESH_ROWS), "text/xml") == []
+    assert _letters_of("<html><body>系统繁忙</body></html>", "text/html") == []
 
 
 def test_the_crawl_sends_no_post_it_does_not_know_to_be_a_read():

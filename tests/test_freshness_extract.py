@@ -79,6 +79,18 @@ def test_undated_rows_kept_beside_dated_ones_but_not_navigation():
     assert [(i["title"], i["date"]) for i in facts["list_items"]] == [("县政府召开常务会议", "2025-11-03"), ("教育局部署校园安全", None)]
 
 
+def test_short_titles_count_as_dated_rows_of_a_list_only():
+    """嘉奖令 (3 characters) is an item where long dated rows make the block a list (柘城 政府文件, tests/corpus);
+    short dated labels elsewhere, undated short rows and 更多 never are."""
+    rows = "".join(f'<li><a href="/zfwj/{i}.html">{t}</a><span>{d}</span></li>' for i, (t, d) in enumerate([
+        ("县人民政府关于印发防汛抗旱应急预案的通知", "2018-07-10"), ("嘉奖令", "2018-06-11"), ("嘉奖令", "2018-06-07"),
+        ("通报", ""), ("更多", "2018-06-01")]))
+    side = '<div class="side"><ul><li><a href="/a.html">公告</a><span>2018-07-20</span></li></ul></div>'
+    items = facts_of(page(f"<ul>{rows}</ul>{side}"))["list_items"]
+    assert [(i["title"], i["date"]) for i in items] == [
+        ("县人民政府关于印发防汛抗旱应急预案的通知", "2018-07-10"), ("嘉奖令", "2018-06-11"), ("嘉奖令", "2018-06-07")]
+
+
 def test_impossible_and_future_dates_in_rows():
     facts = facts_of(page('<ul><li><a href="/a/1.html">县政府召开常务会议</a><span>2025-02-30</span></li>'
                           '<li><a href="/a/2.html">教育局部署校园安全</a><span>2030-01-01</span></li>'

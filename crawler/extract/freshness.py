@@ -43,7 +43,9 @@ MAX_SCRIPT_VALUES = 20
 UNDATED_LIST_MIN_ROWS = 3    # an undated list: at least this many rows in one block ...
 UNDATED_LIST_MIN_TITLE = 8   # ... whose titles average this many characters (menu labels are 2–6)
 DATE_LINE_REACH = 20  # characters between the title and its date line (spaces, a 发布 badge), not a paragraph
-MIN_TITLE = 4  # shorter anchor texts (更多, 1, 下一页) are navigation, not information items
+MIN_TITLE = 4  # shorter anchor texts (更多, 1, 下一页) are navigation, not information items ...
+MIN_SHORT_TITLE = 2  # ... unless they are dated rows of a list other rows date (嘉奖令, 通知: CJK titles)
+_NOT_TITLES = {"更多", "详细", "详情", "查看", "全文", "返回", "打印", "关闭", "置顶", "下载", "附件", "原文"}
 
 _SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
 _ROW_TAGS = {"li", "tr", "p"}
@@ -267,7 +269,8 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
         attr = _clean(a.get("title"))
         if len(attr) > len(title.rstrip("…. ")) or (attr and title.endswith(("…", "...", ".."))):
             title = attr
-        if len(title) < MIN_TITLE:
+        short = len(title) < MIN_TITLE
+        if short and (len(_CJK.findall(title)) < MIN_SHORT_TITLE or title in _NOT_TITLES or title in _PAGER_WORDS):
             continue
         hint = years.get(a)
         found: DateMatch | None = None
@@ -297,13 +300,16 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
         rows.append((a, row, title, found))
 
     # Undated rows count only where they sit among dated ones (a list), not in navigation menus; on a page
-    # with no dated row at all, the largest block of long titles outside menus is the (undated) list.
-    dated_containers = {r.getparent() for _, r, _, f in rows if f is not None and r.getparent() is not None}
+    # with no dated row at all, the largest block of long titles outside menus is the (undated) list.  A short
+    # title counts only dated, among rows a long dated title establishes as a list: a menu's 首页 · 政务 never.
+    dated_containers = {r.getparent() for _, r, t, f in rows
+                        if f is not None and r.getparent() is not None and len(t) >= MIN_TITLE}
     if not dated_containers:
         blocks: dict[Any, list[str]] = {}
         for _, row, title, _ in rows:
             parent = row.getparent()
-            if parent is not None and not _MENU_ATTR.search(f"{parent.get('class', '')} {parent.get('id', '')}"):
+            if parent is not None and len(title) >= MIN_TITLE and \
+                    not _MENU_ATTR.search(f"{parent.get('class', '')} {parent.get('id', '')}"):
                 blocks.setdefault(parent, []).append(title)
         best = max(blocks.items(), key=lambda kv: len(kv[1]), default=None)
         if best is not None and len(best[1]) >= UNDATED_LIST_MIN_ROWS \
@@ -311,7 +317,9 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
             dated_containers = {best[0]}
     for a, row, title, found in rows:
         parent = row.getparent()
-        if found is None and (parent is None or parent not in dated_containers):
+        if (found is None or len(title) < MIN_TITLE) and (parent is None or parent not in dated_containers):
+            continue
+        if found is None and len(title) < MIN_TITLE:
             continue
         yield {"title": title[:200], "url": a.get("href", "").strip(), "date": found.iso if found else None,
                "date_text": found.text if found else None, "source": source}

@@ -441,6 +441,92 @@ def _letter(fields: _Fields, *, source: str, url: str | None, title: str | None,
     }
 
 
+# -- letters handed over as data: a mailbox list endpoint's JSON answer (issue 11) --------------------------------
+# A record's keys name its fields the way the system's programmers did (createTime, replyTime, hfsj, statusName);
+# a key is tried against these fragments in this order and takes the first role whose value fits it: a reply
+# date before an asking date (replyTime also names a time), a reply unit after a reply date (replyDept holds no
+# date).  Chinese keys (来信时间) are read as the labels they are.  Personal fields are recognised and dropped.
+_KEY_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("url", ("url", "href", "link")),
+    ("ignore", ("update", "modify", "edit", "read", "view", "click", "hit", "visit", "count", "num")),
+    ("reply_text", ("replycont", "replytext", "answercont", "answertext", "replyopinion", "hfnr", "dfnr", "hfyj")),
+    ("replied", ("reply", "answer", "hfsj", "dfsj", "finish", "over", "bjsj", "banjie", "feedback", "fksj", "handle",
+                 "deal", "done", "complete")),
+    ("status", ("status", "state", "zt")),
+    ("title", ("title", "subject", "zhuti", "theme", "bt")),
+    ("unit", ("unit", "dept", "depart", "org", "dw", "bm")),
+    ("private", ("name", "phone", "tel", "mobile", "email", "idcard", "address", "addr", "user", "writer", "author")),
+    ("asked", ("create", "add", "send", "ask", "submit", "write", "apply", "post", "question", "lxsj", "xjsj", "lysj",
+               "tjsj", "time", "date", "sj", "rq")),
+)
+_DATED = {"replied", "asked"}
+# What makes a record a letter rather than a news item (title + date): a reply or status field, or a key that
+# names a letter.  A column's JSON list of notices is no mailbox.
+_LETTER_KEY = re.compile(r"letter|mail|consult|complain|question|suggest|petition|xinjian|liuyan", re.I)
+_LETTER_ROLES = {"replied", "status", "reply_text"}
+
+
+def _key_role(key: str, value: str, ref: date) -> str | None:
+    """The role of one record field, or None: by the key's name, checked against what the value holds."""
+    label = _ROLE_OF.get(key.strip())
+    if label is not None:
+        return label
+    low = key.lower()
+    for role, words in _KEY_ROLES:
+        if not any(w in low for w in words):
+            continue
+        if role in _DATED and not (value == "" or _date_of(value, ref)):
+            continue  # replyDept, dealStatus: the key says reply, the value is no date
+        if role == "status" and value and _status_of(value) is None:
+            continue  # a status code (3), not a word
+        if role == "title" and (len(value) < 4 or _date_of(value, ref)):
+            continue
+        return role
+    return None
+
+
+def letters_from_records(records: Iterable[dict[str, Any]], base: str, ref: date) -> list[dict[str, Any]]:
+    """Letters held as data records (a list endpoint's JSON or object-literal answer): a record is a letter when
+    it has a title and an asking date, a reply date or a status word, and something of a letter (a reply or
+    status field, a key naming a letter: letterTitle, 来信时间).  An empty reply field is a reply slot
+    (``reply_shown``): the system shows replies, this letter has none yet."""
+    letters: list[dict[str, Any]] = []
+    for rec in records:
+        values: dict[str, str] = {}
+        elements: dict[str, Any] = {}
+        for key, raw in rec.items():
+            if isinstance(raw, (dict, list)) or raw is None or isinstance(raw, bool):
+                continue
+            value = _clean(str(raw))
+            role = _key_role(str(key), value, ref)
+            if role is None or role in ("private", "ignore"):
+                continue
+            elements.setdefault(role, key)
+            if value:
+                values.setdefault(role, value)
+        title = values.get("title")
+        if not title or not (values.keys() & {"asked", "replied", "status"}):
+            continue
+        if not (elements.keys() & _LETTER_ROLES or any(_LETTER_KEY.search(str(k)) or str(k) in ROLE_WORDS["asked"]
+                                                        for k in rec)):
+            continue
+        url = absolute_url(base, values["url"]) if values.get("url") else None
+        letters.append(_letter(_Fields(values, elements, [], []), source="list", url=url, title=title, ref=ref,
+                               unlabelled_dates=False))
+        if len(letters) >= _MAX_LETTERS:
+            break
+    return letters
+
+
+def letters_from_markup(root: Any, base: str, ref: date) -> list[dict[str, Any]]:
+    """Letters in an HTML fragment a list endpoint answered (a datastore's records, rows of a table): read as a
+    list page is, when it speaks of letters (来信时间, 已回复 …: a news fragment is no mailbox).  Every letter is a
+    list entry: the fragment is not the letter's own page."""
+    if not (_letter_specific(root) or _STATUS.search(root.text_content())):
+        return []
+    return [{**letter, "source": "list"} for letter in _letters(root, base, {}, ref)]
+
+
 def _cells(row: Any) -> list[Any]:
     return [c for c in row if isinstance(c.tag, str) and c.tag in ("td", "th")]
 
@@ -604,8 +690,8 @@ def _heading_title(tree: Any, meta: dict[str, str]) -> str | None:
     return None
 
 
-def _letters(tree: Any, ctx: PageContext, meta: dict[str, str], ref: date) -> list[dict[str, Any]]:
-    base = _base(tree, ctx.url)
+def _letters(tree: Any, page_url: str, meta: dict[str, str], ref: date) -> list[dict[str, Any]]:
+    base = _base(tree, page_url)
     body = tree.find("body")
     body = body if body is not None else tree
     letters: list[dict[str, Any]] = []
@@ -643,7 +729,7 @@ def _letters(tree: Any, ctx: PageContext, meta: dict[str, str], ref: date) -> li
         if link is None and "title" not in fields.values and unlinked is None:
             continue
         url = _link_url(link, base) if link is not None else None
-        if main is None and len(anchors) == 1 and (url is None or url == ctx.url):
+        if main is None and len(anchors) == 1 and (url is None or url == page_url):
             break  # a single record without a link elsewhere is the page's own letter: read it below as detail
         title: str | None = _link_title(link) if link is not None else fields.values.get("title", unlinked)
         if "title" in fields.values and link is not None and len(fields.values["title"]) > len(title or ""):
@@ -657,7 +743,7 @@ def _letters(tree: Any, ctx: PageContext, meta: dict[str, str], ref: date) -> li
         fields = _read_fields(own)
         title = fields.values.get("title") or _heading_title(tree, meta)
         if title and (fields.values.keys() & {"asked", "asked_generic", "replied", "status", "reply_text", "content"}):
-            letters.append(_letter(fields, source="detail", url=ctx.url, title=title, ref=ref,
+            letters.append(_letter(fields, source="detail", url=page_url, title=title, ref=ref,
                                    unlabelled_dates=False))
     return letters[:_MAX_LETTERS]
 
@@ -679,7 +765,7 @@ def extract(ctx: PageContext) -> dict[str, Any]:
     body = tree.find("body")
     letters: list[dict[str, Any]] = []
     if channel is not None or _letter_specific(body):
-        letters = _letters(tree, ctx, meta, ref)
+        letters = _letters(tree, ctx.url, meta, ref)
     facts: dict[str, Any] = {"channel": channel, "letters": letters}
     if ctx.is_home or channel is not None:
         links = _channel_links(tree, _base(tree, ctx.url))

@@ -40,7 +40,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of
 from govaudit.crawler.extract import Link
-from govaudit.crawler.extract.answers import read_answer
+from govaudit.crawler.extract.answers import read_answer, read_letters
 from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
 from govaudit.crawler.extract.endpoints import fetched_endpoint, record_url
 from govaudit.crawler.middlewares import (
@@ -576,6 +576,7 @@ class SiteSpider(Spider):
         attempts = self._attempts(request, status=response.status)
         items: list[dict[str, Any]]
         reason: str | None
+        letters: list[dict[str, Any]] = []
         if (response.status >= 500 or response.status == 429) and self._retry_endpoint(request, attempts):
             return
         if response.status >= 300:
@@ -583,8 +584,11 @@ class SiteSpider(Spider):
         else:
             ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
             items, reason = read_answer(response.body, ctype, response.url, self.config.as_of)
+            letters = read_letters(response.body, ctype, response.url, self.config.as_of)
         meta = request.meta
         facts = {"list_items": items, "endpoint": {"page": meta["page"], "reason": reason, "items": len(items)}}
+        if letters:  # a mailbox's list endpoint: its letters are the page's (checks/interaction.py reads them)
+            facts["letters"] = letters
         self._record(request, response, attempts, facts=facts)  # type: ignore[arg-type]
         # The items are the column's links (a reader clicks them): checked, and crawled, as the page's own.
         source_key = url_key(meta["page"])
