@@ -102,9 +102,9 @@ STUCK_EXTRACTOR = '''
 import signal, time
 
 def stuck(ctx):
-    """Stuck where no signal reaches it (as C code is): SIGALRM blocked, then a sleep that never ends."""
+    """Stuck where no signal reaches it (as C code is): the budget's SIGPROF blocked, then a sleep that never ends."""
     if "STUCK" in ctx.tree.text_content():
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGPROF})
         time.sleep(3600)
     return {}
 '''

@@ -101,7 +101,7 @@ class CrawlConfig:
     workers: int = 1  # page-analysis processes beside the engine (0: analyse in the engine's process)
     extractors: list[str] = field(default_factory=list)
     stall_seconds: float = 300.0  # the watchdog: no URL finished for this long ends the crawl
-    analysis_budget: float = 10.0  # seconds one page's analysis may take before it is abandoned (0: no limit)
+    analysis_budget: float = 10.0  # CPU seconds one page's analysis may take before it is abandoned (0: no limit)
 
     @classmethod
     def from_rules(cls, rules: RuleSet, *, start_url: str, store_path: str, scan_id: int, as_of: date,
