@@ -20,7 +20,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -29,6 +29,8 @@ from datetime import date
 from typing import Any
 
 from govaudit.crawler.extract import Extractor, Link, PageContext, load_extractors, run_extractors
+from govaudit.crawler.extract.attachments import Caps, attachment_facts
+from govaudit.crawler.extract.content import offsite_facts
 from govaudit.crawler.extract.core import body_digest, cheap_links, decode_html, extract_links, parse_html
 
 
@@ -103,6 +105,32 @@ def analyse_page(url: str, body: bytes, declared: str | None, is_home: bool, as_
     return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in links], facts)
 
 
+def analyse_attachment(body: bytes, fmt: str, caps: Caps, budget: float = 0.0) -> dict[str, Any]:
+    """An attachment's facts (``crawler/extract/attachments.py``) under the same budget as a page."""
+    try:
+        with _budget(budget):
+            return attachment_facts(body, fmt, caps)
+    except OverBudget:
+        return over_budget_file(fmt, budget)
+
+
+def over_budget_file(fmt: str, budget: float) -> dict[str, Any]:
+    return {"attachment": {"format": fmt, "parts": 0, "chars": 0, "reason": "analysis_budget", "budget_seconds": budget}}
+
+
+def analyse_offsite(body: bytes, declared: str | None, files: tuple[str, ...], budget: float = 0.0) -> dict[str, Any]:
+    """An off-site link target's prohibited-content facts (``content.offsite_facts``) under the page budget."""
+    try:
+        with _budget(budget):
+            return offsite_facts(body, declared, files)
+    except OverBudget:
+        return over_budget_offsite(budget)
+
+
+def over_budget_offsite(budget: float) -> dict[str, Any]:
+    return {"offsite": {"words": [], "excerpt": "", "reason": "analysis_budget", "budget_seconds": budget}}
+
+
 def _ignore_stop_signals() -> None:
     """Ctrl-C reaches the whole process group: the crawl process decides how to stop, and a worker killed
     by it mid-page would turn a page into an analysis failure that an uninterrupted scan never has."""
@@ -150,13 +178,20 @@ class PageAnalyser:
         from twisted.internet import defer
 
         args = (url, body, declared, is_home, as_of, site, self.extractors, self.budget)
+        return self.run(analyse_page, args, lambda: not_analysed(url, body, declared, "worker_lost", self.budget))
+
+    def run(self, fn: Callable[..., Any], args: tuple, lost: Callable[[], Any]) -> Any:
+        """A Deferred firing with ``fn(*args)`` run in the pool (in-process without one); ``lost()`` is the result
+        when the worker dies or overruns the budget on it.  Pages, attachments and off-site targets share it."""
+        from twisted.internet import defer
+
         if self.pool is None:
-            return defer.maybeDeferred(analyse_page, *args)
+            return defer.maybeDeferred(fn, *args)
         d: defer.Deferred = defer.Deferred()
-        self._submit(args, d, retries=1)
+        self._submit(fn, args, d, 1, lost)
         return d
 
-    def _submit(self, args: tuple, d: Any, retries: int) -> None:
+    def _submit(self, fn: Callable[..., Any], args: tuple, d: Any, retries: int, lost: Callable[[], Any]) -> None:
         from twisted.internet import defer, reactor
 
         pool = self.pool
@@ -179,9 +214,9 @@ class PageAnalyser:
                 if self.pool is pool:
                     self._restart()
                 if retries > 0:
-                    self._submit(args, d, retries - 1)
+                    self._submit(fn, args, d, retries - 1, lost)
                 else:
-                    d.callback(not_analysed(args[0], args[1], args[2], "worker_lost", self.budget))
+                    d.callback(lost())
             else:
                 d.errback(exc)
 
@@ -194,7 +229,7 @@ class PageAnalyser:
                 guard[0] = reactor.callLater(self.limit - waited, overdue)  # type: ignore[arg-type]  # twisted's stub
                 return
             self.replaced += 1
-            d.callback(not_analysed(args[0], args[1], args[2], "worker_lost", self.budget))
+            d.callback(lost())
             if self.pool is pool:
                 for proc in list(getattr(pool, "_processes", {}).values()):  # no public API kills a pool's workers
                     proc.kill()
@@ -202,13 +237,13 @@ class PageAnalyser:
                 self.last_done = time.monotonic()
 
         try:
-            future = pool.submit(analyse_page, *args)
+            future = pool.submit(fn, *args)
         except (BrokenProcessPool, RuntimeError):
             self._restart()
             if retries > 0:
-                self._submit(args, d, retries - 1)
+                self._submit(fn, args, d, retries - 1, lost)
             else:
-                defer.maybeDeferred(analyse_page, *args).chainDeferred(d)
+                defer.maybeDeferred(fn, *args).chainDeferred(d)
             return
         submitted = time.monotonic()
         if self.budget > 0:

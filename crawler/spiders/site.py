@@ -30,6 +30,7 @@ import multiprocessing
 import re
 import secrets
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -38,8 +39,18 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of
+from govaudit.crawler import https_probe
+from govaudit.crawler.analysis import (
+    PageAnalyser,
+    analyse_attachment,
+    analyse_offsite,
+    default_workers,
+    links_of,
+    over_budget_file,
+    over_budget_offsite,
+)
 from govaudit.crawler.extract import Link
+from govaudit.crawler.extract.attachments import Caps, format_of
 from govaudit.crawler.extract.answers import read_answer
 from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
 from govaudit.crawler.extract.endpoints import fetched_endpoint, record_url
@@ -102,6 +113,11 @@ class CrawlConfig:
     extractors: list[str] = field(default_factory=list)
     stall_seconds: float = 300.0  # the watchdog: no URL finished for this long ends the crawl
     analysis_budget: float = 10.0  # seconds one page's analysis may take before it is abandoned (0: no limit)
+    read_attachments: bool = False  # content.private_data on: PDF/DOCX/XLSX attachments are downloaded and read
+    attachment_caps: Caps = field(default_factory=Caps)
+    offsite_dictionaries: tuple[str, ...] = ()  # content.offsite_prohibited on: off-site link targets are read
+    offsite_max_bytes: int = 1048576
+    https_port: int = 0  # the HTTPS probe's port (0: no probe)
 
     @classmethod
     def from_rules(cls, rules: RuleSet, *, start_url: str, store_path: str, scan_id: int, as_of: date,
@@ -120,7 +136,8 @@ class CrawlConfig:
                    workers=default_workers() if workers is None else max(0, workers),
                    list_pages_first=rules.param("freshness.max_list_pages_per_column"), extractors=extractors,
                    stall_seconds=float(rules.param("crawl.stall_seconds")),
-                   analysis_budget=float(rules.param("crawl.analysis_budget_seconds")), **options)
+                   analysis_budget=float(rules.param("crawl.analysis_budget_seconds")), **reading_options(rules),
+                   **options)
 
     @classmethod
     def standalone(cls, url: str, store: str, rules: str) -> CrawlConfig:
@@ -139,6 +156,20 @@ class CrawlConfig:
                                     options={"via": "scrapy crawl", "rules": rules, "url": start})
         return cls.from_rules(ruleset, start_url=start, store_path=store, scan_id=scan_id, as_of=today,
                               extractors=list(GOVAUDIT_EXTRACTORS))
+
+
+def reading_options(rules: RuleSet) -> dict[str, Any]:
+    """What the crawl downloads in full only for a content rule that is on (issue 14): attachments for
+    ``content.private_data``, off-site link targets for ``content.offsite_prohibited``; and the HTTPS probe."""
+    from govaudit.dictionary import resolve_paths
+
+    safety = rules.param("safety")
+    return {"read_attachments": rules.enabled("content.private_data"),
+            "attachment_caps": Caps.from_param(safety["attachments"]),
+            "offsite_dictionaries": resolve_paths(safety["offsite_dictionaries"])
+            if rules.enabled("content.offsite_prohibited") else (),
+            "offsite_max_bytes": int(safety["offsite_max_bytes"]),
+            "https_port": int(rules.param("identity.https_port")) if rules.enabled("identity.https") else 0}
 
 
 _host = host_key  # host and port: 127.0.0.1:8080 and 127.0.0.1:9 are different sites
@@ -195,6 +226,10 @@ class SiteSpider(Spider):
         self.last_progress = time.monotonic()  # when a URL last reached a final state (the watchdog's clock)
         self.stalled_at: float | None = None  # when the watchdog closed the crawl
         self.closed = False
+        self.host_facts: dict[str, Any] = {}
+        self._https_thread: threading.Thread | None = None
+        self._https_result: dict[str, Any] = {}
+        self._https_wait = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -203,6 +238,8 @@ class SiteSpider(Spider):
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
         crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
+        if spider.config.read_attachments or spider.config.offsite_dictionaries:
+            crawler.signals.connect(spider.on_read_bytes, signal=signals.bytes_received)
         return spider
 
     def on_opened(self, spider: Spider) -> None:
@@ -293,10 +330,10 @@ class SiteSpider(Spider):
             self.writer.add_url(key, url, "external", depth)
             if self._host_decides(url, "external", depth, []):
                 return None
-            return self.make_request(url, "external", depth, crawl=False)
+            return self.reading_request(url, "external", depth, link.tag) or self.make_request(url, "external", depth, crawl=False)
         if not is_page:
             self.writer.add_url(key, url, kind, depth)
-            return self.make_request(url, kind, depth, crawl=False)
+            return self.reading_request(url, kind, depth, link.tag) or self.make_request(url, kind, depth, crawl=False)
         reason = self.trap_reason(url)
         if reason:
             self.writer.add_url(key, url, kind, depth, state="skipped", skip_reason=reason)
@@ -334,6 +371,8 @@ class SiteSpider(Spider):
         self.writer.add_url(key, self.home, "page", 0)
         self.pages_scheduled = 1
         yield self.make_request(self.home, "page", 0, crawl=True)
+        for probe_request in self.probe_https():
+            yield probe_request
         parts = urlsplit(self.home)
         probe = f"{parts.scheme}://{parts.netloc}/govaudit-not-found-probe-{secrets.token_hex(6)}.html"
         yield Request(probe, callback=self.on_probe, errback=self.on_probe_error, dont_filter=True, priority=10,
@@ -346,6 +385,8 @@ class SiteSpider(Spider):
         note_transfer(meta, headers)  # speed facts: Content-Encoding is gone once decoded
         if meta.get("headers_only"):
             raise StopDownload(fail=False)
+        if "read" in meta:
+            self.on_read_headers(meta, headers)
         if meta.get("crawl"):
             ctype = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
             if ctype and not ctype.startswith(_HTML_TYPES):
@@ -664,12 +705,17 @@ class SiteSpider(Spider):
             text, _ = decode_html(response.body[:200000])
             el = parse_html(text).find(".//title")
             title = " ".join(el.text_content().split()) if el is not None else None
-        self.store.set_host_facts(self.config.scan_id, self.home_host, {"not_found_probe": {
+        self.host_fact("not_found_probe", {
             "url": _request_of(response).meta.get("redirect_urls", [response.url])[0], "status": response.status,
-            "final_url": response.url, "title": title, "size": len(response.body)}})
+            "final_url": response.url, "title": title, "size": len(response.body)})
 
     def on_probe_error(self, failure: Failure) -> None:
-        self.store.set_host_facts(self.config.scan_id, self.home_host, {"not_found_probe": {"error": classify_error(failure)}})
+        self.host_fact("not_found_probe", {"error": classify_error(failure)})
+
+    def host_fact(self, key: str, value: Any) -> None:
+        """One fact of the site's host; the store keeps a host's facts as one row, so they are merged here."""
+        self.host_facts[key] = value
+        self.store.set_host_facts(self.config.scan_id, self.home_host, dict(self.host_facts))
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -781,6 +827,7 @@ class SiteSpider(Spider):
                  "errors": self.counts["errors"], "skipped": dict(self.skipped), "close_reason": reason,
                  "seconds": round(time.time() - self.started, 2),
                  "last_page_seconds": round(self.last_page_at - self.started, 2) if self.last_page_at else None}
+        self.finish_https_probe()
         previous = self.store.scan(self.config.scan_id).stats if self.config.resume else {}
         if previous:
             stats["resumed"] = previous.get("resumed", 0) + 1
@@ -791,6 +838,113 @@ class SiteSpider(Spider):
         self.store.finish_scan(self.config.scan_id, stats, state="crawled" if finished else "interrupted")
         self.store.close()
         self.analyser.close()
+
+
+    # -- issue 14: attachments and off-site targets read in full, the HTTPS probe -------------------------
+    def reading_request(self, url: str, kind: str, depth: int, tag: str) -> Request | None:
+        """A GET of the whole body (instead of the HEAD check) for an attachment whose text is read or an
+        off-site link target whose page is read; None when neither rule wants it.  One request either way: the
+        answer is the link's check too.  The body is capped (``on_read_headers``, ``on_read_bytes``)."""
+        fmt = format_of(url) if self.config.read_attachments and kind == "resource" else None
+        if fmt is not None:
+            read, cap = "attachment", self.config.attachment_caps.max_bytes
+        elif kind == "external" and tag == "a" and self.config.offsite_dictionaries:
+            read, cap = "offsite", self.config.offsite_max_bytes
+        else:
+            return None
+        # Scrapy's own size limit a little above the cap (it also bounds gzip inflation), so the cap stops first.
+        meta = {"kind": kind, "depth": depth, "crawl": False, "attempts": [], "orig_url": url, "read": read,
+                "format": fmt, "read_cap": cap, "read_bytes": 0, "download_maxsize": cap + 1048576}
+        return Request(url, callback=self.on_read, errback=self.on_error, meta=meta, dont_filter=True, priority=-depth - 1)
+
+    def on_read_headers(self, meta: dict[str, Any], headers: Any) -> None:
+        length = headers.get(b"Content-Length") or b""
+        ctype = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        if length.isdigit() and int(length) > meta["read_cap"]:
+            meta["read_stopped"] = "too_large"
+        elif meta["read"] == "offsite" and ctype and not ctype.startswith(_HTML_TYPES):
+            meta["read_stopped"] = "not_html"
+        else:
+            return
+        raise StopDownload(fail=False)
+
+    def on_read_bytes(self, data: bytes, request: Request, spider: Spider) -> None:
+        meta = request.meta
+        if "read" in meta:
+            meta["read_bytes"] += len(data)
+            if meta["read_bytes"] > meta["read_cap"]:
+                meta["read_stopped"] = "too_large"
+                raise StopDownload(fail=False)
+
+    async def on_read(self, response: Response) -> None:
+        """A read attachment or off-site target: checked as any link (a failure goes the usual way), then its
+        text read in an analysis worker under the page budget."""
+        request = _request_of(response)
+        meta = request.meta
+        if response.status != 200:
+            for follow in self.on_checked(response):
+                self.crawler.engine.crawl(follow)
+            return
+        attempts = self._attempts(request, status=response.status)
+        budget = self.config.analysis_budget
+        facts: dict[str, Any] | None
+        stopped = meta.get("read_stopped") or ("truncated" if "download_stopped" in response.flags else None)
+        try:
+            if meta["read"] == "attachment":
+                if stopped:
+                    facts = {"attachment": {"format": meta["format"], "parts": 0, "chars": 0, "reason": stopped}}
+                else:
+                    facts = await self.analyser.run(analyse_attachment,
+                                                    (response.body, meta["format"], self.config.attachment_caps, budget),
+                                                    lambda: over_budget_file(meta["format"], budget))
+            elif stopped == "not_html":
+                facts = None
+            else:
+                ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+                declared = ctype.split("charset=", 1)[1].split(";")[0].strip() if "charset=" in ctype else None
+                facts = await self.analyser.run(analyse_offsite,
+                                                (response.body, declared, self.config.offsite_dictionaries, budget),
+                                                lambda: over_budget_offsite(budget))
+                if stopped and facts is not None:
+                    facts["offsite"]["truncated"] = True
+        except Exception as exc:  # noqa: BLE001 - a file that breaks its reader is a fact, not a crash
+            self.logger.warning("could not read %s: %r", response.url, exc)
+            facts = None
+        self._record(request, response, attempts, facts=facts)  # type: ignore[arg-type]
+
+    def probe_https(self) -> Any:
+        """Once per scan: the TLS handshake with the site's host (``crawler/https_probe.py``), and, for a site
+        started at https://, whether http:// redirects there (a homepage started at http:// shows it already)."""
+        if not self.config.https_port:
+            return
+        parts = urlsplit(self.home)
+        timeout = self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 15.0)
+        self._https_wait = 2 * timeout + 1
+        self._https_thread = threading.Thread(target=lambda: self._https_result.update(
+            https_probe.probe(parts.hostname or "", self.config.https_port, timeout)), daemon=True)
+        self._https_thread.start()
+        if parts.scheme == "https":
+            plain = urlunsplit(("http", parts.hostname or "", "/", "", ""))
+            yield Request(plain, callback=self.on_http_probe, errback=self.on_http_probe_error, dont_filter=True,
+                          priority=10, meta={"probe": True, "dont_redirect": True, "handle_httpstatus_all": True})
+
+    def finish_https_probe(self) -> None:
+        """At the close: the probe's result becomes a host fact (written here, in the thread that owns the store;
+        a crawl shorter than the handshake waits for it, at most twice the time-out)."""
+        if self._https_thread is None:
+            return
+        self._https_thread.join(self._https_wait)
+        self.host_fact("https_probe", dict(self._https_result) or {"port": self.config.https_port, "offered": False,
+                                                                  "error": "not_finished"})
+
+    def on_http_probe(self, response: Response) -> None:
+        location = response.headers.get(b"Location")
+        target = response.urljoin(location.decode("latin-1")) if location else None
+        self.host_fact("http_probe", {"url": response.url, "status": response.status, "location": target,
+                                      "to_https": bool(target and target.startswith("https://"))})
+
+    def on_http_probe_error(self, failure: Failure) -> None:
+        self.host_fact("http_probe", {"error": classify_error(failure), "to_https": False})
 
 
 def say(message: str) -> None:
