@@ -181,7 +181,7 @@ def _attachments(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     for reason, g in unread.items.items():
         yield Hit("content.attachment_unread", g["first"], evidence={
             "reason": reason, "pages": g["pages"], "examples": g["examples"], "error": g["item"].get("error", "")},
-            extra={"discriminator": reason})
+            extra={"discriminator": reason, "reason_zh": UNREAD_REASONS[reason]["zh"], "reason_en": UNREAD_REASONS[reason]["en"]})
 
 
 def _offsite(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
@@ -196,7 +196,8 @@ def _offsite(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
             "target": rec.url, "host": (urlsplit(rec.url).hostname or "").lower(),
             "words": [w["term"] for w in found["words"]], "count": sum(w["count"] for w in found["words"]),
             "excerpt": found.get("excerpt", ""), "pages": view.ref_count(rec.url), "examples": [r.source for r in refs]},
-            extra={"discriminator": rec.url})
+            extra={"discriminator": rec.url, "words_text": "、".join(w["term"] for w in found["words"]),
+                   "words_en": ", ".join(w["term"] for w in found["words"])})
 
 
 def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
@@ -286,14 +287,14 @@ RULES: dict[str, RuleMeta] = {
         help=T("站外链接指向的页面（仅在规则开启时抓取一次）含规则集站外词表（params.safety.offsite_dictionaries）中的赌博、色情等词语，可能为外链变异，需人工确认。",
                "The page an off-site link points to (fetched once, only while this rule is on) carries words of the rule set's off-site lists (gambling, pornography …): the linked site may have changed hands; confirm by hand."),
         severity="warn",
-        message={"zh": "{pages} 个页面链接的 {target} 含禁止内容（{words}）：{excerpt}",
-                 "en": "{target}, linked from {pages} pages, carries prohibited words ({words}): {excerpt}"}),
+        message={"zh": "{pages} 个页面链接的 {target} 含禁止内容（{words_text}）：{excerpt}",
+                 "en": "{target}, linked from {pages} pages, carries prohibited words ({words_en}): {excerpt}"}),
     "content.attachment_unread": RuleMeta(
         title=T("附件文字未能读取", "Attachment text not read"),
         help=T("这些附件（PDF、DOCX、XLSX）的文字未能（全部）读取，未检查其中的个人信息与表述错误：加密、损坏、疑似压缩炸弹、超过大小或页数上限、读取超时。",
                "The text of these attachments (PDF, DOCX, XLSX) could not be read (in full) for personal data and wording errors: encrypted, corrupt, a zip bomb, over a size or page cap, over the analysis budget."),
         severity="info",
-        message={"zh": "{pages} 个附件未能读取（{reason}）", "en": "{pages} attachments not read ({reason})"}),
+        message={"zh": "{pages} 个附件未能读取（{reason_zh}）", "en": "{pages} attachments not read ({reason_en})"}),
 }
 
 PLUGIN = CheckPlugin(

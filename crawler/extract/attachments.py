@@ -10,8 +10,8 @@ Facts of the attachment's URL record (kind ``resource``):
 
 * ``attachment``: ``{format, parts, chars, reason?, error?}`` — ``parts`` the pages, sheets or paragraphs
   read; ``reason`` why the text is missing or partial: ``encrypted``, ``corrupt``, ``zip_bomb``,
-  ``too_large`` (over the download cap: never read), ``unsupported`` (``.doc``, ``.wps``: no well-kept pure
-  Python reader), ``page_cap`` / ``char_cap`` (read up to the cap).
+  ``too_large`` (over the download cap: never read), ``page_cap`` / ``char_cap`` (read up to the cap),
+  ``analysis_budget`` (over the page budget), ``truncated`` (the download was cut short).
 * ``private_data``, ``private_data_counts``, ``content_truncated``, ``serious_terms``: as for pages, each item
   with ``where`` (``{"page": 3}``, ``{"sheet": "名单", "row": 12}``, ``{"paragraph": 40}``, ``{"table": 1, "row": 2}``).
 
@@ -32,7 +32,7 @@ from govaudit.crawler.extract.content import locator, private_data, serious_term
 
 FORMATS = {"pdf": "pdf", "docx": "docx", "xlsx": "xlsx", "xlsm": "xlsx"}
 """File extensions whose text is read.  ``.doc``/``.xls``/``.wps`` are binary Office formats without a
-well-kept pure-Python reader: recorded as ``unsupported``."""
+well-kept pure-Python reader (antiword, LibreOffice are programs): they are not downloaded, only checked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,7 @@ def format_of(url: str) -> str | None:
     """The attachment format a URL's path names (``None``: not an attachment this module reads)."""
     path = url.split("?", 1)[0].split("#", 1)[0].lower()
     ext = path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
-    return FORMATS.get(ext, "unsupported" if ext in ("doc", "xls", "wps", "et") else None)
+    return FORMATS.get(ext)
 
 
 def _pdf_parts(body: bytes, caps: Caps) -> Iterator[Part]:
@@ -133,9 +133,7 @@ def read_parts(body: bytes, fmt: str, caps: Caps) -> tuple[list[Part], str | Non
     their own error types, KeyError, ValueError and more on malformed input."""
     parts: list[Part] = []
     chars = 0
-    reader = _READERS.get(fmt)
-    if reader is None:
-        return [], "unsupported", ""
+    reader = _READERS[fmt]
     try:
         for where, text in reader(body, caps):
             parts.append((where, text))
