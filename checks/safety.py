@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
+from govaudit.crawler.extract.identity import compile_hiding
+from lxml import etree
 
 from govaudit.dictionary import load_all, load_paths, resolve_paths
 from govaudit.ruleset import RuleSet
@@ -66,10 +68,56 @@ class _Grouped:
         self.items: dict[str, dict[str, Any]] = {}
 
     def add(self, key: str, page: str, item: dict[str, Any]) -> None:
-        g = self.items.setdefault(key, {"first": page, "item": item, "pages": 0, "examples": []})
+        g = self.items.setdefault(key, {"first": page, "item": item, "pages": 0, "examples": [], "seen": set()})
+        if page in g["seen"]:  # two hidden links to one host on one page: one page
+            return
+        g["seen"].add(page)
         g["pages"] += 1
         if len(g["examples"]) < self.limit:
             g["examples"].append(page)
+
+
+def _chain_tree(chain: list[list[str]]) -> tuple[Any, list[Any]]:
+    """The elements above a link (``link_chains``) rebuilt as a one-branch tree a selector can run on.  Exact
+    for descendant and child combinators, class, id and tag; sibling combinators and ``:nth-child`` see only
+    this branch (no siblings), so they may miss, never invent, a match of a subject on the branch."""
+    root = etree.Element("html")
+    parent = etree.SubElement(root, "body")
+    branch = []
+    for tag, ident, cls in chain:
+        try:
+            parent = etree.SubElement(parent, tag or "div", {k: v for k, v in (("id", ident), ("class", cls)) if v})
+        except ValueError:  # a tag name lxml refuses (hostile markup): a neutral element keeps the branch
+            parent = etree.SubElement(parent, "div")
+        branch.append(parent)
+    return root, branch
+
+
+def sheet_hidden_links(view: ScanView, pages: list[tuple[str, Any]]) -> Iterator[tuple[str, dict[str, str]]]:
+    """(page, hidden link) for off-host links that a same-site style sheet the page links hides: the sheet's
+    ``css_hiding`` (read by the crawl) matched against the page's ``link_chains``."""
+    sheets: dict[str, tuple[Any, ...]] = {}
+    for url, facts in pages:
+        chains, urls = facts.get("link_chains"), facts.get("stylesheets")
+        if not chains or not urls:
+            continue
+        rules = []
+        for css in urls:
+            if css not in sheets:
+                rec = view.get(css)
+                pairs = (rec.facts or {}).get("css_hiding") if rec else None  # type: ignore[union-attr]
+                sheets[css] = compile_hiding(tuple(tuple(p) for p in pairs)) if pairs else ()
+            rules += [(css, rule) for rule in sheets[css]]
+        if not rules:
+            continue
+        for chain in chains:
+            root, branch = _chain_tree(chain["chain"])
+            on_branch = set(branch)
+            how = next((f"{selector} {{{decl}}}（{css}）" for css, (selector, decl, xpath) in rules
+                        if any(el in on_branch for el in xpath(root))), None)
+            if how is not None:
+                for link in chain["links"]:
+                    yield url, {**link, "how": how}
 
 
 def _links_and_embeds(view: ScanView, rules: RuleSet, pages: list[tuple[str, Any]]) -> Iterator[Hit]:
@@ -78,11 +126,12 @@ def _links_and_embeds(view: ScanView, rules: RuleSet, pages: list[tuple[str, Any
     embed_allowed = [*allowed, *rules.param("safety.allowed_embed_hosts")]
     limit = int(rules.param("safety.examples_per_finding"))
     hidden, embeds = _Grouped(limit), _Grouped(limit)
+    in_page = ((url, link) for url, facts in pages for link in facts.get("hidden_links") or [])
+    for url, link in chain(in_page, sheet_hidden_links(view, pages)):
+        host = (urlsplit(link["url"]).hostname or "").lower()
+        if host and not host_matches(host, allowed):
+            hidden.add(host, url, link)
     for url, facts in pages:
-        for link in facts.get("hidden_links") or []:
-            host = (urlsplit(link["url"]).hostname or "").lower()
-            if host and not host_matches(host, allowed):
-                hidden.add(host, url, link)
         for embed in facts.get("embeds") or []:
             if not host_matches(embed["host"], embed_allowed):
                 embeds.add(embed["host"], url, embed)
@@ -304,7 +353,7 @@ PLUGIN = CheckPlugin(
     rules=RULES,
     families={"content": T("内容安全", "Content safety")},
     fields=FIELDS,
-    needs=("hidden_links", "embeds", "serious_terms", "private_data", "private_data_counts"),
+    needs=("hidden_links", "embeds", "serious_terms", "private_data", "private_data_counts", "link_chains", "stylesheets"),
     extractors=("identity", "content"),  # attachments and off-site targets: read by the crawl (CrawlConfig)
     order=15,
 )

@@ -31,6 +31,7 @@ from typing import Any
 from govaudit.crawler.extract import Extractor, Link, PageContext, load_extractors, run_extractors
 from govaudit.crawler.extract.attachments import Caps, attachment_facts
 from govaudit.crawler.extract.content import offsite_facts
+from govaudit.crawler.extract.identity import hiding_declarations
 from govaudit.crawler.extract.core import body_digest, cheap_links, decode_html, extract_links, parse_html
 
 
@@ -129,6 +130,16 @@ def analyse_offsite(body: bytes, declared: str | None, files: tuple[str, ...], b
 
 def over_budget_offsite(budget: float) -> dict[str, Any]:
     return {"offsite": {"words": [], "excerpt": "", "reason": "analysis_budget", "budget_seconds": budget}}
+
+
+def analyse_css(body: bytes, budget: float = 0.0) -> dict[str, Any]:
+    """A same-site style sheet's hiding rules (``identity.hiding_declarations``), for the safety check."""
+    try:
+        with _budget(budget):
+            text = body.decode("utf-8", errors="replace")
+            return {"css_hiding": [list(pair) for pair in hiding_declarations(text)]}
+    except OverBudget:
+        return {"css_hiding": [], "css_reason": "analysis_budget"}
 
 
 def _ignore_stop_signals() -> None:

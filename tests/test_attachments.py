@@ -229,8 +229,14 @@ def scan(tmp_path_factory):
     links = "".join(f'<li><a href="{u}">{u}</a></li>' for u in (
         "leak.docx", "list.xlsx", "scan.pdf", "locked.pdf", "broken.pdf", "bomb.docx", "big.pdf", "chunked.pdf", "old.doc",
         f"http://127.0.0.2:{gambling.server_port}/", f"http://127.0.0.3:{news.server_port}/"))
+    news_url = f"http://127.0.0.3:{news.server_port}/"
+    hidden = (f'<link rel="stylesheet" href="/css/site.css"><div class="yqlj"><ul><li><a href="{news_url}?yqlj">'
+              f'澳门赌场</a></li></ul></div><ul class="nav"><li><ul class="sub"><li><a href="{news_url}?menu">新闻</a>'
+              '</li></ul></li></ul>')
     site = serve("127.0.0.1", {
-        "/": html(f"<ul>{links}</ul><p>办公电话：0871-12345678</p>"),
+        "/": html(f"<ul>{links}</ul><p>办公电话：0871-12345678</p>{hidden}"),
+        "/css/site.css": ("text/css", b".yqlj ul{position:absolute;left:-9999px}.nav .sub{display:none}"
+                                      b".nav li:hover .sub{display:block}"),
         "/leak.docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", make_docx()),
         "/list.xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", make_xlsx()),
         "/scan.pdf": ("application/pdf", make_pdf(["cover", f"ID {ID_OK}"])),
@@ -256,7 +262,7 @@ params:
     finally:
         for server in (site, gambling, news, tls):
             server.shutdown()
-    return out, read_findings(out), f"http://127.0.0.1:{site.server_port}/", gambling.server_port
+    return out, read_findings(out), f"http://127.0.0.1:{site.server_port}/", gambling.server_port, news.server_port
 
 
 def by_rule(findings: list[dict]) -> dict[str, list[dict]]:
@@ -267,7 +273,7 @@ def by_rule(findings: list[dict]) -> dict[str, list[dict]]:
 
 
 def test_scan_reports_attachment_findings_with_where_and_who_links(scan):
-    out, findings, base, _ = scan
+    out, findings, base, _, news_port = scan
     rules = by_rule(findings)
     private = sorted((f["url"].removeprefix(base), f["evidence"]["kind"], f["evidence"]["location"]) for f in rules["content.private_data"])
     assert private == [("leak.docx", "id_number", "第 2 段"), ("leak.docx", "mobile", "表格 1 第 2 行"),
@@ -282,14 +288,14 @@ def test_scan_reports_attachment_findings_with_where_and_who_links(scan):
 
 
 def test_scan_hostile_attachments_are_reported_unread_and_the_scan_goes_on(scan):
-    out, findings, base, _ = scan
+    out, findings, base, _, news_port = scan
     rules = by_rule(findings)
     unread = {f["evidence"]["reason"]: f for f in rules["content.attachment_unread"]}
     assert set(unread) == {"encrypted", "corrupt", "zip_bomb", "too_large"}
     assert sorted(unread["too_large"]["evidence"]["examples"]) == [base + "big.pdf", base + "chunked.pdf"]
     assert unread["encrypted"]["evidence"]["examples"] == [base + "locked.pdf"]
     assert unread["zip_bomb"]["message"] == "1 个附件未能读取（解压后过大（疑似压缩炸弹））"
-    # each of them is still a working link, checked once
+    # every link of the site works (the attachments are links too, checked with the one GET that read them)
     assert not [f for f in findings if f["rule"].startswith("links.")]
     db = sqlite3.connect(out / "govaudit.sqlite")
     (old_doc,) = db.execute("SELECT facts FROM urls WHERE url=?", (base + "old.doc",)).fetchone()
@@ -299,7 +305,7 @@ def test_scan_hostile_attachments_are_reported_unread_and_the_scan_goes_on(scan)
 
 
 def test_scan_offsite_target_with_prohibited_words_and_news_page_not(scan):
-    out, findings, base, gambling_port = scan
+    out, findings, base, gambling_port, _ = scan
     (hit,) = by_rule(findings)["content.offsite_prohibited"]
     assert hit["url"] == base and hit["evidence"]["target"] == f"http://127.0.0.2:{gambling_port}/"
     assert hit["evidence"]["words"] == ["六合彩", "真人百家乐"] and hit["evidence"]["pages"] == 1
@@ -308,12 +314,19 @@ def test_scan_offsite_target_with_prohibited_words_and_news_page_not(scan):
 
 
 def test_scan_https_offered_with_an_invalid_certificate(scan):
-    out, findings, base, _ = scan
+    out, findings, base, _, news_port = scan
     rules = by_rule(findings)
     (https,) = rules["identity.https"]
     assert https["evidence"]["https_offered"] is True and https["evidence"]["http_redirects"] is False
     (cert,) = rules["identity.https_certificate"]
     assert "certificate" in cert["evidence"]["found"] or "证书" in cert["evidence"]["found"]
+
+
+def test_scan_links_hidden_by_the_site_style_sheet(scan):
+    out, findings, base, _, news_port = scan
+    (hit,) = by_rule(findings)["content.hidden_link"]  # not the hover menu's link
+    assert hit["url"] == base and hit["evidence"]["target"] == f"http://127.0.0.3:{news_port}/?yqlj"
+    assert hit["evidence"]["how"] == f".yqlj ul {{left:-9999px}}（{base}css/site.css）"
 
 
 def test_scan_stores_no_clear_number(scan):

@@ -43,6 +43,7 @@ from govaudit.crawler import https_probe
 from govaudit.crawler.analysis import (
     PageAnalyser,
     analyse_attachment,
+    analyse_css,
     analyse_offsite,
     default_workers,
     links_of,
@@ -85,6 +86,7 @@ HOST_ERRORS = {"dns", "refused"}
 RETEST_PRIORITY = 1000
 TICK_SECONDS = 0.1  # how often due re-tests are released and the watchdog looks
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain")  # text/plain: some CMSs mislabel pages
+STYLESHEET_MAX_BYTES = 524288  # a same-site style sheet read for hiding rules (a CMS's all-in-one sheet is 100–300 KiB)
 
 
 @dataclass
@@ -118,6 +120,7 @@ class CrawlConfig:
     offsite_dictionaries: tuple[str, ...] = ()  # content.offsite_prohibited on: off-site link targets are read
     offsite_max_bytes: int = 1048576
     https_port: int = 0  # the HTTPS probe's port (0: no probe)
+    read_stylesheets: bool = False  # content.hidden_link on: same-site style sheets are read for hiding rules
 
     @classmethod
     def from_rules(cls, rules: RuleSet, *, start_url: str, store_path: str, scan_id: int, as_of: date,
@@ -169,7 +172,8 @@ def reading_options(rules: RuleSet) -> dict[str, Any]:
             "offsite_dictionaries": resolve_paths(safety["offsite_dictionaries"])
             if rules.enabled("content.offsite_prohibited") else (),
             "offsite_max_bytes": int(safety["offsite_max_bytes"]),
-            "https_port": int(rules.param("identity.https_port")) if rules.enabled("identity.https") else 0}
+            "https_port": int(rules.param("identity.https_port")) if rules.enabled("identity.https") else 0,
+            "read_stylesheets": rules.enabled("content.hidden_link")}
 
 
 _host = host_key  # host and port: 127.0.0.1:8080 and 127.0.0.1:9 are different sites
@@ -238,7 +242,7 @@ class SiteSpider(Spider):
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
         crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
-        if spider.config.read_attachments or spider.config.offsite_dictionaries:
+        if spider.config.read_attachments or spider.config.offsite_dictionaries or spider.config.read_stylesheets:
             crawler.signals.connect(spider.on_read_bytes, signal=signals.bytes_received)
         return spider
 
@@ -850,6 +854,9 @@ class SiteSpider(Spider):
             read, cap = "attachment", self.config.attachment_caps.max_bytes
         elif kind == "external" and tag == "a" and self.config.offsite_dictionaries:
             read, cap = "offsite", self.config.offsite_max_bytes
+        elif kind == "resource" and tag == "link" and self.config.read_stylesheets and \
+                urlsplit(url).path.lower().endswith(".css"):
+            read, cap = "css", STYLESHEET_MAX_BYTES
         else:
             return None
         # Scrapy's own size limit a little above the cap (it also bounds gzip inflation), so the cap stops first.
@@ -899,6 +906,9 @@ class SiteSpider(Spider):
                                                     lambda: over_budget_file(meta["format"], budget))
             elif stopped == "not_html":
                 facts = None
+            elif meta["read"] == "css":
+                facts = {"css_hiding": [], "css_reason": stopped} if stopped else await self.analyser.run(
+                    analyse_css, (response.body, budget), lambda: {"css_hiding": [], "css_reason": "worker_lost"})
             else:
                 ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
                 declared = ctype.split("charset=", 1)[1].split(";")[0].strip() if "charset=" in ctype else None
