@@ -105,18 +105,18 @@ def sheet_hidden_links(view: ScanView, pages: list[tuple[str, Any]]) -> Iterator
         for css in urls:
             if css not in sheets:
                 rec = view.get(css)
-                pairs = (rec.facts or {}).get("css_hiding") if rec else None  # type: ignore[union-attr]
+                pairs = rec.facts.get("css_hiding") if rec and rec.facts else None
                 sheets[css] = compile_hiding(tuple(tuple(p) for p in pairs)) if pairs else ()
             rules += [(css, rule) for rule in sheets[css]]
         if not rules:
             continue
-        for chain in chains:
-            root, branch = _chain_tree(chain["chain"])
+        for held in chains:
+            root, branch = _chain_tree(held["chain"])
             on_branch = set(branch)
             how = next((f"{selector} {{{decl}}}（{css}）" for css, (selector, decl, xpath) in rules
                         if any(el in on_branch for el in xpath(root))), None)
             if how is not None:
-                for link in chain["links"]:
+                for link in held["links"]:
                     yield url, {**link, "how": how}
 
 
@@ -181,7 +181,7 @@ def _private(pages: list[tuple[str, Any]], rules: RuleSet) -> Iterator[Hit]:
     labels = [str(l) for l in rules.param("safety.public_phone_labels")]
     limit = int(rules.param("safety.examples_per_finding"))
     for url, facts in pages:
-        kept: dict[str, list[dict[str, str]]] = defaultdict(list)
+        kept: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for item in facts.get("private_data") or []:
             if item["kind"] == "mobile" and any(l in item.get("before", "") for l in labels):
                 continue  # an office's published contact line
@@ -237,7 +237,7 @@ def _offsite(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     """Off-site link targets whose page carries words of the off-site lists: one finding per target."""
     limit = int(rules.param("safety.examples_per_finding"))
     for rec in view.urls("external"):
-        found = (rec.facts or {}).get("offsite") or {}  # type: ignore[union-attr]
+        found = (rec.facts.get("offsite") if rec.facts else None) or {}
         if not found.get("words"):
             continue
         refs = view.refs(rec.url, limit)

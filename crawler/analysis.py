@@ -31,8 +31,8 @@ from typing import Any
 from govaudit.crawler.extract import Extractor, Link, PageContext, load_extractors, run_extractors
 from govaudit.crawler.extract.attachments import Caps, attachment_facts
 from govaudit.crawler.extract.content import offsite_facts
-from govaudit.crawler.extract.identity import hiding_declarations
 from govaudit.crawler.extract.core import body_digest, cheap_links, decode_html, extract_links, parse_html
+from govaudit.crawler.extract.identity import hiding_declarations
 
 
 @dataclass(slots=True)
@@ -186,7 +186,6 @@ class PageAnalyser:
     def analyse(self, url: str, body: bytes, declared: str | None, is_home: bool, as_of: date | None,
                 site: str) -> Any:
         """A Deferred that fires with a ``PageAnalysis`` (or fails with the worker's exception)."""
-        from twisted.internet import defer
 
         args = (url, body, declared, is_home, as_of, site, self.extractors, self.budget)
         return self.run(analyse_page, args, lambda: not_analysed(url, body, declared, "worker_lost", self.budget))

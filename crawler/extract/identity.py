@@ -36,7 +36,6 @@ from urllib.parse import urlsplit
 
 import tinycss2
 from cssselect import HTMLTranslator, SelectorError
-
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.content import page_text, visible_text
 from govaudit.crawler.extract.core import absolute_url

@@ -51,8 +51,8 @@ from govaudit.crawler.analysis import (
     over_budget_offsite,
 )
 from govaudit.crawler.extract import Link
-from govaudit.crawler.extract.attachments import Caps, format_of
 from govaudit.crawler.extract.answers import read_answer
+from govaudit.crawler.extract.attachments import Caps, format_of
 from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
 from govaudit.crawler.extract.endpoints import fetched_endpoint, record_url
 from govaudit.crawler.middlewares import (
