@@ -41,6 +41,7 @@ UNREAD_REASONS = {
     "char_cap": T("文字超过上限，仅读取前面部分", "over the text cap: read in part"),
     "analysis_budget": T("读取超时，已放弃", "over the analysis budget: abandoned"),
     "truncated": T("下载未完成", "download cut short"),
+    "html_page": T("返回网页而非文件", "answered a web page, not the file"),
 }
 KIND_WORDS = {"id_number": T("身份证号", "identity number"), "mobile": T("手机号", "mobile number"),
               "bank_card": T("银行卡号", "bank card number")}

@@ -227,7 +227,7 @@ def scan(tmp_path_factory):
     news = serve("127.0.0.3", {"/": html("<p>公安机关依法打击六合彩等非法赌博活动。</p>")})
     tls = tls_server(tmp)
     links = "".join(f'<li><a href="{u}">{u}</a></li>' for u in (
-        "leak.docx", "list.xlsx", "scan.pdf", "locked.pdf", "broken.pdf", "bomb.docx", "big.pdf", "chunked.pdf", "old.doc",
+        "leak.docx", "list.xlsx", "gone.xlsx", "scan.pdf", "locked.pdf", "broken.pdf", "bomb.docx", "big.pdf", "chunked.pdf", "old.doc",
         f"http://127.0.0.2:{gambling.server_port}/", f"http://127.0.0.3:{news.server_port}/"))
     news_url = f"http://127.0.0.3:{news.server_port}/"
     hidden = (f'<link rel="stylesheet" href="/css/site.css"><div class="yqlj"><ul><li><a href="{news_url}?yqlj">'
@@ -244,6 +244,7 @@ def scan(tmp_path_factory):
         "/broken.pdf": ("application/pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + bytes(range(256)) * 64),
         "/bomb.docx": ("application/octet-stream", make_zip_bomb(20 << 20)),
         "/old.doc": ("application/msword", b"\xd0\xcf\x11\xe0" + b"\0" * 2000),
+        "/gone.xlsx": html("<p>文件不存在或已删除</p>"),
     })
     rules = tmp / "rules.yaml"
     rules.write_text(f"""id: attach-test
@@ -291,7 +292,8 @@ def test_scan_hostile_attachments_are_reported_unread_and_the_scan_goes_on(scan)
     out, findings, base, _, news_port = scan
     rules = by_rule(findings)
     unread = {f["evidence"]["reason"]: f for f in rules["content.attachment_unread"]}
-    assert set(unread) == {"encrypted", "corrupt", "zip_bomb", "too_large"}
+    assert set(unread) == {"encrypted", "corrupt", "zip_bomb", "too_large", "html_page"}
+    assert unread["html_page"]["evidence"]["examples"] == [base + "gone.xlsx"]
     assert sorted(unread["too_large"]["evidence"]["examples"]) == [base + "big.pdf", base + "chunked.pdf"]
     assert unread["encrypted"]["evidence"]["examples"] == [base + "locked.pdf"]
     assert unread["zip_bomb"]["message"] == "1 个附件未能读取（解压后过大（疑似压缩炸弹））"

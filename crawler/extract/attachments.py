@@ -11,7 +11,8 @@ Facts of the attachment's URL record (kind ``resource``):
 * ``attachment``: ``{format, parts, chars, reason?, error?}`` — ``parts`` the pages, sheets or paragraphs
   read; ``reason`` why the text is missing or partial: ``encrypted``, ``corrupt``, ``zip_bomb``,
   ``too_large`` (over the download cap: never read), ``page_cap`` / ``char_cap`` (read up to the cap),
-  ``analysis_budget`` (over the page budget), ``truncated`` (the download was cut short).
+  ``analysis_budget`` (over the page budget), ``truncated`` (the download was cut short), ``html_page`` (the
+  URL answered a web page: a CMS's "file not found" or login page).
 * ``private_data``, ``private_data_counts``, ``content_truncated``, ``serious_terms``: as for pages, each item
   with ``where`` (``{"page": 3}``, ``{"sheet": "名单", "row": 12}``, ``{"paragraph": 40}``, ``{"table": 1, "row": 2}``).
 

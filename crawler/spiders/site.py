@@ -401,6 +401,8 @@ class SiteSpider(Spider):
         (0 when it never reached the wire)."""
         meta = request.meta
         attempt = {"at": round(time.time(), 3), "method": request.method, "elapsed": round(meta.get(WIRE_SECONDS, 0.0), 3)}
+        if "read" in meta:  # the GET that read the body stands where the HEAD check was: not a re-test
+            attempt["read"] = meta["read"]
         if status is not None:
             attempt["status"] = status
         if error:
@@ -492,7 +494,7 @@ class SiteSpider(Spider):
 
     def _maybe_retest(self, request: Request, attempts: list[dict], response: Response | None = None) -> bool:
         """Suspect outcomes are tried again later (spaced out, and no sooner than Retry-After) before they are reported."""
-        if sum(1 for a in attempts if a["method"] == "GET") > self.config.retests:
+        if sum(1 for a in attempts if a["method"] == "GET" and "read" not in a) > self.config.retests:
             return False
         meta = request.meta
         again = self.make_request(meta["orig_url"], meta["kind"], meta["depth"], crawl=meta["crawl"],
@@ -687,7 +689,7 @@ class SiteSpider(Spider):
             self.judged.setdefault(host_key(url), HostJudgement(probe=url))
             if self._host_decides(url, meta["kind"], meta["depth"], attempts):
                 return
-        if request.method == "HEAD" and error != "too_large":
+        if (request.method == "HEAD" or "read" in meta) and error != "too_large":  # a read stands where the HEAD was
             yield self.make_request(meta["orig_url"], meta["kind"], meta["depth"], crawl=False, attempts=attempts,
                                     method="GET")
             return
@@ -846,9 +848,11 @@ class SiteSpider(Spider):
 
     # -- issue 14: attachments and off-site targets read in full, the HTTPS probe -------------------------
     def reading_request(self, url: str, kind: str, depth: int, tag: str) -> Request | None:
-        """A GET of the whole body (instead of the HEAD check) for an attachment whose text is read or an
-        off-site link target whose page is read; None when neither rule wants it.  One request either way: the
-        answer is the link's check too.  The body is capped (``on_read_headers``, ``on_read_bytes``)."""
+        """A GET of the whole body (instead of the HEAD check) for an attachment whose text is read, a same-site
+        style sheet or an off-site link target whose page is read; None when no rule wants it.  One request
+        either way: the answer is the link's check too, and a failure goes on as a failed HEAD does (a GET, then
+        the re-tests: the read attempt, marked ``read``, does not count as one).  The body is capped
+        (``on_read_headers``, ``on_read_bytes``)."""
         fmt = format_of(url) if self.config.read_attachments and kind == "resource" else None
         if fmt is not None:
             read, cap = "attachment", self.config.attachment_caps.max_bytes
@@ -871,6 +875,8 @@ class SiteSpider(Spider):
             meta["read_stopped"] = "too_large"
         elif meta["read"] == "offsite" and ctype and not ctype.startswith(_HTML_TYPES):
             meta["read_stopped"] = "not_html"
+        elif meta["read"] == "attachment" and ctype.startswith("text/html"):
+            meta["read_stopped"] = "html_page"  # a CMS's "file not found" or login page under the file's URL
         else:
             return
         raise StopDownload(fail=False)
