@@ -162,7 +162,7 @@ def _https(view: ScanView, home: Any, url: str) -> Iterator[Hit]:
         redirected: bool | None = bool(plain.get("to_https"))
     else:
         redirected = None if home is None else not served_http
-    if probe is None:  # a store from before the probe
+    if probe is None or probe.get("error") == "not_finished":  # a store from before the probe, or a stopped scan
         if served_http:
             yield Hit("identity.https", url, evidence={
                 "expected": "HTTP 访问重定向到 HTTPS", "found": "首页经 HTTP 提供，未重定向到 HTTPS（是否提供 HTTPS 未检测）"})
@@ -174,7 +174,9 @@ def _https(view: ScanView, home: Any, url: str) -> Iterator[Hit]:
         yield Hit("identity.https", url, evidence={**evidence, "found": f"{port} 端口未提供 HTTPS（{probe.get('error', '')}）"
                                                    + ("" if redirected is None else "，HTTP 访问未重定向到 HTTPS")})
     elif redirected is False:
-        yield Hit("identity.https", url, evidence={**evidence, "found": f"{port} 端口提供 HTTPS，但 HTTP 访问未重定向到 HTTPS"})
+        plain_error = f"（HTTP 访问失败：{plain['error']}）" if plain and plain.get("error") else ""
+        yield Hit("identity.https", url, evidence={**evidence,
+                                                   "found": f"{port} 端口提供 HTTPS，但 HTTP 访问未重定向到 HTTPS{plain_error}"})
     if probe.get("offered") and probe.get("cert_valid") is False:
         yield Hit("identity.https_certificate", url, evidence={
             "expected": "浏览器可验证的证书（证书链与域名）", "found": f"证书无效：{probe.get('cert_error', '')}"})

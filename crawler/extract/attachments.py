@@ -38,11 +38,12 @@ well-kept pure-Python reader (antiword, LibreOffice are programs): they are not 
 
 @dataclass(frozen=True, slots=True)
 class Caps:
-    """``params.safety.attachments`` of the rule set: what one attachment may cost."""
+    """``params.safety.attachments`` of the rule set: what one attachment may cost.  The defaults only stand in
+    where no rule set is read (a ``CrawlConfig`` built by hand reads no attachment)."""
 
-    max_bytes: int = 20 * 1024 * 1024
+    max_bytes: int = 10 * 1024 * 1024
     max_pages: int = 300
-    max_unzipped_bytes: int = 100 * 1024 * 1024
+    max_unzipped_bytes: int = 50 * 1024 * 1024
     max_chars: int = 2_000_000
 
     @classmethod

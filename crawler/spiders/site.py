@@ -833,7 +833,7 @@ class SiteSpider(Spider):
                  "errors": self.counts["errors"], "skipped": dict(self.skipped), "close_reason": reason,
                  "seconds": round(time.time() - self.started, 2),
                  "last_page_seconds": round(self.last_page_at - self.started, 2) if self.last_page_at else None}
-        self.finish_https_probe()
+        self.finish_https_probe(reason)
         previous = self.store.scan(self.config.scan_id).stats if self.config.resume else {}
         if previous:
             stats["resumed"] = previous.get("resumed", 0) + 1
@@ -944,12 +944,13 @@ class SiteSpider(Spider):
             yield Request(plain, callback=self.on_http_probe, errback=self.on_http_probe_error, dont_filter=True,
                           priority=10, meta={"probe": True, "dont_redirect": True, "handle_httpstatus_all": True})
 
-    def finish_https_probe(self) -> None:
-        """At the close: the probe's result becomes a host fact (written here, in the thread that owns the store;
-        a crawl shorter than the handshake waits for it, at most twice the time-out)."""
+    def finish_https_probe(self, reason: str) -> None:
+        """At the close: the probe's result becomes a host fact (written here, in the thread that owns the store).
+        A finished crawl shorter than the handshake waits for it, at most twice the time-out; a stopped one does
+        not wait (a stop must end the scan within seconds): the probe is then ``not_finished``."""
         if self._https_thread is None:
             return
-        self._https_thread.join(self._https_wait)
+        self._https_thread.join(self._https_wait if reason == "finished" else 0)
         self.host_fact("https_probe", dict(self._https_result) or {"port": self.config.https_port, "offered": False,
                                                                   "error": "not_finished"})
 
