@@ -60,8 +60,11 @@ def make_xlsx(rows: int) -> bytes:
     return out.getvalue()
 
 
-def styled_page(rules: int, links: int, sheet: bool) -> bytes:
-    css = "".join(f".c{n} a{{{'display:none' if n % 5 == 0 else 'color:#333'}}}" for n in range(rules))
+def styled_page(rules: int, links: int, sheet: bool, descendant: bool) -> bytes:
+    """``rules`` style rules, a fifth hiding: bare classes (``.c5``, looked up by name) or descendant selectors
+    (``.c5 a``, one XPath walk each); ``links`` off-host links, one per class."""
+    inner = " a" if descendant else ""
+    css = "".join(f".c{n}{inner}{{{'display:none' if n % 5 == 0 else 'color:#333'}}}" for n in range(rules))
     body = "".join(f'<div class="c{n % rules}"><a href="http://s{n}.example.com/">友情链接{n}</a></div>' for n in range(links))
     head = '<link rel="stylesheet" href="/css/site.css">' if sheet else ""
     return (f'<html><head><meta charset="utf-8"><title>t</title>{head}<style>{css}</style></head>'
@@ -87,12 +90,13 @@ def main() -> None:
         seconds = best(lambda body=body, fmt=fmt: attachment_facts(body, fmt, caps), args.repeat)
         print(f"{fmt:5} {sizes[fmt]:>16} {len(body) / 1024:8.0f} KiB  {seconds:7.3f} s  "
               f"{facts['attachment']['chars']:>9} chars  {sum(facts['private_data_counts'].values())} numbers")
-    for sheet in (False, True):
-        ctx = page_context("http://bench.gov.test/a.html", styled_page(args.rules, args.links, sheet),
+    for descendant, sheet in ((False, False), (False, True), (True, False)):
+        ctx = page_context("http://bench.gov.test/a.html", styled_page(args.rules, args.links, sheet, descendant),
                            site="http://bench.gov.test/")
         facts = identity_extract(ctx)  # the first page of a template parses its <style> (cached for the others)
         seconds = best(lambda ctx=ctx: [identity_extract(ctx) for _ in range(10)], args.repeat) / 10
-        print(f"identity, {args.rules} style rules, {args.links} off-host links, sheet linked={sheet}: "
+        print(f"identity, {args.rules} style rules ({'descendant' if descendant else 'bare class'}), {args.links} "
+              f"off-host links, sheet linked={sheet}: "
               f"{seconds * 1000:7.2f} ms/page, hidden {len(facts['hidden_links'])}, "
               f"chains {len(facts.get('link_chains', []))}")
 
