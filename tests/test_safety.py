@@ -135,13 +135,14 @@ def test_hidden_off_site_links_and_injected_scripts(tmp_path):
 STYLED = (
     '<style>/* 友情链接 */ div.yqlj ul li a {color:red}\n'
     '@media screen { .links > .x {display:none} }\n'
-    '@media print { .pr {display:none} }\n'
+    '@media print { .pr {display:none} } @media (max-width: 768px) { .pc {display:none} }\n'
     '#ad { position:absolute; left:-9999px; }\n'
     '.nav .sub {display:none} .nav li:hover .sub {display:block}\n'
     '.tab:hover a {display:none} a[href^="http://weird"] {visibility:hidden}</style>'
     '<div class="links"><p class="x"><a href="http://media.example.com/">x</a></p></div>'   # @media screen, child combinator
     '<div class="links"><div><p class="x"><a href="http://deep.example.com/">x</a></p></div></div>'  # not a child: shown
     '<div class="pr"><a href="http://print.example.com/">p</a></div>'                           # hidden only on paper
+    '<div class="pc"><a href="http://phone.example.com/">p</a></div>'                           # hidden on a phone only
     '<div id="ad"><span><a href="http://offscreen.example.com/">o</a></span></div>'
     '<ul class="nav"><li><ul class="sub"><li><a href="http://menu.example.com/">m</a></li></ul></li></ul>'  # hover menu
     '<div class="tab"><a href="http://hover.example.com/">h</a></div>'                          # :hover never matches statically
@@ -152,7 +153,7 @@ STYLED = (
 
 def test_style_block_selectors_are_matched_as_css(tmp_path):
     """<style> rules parsed with tinycss2 and matched with cssselect: compound, child and attribute selectors,
-    @media blocks (not print), off-screen positioning; a hover menu and :hover rules are not hiding."""
+    @media blocks (not print, not a width query), off-screen positioning; a hover menu and :hover rules are not hiding."""
     hidden = {link["url"]: link["how"] for link in facts_of(page(STYLED))["hidden_links"]}
     assert hidden == {"http://media.example.com/": ".links > .x {display:none}",
                       "http://offscreen.example.com/": "#ad {left:-9999px}",

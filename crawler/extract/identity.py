@@ -164,16 +164,19 @@ MAX_SELECTORS = 50
 """Hiding selectors evaluated per page (each is one XPath over the tree): a stylesheet hides a dozen menus and
 pop-ups; an injected 暗链 needs one."""
 
+_MEDIA_LIMITED = re.compile(r"print|speech|width|height|orientation|aspect-ratio|resolution|hover|pointer", re.I)
 HidingRule = tuple[str, str, Any]  # (selector as written, the hiding declaration, its compiled XPath)
 
 
 def _style_rules(rules: list[Any]) -> Iterator[Any]:
-    """The qualified rules of a stylesheet, those inside ``@media`` blocks included (not ``@media print``)."""
+    """The qualified rules that apply on every screen: those inside ``@media screen`` / ``@supports`` blocks
+    included, not ``@media print`` nor a query on the width (a responsive sheet hides the desktop menu on a
+    phone: no 暗链)."""
     for rule in rules:
         if rule.type == "qualified-rule":
             yield rule
         elif rule.type == "at-rule" and rule.lower_at_keyword in ("media", "supports") and rule.content is not None \
-                and "print" not in tinycss2.serialize(rule.prelude).lower():
+                and not _MEDIA_LIMITED.search(tinycss2.serialize(rule.prelude)):
             yield from _style_rules(tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True))
 
 
