@@ -368,7 +368,8 @@ class SiteSpider(Spider):
             for url, kind, depth in self.store.pending(self.config.scan_id):
                 if kind == "endpoint":  # its request (method, body) is its page's fact, not in the URL table
                     continue
-                yield self.make_request(url, kind, depth, crawl=kind == "page")
+                # (the tag that carried a URL is not kept with it: a resumed read goes by the URL alone)
+                yield self.reading_request(url, kind, depth, None) or self.make_request(url, kind, depth, crawl=kind == "page")
             return
         key = url_key(self.home)
         self.seen.add(key)
@@ -847,18 +848,18 @@ class SiteSpider(Spider):
 
 
     # -- issue 14: attachments and off-site targets read in full, the HTTPS probe -------------------------
-    def reading_request(self, url: str, kind: str, depth: int, tag: str) -> Request | None:
+    def reading_request(self, url: str, kind: str, depth: int, tag: str | None) -> Request | None:
         """A GET of the whole body (instead of the HEAD check) for an attachment whose text is read, a same-site
         style sheet or an off-site link target whose page is read; None when no rule wants it.  One request
         either way: the answer is the link's check too, and a failure goes on as a failed HEAD does (a GET, then
         the re-tests: the read attempt, marked ``read``, does not count as one).  The body is capped
-        (``on_read_headers``, ``on_read_bytes``)."""
+        (``on_read_headers``, ``on_read_bytes``).  ``tag`` None: not known (a resumed scan)."""
         fmt = format_of(url) if self.config.read_attachments and kind == "resource" else None
         if fmt is not None:
             read, cap = "attachment", self.config.attachment_caps.max_bytes
-        elif kind == "external" and tag == "a" and self.config.offsite_dictionaries:
-            read, cap = "offsite", self.config.offsite_max_bytes
-        elif kind == "resource" and tag == "link" and self.config.read_stylesheets and \
+        elif kind == "external" and tag in ("a", None) and self.config.offsite_dictionaries:
+            read, cap = "offsite", self.config.offsite_max_bytes  # (a resumed image or script: stopped at its headers)
+        elif kind == "resource" and tag in ("link", None) and self.config.read_stylesheets and \
                 urlsplit(url).path.lower().endswith(".css"):
             read, cap = "css", STYLESHEET_MAX_BYTES
         else:
