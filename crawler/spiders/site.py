@@ -363,6 +363,12 @@ class SiteSpider(Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         if self.config.resume:
+            # the host's facts so far are kept (one row: a new fact rewrites it); a probe the stop cut short runs again
+            self.host_facts = dict(self.store.view(self.config.scan_id).hosts().get(self.home_host, {}))
+            https = self.host_facts.get("https_probe")
+            if https is None or https.get("error") == "not_finished":
+                for probe_request in self.probe_https():
+                    yield probe_request
             self.seen = self.store.seen_keys(self.config.scan_id)
             self.pages_scheduled = self.store.pages_scheduled(self.config.scan_id)
             for url, kind, depth in self.store.pending(self.config.scan_id):
