@@ -29,10 +29,7 @@ from datetime import date
 from typing import Any
 
 from govaudit.crawler.extract import Extractor, Link, PageContext, load_extractors, run_extractors
-from govaudit.crawler.extract.attachments import Caps, attachment_facts
-from govaudit.crawler.extract.content import offsite_facts
 from govaudit.crawler.extract.core import body_digest, cheap_links, decode_html, extract_links, parse_html
-from govaudit.crawler.extract.identity import hiding_declarations
 
 
 @dataclass(slots=True)
@@ -106,40 +103,20 @@ def analyse_page(url: str, body: bytes, declared: str | None, is_home: bool, as_
     return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in links], facts)
 
 
-def analyse_attachment(body: bytes, fmt: str, caps: Caps, budget: float = 0.0) -> dict[str, Any]:
-    """An attachment's facts (``crawler/extract/attachments.py``) under the same budget as a page."""
+def read_body(reader: Callable[..., dict[str, Any]], args: tuple, budget: float, over: dict[str, Any]) -> dict[str, Any]:
+    """A body read for a content rule — an attachment (``attachments.attachment_facts``), a same-site style sheet
+    (``identity.css_facts``), an off-site page (``content.offsite_facts``) — under the same budget as a page;
+    ``over`` (its facts with ``reason`` ``analysis_budget``) when the budget runs out."""
     try:
         with _budget(budget):
-            return attachment_facts(body, fmt, caps)
+            return reader(*args)
     except OverBudget:
-        return over_budget_file(fmt, budget)
+        return over
 
 
-def over_budget_file(fmt: str, budget: float) -> dict[str, Any]:
-    return {"attachment": {"format": fmt, "parts": 0, "chars": 0, "reason": "analysis_budget", "budget_seconds": budget}}
-
-
-def analyse_offsite(body: bytes, declared: str | None, files: tuple[str, ...], budget: float = 0.0) -> dict[str, Any]:
-    """An off-site link target's prohibited-content facts (``content.offsite_facts``) under the page budget."""
-    try:
-        with _budget(budget):
-            return offsite_facts(body, declared, files)
-    except OverBudget:
-        return over_budget_offsite(budget)
-
-
-def over_budget_offsite(budget: float) -> dict[str, Any]:
-    return {"offsite": {"words": [], "excerpt": "", "reason": "analysis_budget", "budget_seconds": budget}}
-
-
-def analyse_css(body: bytes, budget: float = 0.0) -> dict[str, Any]:
-    """A same-site style sheet's hiding rules (``identity.hiding_declarations``), for the safety check."""
-    try:
-        with _budget(budget):
-            text = body.decode("utf-8", errors="replace")
-            return {"css_hiding": [list(pair) for pair in hiding_declarations(text)]}
-    except OverBudget:
-        return {"css_hiding": [], "css_reason": "analysis_budget"}
+def unread(facts: dict[str, Any], reason: str) -> dict[str, Any]:
+    """``facts`` (``{key: {...}}``) saying why the body was not read."""
+    return {key: {**value, "reason": reason} for key, value in facts.items()}
 
 
 def _ignore_stop_signals() -> None:
@@ -190,9 +167,14 @@ class PageAnalyser:
         args = (url, body, declared, is_home, as_of, site, self.extractors, self.budget)
         return self.run(analyse_page, args, lambda: not_analysed(url, body, declared, "worker_lost", self.budget))
 
+    def read(self, reader: Callable[..., dict[str, Any]], args: tuple, empty: dict[str, Any]) -> Any:
+        """A Deferred firing with ``reader(*args)`` (``read_body``), or ``empty`` with the reason it was not read."""
+        over = unread(empty, "analysis_budget")
+        return self.run(read_body, (reader, args, self.budget, over), lambda: unread(empty, "worker_lost"))
+
     def run(self, fn: Callable[..., Any], args: tuple, lost: Callable[[], Any]) -> Any:
         """A Deferred firing with ``fn(*args)`` run in the pool (in-process without one); ``lost()`` is the result
-        when the worker dies or overruns the budget on it.  Pages, attachments and off-site targets share it."""
+        when the worker dies or overruns the budget on it.  Pages and the bodies read for content rules share it."""
         from twisted.internet import defer
 
         if self.pool is None:

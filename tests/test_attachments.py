@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 import trustme
 from conftest import AS_OF, read_findings, run_cli
-from govaudit.crawler.analysis import analyse_attachment
+from govaudit.crawler.analysis import read_body, unread
 from govaudit.crawler.extract.attachments import Caps, attachment_facts, format_of
 from govaudit.crawler.extract.content import offsite_facts
 from pypdf import PdfWriter
@@ -141,8 +141,10 @@ def test_hostile_files_are_facts_not_crashes():
 def test_over_budget_attachment_is_abandoned():
     """A file that takes longer than the budget is abandoned (SIGALRM in the analysing process), not waited for."""
     big = make_pdf([f"line {n} " * 30 for n in range(300)])
-    facts = analyse_attachment(big, "pdf", Caps(max_pages=1000, max_chars=10**9), budget=0.001)
-    assert facts["attachment"]["reason"] == "analysis_budget"
+    empty = {"attachment": {"format": "pdf", "parts": 0, "chars": 0}}
+    facts = read_body(attachment_facts, (big, "pdf", Caps(max_pages=1000, max_chars=10**9)), 0.001,
+                      unread(empty, "analysis_budget"))
+    assert facts == {"attachment": {"format": "pdf", "parts": 0, "chars": 0, "reason": "analysis_budget"}}
 
 
 def test_offsite_words_counted_and_excerpt_masked(tmp_path):

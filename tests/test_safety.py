@@ -163,7 +163,7 @@ def test_style_block_selectors_are_matched_as_css(tmp_path):
 def test_links_hidden_by_a_same_site_style_sheet(tmp_path):
     """A page's off-host links (``link_chains``) matched with the hiding rules of the style sheet it links, as
     the crawl stored them (``css_hiding``, read in the analysis worker)."""
-    from govaudit.crawler.analysis import analyse_css
+    from govaudit.crawler.extract.identity import css_facts
 
     css = b".yqlj ul {position:absolute; left:-9999px} .nav .sub{display:none} .nav li:hover .sub{display:block}"
     body = ('<link rel="stylesheet" href="/css/site.css?v=2"><div class="yqlj"><ul><li>'
@@ -175,7 +175,7 @@ def test_links_hidden_by_a_same_site_style_sheet(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     scan = store.begin_scan(SITE, SITE, AS_OF.isoformat(), {}, "test")
     writer = StoreWriter(store, scan)
-    for url, kind, f in ((SITE + "a.html", "page", facts), (SITE + "css/site.css?v=2", "resource", analyse_css(css))):
+    for url, kind, f in ((SITE + "a.html", "page", facts), (SITE + "css/site.css?v=2", "resource", css_facts(css))):
         writer.add_url(url_key(url), url, kind, 1)
         writer.record(UrlRecord(url=url, kind=kind, depth=1, state="done", status=200, facts=f))
     writer.flush()

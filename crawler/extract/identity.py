@@ -190,6 +190,11 @@ def hiding_rules(css: str) -> tuple[HidingRule, ...]:
     return compile_hiding(hiding_declarations(css))
 
 
+def css_facts(body: bytes) -> dict[str, Any]:
+    """A same-site style sheet's facts: its hiding rules as (selector, declaration) pairs, for the safety check."""
+    return {"css_hiding": [list(pair) for pair in hiding_declarations(body.decode("utf-8", errors="replace"))]}
+
+
 @lru_cache(maxsize=256)
 def compile_hiding(pairs: tuple[tuple[str, str], ...]) -> tuple[HidingRule, ...]:
     """(selector, how) pairs as XPath (cssselect); a selector it cannot translate is left out."""

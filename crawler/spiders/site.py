@@ -40,21 +40,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from govaudit.crawler import https_probe
-from govaudit.crawler.analysis import (
-    PageAnalyser,
-    analyse_attachment,
-    analyse_css,
-    analyse_offsite,
-    default_workers,
-    links_of,
-    over_budget_file,
-    over_budget_offsite,
-)
+from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of, unread
 from govaudit.crawler.extract import Link
 from govaudit.crawler.extract.answers import read_answer
-from govaudit.crawler.extract.attachments import Caps, format_of
+from govaudit.crawler.extract.attachments import Caps, attachment_facts, format_of
+from govaudit.crawler.extract.content import offsite_facts
 from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
 from govaudit.crawler.extract.endpoints import fetched_endpoint, record_url
+from govaudit.crawler.extract.identity import css_facts
 from govaudit.crawler.middlewares import (
     MAX_BACKOFF,
     WIRE_SECONDS,
@@ -906,28 +899,22 @@ class SiteSpider(Spider):
                 self.crawler.engine.crawl(follow)
             return
         attempts = self._attempts(request, status=response.status)
-        budget = self.config.analysis_budget
-        facts: dict[str, Any] | None
+        facts: dict[str, Any] | None = None
         stopped = meta.get("read_stopped") or ("truncated" if "download_stopped" in response.flags else None)
+        read = meta["read"]
         try:
-            if meta["read"] == "attachment":
-                if stopped:
-                    facts = {"attachment": {"format": meta["format"], "parts": 0, "chars": 0, "reason": stopped}}
-                else:
-                    facts = await self.analyser.run(analyse_attachment,
-                                                    (response.body, meta["format"], self.config.attachment_caps, budget),
-                                                    lambda: over_budget_file(meta["format"], budget))
-            elif stopped == "not_html":
-                facts = None
-            elif meta["read"] == "css":
-                facts = {"css_hiding": [], "css_reason": stopped} if stopped else await self.analyser.run(
-                    analyse_css, (response.body, budget), lambda: {"css_hiding": [], "css_reason": "worker_lost"})
-            else:
+            if read == "attachment":
+                empty = {"attachment": {"format": meta["format"], "parts": 0, "chars": 0}}
+                facts = unread(empty, stopped) if stopped else await self.analyser.read(
+                    attachment_facts, (response.body, meta["format"], self.config.attachment_caps), empty)
+            elif read == "css":
+                facts = {"css_hiding": [], "css_reason": stopped} if stopped else await self.analyser.read(
+                    css_facts, (response.body,), {})
+            elif stopped != "not_html":
                 ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
                 declared = ctype.split("charset=", 1)[1].split(";")[0].strip() if "charset=" in ctype else None
-                facts = await self.analyser.run(analyse_offsite,
-                                                (response.body, declared, self.config.offsite_dictionaries, budget),
-                                                lambda: over_budget_offsite(budget))
+                facts = await self.analyser.read(offsite_facts, (response.body, declared, self.config.offsite_dictionaries),
+                                                 {"offsite": {"words": [], "excerpt": ""}})
                 if stopped and facts is not None:
                     facts["offsite"]["truncated"] = True
         except Exception as exc:  # noqa: BLE001 - a file that breaks its reader is a fact, not a crash
