@@ -338,3 +338,19 @@ def test_scan_stores_no_clear_number(scan):
     for path in (out / "govaudit.sqlite", out / "findings.jsonl", out / "report.html"):
         data = path.read_bytes()
         assert ID_OK.encode() not in data and MOBILE.encode() not in data, path
+
+
+def test_bodies_are_read_only_while_their_rule_is_on():
+    """The crawl downloads attachments, style sheets and off-site pages in full only for a rule that is on."""
+    from govaudit.crawler.spiders.site import reading_options
+
+    from govaudit.ruleset import load_ruleset
+
+    rules = load_ruleset()
+    on = reading_options(rules)
+    assert on["read_attachments"] and on["read_stylesheets"] and on["https_port"] == 443
+    assert on["offsite_dictionaries"] and all(Path(p).exists() for p in on["offsite_dictionaries"])
+    for rule in ("content.private_data", "content.offsite_prohibited", "content.hidden_link", "identity.https"):
+        rules.data["rules"][rule]["enabled"] = False
+    off = reading_options(rules)
+    assert off == {**on, "read_attachments": False, "offsite_dictionaries": (), "read_stylesheets": False, "https_port": 0}
