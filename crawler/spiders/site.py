@@ -866,7 +866,12 @@ class SiteSpider(Spider):
         # Scrapy's own size limit a little above the cap (it also bounds gzip inflation), so the cap stops first.
         meta = {"kind": kind, "depth": depth, "crawl": False, "attempts": [], "orig_url": url, "read": read,
                 "format": fmt, "read_cap": cap, "read_bytes": 0, "download_maxsize": cap + 1048576}
-        return Request(url, callback=self.on_read, errback=self.on_error, meta=meta, dont_filter=True, priority=-depth - 1)
+        # An off-site read is often stopped at its headers (a linked PDF or image): asking the host to close keeps
+        # the stopped connection out of Twisted's pool, where the next request sent on it would die and be re-sent
+        # unseen.  Same-site reads are rarely stopped and keep their connection.
+        headers = {"Connection": "close"} if read == "offsite" else None
+        return Request(url, callback=self.on_read, errback=self.on_error, meta=meta, headers=headers, dont_filter=True,
+                       priority=-depth - 1)
 
     def on_read_headers(self, meta: dict[str, Any], headers: Any) -> None:
         length = headers.get(b"Content-Length") or b""
