@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
+from govaudit.crawler.extract.attachments import format_of
 from govaudit.crawler.extract.identity import compile_hiding
 from lxml import etree
 
@@ -42,6 +43,8 @@ UNREAD_REASONS = {
     "analysis_budget": T("读取超时，已放弃", "over the analysis budget: abandoned"),
     "truncated": T("下载未完成", "download cut short"),
     "html_page": T("返回网页而非文件", "answered a web page, not the file"),
+    "not_read": T("未下载读取（超过每次扫描的附件数上限、重试后仅检查链接，或扫描时规则未开启）",
+                  "not downloaded (over the per-scan attachment cap, only checked after a re-test, or the rule was off)"),
 }
 KIND_WORDS = {"id_number": T("身份证号", "identity number"), "mobile": T("手机号", "mobile number"),
               "bank_card": T("银行卡号", "bank card number")}
@@ -216,18 +219,20 @@ def _attachments(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     whose text could not be read, one finding per reason."""
     limit = int(rules.param("safety.examples_per_finding"))
     keys = ("attachment", *PLUGIN.needs, "content_truncated")
-    files = [(rec.url, {k: rec.facts[k] for k in keys if k in rec.facts})  # type: ignore[literal-required]
-             for rec in view.urls("resource") if rec.facts and "attachment" in rec.facts]
+    files: list[tuple[str, Any]] = []
+    unread = _Grouped(limit)
+    for rec in view.urls("resource"):
+        if rec.facts and "attachment" in rec.facts:
+            files.append((rec.url, {k: rec.facts[k] for k in keys if k in rec.facts}))  # type: ignore[literal-required]
+            if (reason := rec.facts["attachment"].get("reason")) in UNREAD_REASONS:
+                unread.add(reason, rec.url, rec.facts["attachment"])
+        elif rec.status == 200 and format_of(rec.url):  # a readable attachment that answered, never downloaded
+            unread.add("not_read", rec.url, {})
     for hit in chain(_terms(files), _private(files, rules)):
         hit.evidence["attachment"] = hit.url
         hit.evidence["linked_from"] = [r.source for r in view.refs(hit.url, limit)]
         hit.extra.update(_in_file(hit.evidence.get("location", "")))
         yield hit
-    unread = _Grouped(limit)
-    for url, facts in files:
-        reason = facts["attachment"].get("reason")
-        if reason in UNREAD_REASONS:
-            unread.add(reason, url, facts["attachment"])
     for reason, g in unread.items.items():
         yield Hit("content.attachment_unread", g["first"], evidence={
             "reason": reason, "pages": g["pages"], "examples": g["examples"], "error": g["item"].get("error", "")},

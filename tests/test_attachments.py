@@ -229,7 +229,7 @@ def scan(tmp_path_factory):
     news = serve("127.0.0.3", {"/": html("<p>公安机关依法打击六合彩等非法赌博活动。</p>")})
     tls = tls_server(tmp)
     links = "".join(f'<li><a href="{u}">{u}</a></li>' for u in (
-        "leak.docx", "list.xlsx", "gone.xlsx", "scan.pdf", "locked.pdf", "broken.pdf", "bomb.docx", "big.pdf", "chunked.pdf", "old.doc",
+        "leak.docx", "list.xlsx", "gone.xlsx", "scan.pdf", "locked.pdf", "broken.pdf", "bomb.docx", "big.pdf", "chunked.pdf", "old.doc", "late.pdf",
         f"http://127.0.0.2:{gambling.server_port}/", f"http://127.0.0.3:{news.server_port}/"))
     news_url = f"http://127.0.0.3:{news.server_port}/"
     hidden = (f'<link rel="stylesheet" href="/css/site.css"><div class="yqlj"><ul><li><a href="{news_url}?yqlj">'
@@ -245,6 +245,7 @@ def scan(tmp_path_factory):
         "/locked.pdf": ("application/pdf", make_pdf([f"ID {ID_OK}"], user_password="secret")),
         "/broken.pdf": ("application/pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + bytes(range(256)) * 64),
         "/bomb.docx": ("application/octet-stream", make_zip_bomb(20 << 20)),
+        "/late.pdf": ("application/pdf", make_pdf([f"ID {ID_OK}"])),  # the 10th attachment: past max_files
         "/old.doc": ("application/msword", b"\xd0\xcf\x11\xe0" + b"\0" * 2000),
         "/gone.xlsx": html("<p>文件不存在或已删除</p>"),
     })
@@ -254,7 +255,7 @@ version: "1"
 inherits: gov-2019
 params:
   safety:
-    attachments: {{max_bytes: 1048576, max_unzipped_bytes: 5242880}}
+    attachments: {{max_bytes: 1048576, max_unzipped_bytes: 5242880, max_files: 9}}
   identity:
     https_port: {tls.server_port}
 """, encoding="utf-8")
@@ -294,7 +295,8 @@ def test_scan_hostile_attachments_are_reported_unread_and_the_scan_goes_on(scan)
     out, findings, base, _, news_port = scan
     rules = by_rule(findings)
     unread = {f["evidence"]["reason"]: f for f in rules["content.attachment_unread"]}
-    assert set(unread) == {"encrypted", "corrupt", "zip_bomb", "too_large", "html_page"}
+    assert set(unread) == {"encrypted", "corrupt", "zip_bomb", "too_large", "html_page", "not_read"}
+    assert unread["not_read"]["evidence"]["examples"] == [base + "late.pdf"]  # past max_files: only checked
     assert unread["html_page"]["evidence"]["examples"] == [base + "gone.xlsx"]
     assert sorted(unread["too_large"]["evidence"]["examples"]) == [base + "big.pdf", base + "chunked.pdf"]
     assert unread["encrypted"]["evidence"]["examples"] == [base + "locked.pdf"]

@@ -45,10 +45,12 @@ class Caps:
     max_pages: int = 300
     max_unzipped_bytes: int = 50 * 1024 * 1024
     max_chars: int = 2_000_000
+    max_files: int = 5000  # attachments read per scan: past it they are only checked (the crawl's bytes stay bounded)
 
     @classmethod
     def from_param(cls, value: dict[str, Any]) -> Caps:
-        return cls(**{k: int(value[k]) for k in ("max_bytes", "max_pages", "max_unzipped_bytes", "max_chars") if k in value})
+        keys = ("max_bytes", "max_pages", "max_unzipped_bytes", "max_chars", "max_files")
+        return cls(**{k: int(value[k]) for k in keys if k in value})
 
 
 class Unreadable(Exception):

@@ -224,6 +224,7 @@ class SiteSpider(Spider):
         self.stalled_at: float | None = None  # when the watchdog closed the crawl
         self.closed = False
         self.host_facts: dict[str, Any] = {}
+        self.attachments_read = 0  # attachment downloads this crawl (params.safety.attachments.max_files)
         self._https_thread: threading.Thread | None = None
         self._https_result: dict[str, Any] = {}
         self._https_wait = 0.0
@@ -854,7 +855,8 @@ class SiteSpider(Spider):
         the re-tests: the read attempt, marked ``read``, does not count as one).  The body is capped
         (``on_read_headers``, ``on_read_bytes``).  ``tag`` None: not known (a resumed scan)."""
         fmt = format_of(url) if self.config.read_attachments and kind == "resource" else None
-        if fmt is not None:
+        if fmt is not None and self.attachments_read < self.config.attachment_caps.max_files:
+            self.attachments_read += 1
             read, cap = "attachment", self.config.attachment_caps.max_bytes
         elif kind == "external" and tag in ("a", None) and self.config.offsite_dictionaries:
             read, cap = "offsite", self.config.offsite_max_bytes  # (a resumed image or script: stopped at its headers)
