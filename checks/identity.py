@@ -7,9 +7,11 @@ it and a few of them from each template.  A
 template is at fault when more than ``params.identity.template_share`` of its pages are, so one odd page
 does not condemn its template.  Every finding says what was expected and what was found.
 
-HTTPS: the crawl records the redirects of the start URL, not whether port 443 answers; ``identity.https``
-reports a homepage served over plain HTTP without a redirect to HTTPS, and says that whether HTTPS is offered
-at all was not tested.
+HTTPS: the crawl's probe (``crawler/https_probe.py``, host fact ``https_probe``) says whether port 443 answers
+TLS and whether its certificate verifies; whether HTTP redirects there comes from the homepage's redirects (a
+crawl started at http://) or the ``http_probe`` host fact (one started at https://).  ``identity.https`` says
+both; an invalid certificate is its own fact, ``identity.https_certificate``.  A store from before the probe
+says only what the homepage showed, and that port 443 was not tested.
 """
 
 from __future__ import annotations
@@ -149,9 +151,35 @@ def _site_rules(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     suffixes = [s.lower() for s in rules.param("identity.domain_suffixes")]
     if _named_host(host) and not any(host.endswith(s) for s in suffixes):
         yield Hit("identity.domain", url, evidence={"expected": "、".join(suffixes), "found": host})
-    if home is not None and urlsplit(home.final_url or home.url).scheme == "http":
-        yield Hit("identity.https", url, evidence={
-            "expected": "HTTP 访问重定向到 HTTPS", "found": "首页经 HTTP 提供，未重定向到 HTTPS（是否提供 HTTPS 未检测）"})
+    yield from _https(view, home, url)
+
+
+def _https(view: ScanView, home: Any, url: str) -> Iterator[Hit]:
+    facts = next((f for f in view.hosts().values() if "https_probe" in f or "http_probe" in f), {})  # the site's host
+    probe, plain = facts.get("https_probe"), facts.get("http_probe")
+    served_http = home is not None and urlsplit(home.final_url or home.url).scheme == "http"
+    if plain is not None:  # a crawl started at https://: http:// asked once
+        redirected: bool | None = bool(plain.get("to_https"))
+    else:
+        redirected = None if home is None else not served_http
+    if probe is None or probe.get("error") == "not_finished":  # a store from before the probe, or a stopped scan
+        if served_http:
+            yield Hit("identity.https", url, evidence={
+                "expected": "HTTP 访问重定向到 HTTPS", "found": "首页经 HTTP 提供，未重定向到 HTTPS（是否提供 HTTPS 未检测）"})
+        return
+    port = probe.get("port", 443)
+    evidence = {"expected": f"{port} 端口提供 HTTPS，HTTP 访问重定向到 HTTPS", "https_offered": bool(probe.get("offered")),
+                "http_redirects": redirected}
+    if not probe.get("offered"):
+        yield Hit("identity.https", url, evidence={**evidence, "found": f"{port} 端口未提供 HTTPS（{probe.get('error', '')}）"
+                                                   + ("" if redirected is None else "，HTTP 访问未重定向到 HTTPS")})
+    elif redirected is False:
+        plain_error = f"（HTTP 访问失败：{plain['error']}）" if plain and plain.get("error") else ""
+        yield Hit("identity.https", url, evidence={**evidence,
+                                                   "found": f"{port} 端口提供 HTTPS，但 HTTP 访问未重定向到 HTTPS{plain_error}"})
+    if probe.get("offered") and probe.get("cert_valid") is False:
+        yield Hit("identity.https_certificate", url, evidence={
+            "expected": "浏览器可验证的证书（证书链与域名）", "found": f"证书无效：{probe.get('cert_error', '')}"})
 
 
 # -- meta tags --------------------------------------------------------------------------------------------------
@@ -233,6 +261,8 @@ FIELDS: dict[str, Field] = {
     "pages": Field(T("页面数", "Pages"), kind="count"),
     "template_pages": Field(T("模板页面总数", "Pages of the template"), kind="count", optional=True),
     "examples": Field(T("示例页面", "Example pages"), kind="list"),
+    "https_offered": Field(T("提供 HTTPS", "HTTPS offered"), kind="bool", optional=True),
+    "http_redirects": Field(T("HTTP 重定向到 HTTPS", "HTTP redirects to HTTPS"), kind="bool", optional=True),
 }
 
 _PER_TEMPLATE = {"zh": "{template_count} 个模板的 {pages} 个页面：应为{expected}，实为{found}",
@@ -265,9 +295,13 @@ RULES: dict[str, RuleMeta] = {
                              "政府网站英文域名应以 .gov.cn 结尾（中文域名 .政务）。", "A government site's domain must end in .gov.cn (or .政务).",
                              message=_SITE_MSG),
     "identity.https": _rule("未使用 HTTPS", "HTTPS not used",
-                            "首页经 HTTP 提供且未重定向到 HTTPS（指引未规定，作提示）。本次扫描不检测 443 端口是否提供 HTTPS。",
-                            "The homepage is served over HTTP without a redirect to HTTPS (not in the guideline: a warning). Whether port 443 answers is not tested.",
+                            "网站应在 443 端口提供 HTTPS，且 HTTP 访问重定向到 HTTPS（指引未规定，作提示）。扫描时与站点主机握手一次 TLS，并检查 HTTP 是否重定向。",
+                            "The site should offer HTTPS on port 443 and redirect HTTP to it (not in the guideline: a warning). The scan makes one TLS handshake with the site's host and checks the HTTP redirect.",
                             severity="warn", message=_SITE_MSG),
+    "identity.https_certificate": _rule("HTTPS 证书无效", "HTTPS certificate invalid",
+                                        "443 端口提供 HTTPS，但证书无法验证（自签名、过期、证书链不完整或与域名不符），浏览器会提示不安全。",
+                                        "HTTPS is offered, but its certificate does not verify (self-signed, expired, incomplete chain or another name): browsers warn.",
+                                        severity="warn", message=_SITE_MSG),
     "meta.site_tags": _rule("缺少网站标签", "Site tags missing", "每个页面应有 SiteName、SiteDomain、SiteIDCode 标签（网页设计规范）。",
                             "Every page must carry the SiteName, SiteDomain and SiteIDCode tags."),
     "meta.column_tags": _rule("缺少栏目标签", "Column tags missing", "栏目页应有 ColumnName、ColumnDescription、ColumnKeywords、ColumnType 标签。",

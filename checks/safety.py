@@ -9,23 +9,43 @@ Grouping, so one injected footer does not read as 40,000 findings: hidden links 
 finding per target host, with the number of pages and examples; serious errors one per page and term; private
 data one per page and kind of number.
 
-Not done here: fetching the off-site targets of links to look for gambling or pornography on them (外链变异)
-is a crawler change (the target's content is never fetched today).
+Attachments (PDF, DOCX, XLSX) read by the crawl (``crawler/extract/attachments.py``) carry the same facts as
+pages, each match with where in the file it lies: their findings name the attachment (the finding's URL), the
+pages linking it and the page, sheet or paragraph.  An attachment whose text could not be read (encrypted,
+corrupt, a zip bomb, over a cap or the budget) is ``content.attachment_unread``, one finding per reason.
+Off-site link targets whose page carries a word of the rule set's off-site lists (外链变异) are
+``content.offsite_prohibited``, one per target, on the first page linking it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 from urllib.parse import urlsplit
 
 from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
+from govaudit.crawler.extract.attachments import format_of
+from govaudit.crawler.extract.identity import compile_hiding
+from lxml import etree
 
-from govaudit.dictionary import load_all
+from govaudit.dictionary import load_all, load_paths, resolve_paths
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
 
+UNREAD_REASONS = {
+    "encrypted": T("加密，无法读取", "encrypted"), "corrupt": T("文件损坏", "corrupt"),
+    "zip_bomb": T("解压后过大（疑似压缩炸弹）", "too large unzipped (a zip bomb)"),
+    "too_large": T("超过下载上限，未读取", "over the download cap, not read"),
+    "page_cap": T("页数超过上限，仅读取前面部分", "over the page cap: read in part"),
+    "char_cap": T("文字超过上限，仅读取前面部分", "over the text cap: read in part"),
+    "analysis_budget": T("读取超时，已放弃", "over the analysis budget: abandoned"),
+    "truncated": T("下载未完成", "download cut short"),
+    "html_page": T("返回网页而非文件", "answered a web page, not the file"),
+    "not_read": T("未下载读取（超过每次扫描的附件数上限、重试后仅检查链接，或扫描时规则未开启）",
+                  "not downloaded (over the per-scan attachment cap, only checked after a re-test, or the rule was off)"),
+}
 KIND_WORDS = {"id_number": T("身份证号", "identity number"), "mobile": T("手机号", "mobile number"),
               "bank_card": T("银行卡号", "bank card number")}
 
@@ -52,10 +72,56 @@ class _Grouped:
         self.items: dict[str, dict[str, Any]] = {}
 
     def add(self, key: str, page: str, item: dict[str, Any]) -> None:
-        g = self.items.setdefault(key, {"first": page, "item": item, "pages": 0, "examples": []})
+        g = self.items.setdefault(key, {"first": page, "item": item, "pages": 0, "examples": [], "seen": set()})
+        if page in g["seen"]:  # two hidden links to one host on one page: one page
+            return
+        g["seen"].add(page)
         g["pages"] += 1
         if len(g["examples"]) < self.limit:
             g["examples"].append(page)
+
+
+def _chain_tree(chain: list[list[str]]) -> tuple[Any, list[Any]]:
+    """The elements above a link (``link_chains``) rebuilt as a one-branch tree a selector can run on.  Exact
+    for descendant and child combinators, class, id and tag; sibling combinators and ``:nth-child`` see only
+    this branch (no siblings), so they may miss, never invent, a match of a subject on the branch."""
+    root = etree.Element("html")
+    parent = etree.SubElement(root, "body")
+    branch = []
+    for tag, ident, cls in chain:
+        try:
+            parent = etree.SubElement(parent, tag or "div", {k: v for k, v in (("id", ident), ("class", cls)) if v})
+        except ValueError:  # a tag name lxml refuses (hostile markup): a neutral element keeps the branch
+            parent = etree.SubElement(parent, "div")
+        branch.append(parent)
+    return root, branch
+
+
+def sheet_hidden_links(view: ScanView, pages: list[tuple[str, Any]]) -> Iterator[tuple[str, dict[str, str]]]:
+    """(page, hidden link) for off-host links that a same-site style sheet the page links hides: the sheet's
+    ``css_hiding`` (read by the crawl) matched against the page's ``link_chains``."""
+    sheets: dict[str, tuple[Any, ...]] = {}
+    for url, facts in pages:
+        chains, urls = facts.get("link_chains"), facts.get("stylesheets")
+        if not chains or not urls:
+            continue
+        rules = []
+        for css in urls:
+            if css not in sheets:
+                rec = view.get(css)
+                pairs = rec.facts.get("css_hiding") if rec and rec.facts else None
+                sheets[css] = compile_hiding(tuple(tuple(p) for p in pairs)) if pairs else ()
+            rules += [(css, rule) for rule in sheets[css]]
+        if not rules:
+            continue
+        for held in chains:
+            root, branch = _chain_tree(held["chain"])
+            on_branch = set(branch)
+            how = next((f"{selector} {{{decl}}}（{css}）" for css, (selector, decl, xpath) in rules
+                        if any(el in on_branch for el in xpath(root))), None)
+            if how is not None:
+                for link in held["links"]:
+                    yield url, {**link, "how": how}
 
 
 def _links_and_embeds(view: ScanView, rules: RuleSet, pages: list[tuple[str, Any]]) -> Iterator[Hit]:
@@ -64,11 +130,12 @@ def _links_and_embeds(view: ScanView, rules: RuleSet, pages: list[tuple[str, Any
     embed_allowed = [*allowed, *rules.param("safety.allowed_embed_hosts")]
     limit = int(rules.param("safety.examples_per_finding"))
     hidden, embeds = _Grouped(limit), _Grouped(limit)
+    in_page = ((url, link) for url, facts in pages for link in facts.get("hidden_links") or [])
+    for url, link in chain(in_page, sheet_hidden_links(view, pages)):
+        host = (urlsplit(link["url"]).hostname or "").lower()
+        if host and not host_matches(host, allowed):
+            hidden.add(host, url, link)
     for url, facts in pages:
-        for link in facts.get("hidden_links") or []:
-            host = (urlsplit(link["url"]).hostname or "").lower()
-            if host and not host_matches(host, allowed):
-                hidden.add(host, url, link)
         for embed in facts.get("embeds") or []:
             if not host_matches(embed["host"], embed_allowed):
                 embeds.add(embed["host"], url, embed)
@@ -84,6 +151,19 @@ def _links_and_embeds(view: ScanView, rules: RuleSet, pages: list[tuple[str, Any
             extra={"discriminator": host})
 
 
+def location(where: dict[str, Any] | None) -> str:
+    """Where in an attachment a match lies, as the report says it."""
+    if not where:
+        return ""
+    if "page" in where:
+        return f"第 {where['page']} 页"
+    if "sheet" in where:
+        return f"工作表“{where['sheet']}”第 {where['row']} 行"
+    if "table" in where:
+        return f"表格 {where['table']} 第 {where['row']} 行"
+    return f"第 {where.get('paragraph', '?')} 段"
+
+
 def _terms(pages: list[tuple[str, Any]]) -> Iterator[Hit]:
     for url, facts in pages:
         seen: set[str] = set()
@@ -96,6 +176,8 @@ def _terms(pages: list[tuple[str, Any]]) -> Iterator[Hit]:
             evidence = {"term": match["term"], "sentence": match["sentence"], "count": count}
             if match.get("expected"):
                 evidence["expected"] = match["expected"]
+            if "where" in match:
+                evidence["location"] = location(match["where"])
             yield Hit(rule, url, evidence=evidence, extra={"discriminator": match["term"]})
 
 
@@ -103,7 +185,7 @@ def _private(pages: list[tuple[str, Any]], rules: RuleSet) -> Iterator[Hit]:
     labels = [str(l) for l in rules.param("safety.public_phone_labels")]
     limit = int(rules.param("safety.examples_per_finding"))
     for url, facts in pages:
-        kept: dict[str, list[dict[str, str]]] = defaultdict(list)
+        kept: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for item in facts.get("private_data") or []:
             if item["kind"] == "mobile" and any(l in item.get("before", "") for l in labels):
                 continue  # an office's published contact line
@@ -114,9 +196,63 @@ def _private(pages: list[tuple[str, Any]], rules: RuleSet) -> Iterator[Hit]:
             # numbers past the extractor's listing cap are counted, not listed (nor label-filtered)
             listed = sum(1 for i in facts["private_data"] if i["kind"] == kind)
             count = len(items) + max(0, int(counts.get(kind, listed)) - listed)
-            yield Hit("content.private_data", url, evidence={
-                "kind": kind, "count": count, "first": items[0]["masked"], "examples": [i["masked"] for i in items[:limit]],
-                "sentence": items[0]["sentence"], "truncated": truncated}, extra={"discriminator": kind})
+            evidence = {"kind": kind, "count": count, "first": items[0]["masked"],
+                        "examples": [i["masked"] for i in items[:limit]], "sentence": items[0]["sentence"],
+                        "truncated": truncated}
+            if "where" in items[0]:
+                evidence["location"] = location(items[0]["where"])
+                evidence["locations"] = [location(i["where"]) for i in items[:limit]]
+            yield Hit("content.private_data", url, evidence=evidence, extra={"discriminator": kind})
+
+
+_PAGE = {"at": "", "at_en": "", "place": "页面", "place_en": "on the page"}
+
+
+def _in_file(where: str) -> dict[str, str]:
+    """The message parts that name an attachment and the place in it (``{at}`` / ``{place}`` of the templates)."""
+    zh, en = ("附件（" + where + "）", " (" + where + ")") if where else ("附件", "")
+    return {"at": zh + "：", "at_en": "In the attachment" + en + ": ", "place": zh, "place_en": "in the attachment" + en}
+
+
+def _attachments(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
+    """Findings in attachments' text, each naming the pages that link the attachment; and the attachments
+    whose text could not be read, one finding per reason."""
+    limit = int(rules.param("safety.examples_per_finding"))
+    keys = ("attachment", *PLUGIN.needs, "content_truncated")
+    files: list[tuple[str, Any]] = []
+    unread = _Grouped(limit)
+    for rec in view.urls("resource"):
+        if rec.facts and "attachment" in rec.facts:
+            files.append((rec.url, {k: rec.facts[k] for k in keys if k in rec.facts}))  # type: ignore[literal-required]
+            if (reason := rec.facts["attachment"].get("reason")) in UNREAD_REASONS:
+                unread.add(reason, rec.url, rec.facts["attachment"])
+        elif rec.status == 200 and format_of(rec.url):  # a readable attachment that answered, never downloaded
+            unread.add("not_read", rec.url, {})
+    for hit in chain(_terms(files), _private(files, rules)):
+        hit.evidence["attachment"] = hit.url
+        hit.evidence["linked_from"] = [r.source for r in view.refs(hit.url, limit)]
+        hit.extra.update(_in_file(hit.evidence.get("location", "")))
+        yield hit
+    for reason, g in unread.items.items():
+        yield Hit("content.attachment_unread", g["first"], evidence={
+            "reason": reason, "pages": g["pages"], "examples": g["examples"], "error": g["item"].get("error", "")},
+            extra={"discriminator": reason, "reason_zh": UNREAD_REASONS[reason]["zh"], "reason_en": UNREAD_REASONS[reason]["en"]})
+
+
+def _offsite(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
+    """Off-site link targets whose page carries words of the off-site lists: one finding per target."""
+    limit = int(rules.param("safety.examples_per_finding"))
+    for rec in view.urls("external"):
+        found = (rec.facts.get("offsite") if rec.facts else None) or {}
+        if not found.get("words"):
+            continue
+        refs = view.refs(rec.url, limit)
+        yield Hit("content.offsite_prohibited", refs[0].source if refs else view.start_url, evidence={
+            "target": rec.url, "host": (urlsplit(rec.url).hostname or "").lower(),
+            "words": [w["term"] for w in found["words"]], "count": sum(w["count"] for w in found["words"]),
+            "excerpt": found.get("excerpt", ""), "pages": view.ref_count(rec.url), "examples": [r.source for r in refs]},
+            extra={"discriminator": rec.url, "words_text": "、".join(w["term"] for w in found["words"]),
+                   "words_en": ", ".join(w["term"] for w in found["words"])})
 
 
 def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
@@ -125,10 +261,15 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     pages = [(rec.url, {k: rec.facts[k] for k in keys if k in rec.facts})  # type: ignore[literal-required]
              for rec in view.pages() if rec.facts]
     yield from _links_and_embeds(view, rules, pages)
-    yield from _terms(pages)
-    yield from _private(pages, rules)
-    dictionary = load_all()
-    for error in dictionary.errors:
+    for hit in chain(_terms(pages), _private(pages, rules)):
+        hit.extra.update(_PAGE)
+        yield hit
+    yield from _attachments(view, rules)
+    errors = load_all().errors
+    if rules.enabled("content.offsite_prohibited"):
+        yield from _offsite(view, rules)
+        errors += load_paths(resolve_paths(rules.param("safety.offsite_dictionaries"))).errors
+    for error in errors:
         yield Hit("content.dictionary_error", view.start_url, evidence={"error": error},
                   extra={"discriminator": error.split(": ", 1)[0]})
 
@@ -149,7 +290,14 @@ FIELDS: dict[str, Field] = {
     "kind": Field(T("类别", "Kind"), values=KIND_WORDS),
     "first": Field(T("号码（脱敏）", "Number (masked)")),
     "truncated": Field(T("页面候选数字过多，仅检查了前一部分", "Too many candidate numbers: only the first were examined"), kind="bool"),
-    "error": Field(T("错误", "Error")),
+    "error": Field(T("错误", "Error"), optional=True),
+    "location": Field(T("附件中位置", "Where in the file"), optional=True),
+    "locations": Field(T("各号码位置", "Where each number is"), kind="list", optional=True),
+    "attachment": Field(T("附件", "Attachment"), kind="url", optional=True),
+    "linked_from": Field(T("链接该附件的页面", "Pages linking it"), kind="list", optional=True),
+    "reason": Field(T("原因", "Reason"), values=UNREAD_REASONS),
+    "words": Field(T("命中词", "Words found"), kind="list"),
+    "excerpt": Field(T("摘录（已遮盖）", "Excerpt (masked)")),
 }
 
 RULES: dict[str, RuleMeta] = {
@@ -171,24 +319,37 @@ RULES: dict[str, RuleMeta] = {
         help=T("页面中出现词典所列的错误表述（领导人姓名职务、国家和党的名称、固定提法的错误写法）。",
                "The page contains a wrong form listed in the serious-error dictionary (leaders' names and titles, the names of the state and the Party, fixed formulations)."),
         severity="veto",
-        message={"zh": "“{term}”应为“{expected}”：{sentence}", "en": "\u201c{term}\u201d should read \u201c{expected}\u201d: {sentence}"}),
+        message={"zh": "{at}“{term}”应为“{expected}”：{sentence}", "en": "{at_en}\u201c{term}\u201d should read \u201c{expected}\u201d: {sentence}"}),
     "content.prohibited_word": RuleMeta(
         title=T("禁用词", "Prohibited word"),
         help=T("页面中出现词典所列的禁用词（赌博、色情等）。", "The page contains a word on the prohibited list (gambling, pornography …)."),
         severity="veto",
-        message={"zh": "出现禁用词“{term}”：{sentence}", "en": "Prohibited word \u201c{term}\u201d: {sentence}"}),
+        message={"zh": "{at}出现禁用词“{term}”：{sentence}", "en": "{at_en}Prohibited word \u201c{term}\u201d: {sentence}"}),
     "content.private_data": RuleMeta(
         title=T("疑似泄露个人隐私", "Possible personal data exposure"),
         help=T("页面中出现通过校验的身份证号（GB 11643 校验码）、手机号或银行卡号（Luhn 校验）；已脱敏显示，原号码不保存。办公、咨询等公开电话不计。",
                "The page shows identity numbers passing the GB 11643 check digit, mobile numbers or bank card numbers passing Luhn; shown masked, never stored in clear. Published office lines are not counted."),
         severity="warn",
-        message={"zh": "页面含 {count} 个疑似个人信息号码（如 {first}，已脱敏）：{sentence}",
-                 "en": "{count} personal numbers on the page (e.g. {first}, masked): {sentence}"}),
+        message={"zh": "{place}含 {count} 个疑似个人信息号码（如 {first}，已脱敏）：{sentence}",
+                 "en": "{count} personal numbers {place_en} (e.g. {first}, masked): {sentence}"}),
     "content.dictionary_error": RuleMeta(
         title=T("词典条目有误", "Bad dictionary entry"),
         help=T("严重表述错误词典中的条目无法使用，已跳过（文件与行号见证据）。", "A dictionary entry could not be used and was skipped (file and line in the evidence)."),
         severity="info",
         message={"zh": "词典条目已跳过：{error}", "en": "Dictionary entry skipped: {error}"}),
+    "content.offsite_prohibited": RuleMeta(
+        title=T("外链目标含禁止内容", "Off-site link target carries prohibited content"),
+        help=T("站外链接指向的页面（仅在规则开启时抓取一次）含规则集站外词表（params.safety.offsite_dictionaries）中的赌博、色情等词语，可能为外链变异，需人工确认。",
+               "The page an off-site link points to (fetched once, only while this rule is on) carries words of the rule set's off-site lists (gambling, pornography …): the linked site may have changed hands; confirm by hand."),
+        severity="warn",
+        message={"zh": "{pages} 个页面链接的 {target} 含禁止内容（{words_text}）：{excerpt}",
+                 "en": "{target}, linked from {pages} pages, carries prohibited words ({words_en}): {excerpt}"}),
+    "content.attachment_unread": RuleMeta(
+        title=T("附件文字未能读取", "Attachment text not read"),
+        help=T("这些附件（PDF、DOCX、XLSX）的文字未能（全部）读取，未检查其中的个人信息与表述错误：加密、损坏、疑似压缩炸弹、超过大小或页数上限、读取超时。",
+               "The text of these attachments (PDF, DOCX, XLSX) could not be read (in full) for personal data and wording errors: encrypted, corrupt, a zip bomb, over a size or page cap, over the analysis budget."),
+        severity="info",
+        message={"zh": "{pages} 个附件未能读取（{reason_zh}）", "en": "{pages} attachments not read ({reason_en})"}),
 }
 
 PLUGIN = CheckPlugin(
@@ -198,7 +359,7 @@ PLUGIN = CheckPlugin(
     rules=RULES,
     families={"content": T("内容安全", "Content safety")},
     fields=FIELDS,
-    needs=("hidden_links", "embeds", "serious_terms", "private_data", "private_data_counts"),
-    extractors=("identity", "content"),
+    needs=("hidden_links", "embeds", "serious_terms", "private_data", "private_data_counts", "link_chains", "stylesheets"),
+    extractors=("identity", "content"),  # attachments and off-site targets: read by the crawl (CrawlConfig)
     order=15,
 )

@@ -21,7 +21,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -104,6 +104,22 @@ def analyse_page(url: str, body: bytes, declared: str | None, is_home: bool, as_
     return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in links], facts)
 
 
+def read_body(reader: Callable[..., dict[str, Any]], args: tuple, budget: float, over: dict[str, Any]) -> dict[str, Any]:
+    """A body read for a content rule — an attachment (``attachments.attachment_facts``), a same-site style sheet
+    (``identity.css_facts``), an off-site page (``content.offsite_facts``) — under the same budget as a page;
+    ``over`` (its facts with ``reason`` ``analysis_budget``) when the budget runs out."""
+    try:
+        with _budget(budget):
+            return reader(*args)
+    except OverBudget:
+        return over
+
+
+def unread(facts: dict[str, Any], reason: str) -> dict[str, Any]:
+    """``facts`` (``{key: {...}}``) saying why the body was not read."""
+    return {key: {**value, "reason": reason} for key, value in facts.items()}
+
+
 def _ignore_stop_signals() -> None:
     """Ctrl-C reaches the whole process group: the crawl process decides how to stop, and a worker killed
     by it mid-page would turn a page into an analysis failure that an uninterrupted scan never has."""
@@ -148,16 +164,27 @@ class PageAnalyser:
     def analyse(self, url: str, body: bytes, declared: str | None, is_home: bool, as_of: date | None,
                 site: str) -> Any:
         """A Deferred that fires with a ``PageAnalysis`` (or fails with the worker's exception)."""
-        from twisted.internet import defer
 
         args = (url, body, declared, is_home, as_of, site, self.extractors, self.budget)
+        return self.run(analyse_page, args, lambda: not_analysed(url, body, declared, "worker_lost", self.budget))
+
+    def read(self, reader: Callable[..., dict[str, Any]], args: tuple, empty: dict[str, Any]) -> Any:
+        """A Deferred firing with ``reader(*args)`` (``read_body``), or ``empty`` with the reason it was not read."""
+        over = unread(empty, "analysis_budget")
+        return self.run(read_body, (reader, args, self.budget, over), lambda: unread(empty, "worker_lost"))
+
+    def run(self, fn: Callable[..., Any], args: tuple, lost: Callable[[], Any]) -> Any:
+        """A Deferred firing with ``fn(*args)`` run in the pool (in-process without one); ``lost()`` is the result
+        when the worker dies or overruns the budget on it.  Pages and the bodies read for content rules share it."""
+        from twisted.internet import defer
+
         if self.pool is None:
-            return defer.maybeDeferred(analyse_page, *args)
+            return defer.maybeDeferred(fn, *args)
         d: defer.Deferred = defer.Deferred()
-        self._submit(args, d, retries=1)
+        self._submit(fn, args, d, 1, lost)
         return d
 
-    def _submit(self, args: tuple, d: Any, retries: int) -> None:
+    def _submit(self, fn: Callable[..., Any], args: tuple, d: Any, retries: int, lost: Callable[[], Any]) -> None:
         from twisted.internet import defer, reactor
 
         pool = self.pool
@@ -180,9 +207,9 @@ class PageAnalyser:
                 if self.pool is pool:
                     self._restart()
                 if retries > 0:
-                    self._submit(args, d, retries - 1)
+                    self._submit(fn, args, d, retries - 1, lost)
                 else:
-                    d.callback(not_analysed(args[0], args[1], args[2], "worker_lost", self.budget))
+                    d.callback(lost())
             else:
                 d.errback(exc)
 
@@ -195,7 +222,7 @@ class PageAnalyser:
                 guard[0] = reactor.callLater(self.limit - waited, overdue)  # type: ignore[arg-type]  # twisted's stub
                 return
             self.replaced += 1
-            d.callback(not_analysed(args[0], args[1], args[2], "worker_lost", self.budget))
+            d.callback(lost())
             if self.pool is pool:
                 for proc in list(getattr(pool, "_processes", {}).values()):  # no public API kills a pool's workers
                     proc.kill()
@@ -203,13 +230,13 @@ class PageAnalyser:
                 self.last_done = time.monotonic()
 
         try:
-            future = pool.submit(analyse_page, *args)
+            future = pool.submit(fn, *args)
         except (BrokenProcessPool, RuntimeError):
             self._restart()
             if retries > 0:
-                self._submit(args, d, retries - 1)
+                self._submit(fn, args, d, retries - 1, lost)
             else:
-                defer.maybeDeferred(analyse_page, *args).chainDeferred(d)
+                defer.maybeDeferred(fn, *args).chainDeferred(d)
             return
         submitted = time.monotonic()
         if self.budget > 0:

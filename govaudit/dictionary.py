@@ -133,3 +133,19 @@ def load_all() -> Dictionary:
     for path in paths():
         load(path, into)
     return into
+
+
+def resolve_paths(items: list[str]) -> tuple[str, ...]:
+    """A rule set's list of dictionary files or folders (``params.safety.offsite_dictionaries``): relative ones
+    are under the shipped ``rules/`` folder (``dictionaries/offsite``), absolute ones are a province's own."""
+    return tuple(str(p if p.is_absolute() else SHIPPED.parent / p) for p in map(Path, items))
+
+
+def load_paths(items: tuple[str, ...]) -> Dictionary:
+    """Every ``.txt`` file of the given files and folders (``resolve_paths``), in order."""
+    into = Dictionary()
+    for item in items:
+        p = Path(item)
+        for path in (sorted(p.glob("*.txt")) if p.is_dir() else [p]):
+            load(path, into)
+    return into

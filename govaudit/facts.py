@@ -109,9 +109,16 @@ class PageFacts(TypedDict, total=False):
     embeds: list[dict[str, str]]  # [{host, tag, url}]: where scripts and frames load from
     # content (crawler/extract/content.py); numbers are masked, never stored in clear
     serious_terms: list[dict[str, Any]]  # [{term, kind, expected, sentence}]
-    private_data: list[dict[str, str]]  # [{kind, masked, before, sentence}]
+    private_data: list[dict[str, Any]]  # [{kind, masked, before, sentence, where?}] (where: in an attachment)
     private_data_counts: dict[str, int]
     content_truncated: bool
+    stylesheets: list[str]  # same-host .css the page links (identity), read by the crawl for css_hiding
+    link_chains: list[dict[str, Any]]  # [{chain: [[tag, id, class], ...], links: [{url, anchor}]}]: off-host links
+    # issue 14, on URL records other than pages (crawler/spiders/site.py reads them while the rule is on):
+    attachment: dict[str, Any]  # a PDF/DOCX/XLSX resource: format, parts, chars, reason?, error? (extract/attachments.py)
+    css_hiding: list[list[str]]  # a same-site style sheet: [[selector, hiding declaration], ...]
+    css_reason: str  # why a style sheet gave no rules (too_large, analysis_budget, worker_lost)
+    offsite: dict[str, Any]  # an off-site <a> target: words [{term, count}], excerpt (masked), reason?, truncated?
     # an extractor that raised: its dotted name → the error
     extractor_errors: dict[str, str]
     # analysis abandoned over params.crawl.analysis_budget_seconds (crawler/analysis.py): only links and charset

@@ -136,6 +136,78 @@ def test_domain_and_https(tmp_path):
     assert not rules & {"identity.domain", "identity.https"}
 
 
+# -- HTTPS: the probe (crawler/https_probe.py) and what the check makes of its host facts --------------------------
+@pytest.fixture(scope="module")
+def tls_port(tmp_path_factory):
+    """A TLS server on 127.0.0.1 with a throwaway certificate (trustme) for the address; yields (port, CA file)."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(ctx)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    yield server.server_port, ca_file
+    server.shutdown()
+
+
+def test_https_probe_offered_valid_invalid_and_not(tls_port, monkeypatch):
+    from govaudit.crawler.https_probe import probe
+
+    port, ca_file = tls_port
+    untrusted = probe("127.0.0.1", port, timeout=5)
+    assert untrusted["offered"] is True and untrusted["cert_valid"] is False
+    assert "certificate" in untrusted["cert_error"] or "issuer" in untrusted["cert_error"]
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))  # the throwaway CA trusted: the same server verifies
+    trusted = probe("127.0.0.1", port, timeout=5)
+    assert trusted["offered"] is True and trusted["cert_valid"] is True and trusted["tls_version"].startswith("TLS")
+    monkeypatch.delenv("SSL_CERT_FILE")
+    plain = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=plain.serve_forever, daemon=True).start()
+    try:  # an HTTP server on the port: something answers, but not TLS
+        assert probe("127.0.0.1", plain.server_port, timeout=5) == {"port": plain.server_port, "offered": False,
+                                                                   "error": "tls_handshake"}
+    finally:
+        plain.shutdown()
+    closed = probe("127.0.0.1", 9, timeout=5)
+    assert closed == {"port": 9, "offered": False, "error": "refused"}
+
+
+def https_findings(tmp_path, site: str, host_facts: dict) -> dict:
+    store = Store(tmp_path / "s.sqlite")
+    scan = store.begin_scan(site, site, AS_OF.isoformat(), {}, "test")
+    writer = StoreWriter(store, scan)
+    writer.add_url(url_key(site), site, "page", 0)
+    writer.record(UrlRecord(url=site, kind="page", depth=0, state="done", status=200, content_type="text/html",
+                            facts=facts_of(html(SITE_META, layout="home"), site, "home")))
+    writer.flush()
+    store.set_host_facts(scan, "www.yx.gov.cn", host_facts)
+    return {h.rule: h.evidence for h in run(store.view(scan), load_ruleset()) if h.rule.startswith("identity.https")}
+
+
+def test_https_check_reads_the_probe(tmp_path):
+    valid = {"https_probe": {"port": 443, "offered": True, "cert_valid": True, "tls_version": "TLSv1.3"}}
+    # started at https:// and http:// redirects there: nothing to say
+    assert https_findings(tmp_path / "a", SITE, {**valid, "http_probe": {"status": 301, "to_https": True}}) == {}
+    # started at https://, but http:// answers without redirecting
+    by = https_findings(tmp_path / "b", SITE, {**valid, "http_probe": {"status": 200, "to_https": False}})
+    assert by == {"identity.https": {"expected": "443 端口提供 HTTPS，HTTP 访问重定向到 HTTPS", "https_offered": True,
+                                     "http_redirects": False, "found": "443 端口提供 HTTPS，但 HTTP 访问未重定向到 HTTPS"}}
+    # a site served over http:// whose port 443 refuses
+    by = https_findings(tmp_path / "c", "http://www.yx.gov.cn/", {"https_probe": {"port": 443, "offered": False, "error": "refused"}})
+    assert by["identity.https"]["found"] == "443 端口未提供 HTTPS（refused），HTTP 访问未重定向到 HTTPS"
+    # offered with a self-signed certificate: its own finding, besides the missing redirect
+    bad = {"https_probe": {"port": 443, "offered": True, "cert_valid": False, "cert_error": "self-signed certificate"}}
+    by = https_findings(tmp_path / "d", "http://www.yx.gov.cn/", bad)
+    assert by["identity.https_certificate"]["found"] == "证书无效：self-signed certificate"
+    assert by["identity.https"]["https_offered"] is True
+
+
 def test_thresholds_come_from_the_rule_set(tmp_path):
     rules = load_ruleset()
     rules.data["params"]["identity"]["police_digits"] = 13

@@ -57,6 +57,7 @@ def test_wheel_has_one_namespace_every_package_and_its_data(wheel):
     packages = {n.rsplit("/", 1)[0] for n in names if n.endswith("/__init__.py")}
     assert tree_packages() <= packages, tree_packages() - packages
     for data in ("govaudit/rules/gov-2019.yaml", "govaudit/reports/templates/report.html.j2",
+                 "govaudit/rules/dictionaries/starter.txt", "govaudit/rules/dictionaries/offsite/starter.txt",
                  "govaudit/crawler/browser/vendor/axe-core/axe.min.js",
                  "govaudit/crawler/browser/vendor/axe-core/LICENSE"):
         assert data in names, data

@@ -132,6 +132,58 @@ def test_hidden_off_site_links_and_injected_scripts(tmp_path):
     assert scripts == {"evil.example.com", "frame.example.com"}  # baidu statistics and the conac badge are allowed
 
 
+STYLED = (
+    '<style>/* 友情链接 */ div.yqlj ul li a {color:red}\n'
+    '@media screen { .links > .x {display:none} }\n'
+    '@media print { .pr {display:none} } @media (max-width: 768px) { .pc {display:none} }\n'
+    '#ad { position:absolute; left:-9999px; }\n'
+    '.nav .sub {display:none} .nav li:hover .sub {display:block}\n'
+    '.tab:hover a {display:none} a[href^="http://weird"] {visibility:hidden}</style>'
+    '<div class="links"><p class="x"><a href="http://media.example.com/">x</a></p></div>'   # @media screen, child combinator
+    '<div class="links"><div><p class="x"><a href="http://deep.example.com/">x</a></p></div></div>'  # not a child: shown
+    '<div class="pr"><a href="http://print.example.com/">p</a></div>'                           # hidden only on paper
+    '<div class="pc"><a href="http://phone.example.com/">p</a></div>'                           # hidden on a phone only
+    '<div id="ad"><span><a href="http://offscreen.example.com/">o</a></span></div>'
+    '<ul class="nav"><li><ul class="sub"><li><a href="http://menu.example.com/">m</a></li></ul></li></ul>'  # hover menu
+    '<div class="tab"><a href="http://hover.example.com/">h</a></div>'                          # :hover never matches statically
+    '<a href="http://weird.example.com/">w</a>'                                                 # attribute selector
+    '<div id="ad2" class="links"><p class="x"><a href="/local/">站内</a></p></div>'           # hidden, but inside the site
+)
+
+
+def test_style_block_selectors_are_matched_as_css(tmp_path):
+    """<style> rules parsed with tinycss2 and matched with cssselect: compound, child and attribute selectors,
+    @media blocks (not print, not a width query), off-screen positioning; a hover menu and :hover rules are not hiding."""
+    hidden = {link["url"]: link["how"] for link in facts_of(page(STYLED))["hidden_links"]}
+    assert hidden == {"http://media.example.com/": ".links > .x {display:none}",
+                      "http://offscreen.example.com/": "#ad {left:-9999px}",
+                      "http://weird.example.com/": 'a[href^="http://weird"] {visibility:hidden}'}
+
+
+def test_links_hidden_by_a_same_site_style_sheet(tmp_path):
+    """A page's off-host links (``link_chains``) matched with the hiding rules of the style sheet it links, as
+    the crawl stored them (``css_hiding``, read in the analysis worker)."""
+    from govaudit.crawler.extract.identity import css_facts
+
+    css = b".yqlj ul {position:absolute; left:-9999px} .nav .sub{display:none} .nav li:hover .sub{display:block}"
+    body = ('<link rel="stylesheet" href="/css/site.css?v=2"><div class="yqlj"><ul><li>'
+            '<a href="http://casino.example.com/">澳门赌场</a></li></ul></div>'
+            '<ul class="nav"><li><ul class="sub"><li><a href="http://news.example.com/">新闻</a></li></ul></li></ul>'
+            '<a href="http://visible.example.com/">看得见</a>')
+    facts = facts_of(page(body))
+    assert facts["stylesheets"] == [SITE + "css/site.css?v=2"] and facts["hidden_links"] == []
+    store = Store(tmp_path / "s.sqlite")
+    scan = store.begin_scan(SITE, SITE, AS_OF.isoformat(), {}, "test")
+    writer = StoreWriter(store, scan)
+    for url, kind, f in ((SITE + "a.html", "page", facts), (SITE + "css/site.css?v=2", "resource", css_facts(css))):
+        writer.add_url(url_key(url), url, kind, 1)
+        writer.record(UrlRecord(url=url, kind=kind, depth=1, state="done", status=200, facts=f))
+    writer.flush()
+    found = [f for f in run(store.view(scan), load_ruleset()) if f.rule == "content.hidden_link"]
+    assert [(f.evidence["host"], f.evidence["how"]) for f in found] == [
+        ("casino.example.com", f".yqlj ul {{left:-9999px}}（{SITE}css/site.css?v=2）")]
+
+
 def test_allow_list_comes_from_the_rule_set(tmp_path):
     rules = load_ruleset()
     rules.data["params"]["safety"]["allowed_embed_hosts"].append("example.com")

@@ -21,14 +21,17 @@ reported by the check with their line numbers.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cache
 from typing import Any
 
 from govaudit.crawler.extract import PageContext
+from govaudit.crawler.extract.core import decode_html, parse_html
 from lxml import etree
 
-from govaudit.dictionary import Dictionary, load_all
+from govaudit.dictionary import Dictionary, load_all, load_paths
 
 MAX_CANDIDATES = 5000
 """Digit runs examined per page.  A real page has tens; a hostile one a million: past this the page is
@@ -132,15 +135,20 @@ def sentence_at(text: str, start: int, end: int) -> str:
     return text[lo:hi].strip()
 
 
+Locate = Callable[[int], dict[str, Any]]
+"""Where in a document an offset of its joined text lies (an attachment's page, sheet or paragraph)."""
+
+
 @cache
-def _automaton() -> tuple[Any, Dictionary]:
-    """The automaton over every installed dictionary's terms (built once per worker process).
+def _automaton(files: tuple[str, ...] | None = None) -> tuple[Any, Dictionary]:
+    """The automaton over a dictionary's terms (built once per worker process): every installed dictionary,
+    or the given files (the off-site keyword lists of the rule set).
 
     pyahocorasick is imported here, not with the module: were it missing, only this extractor's facts would be
     lost (``extractor_errors``), not every page's analysis."""
     import ahocorasick
 
-    dictionary = load_all()
+    dictionary = load_all() if files is None else load_paths(files)
     auto = ahocorasick.Automaton()
     for term, entry in dictionary.entries.items():
         auto.add_word(term, (term, entry))
@@ -149,8 +157,10 @@ def _automaton() -> tuple[Any, Dictionary]:
     return auto, dictionary
 
 
-def serious_terms(text: str) -> list[dict[str, Any]]:
-    auto, _ = _automaton()
+def serious_terms(text: str, locate: Locate | None = None, files: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """Dictionary matches in ``text``; ``locate`` adds where each lies (attachments), ``files`` picks the
+    dictionary (default: every installed one)."""
+    auto, _ = _automaton(files)
     if not len(auto):
         return []
     spans: list[tuple[int, int, str, Any]] = []
@@ -169,12 +179,15 @@ def serious_terms(text: str) -> list[dict[str, Any]]:
         if end <= reach:
             continue
         reach = end
-        out.append({"term": term, "kind": entry.kind, "expected": entry.expected, "sentence": sentence_at(text, start, end)})
+        item = {"term": term, "kind": entry.kind, "expected": entry.expected, "sentence": sentence_at(text, start, end)}
+        if locate is not None:
+            item["where"] = locate(start)
+        out.append(item)
     return out
 
 
-def private_data(text: str) -> tuple[list[dict[str, str]], dict[str, int], bool]:
-    listed: list[dict[str, str]] = []
+def private_data(text: str, locate: Locate | None = None) -> tuple[list[dict[str, Any]], dict[str, int], bool]:
+    listed: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
     seen: set[str] = set()
     for n, m in enumerate(_NUMBER.finditer(text)):
@@ -191,9 +204,17 @@ def private_data(text: str) -> tuple[list[dict[str, str]], dict[str, int], bool]
             masked = mask(kind, digits.upper())
             sentence = sentence_at(text, m.start(), m.end())
             sentence = _mask_digits(sentence.replace(raw, "\0")).replace("\0", masked)
-            listed.append({"kind": kind, "masked": masked, "before": _mask_digits(text[max(0, m.start() - 12):m.start()]),
-                           "sentence": sentence})
+            item: dict[str, Any] = {"kind": kind, "masked": masked, "before": _mask_digits(text[max(0, m.start() - 12):m.start()]),
+                                    "sentence": sentence}
+            if locate is not None:
+                item["where"] = locate(m.start())
+            listed.append(item)
     return listed, counts, False
+
+
+def locator(starts: Sequence[int], wheres: Sequence[dict[str, Any]]) -> Locate:
+    """A ``Locate`` over parts joined into one text: ``starts[i]`` is where part ``i`` (at ``wheres[i]``) begins."""
+    return lambda offset: wheres[max(0, bisect_right(starts, offset) - 1)]
 
 
 def extract(ctx: PageContext) -> dict[str, Any]:
@@ -203,3 +224,26 @@ def extract(ctx: PageContext) -> dict[str, Any]:
     if truncated:
         facts["content_truncated"] = True
     return facts
+
+
+OFFSITE_EXCERPT_CHARS = 80
+
+
+def _mask_word(word: str) -> str:
+    return word[0] + "*" * (len(word) - 1)
+
+
+def offsite_facts(body: bytes, declared: str | None, files: tuple[str, ...]) -> dict[str, Any]:
+    """What an off-site link target's page shows of the rule set's prohibited-content lists (``files``):
+    ``{"offsite": {words: [{term, count}], excerpt}}``, the excerpt a sentence around the first word with every
+    word found masked (六**): a report quotes a gambling page without advertising it.  Only ``prohibited``
+    entries count here; the target's page is hostile, so this runs in the analysis worker under the budget."""
+    text, _ = decode_html(body, declared)
+    found = [m for m in serious_terms(page_text(parse_html(text)), files=files) if m["kind"] == "prohibited"]
+    counts: dict[str, int] = {}
+    for m in found:
+        counts[m["term"]] = counts.get(m["term"], 0) + 1
+    excerpt = found[0]["sentence"][:OFFSITE_EXCERPT_CHARS] if found else ""
+    for term in counts:
+        excerpt = excerpt.replace(term, _mask_word(term))
+    return {"offsite": {"words": [{"term": t, "count": n} for t, n in counts.items()], "excerpt": _mask_digits(excerpt)}}

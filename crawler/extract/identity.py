@@ -8,9 +8,15 @@ Facts (docs/architecture.md):
   sites: ``icp_link`` (beian.miit.gov.cn), ``police_link`` (beian.gov.cn), ``conac`` (the 党政机关网站标识 badge
   or link on conac.cn).  ``footer`` says where the text came from (a footer element, or the page's last
   ``TAIL_CHARS`` characters when the template marks none).
-* ``hidden_links``: links made invisible by inline style, attribute or a ``<style>`` rule on a bare class or id
+* ``hidden_links``: links made invisible by inline style, attribute or a rule of the page's ``<style>`` blocks
   (display:none, visibility:hidden, off-screen, zero size, text in the background colour) that leave the
-  page's host — ``[{url, anchor, how}]``.
+  page's host — ``[{url, anchor, how}]``.  Style rules are parsed with tinycss2 and matched with cssselect
+  (``hiding_rules``).  Links hidden or written by JavaScript are out of reach of any static reading.
+* ``stylesheets`` (same-host ``.css`` the page links) and ``link_chains`` (``[{chain: [[tag, id, class], …],
+  links: [{url, anchor}]}]``, the off-host links not hidden in the page itself and the elements above them):
+  the crawl reads each same-site sheet once (``css_hiding`` on its record) and the safety check matches its
+  hiding rules against the chains, because a page's analysis never fetches.  Written only for pages that link a
+  same-site sheet and an off-host link.
   Hidden menus inside the site are everyday markup and are not kept.
 * ``embeds``: hosts that scripts and frames are loaded from (``src`` and URLs that inline scripts write
   into the page) — ``[{host, tag, url}]`` — for the check to compare with the rule set's allow-list.
@@ -23,9 +29,13 @@ candidates are found by one compiled XPath, links come from ``ctx.links``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import tinycss2
+from cssselect import HTMLTranslator, SelectorError
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.content import page_text, visible_text
 from govaudit.crawler.extract.core import absolute_url
@@ -54,13 +64,14 @@ _RECORD_SITES = ("beian", "conac")
 
 _HIDE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
-    r"(?:left|top|text-indent|margin-left|margin-top)\s*:\s*-\s*(?:[5-9]\d{2}|\d{4,})|"  # off-screen: -500px and beyond
+    r"(?:left|top|text-indent|margin-left|margin-top)\s*:\s*-\s*(?:\d{4,}|[5-9]\d{2})(?:\.\d+)?(?:px|em|rem|pt|%)?|"  # off-screen: -500px and beyond
     r"(?:^|;|\s)(?:width|height|opacity)\s*:\s*0(?:\.0+)?(?:px)?\s*(?:;|$)", re.I)
 _HIDE_CANDIDATES = etree.XPath("//*[@hidden or @style]")  # a contains()-filtered XPath measured 3× slower
 _COLOR = re.compile(r"(?:^|;|\s)color\s*:\s*([^;]+)", re.I)
 _BACKGROUND = re.compile(r"background(?:-color)?\s*:\s*([^;]+)", re.I)
 _INLINE_URL = re.compile(r"""(?:src\s*=\s*\\?["']?|\.src\s*=\s*["']|write\s*\(\s*["'][^"']*?src=\\?["']?)\s*((?:https?:)?//[^\s"'\\<>]+)""", re.I)
 _WRITERS = ("document.write", "createElement", ".src")
+_CSS = HTMLTranslator()
 
 
 def _host(url: str) -> str:
@@ -145,43 +156,118 @@ def _norm_colour(value: str) -> str:
     return {"white": "#ffffff", "black": "#000000", "rgb(255,255,255)": "#ffffff", "rgb(0,0,0)": "#000000"}.get(v, v)
 
 
-_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
-_SIMPLE_SELECTOR = re.compile(r"^\s*[a-z]*([.#])([\w-]+)\s*$", re.I)
 _SELECTOR_NAMES = re.compile(r"([.#])([\w-]+)")
 _SHOWS = re.compile(r"display\s*:\s*(?!none)[a-z]|visibility\s*:\s*visible", re.I)
 _STYLES = etree.XPath("//style/text()")
+_COMBINATOR = re.compile(r"\s*[>+~]\s*|\s+")
+MAX_SELECTORS = 50
+"""Hiding selectors evaluated per page (each is one XPath over the tree): a stylesheet hides a dozen menus and
+pop-ups; an injected 暗链 needs one."""
+
+_MEDIA_LIMITED = re.compile(r"print|speech|width|height|orientation|aspect-ratio|resolution|hover|pointer", re.I)
+HidingRule = tuple[str, str, Any]  # (selector as written, the hiding declaration, its compiled XPath)
+
+
+def _style_rules(rules: list[Any]) -> Iterator[Any]:
+    """The qualified rules that apply on every screen: those inside ``@media screen`` / ``@supports`` blocks
+    included, not ``@media print`` nor a query on the width (a responsive sheet hides the desktop menu on a
+    phone: no 暗链)."""
+    for rule in rules:
+        if rule.type == "qualified-rule":
+            yield rule
+        elif rule.type == "at-rule" and rule.lower_at_keyword in ("media", "supports") and rule.content is not None \
+                and not _MEDIA_LIMITED.search(tinycss2.serialize(rule.prelude)):
+            yield from _style_rules(tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True))
+
+
+def _subject_names(selector: str) -> set[str]:
+    """The class and id names of a selector's subject (its last compound: ``.sub`` in ``.menu:hover .sub``)."""
+    return {a + b for a, b in _SELECTOR_NAMES.findall(_COMBINATOR.split(selector.strip())[-1])}
+
+
+def hiding_rules(css: str) -> tuple[HidingRule, ...]:
+    """``hiding_declarations`` compiled: what a page's ``<style>`` blocks hide."""
+    return compile_hiding(hiding_declarations(css))
+
+
+def css_facts(body: bytes) -> dict[str, Any]:
+    """A same-site style sheet's facts: its hiding rules as (selector, declaration) pairs, for the safety check."""
+    return {"css_hiding": [list(pair) for pair in hiding_declarations(body.decode("utf-8", errors="replace"))]}
+
+
+@lru_cache(maxsize=256)
+def compile_hiding(pairs: tuple[tuple[str, str], ...]) -> tuple[HidingRule, ...]:
+    """(selector, how) pairs as XPath (cssselect); a selector it cannot translate is left out."""
+    out: list[HidingRule] = []
+    for selector, how in pairs:
+        try:
+            out.append((selector, how, etree.XPath(_CSS.css_to_xpath(selector))))
+        except (SelectorError, etree.XPathError):  # not this rule's concern
+            continue
+        if len(out) >= MAX_SELECTORS:
+            break
+    return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def hiding_declarations(css: str) -> tuple[tuple[str, str], ...]:
+    """The rules of a stylesheet (a page's ``<style>`` text, or a same-site ``.css`` file) that hide what they
+    select — display:none, visibility:hidden, off-screen, zero size — as (selector, declaration) pairs.
+
+    tinycss2 parses the CSS (comments, strings, ``@media`` blocks); cssselect turns each selector into XPath, so
+    compound and descendant selectors (``div.links ul a``, ``#y``) match as a browser would, and pseudo-classes
+    a static page never has (``:hover``) match nothing.  A selector whose subject some rule shows again (a
+    ``:hover`` drop-down menu) is left out.  Not the cascade: a later rule that overrides ``display`` on another
+    selector is not seen, and script that shows or hides is out of reach of a static reading.  Cached: every page
+    of a template carries the same ``<style>`` text."""
+    hiding: list[tuple[str, str]] = []
+    shown: set[str] = set()
+    for rule in _style_rules(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)):
+        declaration = ";".join(f"{d.name}:{tinycss2.serialize(d.value).strip()}"
+                               for d in tinycss2.parse_blocks_contents(rule.content, skip_comments=True, skip_whitespace=True)
+                               if d.type == "declaration")
+        selectors = tinycss2.serialize(rule.prelude).strip()
+        if _SHOWS.search(declaration):
+            shown.update(a + b for a, b in _SELECTOR_NAMES.findall(selectors))
+        if hit := _HIDE.search(declaration):
+            hiding += [(sel.strip(), _clean(hit.group(0)).lower()) for sel in selectors.split(",") if sel.strip()]
+    return tuple((selector, how) for selector, how in hiding if not _subject_names(selector) & shown)[:MAX_SELECTORS * 4]
+
+
+_SIMPLE_SELECTOR = re.compile(r"^\s*[a-z]*([.#][\w-]+)\s*$", re.I)
 _NAMED = etree.XPath("//*[@class or @id]")
 
 
-def hiding_rules(root: etree._Element) -> dict[str, str]:
-    """``{".name" | "#name": declaration}`` for the page's ``<style>`` rules that hide a bare class or id.
-
-    Only single-class/id selectors (``.x``, ``div#y``), and not a name any rule shows again (a ``:hover``
-    drop-down menu): what a 暗链 injection writes, not a stylesheet's cascade.  Hand-written (a regex pass over
-    the style text): a CSS engine would compute the cascade for every element, which a crawl cannot afford."""
-    hiding: dict[str, str] = {}
-    shown: set[str] = set()
-    for css in _STYLES(root):
-        for m in _CSS_RULE.finditer(css):
-            selectors, declaration = m.group(1), m.group(2)
-            if _SHOWS.search(declaration):
-                shown.update(a + b for a, b in _SELECTOR_NAMES.findall(selectors))
-            hit = _HIDE.search(declaration)
-            if hit:
-                for selector in selectors.split(","):
-                    if simple := _SIMPLE_SELECTOR.match(selector):
-                        hiding[simple.group(1) + simple.group(2)] = _clean(hit.group(0)).lower()
-    return {name: how for name, how in hiding.items() if name not in shown}
+@lru_cache(maxsize=256)
+def _page_rules(css: str) -> tuple[dict[str, str], tuple[tuple[str, Any], ...]]:
+    """A page's hiding rules split for speed: a bare class or id (``.x``, ``div#y``: what injections write) is
+    looked up by name in one pass over the named elements; only the others run as XPath, one walk each
+    (measured, bench/attachment_bench.py: 40 XPath walks made the extractor 4-5× slower on a 200-link page)."""
+    by_name: dict[str, str] = {}
+    other: list[tuple[str, Any]] = []
+    for selector, how, xpath in hiding_rules(css):
+        if m := _SIMPLE_SELECTOR.match(selector):
+            by_name.setdefault(m.group(1), f"{selector} {{{how}}}")
+        else:
+            other.append((f"{selector} {{{how}}}", xpath))
+    return by_name, tuple(other)
 
 
-def _hidden_by_rule(el: etree._Element, rules: dict[str, str]) -> str | None:
-    ident = el.get("id")
-    if ident and "#" + ident in rules:
-        return f"#{ident} {{{rules['#' + ident]}}}"
-    for cls in (el.get("class") or "").split():
-        if "." + cls in rules:
-            return f".{cls} {{{rules['.' + cls]}}}"
-    return None
+def _by_rule(root: etree._Element) -> list[tuple[etree._Element, str]]:
+    """Elements a hiding ``<style>`` rule of the page selects, with the rule."""
+    if root.find(".//style") is None:
+        return []
+    by_name, other = _page_rules("\n".join(_STYLES(root)))
+    found = [(el, how) for how, xpath in other for el in xpath(root) if isinstance(el, etree._Element)]
+    if by_name:
+        for el in _NAMED(root):
+            ident = el.get("id")
+            how = by_name.get("#" + ident) if ident else None
+            if how is None:
+                how = next((by_name[n] for c in (el.get("class") or "").split() if (n := "." + c) in by_name), None)
+            if how is not None:
+                found.append((el, how))
+    return found
 
 
 def _hidden_how(el: etree._Element) -> str | None:
@@ -208,12 +294,11 @@ def hidden_links(root: etree._Element, page_host: str, base: str) -> list[dict[s
     one is skipped (its links were counted with the outer one), so no subtree is walked twice."""
     out: list[dict[str, str]] = []
     done: set[etree._Element] = set()
-    rules = hiding_rules(root)
-    candidates = [(el, _hidden_how(el)) for el in _HIDE_CANDIDATES(root)]
-    if rules:  # elements named by a hiding <style> rule, in document order with the others
-        candidates += [(el, _hidden_by_rule(el, rules)) for el in _NAMED(root)]
+    candidates: list[tuple[etree._Element, str | None]] = [(el, _hidden_how(el)) for el in _HIDE_CANDIDATES(root)]
+    if by_rule := _by_rule(root):  # elements a hiding <style> rule selects, in document order with the others
+        candidates += by_rule
         order = {el: i for i, el in enumerate(root.iter())}
-        candidates.sort(key=lambda c: order[c[0]])
+        candidates.sort(key=lambda c: order.get(c[0], 0))
     for el, how in candidates:
         if how is None or el in done or any(a in done for a in el.iterancestors()):
             continue
@@ -227,6 +312,42 @@ def hidden_links(root: etree._Element, page_host: str, base: str) -> list[dict[s
             if len(out) >= MAX_HIDDEN:
                 return out
     return out
+
+
+MAX_CHAINS = 10
+MAX_CHAIN_DEPTH = 30
+
+
+def _step(el: etree._Element) -> list[str]:
+    return [el.tag if isinstance(el.tag, str) else "", (el.get("id") or "")[:60], (el.get("class") or "")[:100]]
+
+
+def link_chains(root: etree._Element, page_host: str, base: str, hidden: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Off-host links not already found hidden, grouped by the chain of elements above them (tag, id, class from
+    ``<body>`` down): what the safety check matches a linked style sheet's hiding rules against, since the
+    page's analysis never sees the sheet.  One chain stands for the links it holds (a 友情链接 list is one)."""
+    seen = {h["url"] for h in hidden}
+    chains: dict[str, dict[str, Any]] = {}
+    for a in root.iter("a"):
+        url = absolute_url(base, a.get("href") or "") or ""
+        host = _host(url)
+        if not host or host == page_host or url in seen or any(w in host for w in _RECORD_SITES):
+            continue  # (the footer's record-site links are no 暗链)
+        steps = [_step(el) for el in reversed([a, *a.iterancestors()]) if el.tag not in ("html", "body")][-MAX_CHAIN_DEPTH:]
+        key = repr(steps)
+        if key not in chains:
+            if len(chains) >= MAX_CHAINS:
+                continue
+            chains[key] = {"chain": steps, "links": []}
+        if len(chains[key]["links"]) < 5:
+            chains[key]["links"].append({"url": url, "anchor": _clean(a.text_content())[:100]})
+    return list(chains.values())
+
+
+def stylesheets(links: list[Any], page_host: str) -> list[str]:
+    """The page's style sheets on its own host (``<link href=….css>``)."""
+    return [l.url for l in links if l.tag == "link" and _host(l.url) == page_host
+            and urlsplit(l.url).path.lower().endswith(".css")][:20]
 
 
 def embeds(root: etree._Element, links: list[Any], base: str) -> list[dict[str, str]]:
@@ -254,6 +375,10 @@ def embeds(root: etree._Element, links: list[Any], base: str) -> list[dict[str, 
 
 def extract(ctx: PageContext) -> dict[str, Any]:
     host = _host(ctx.url)
-    return {"identity": footer_identity(ctx.tree, ctx.links),
-            "hidden_links": hidden_links(ctx.tree, host, ctx.url),
-            "embeds": embeds(ctx.tree, ctx.links, ctx.url)}
+    hidden = hidden_links(ctx.tree, host, ctx.url)
+    facts = {"identity": footer_identity(ctx.tree, ctx.links), "hidden_links": hidden,
+             "embeds": embeds(ctx.tree, ctx.links, ctx.url)}
+    sheets = stylesheets(ctx.links, host)
+    if sheets and (chains := link_chains(ctx.tree, host, ctx.url, hidden)):
+        facts["stylesheets"], facts["link_chains"] = sheets, chains
+    return facts

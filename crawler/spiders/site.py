@@ -30,6 +30,7 @@ import multiprocessing
 import re
 import secrets
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -38,11 +39,15 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of
+from govaudit.crawler import https_probe
+from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of, unread
 from govaudit.crawler.extract import Link
 from govaudit.crawler.extract.answers import read_answer, read_letters
+from govaudit.crawler.extract.attachments import Caps, attachment_facts, format_of
+from govaudit.crawler.extract.content import offsite_facts
 from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
 from govaudit.crawler.extract.endpoints import fetched_endpoint, record_url
+from govaudit.crawler.extract.identity import css_facts
 from govaudit.crawler.middlewares import (
     MAX_BACKOFF,
     WIRE_SECONDS,
@@ -74,6 +79,7 @@ HOST_ERRORS = {"dns", "refused"}
 RETEST_PRIORITY = 1000
 TICK_SECONDS = 0.1  # how often due re-tests are released and the watchdog looks
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain")  # text/plain: some CMSs mislabel pages
+STYLESHEET_MAX_BYTES = 524288  # a same-site style sheet read for hiding rules (a CMS's all-in-one sheet is 100–300 KiB)
 
 
 @dataclass
@@ -102,6 +108,12 @@ class CrawlConfig:
     extractors: list[str] = field(default_factory=list)
     stall_seconds: float = 300.0  # the watchdog: no URL finished for this long ends the crawl
     analysis_budget: float = 10.0  # CPU seconds one page's analysis may take before it is abandoned (0: no limit)
+    read_attachments: bool = False  # content.private_data on: PDF/DOCX/XLSX attachments are downloaded and read
+    attachment_caps: Caps = field(default_factory=Caps)
+    offsite_dictionaries: tuple[str, ...] = ()  # content.offsite_prohibited on: off-site link targets are read
+    offsite_max_bytes: int = 1048576
+    https_port: int = 0  # the HTTPS probe's port (0: no probe)
+    read_stylesheets: bool = False  # content.hidden_link on: same-site style sheets are read for hiding rules
 
     @classmethod
     def from_rules(cls, rules: RuleSet, *, start_url: str, store_path: str, scan_id: int, as_of: date,
@@ -120,7 +132,8 @@ class CrawlConfig:
                    workers=default_workers() if workers is None else max(0, workers),
                    list_pages_first=rules.param("freshness.max_list_pages_per_column"), extractors=extractors,
                    stall_seconds=float(rules.param("crawl.stall_seconds")),
-                   analysis_budget=float(rules.param("crawl.analysis_budget_seconds")), **options)
+                   analysis_budget=float(rules.param("crawl.analysis_budget_seconds")), **reading_options(rules),
+                   **options)
 
     @classmethod
     def standalone(cls, url: str, store: str, rules: str) -> CrawlConfig:
@@ -139,6 +152,21 @@ class CrawlConfig:
                                     options={"via": "scrapy crawl", "rules": rules, "url": start})
         return cls.from_rules(ruleset, start_url=start, store_path=store, scan_id=scan_id, as_of=today,
                               extractors=list(GOVAUDIT_EXTRACTORS))
+
+
+def reading_options(rules: RuleSet) -> dict[str, Any]:
+    """What the crawl downloads in full only for a content rule that is on (issue 14): attachments for
+    ``content.private_data``, off-site link targets for ``content.offsite_prohibited``; and the HTTPS probe."""
+    from govaudit.dictionary import resolve_paths
+
+    safety = rules.param("safety")
+    return {"read_attachments": rules.enabled("content.private_data"),
+            "attachment_caps": Caps.from_param(safety["attachments"]),
+            "offsite_dictionaries": resolve_paths(safety["offsite_dictionaries"])
+            if rules.enabled("content.offsite_prohibited") else (),
+            "offsite_max_bytes": int(safety["offsite_max_bytes"]),
+            "https_port": int(rules.param("identity.https_port")) if rules.enabled("identity.https") else 0,
+            "read_stylesheets": rules.enabled("content.hidden_link")}
 
 
 _host = host_key  # host and port: 127.0.0.1:8080 and 127.0.0.1:9 are different sites
@@ -195,6 +223,11 @@ class SiteSpider(Spider):
         self.last_progress = time.monotonic()  # when a URL last reached a final state (the watchdog's clock)
         self.stalled_at: float | None = None  # when the watchdog closed the crawl
         self.closed = False
+        self.host_facts: dict[str, Any] = {}
+        self.attachments_read = 0  # attachment downloads this crawl (params.safety.attachments.max_files)
+        self._https_thread: threading.Thread | None = None
+        self._https_result: dict[str, Any] = {}
+        self._https_wait = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -203,6 +236,8 @@ class SiteSpider(Spider):
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
         crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
+        if spider.config.read_attachments or spider.config.offsite_dictionaries or spider.config.read_stylesheets:
+            crawler.signals.connect(spider.on_read_bytes, signal=signals.bytes_received)
         return spider
 
     def on_opened(self, spider: Spider) -> None:
@@ -298,10 +333,10 @@ class SiteSpider(Spider):
             self.writer.add_url(key, url, "external", depth)
             if self._host_decides(url, "external", depth, []):
                 return None
-            return self.make_request(url, "external", depth, crawl=False)
+            return self.reading_request(url, "external", depth, link.tag) or self.make_request(url, "external", depth, crawl=False)
         if not is_page:
             self.writer.add_url(key, url, kind, depth)
-            return self.make_request(url, kind, depth, crawl=False)
+            return self.reading_request(url, kind, depth, link.tag) or self.make_request(url, kind, depth, crawl=False)
         reason = self.trap_reason(url)
         if reason:
             self.writer.add_url(key, url, kind, depth, state="skipped", skip_reason=reason)
@@ -327,18 +362,27 @@ class SiteSpider(Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         if self.config.resume:
+            # the host's facts so far are kept (one row: a new fact rewrites it); a probe the stop cut short runs again
+            self.host_facts = dict(self.store.view(self.config.scan_id).hosts().get(self.home_host, {}))
+            https = self.host_facts.get("https_probe")
+            if https is None or https.get("error") == "not_finished":
+                for probe_request in self.probe_https():
+                    yield probe_request
             self.seen = self.store.seen_keys(self.config.scan_id)
             self.pages_scheduled = self.store.pages_scheduled(self.config.scan_id)
             for url, kind, depth in self.store.pending(self.config.scan_id):
                 if kind == "endpoint":  # its request (method, body) is its page's fact, not in the URL table
                     continue
-                yield self.make_request(url, kind, depth, crawl=kind == "page")
+                # (the tag that carried a URL is not kept with it: a resumed read goes by the URL alone)
+                yield self.reading_request(url, kind, depth, None) or self.make_request(url, kind, depth, crawl=kind == "page")
             return
         key = url_key(self.home)
         self.seen.add(key)
         self.writer.add_url(key, self.home, "page", 0)
         self.pages_scheduled = 1
         yield self.make_request(self.home, "page", 0, crawl=True)
+        for probe_request in self.probe_https():
+            yield probe_request
         parts = urlsplit(self.home)
         probe = f"{parts.scheme}://{parts.netloc}/govaudit-not-found-probe-{secrets.token_hex(6)}.html"
         yield Request(probe, callback=self.on_probe, errback=self.on_probe_error, dont_filter=True, priority=10,
@@ -351,6 +395,8 @@ class SiteSpider(Spider):
         note_transfer(meta, headers)  # speed facts: Content-Encoding is gone once decoded
         if meta.get("headers_only"):
             raise StopDownload(fail=False)
+        if "read" in meta:
+            self.on_read_headers(meta, headers)
         if meta.get("crawl"):
             ctype = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
             if ctype and not ctype.startswith(_HTML_TYPES):
@@ -361,6 +407,8 @@ class SiteSpider(Spider):
         (0 when it never reached the wire)."""
         meta = request.meta
         attempt = {"at": round(time.time(), 3), "method": request.method, "elapsed": round(meta.get(WIRE_SECONDS, 0.0), 3)}
+        if "read" in meta:  # the GET that read the body stands where the HEAD check was: not a re-test
+            attempt["read"] = meta["read"]
         if status is not None:
             attempt["status"] = status
         if error:
@@ -452,7 +500,7 @@ class SiteSpider(Spider):
 
     def _maybe_retest(self, request: Request, attempts: list[dict], response: Response | None = None) -> bool:
         """Suspect outcomes are tried again later (spaced out, and no sooner than Retry-After) before they are reported."""
-        if sum(1 for a in attempts if a["method"] == "GET") > self.config.retests:
+        if sum(1 for a in attempts if a["method"] == "GET" and "read" not in a) > self.config.retests:
             return False
         meta = request.meta
         again = self.make_request(meta["orig_url"], meta["kind"], meta["depth"], crawl=meta["crawl"],
@@ -651,7 +699,7 @@ class SiteSpider(Spider):
             self.judged.setdefault(host_key(url), HostJudgement(probe=url))
             if self._host_decides(url, meta["kind"], meta["depth"], attempts):
                 return
-        if request.method == "HEAD" and error != "too_large":
+        if (request.method == "HEAD" or "read" in meta) and error != "too_large":  # a read stands where the HEAD was
             yield self.make_request(meta["orig_url"], meta["kind"], meta["depth"], crawl=False, attempts=attempts,
                                     method="GET")
             return
@@ -673,12 +721,17 @@ class SiteSpider(Spider):
             text, _ = decode_html(response.body[:200000])
             el = parse_html(text).find(".//title")
             title = " ".join(el.text_content().split()) if el is not None else None
-        self.store.set_host_facts(self.config.scan_id, self.home_host, {"not_found_probe": {
+        self.host_fact("not_found_probe", {
             "url": _request_of(response).meta.get("redirect_urls", [response.url])[0], "status": response.status,
-            "final_url": response.url, "title": title, "size": len(response.body)}})
+            "final_url": response.url, "title": title, "size": len(response.body)})
 
     def on_probe_error(self, failure: Failure) -> None:
-        self.store.set_host_facts(self.config.scan_id, self.home_host, {"not_found_probe": {"error": classify_error(failure)}})
+        self.host_fact("not_found_probe", {"error": classify_error(failure)})
+
+    def host_fact(self, key: str, value: Any) -> None:
+        """One fact of the site's host; the store keeps a host's facts as one row, so they are merged here."""
+        self.host_facts[key] = value
+        self.store.set_host_facts(self.config.scan_id, self.home_host, dict(self.host_facts))
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -790,6 +843,7 @@ class SiteSpider(Spider):
                  "errors": self.counts["errors"], "skipped": dict(self.skipped), "close_reason": reason,
                  "seconds": round(time.time() - self.started, 2),
                  "last_page_seconds": round(self.last_page_at - self.started, 2) if self.last_page_at else None}
+        self.finish_https_probe(reason)
         previous = self.store.scan(self.config.scan_id).stats if self.config.resume else {}
         if previous:
             stats["resumed"] = previous.get("resumed", 0) + 1
@@ -800,6 +854,124 @@ class SiteSpider(Spider):
         self.store.finish_scan(self.config.scan_id, stats, state="crawled" if finished else "interrupted")
         self.store.close()
         self.analyser.close()
+
+
+    # -- issue 14: attachments and off-site targets read in full, the HTTPS probe -------------------------
+    def reading_request(self, url: str, kind: str, depth: int, tag: str | None) -> Request | None:
+        """A GET of the whole body (instead of the HEAD check) for an attachment whose text is read, a same-site
+        style sheet or an off-site link target whose page is read; None when no rule wants it.  One request
+        either way: the answer is the link's check too, and a failure goes on as a failed HEAD does (a GET, then
+        the re-tests: the read attempt, marked ``read``, does not count as one).  The body is capped
+        (``on_read_headers``, ``on_read_bytes``).  ``tag`` None: not known (a resumed scan)."""
+        fmt = format_of(url) if self.config.read_attachments and kind == "resource" else None
+        if fmt is not None and self.attachments_read < self.config.attachment_caps.max_files:
+            self.attachments_read += 1
+            read, cap = "attachment", self.config.attachment_caps.max_bytes
+        elif kind == "external" and tag in ("a", None) and self.config.offsite_dictionaries:
+            read, cap = "offsite", self.config.offsite_max_bytes  # (a resumed image or script: stopped at its headers)
+        elif kind == "resource" and tag in ("link", None) and self.config.read_stylesheets and \
+                urlsplit(url).path.lower().endswith(".css"):
+            read, cap = "css", STYLESHEET_MAX_BYTES
+        else:
+            return None
+        # Scrapy's own size limit a little above the cap (it also bounds gzip inflation), so the cap stops first.
+        meta = {"kind": kind, "depth": depth, "crawl": False, "attempts": [], "orig_url": url, "read": read,
+                "format": fmt, "read_cap": cap, "read_bytes": 0, "download_maxsize": cap + 1048576}
+        # An off-site read is often stopped at its headers (a linked PDF or image): asking the host to close keeps
+        # the stopped connection out of Twisted's pool, where the next request sent on it would die and be re-sent
+        # unseen.  Same-site reads are rarely stopped and keep their connection.
+        headers = {"Connection": "close"} if read == "offsite" else None
+        return Request(url, callback=self.on_read, errback=self.on_error, meta=meta, headers=headers, dont_filter=True,
+                       priority=-depth - 1)
+
+    def on_read_headers(self, meta: dict[str, Any], headers: Any) -> None:
+        length = headers.get(b"Content-Length") or b""
+        ctype = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        if length.isdigit() and int(length) > meta["read_cap"]:
+            meta["read_stopped"] = "too_large"
+        elif meta["read"] == "offsite" and ctype and not ctype.startswith(_HTML_TYPES):
+            meta["read_stopped"] = "not_html"
+        elif meta["read"] == "attachment" and ctype.startswith("text/html"):
+            meta["read_stopped"] = "html_page"  # a CMS's "file not found" or login page under the file's URL
+        else:
+            return
+        raise StopDownload(fail=False)
+
+    def on_read_bytes(self, data: bytes, request: Request, spider: Spider) -> None:
+        meta = request.meta
+        if "read" in meta:
+            meta["read_bytes"] += len(data)
+            if meta["read_bytes"] > meta["read_cap"]:
+                meta["read_stopped"] = "too_large"
+                raise StopDownload(fail=False)
+
+    async def on_read(self, response: Response) -> None:
+        """A read attachment or off-site target: checked as any link (a failure goes the usual way), then its
+        text read in an analysis worker under the page budget."""
+        request = _request_of(response)
+        meta = request.meta
+        if response.status != 200:
+            for follow in self.on_checked(response):
+                self.crawler.engine.crawl(follow)
+            return
+        attempts = self._attempts(request, status=response.status)
+        facts: dict[str, Any] | None = None
+        stopped = meta.get("read_stopped") or ("truncated" if "download_stopped" in response.flags else None)
+        read = meta["read"]
+        try:
+            if read == "attachment":
+                empty = {"attachment": {"format": meta["format"], "parts": 0, "chars": 0}}
+                facts = unread(empty, stopped) if stopped else await self.analyser.read(
+                    attachment_facts, (response.body, meta["format"], self.config.attachment_caps), empty)
+            elif read == "css":
+                facts = {"css_hiding": [], "css_reason": stopped} if stopped else await self.analyser.read(
+                    css_facts, (response.body,), {})
+            elif stopped != "not_html":
+                ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+                declared = ctype.split("charset=", 1)[1].split(";")[0].strip() if "charset=" in ctype else None
+                facts = await self.analyser.read(offsite_facts, (response.body, declared, self.config.offsite_dictionaries),
+                                                 {"offsite": {"words": [], "excerpt": ""}})
+                if stopped and facts is not None:
+                    facts["offsite"]["truncated"] = True
+        except Exception as exc:  # noqa: BLE001 - a file that breaks its reader is a fact, not a crash
+            self.logger.warning("could not read %s: %r", response.url, exc)
+            facts = None
+        self._record(request, response, attempts, facts=facts)  # type: ignore[arg-type]
+
+    def probe_https(self) -> Any:
+        """Once per scan: the TLS handshake with the site's host (``crawler/https_probe.py``), and, for a site
+        started at https://, whether http:// redirects there (a homepage started at http:// shows it already)."""
+        if not self.config.https_port:
+            return
+        parts = urlsplit(self.home)
+        timeout = self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 15.0)
+        self._https_wait = 2 * timeout + 1
+        self._https_thread = threading.Thread(target=lambda: self._https_result.update(
+            https_probe.probe(parts.hostname or "", self.config.https_port, timeout)), daemon=True)
+        self._https_thread.start()
+        if parts.scheme == "https":
+            plain = urlunsplit(("http", parts.hostname or "", "/", "", ""))
+            yield Request(plain, callback=self.on_http_probe, errback=self.on_http_probe_error, dont_filter=True,
+                          priority=10, meta={"probe": True, "dont_redirect": True, "handle_httpstatus_all": True})
+
+    def finish_https_probe(self, reason: str) -> None:
+        """At the close: the probe's result becomes a host fact (written here, in the thread that owns the store).
+        A finished crawl shorter than the handshake waits for it, at most twice the time-out; a stopped one does
+        not wait (a stop must end the scan within seconds): the probe is then ``not_finished``."""
+        if self._https_thread is None:
+            return
+        self._https_thread.join(self._https_wait if reason == "finished" else 0)
+        self.host_fact("https_probe", dict(self._https_result) or {"port": self.config.https_port, "offered": False,
+                                                                  "error": "not_finished"})
+
+    def on_http_probe(self, response: Response) -> None:
+        location = response.headers.get(b"Location")
+        target = response.urljoin(location.decode("latin-1")) if location else None
+        self.host_fact("http_probe", {"url": response.url, "status": response.status, "location": target,
+                                      "to_https": bool(target and target.startswith("https://"))})
+
+    def on_http_probe_error(self, failure: Failure) -> None:
+        self.host_fact("http_probe", {"error": classify_error(failure), "to_https": False})
 
 
 def say(message: str) -> None:
