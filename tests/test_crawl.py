@@ -89,8 +89,8 @@ def test_each_url_is_requested_once_however_many_pages_carry_it(demo_scan):
 
 
 def test_a_link_checked_by_get_never_makes_the_connection_pool_send_a_request_twice(tmp_path):
-    """A server that refuses HEAD (405, common on government front ends) has every attachment checked by a GET
-    stopped after its headers.  Stopping a small response that has already arrived closed a connection the pool
+    """A server that refuses HEAD (405, common on government front ends) has every image checked by a GET
+    stopped after its headers (images, unlike the PDFs whose text is read, are never downloaded).  Stopping a small response that has already arrived closed a connection the pool
     had taken back, and the next request sent on it was re-sent unseen: the server got it twice, the scan
     recorded it once (about 1 in 250 such pairs).  Those GETs now ask the server to close the connection."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -119,12 +119,12 @@ def test_a_link_checked_by_get_never_makes_the_connection_pool_send_a_request_tw
             if name in ("", "index.html"):
                 body = "".join(f'<a href="/p{i}.html">第{i}篇</a>' for i in range(pages))
             elif name.startswith("p"):
-                body = f'<a href="/f{name[1:-5]}a.pdf">附件一</a><a href="/f{name[1:-5]}b.pdf">附件二</a>'
+                body = f'<a href="/f{name[1:-5]}a.jpg">图片一</a><a href="/f{name[1:-5]}b.jpg">图片二</a>'
             else:
-                body = "%PDF-1.4 附件" * 20
+                body = "JFIF 图片" * 20
             data = f"<html><head><title>{name}</title></head><body>{body}</body></html>".encode()
             self.send_response(200 if name != "robots.txt" and "not-found" not in name else 404)
-            self.send_header("Content-Type", "application/pdf" if name.endswith(".pdf") else "text/html; charset=utf-8")
+            self.send_header("Content-Type", "image/jpeg" if name.endswith(".jpg") else "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -139,7 +139,7 @@ def test_a_link_checked_by_get_never_makes_the_connection_pool_send_a_request_tw
     finally:
         server.shutdown()
         server.server_close()
-    assert sum(n for path, n in hits.items() if path.endswith(".pdf")) >= 2 * 2 * pages  # HEAD, then GET
+    assert sum(n for path, n in hits.items() if path.endswith(".jpg")) >= 2 * 2 * pages  # HEAD, then GET
     assert_requests_are_recorded_attempts(out, dict(hits))
 
 
