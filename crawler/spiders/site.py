@@ -545,9 +545,7 @@ class SiteSpider(Spider):
         if looks_binary(body):
             self._record(request, response, attempts, error="binary_body")
             return None
-        declared = None
-        if "charset=" in ctype:
-            declared = ctype.split("charset=", 1)[1].split(";")[0].strip()
+        declared = _declared_charset(ctype)
         url = response.url
         if url_key(url) in self.analysed:
             # Another URL already redirected here (or this is that redirect's target): the document's facts and
@@ -928,8 +926,8 @@ class SiteSpider(Spider):
                     css_facts, (response.body,), {})
             elif stopped != "not_html":
                 ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
-                declared = ctype.split("charset=", 1)[1].split(";")[0].strip() if "charset=" in ctype else None
-                facts = await self.analyser.read(offsite_facts, (response.body, declared, self.config.offsite_dictionaries),
+                facts = await self.analyser.read(offsite_facts, (response.body, _declared_charset(ctype),
+                                                                 self.config.offsite_dictionaries),
                                                  {"offsite": {"words": [], "excerpt": ""}})
                 if stopped and facts is not None:
                     facts["offsite"]["truncated"] = True
@@ -977,6 +975,11 @@ class SiteSpider(Spider):
 def say(message: str) -> None:
     """A line for the person running the scan (the CLI's voice; Scrapy's log is off unless --verbose)."""
     print(f"govaudit: {message}", file=sys.stderr, flush=True)
+
+
+def _declared_charset(ctype: str) -> str | None:
+    """The charset a (lower-cased) Content-Type declares, if any."""
+    return ctype.split("charset=", 1)[1].split(";")[0].strip() if "charset=" in ctype else None
 
 
 def _request_of(response: Response) -> Request:
