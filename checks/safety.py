@@ -26,11 +26,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
-from govaudit.crawler.extract.attachments import format_of
-from govaudit.crawler.extract.identity import compile_hiding
 from lxml import etree
 
 from govaudit.dictionary import load_all, load_paths, resolve_paths
+from govaudit.readings import compile_hiding, format_of
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
 

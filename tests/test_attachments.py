@@ -20,13 +20,14 @@ import pytest
 import trustme
 from conftest import AS_OF, read_findings, run_cli
 from govaudit.crawler.analysis import read_body, unread
-from govaudit.crawler.extract.attachments import Caps, attachment_facts, format_of
+from govaudit.crawler.extract.attachments import Caps, attachment_facts
 from govaudit.crawler.extract.content import offsite_facts
 from govaudit.reports import text as report_text
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from govaudit.model import Finding
+from govaudit.readings import format_of
 
 ID_OK = "11010519491231002X"  # the GB 11643 standard's own example
 ID_BAD = "110105194912310021"  # the same digits, a wrong check character
