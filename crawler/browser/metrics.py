@@ -46,10 +46,15 @@ OBSERVE_JS = """
 })();
 """
 
+# Read when the loaded page first goes idle: two animation frames (the frame after load is painted, so its
+# paint and LCP entries are out), then an idle callback, which runs once no task is queued (a long task
+# still running after load is waited for); ``settle`` ms bounds the wait (a page that is never idle).
 # CLS as web-vitals computes it: the largest session window (gaps under 1 s, at most 5 s long).
 COLLECT_JS = """
-var done = arguments[arguments.length - 1], settle = arguments[0];
-setTimeout(function () {
+var done = arguments[arguments.length - 1], settle = arguments[0], finished = false;
+var read = function () {
+  if (finished) return;
+  finished = true;
   var P = window.__govauditPerf || {lcp: null, shifts: [], longtasks: []};
   var nav = performance.getEntriesByType('navigation')[0] || {};
   var paint = performance.getEntriesByName('first-contentful-paint')[0];
@@ -70,7 +75,11 @@ setTimeout(function () {
   done({fcp_ms: r(fcp), lcp_ms: r(P.lcp), cls: Math.round(cls * 1000) / 1000, tbt_ms: r(tbt),
         transfer_bytes: bytes, requests: res.length + 1, load_ms: r(nav.loadEventEnd || null),
         long_tasks: P.longtasks.length, final_url: location.href});
-}, settle);
+};
+setTimeout(read, settle);
+requestAnimationFrame(function () { requestAnimationFrame(function () {
+  if (window.requestIdleCallback) requestIdleCallback(read, {timeout: settle}); else setTimeout(read, 0);
+}); });
 """
 
 # Tap targets after WCAG 2.2 SC 2.5.8: a target under ``minTap`` px fails only when the minTap-diameter
@@ -109,8 +118,22 @@ boxes.forEach(function (a) {
   if (examples.length < 10) examples.push(name(a.el) + ' ' + Math.round(a.r.width) + '×' + Math.round(a.r.height) + ' '
                                            + (a.el.textContent || '').trim().slice(0, 30));
 });
+var metas = document.getElementsByTagName('meta'), viewport = null;
+for (var j = 0; j < metas.length; j++) if ((metas[j].getAttribute('name') || '').toLowerCase() === 'viewport') viewport = metas[j].content;
 return {viewport_width: vw, scroll_width: sw, widest: widest, targets: boxes.length, small_targets: failing,
-        small_examples: examples};
+        small_examples: examples, viewport: viewport};
+"""
+
+# Same-host links of a separate mobile site's page, to sample its other pages (it is not crawled).
+LINKS_JS = """
+var out = [], seen = {};
+for (var i = 0; i < document.links.length && out.length < 2000; i++) {
+  var a = document.links[i];
+  if (a.host !== location.host || !/^https?:$/.test(a.protocol)) continue;
+  var href = a.href.split('#')[0];
+  if (!seen[href]) { seen[href] = 1; out.push(href); }
+}
+return out;
 """
 
 
@@ -168,18 +191,23 @@ def apply(drv: Any, profile: Profile) -> None:
     if throttles(profile):
         cdp("Network.enable", {})
         cdp("Network.setCacheDisabled", {"cacheDisabled": True})
-        # kbit/s → bytes/s; -1 (a profile's 0) is CDP's "no limit"
-        cdp("Network.emulateNetworkConditions", {
-            "offline": False, "latency": profile.latency_ms,
-            "downloadThroughput": profile.download_kbps * 128 if profile.download_kbps > 0 else -1,
-            "uploadThroughput": profile.upload_kbps * 128 if profile.upload_kbps > 0 else -1})
-        cdp("Emulation.setCPUThrottlingRate", {"rate": max(1.0, profile.cpu_slowdown)})
+        throttle(drv, profile)
     if profile.width > 0:
         cdp("Emulation.setDeviceMetricsOverride", {"width": profile.width, "height": profile.height,
                                                     "deviceScaleFactor": profile.device_scale_factor, "mobile": True})
         cdp("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
     if profile.user_agent:  # a site may send phones elsewhere (m. host) by User-Agent
         cdp("Emulation.setUserAgentOverride", {"userAgent": profile.user_agent, **({"platform": "Android"} if profile.width else {})})
+
+
+def throttle(drv: Any, profile: Profile) -> None:
+    """The profile's network and CPU throttling (kbit/s → bytes/s; -1, a profile's 0, is CDP's "no limit")."""
+    if throttles(profile):
+        drv.execute_cdp_cmd("Network.emulateNetworkConditions", {
+            "offline": False, "latency": profile.latency_ms,
+            "downloadThroughput": profile.download_kbps * 128 if profile.download_kbps > 0 else -1,
+            "uploadThroughput": profile.upload_kbps * 128 if profile.upload_kbps > 0 else -1})
+        drv.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": max(1.0, profile.cpu_slowdown)})
 
 
 def unthrottle(drv: Any, profile: Profile) -> None:
@@ -191,7 +219,8 @@ def unthrottle(drv: Any, profile: Profile) -> None:
 
 
 def collect(drv: Any, settle: float) -> dict[str, Any]:
-    """The loaded page's figures, after ``settle`` seconds for late LCP candidates, shifts and long tasks."""
+    """The loaded page's figures, once it first goes idle after load (at most ``settle`` seconds): the late LCP
+    candidates, shifts and long tasks of a page's start, without a fixed wait on every page."""
     figures = drv.execute_async_script(COLLECT_JS, int(settle * 1000))
     if not isinstance(figures, dict):
         return not_measured("script_error", "the page went away before its figures were read")
@@ -215,21 +244,30 @@ def load_error(drv: Any) -> dict[str, Any] | None:
 
 
 def measure_mobile(browser: Any, url: str, s: Settings, arm: Callable[[float, str], None],
-                   page_load: float, script: float, watchdog: float) -> dict[str, Any]:
-    """One navigation under the phone profile, in a tab of its own: load metrics and the layout probe.
+                   page_load: float, script: float, watchdog: float, links: bool = False) -> dict[str, Any]:
+    """One navigation under the phone profile, in the browser's phone tab: load metrics and the layout probe.
 
-    The tab is closed afterwards, so none of the emulation (screen, touch, User-Agent, throttling) stays
-    behind for the next page's audit.  A page that does not load in time, or that the phone's User-Agent
-    sends round in a loop, is ``not_measured`` with the reason; a hung or crashed browser raises to the
-    caller, who restarts it.
+    The phone tab is the browser's second tab, opened and put in the phone profile (screen, touch,
+    User-Agent, cache off) once: none of that emulation reaches the desktop tab that axe audits, and no page
+    pays for opening, preparing and closing a tab.  The throttling is set for each load and lifted for the
+    probe; the tab is sent to ``about:blank`` afterwards (without waiting), so an endless animation does not
+    run on behind the next audit.  A page that does not load in time, or that the phone's User-Agent sends
+    round in a loop, is ``not_measured`` with the reason; a hung or crashed browser raises to the caller, who
+    restarts it (and with it the phone tab).  ``links``: also return the page's same-host links (``links``),
+    for sampling a separate mobile site.
     """
     drv = browser.driver
     desktop_tab = drv.current_window_handle
     arm(script + watchdog, "mobile")
-    drv.switch_to.new_window("tab")
-    try:
+    if browser.phone_tab is None:
+        drv.switch_to.new_window("tab")
+        browser.phone_tab = drv.current_window_handle
         browser.init_tab()
         apply(drv, s.mobile)
+    else:
+        drv.switch_to.window(browser.phone_tab)
+        throttle(drv, s.mobile)
+    try:
         arm(page_load + watchdog, "mobile_load")
         try:
             drv.get(url)
@@ -247,7 +285,9 @@ def measure_mobile(browser: Any, url: str, s: Settings, arm: Callable[[float, st
             text = elder.probe(drv)
             layout["font_px"] = text.get("font_px", {}) if isinstance(text, dict) else {}
             figures["layout"] = json.loads(json.dumps(layout))  # plain JSON types only
+            if links:
+                figures["links"] = [str(h) for h in drv.execute_script(LINKS_JS) or []]
         return figures
     finally:
-        drv.close()
+        drv.execute_cdp_cmd("Page.navigate", {"url": "about:blank"})
         drv.switch_to.window(desktop_tab)
