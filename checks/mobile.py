@@ -95,7 +95,7 @@ def url_shape(url: str) -> str:
     its URLs stands for its templates (``/art/12.html`` and ``/art/13.html`` are one)."""
     parts = urlsplit(url)
     query = "&".join(sorted(k.split("=")[0] for k in parts.query.split("&") if k))
-    return re.sub(r"\d+", "9", f"{parts.netloc}{parts.path or '/'}") + (f"?{query}" if query else "")
+    return parts.netloc + re.sub(r"\d+", "9", parts.path or "/") + (f"?{query}" if query else "")
 
 
 def site_template(url: str) -> str:

@@ -5,8 +5,8 @@ Every figure a test expects is stated here: the 3 MB image, the 150 images of /m
 (when asked) except /plain/; static resources carry Cache-Control except /nocache.js.  Bad input for the
 browser: /never/ never fires load, /spin/ animates forever, /huge-image/ loads a 50 MB image served
 slowly, and a mobile User-Agent on /m-loop/ is redirected round in a loop.  A separate mobile site: /ua/ sends
-a phone to /m/ on localhost (another host than 127.0.0.1), whose /m/wide.html overflows without viewport
-and /m/never.html never fires load.
+a phone to /m/ on localhost (another host than 127.0.0.1), whose /m/wide.html overflows, /m/list/ has no
+viewport and /m/never.html never fires load.
 """
 
 from __future__ import annotations
@@ -61,13 +61,13 @@ PAGES: dict[str, str] = {
     "/m-loop/": page("电脑版", ARTICLE_TEXT),
     # a separate mobile site: /ua/ sends a phone's User-Agent to http://localhost:<port>/m/ (another host)
     "/ua/": page("电脑版首页", ARTICLE_TEXT),
-    "/m/": m_page("手机版", '<ul><li><a href="/m/list/">列表</a></li><li><a href="/m/art/1.html">文章一</a></li>'
+    "/m/": m_page("手机版", '<style>li a{display:block;padding:12px 0}</style><ul><li><a href="/m/list/">列表</a></li><li><a href="/m/art/1.html">文章一</a></li>'
                 '<li><a href="/m/art/2.html">文章二</a></li><li><a href="/m/wide.html">宽页</a></li>'
                 '<li><a href="/m/never.html">不加载</a></li><li><a href="http://127.0.0.1:9/x">外站</a></li></ul>'),
-    "/m/list/": m_page("手机版列表", '<ul><li><a href="/m/art/1.html">文章一</a></li></ul>'),
+    "/m/list/": m_page("手机版列表", '<ul><li><a href="/m/art/1.html">文章一</a></li></ul>', head=""),
     "/m/art/1.html": m_page("手机版文章", ARTICLE_TEXT),
     "/m/art/2.html": m_page("手机版文章", ARTICLE_TEXT),
-    "/m/wide.html": m_page("手机版宽页", '<table style="width:800px"><tr><td>宽表格</td></tr></table>', head=""),
+    "/m/wide.html": m_page("手机版宽页", '<table style="width:800px"><tr><td>宽表格</td></tr></table>'),
     "/m/never.html": m_page("手机版不加载", '<img src="/stall.png" alt="x">'),
     "/small-text/": page("小字", '<div style="font-size:9px">' + ARTICLE_TEXT * 3 + "</div>"
                          + "".join(f'<a href="/x{i}" style="font-size:9px">链{i}</a> ' for i in range(20))),

@@ -3,6 +3,11 @@
 Every chosen page ends with exactly one ``axe`` artifact: the trimmed axe results, or
 ``{"status": "not_audited", "reason": ...}`` saying why not (page never finished loading, it navigated
 away mid-audit, the browser crashed or hung, ...).  One bad page costs one browser restart, never the scan.
+
+A separate mobile site (移动版网站: announced by the homepage, linked on an ``m.`` host, or where the phone
+profile's User-Agent was redirected) is not crawled; its entry is loaded in the same pool as a phone, and
+from its links one page per URL shape, up to ``params.mobile.site.max_pages``.  Each ends with one
+``mobile_site`` artifact: the phone figures and layout probe, or why they could not be taken.
 """
 
 from __future__ import annotations

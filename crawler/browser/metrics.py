@@ -10,7 +10,8 @@ one extra load, not two Lighthouse runs.  The numbers are the same primitives Li
 its throttling presets applied by CDP (``Network.emulateNetworkConditions``,
 ``Emulation.setCPUThrottlingRate``) and its good/poor lines in the rule set.  Two differences, stated in
 the report's help texts: the throttling is applied, not simulated (Lighthouse's default "Lantern" model),
-and TBT sums long tasks from FCP to the end of the measurement (load + ``settle_seconds``), not to TTI.
+and TBT sums long tasks from FCP to the end of the measurement (the page's first idle moment after load,
+at most ``settle_seconds`` after it), not to TTI.
 The desktop profile of gov-2019 throttles nothing: its figures come from the axe navigation, and a
 throttled load changes when a page's scripts run relative to its load event, so it would change what axe
 audits (a page whose script loop starts before ``load`` no longer loads at all).  Nor is its cache turned
