@@ -57,7 +57,7 @@ PAGES: dict[str, str] = {
     "/spin/": page("动画", '<div id="a">动画</div><script>(function f(){document.getElementById("a").style.marginLeft='
                    '(Date.now()%100)+"px";requestAnimationFrame(f);})();</script>'),
     "/huge-image/": page("巨图", '<img src="/huge.png" alt="x">'),
-    "/heavy-png/": page("大图", '<img src="/big.png" alt="大图" style="max-width:100%">'),  # a valid 1.5 MB PNG
+    "/heavy-png/": page("大图", '<img src="/big.png" alt="大图" style="max-width:100%">'),  # a valid 1.1 MB PNG
     "/m-loop/": page("电脑版", ARTICLE_TEXT),
     # a separate mobile site: /ua/ sends a phone's User-Agent to http://localhost:<port>/m/ (another host)
     "/ua/": page("电脑版首页", ARTICLE_TEXT),
@@ -102,7 +102,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/big.jpg":
             return self._send(200, b"\xff\xd8" + b"\0" * (3 * MB), "image/jpeg", head, cache=True)
         if path == "/big.png":
-            return self._send(200, huge_png(700, 700), "image/png", head, cache=True)
+            return self._send(200, huge_png(600, 600), "image/png", head, cache=True)
         if path == "/huge.png":
             return self._slow_image(head)
         if path in ("/logo.png",) or path.startswith("/i/"):

@@ -46,7 +46,7 @@ def audited(tmp_path_factory):
             writer.add_url(url_key(url), url, "page", 1)
             writer.record(UrlRecord(url=url, kind="page", depth=1, state="done", status=200, facts=facts))
         writer.flush()
-        # the phone profile on every page here, not one per template; a 1 MB transfer line, so that the 1.5 MB
+        # the phone profile on every page here, not one per template; a 1 MB transfer line, so that the 1.1 MB
         # image of /heavy-png/ is over it and still loads in time on the phone's throttled network
         every_page = tmp / "every-page.yaml"
         every_page.write_text("id: test-phone\nversion: '1'\ninherits: gov-2019\ntitle: {zh: t, en: t}\n"
@@ -108,7 +108,7 @@ def test_layout_faults_found_light_page_clean(audited):
     assert sorted((f.evidence["mobile_url"], f.evidence["via"], f.evidence["checked_pages"])
                   for f in found if f.rule == "mobile.separate_site") == [
         (base + "/m-loop/", "user_agent_redirect_loop", 0), (m_site, "user_agent_redirect", 4)]
-    assert by_rule["speed.transfer_bytes"] == {base + "/heavy-png/"}  # the 1.5 MB image, on both profiles
+    assert by_rule["speed.transfer_bytes"] == {base + "/heavy-png/"}  # the 1.1 MB image, on both profiles
     for f in found:
         if f.severity != "info":
             assert base + "/light/" not in {e["url"] for e in f.evidence.get("examples", [])} | {f.url}, f
