@@ -28,12 +28,12 @@ from govaudit.crawler.browser import elder, metrics
 from govaudit.crawler.browser.axe import RUN_JS, axe_options, axe_source
 from govaudit.crawler.browser.pool import Browser, Limits, Watchdog, ensure_dir, shot_name
 from govaudit.crawler.browser.sampling import choose, page_info
-from govaudit.crawler.extract.a11y_static import find_elder_entry
 from selenium.common.exceptions import JavascriptException, TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from urllib3.exceptions import HTTPError
 
 from govaudit.facts import PageFacts
+from govaudit.readings import find_elder_entry
 from govaudit.ruleset import RuleSet, load_ruleset
 from govaudit.store import Store
 
