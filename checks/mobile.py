@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
@@ -20,18 +20,11 @@ from govaudit.checks.speed import FIELDS as SPEED_FIELDS
 from govaudit.checks.speed import NOT_MEASURED, Offender, per_template, template_of
 
 from govaudit.model import UrlRecord
+from govaudit.readings import announced_sites, meta_value, url_shape
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
 
 _PAIR = re.compile(r"\s*([a-zA-Z-]+)\s*=\s*([^,;\s]*)")
-
-
-def meta_value(meta: dict[str, str] | None, name: str) -> str | None:
-    """A ``<meta name>`` content, the name matched without regard to case (``Viewport`` happens)."""
-    for key, value in (meta or {}).items():
-        if key.lower() == name:
-            return value
-    return None
 
 
 def parse_viewport(content: str) -> dict[str, str]:
@@ -90,14 +83,6 @@ def _phone_layouts(view: ScanView, name: str) -> Iterator[tuple[str, dict]]:
             yield url, layout
 
 
-def url_shape(url: str) -> str:
-    """Host, path and query keys with digits alike: a separate mobile site is not crawled, so the shape of
-    its URLs stands for its templates (``/art/12.html`` and ``/art/13.html`` are one)."""
-    parts = urlsplit(url)
-    query = "&".join(sorted(k.split("=")[0] for k in parts.query.split("&") if k))
-    return parts.netloc + re.sub(r"\d+", "9", parts.path or "/") + (f"?{query}" if query else "")
-
-
 def site_template(url: str) -> str:
     return "移动版 " + url_shape(url)
 
@@ -138,31 +123,6 @@ def _layout_hits(view: ScanView, rules: RuleSet, pages: dict[str, UrlRecord], si
     yield from per_template("mobile.overflow", over, sizes, "overflow_px")
     yield from per_template("mobile.small_text", small, sizes, "small_text_share")
     yield from per_template("mobile.tap_targets", taps, sizes, "small_tap_share")
-
-
-def mobile_host(host: str | None, site_host: str | None) -> bool:
-    """``m.example.gov.cn`` or ``wap.example.gov.cn`` beside ``www.example.gov.cn`` (or ``example.gov.cn``)."""
-    if not host or not site_host or host == site_host:
-        return False
-    base = site_host.removeprefix("www.")
-    return any(host == f"{prefix}.{base}" for prefix in ("m", "wap", "mobile", "3g", "h5"))
-
-
-def announced_sites(start_url: str, home_meta: dict[str, str] | None, external: Iterable[str]) -> dict[str, str]:
-    """Separate mobile sites the crawl shows, {url: via}: announced by the homepage's
-    ``<meta name="mobile-agent">`` (Baidu's tag, common on Chinese portals), or linked from the site (an
-    ``m.``/``wap.`` host of the site's domain).  The browser stage checks them (``mobile_site`` artifact)."""
-    found: dict[str, str] = {}
-    agent = meta_value(home_meta, "mobile-agent")
-    if agent:
-        m = re.search(r"url=([^;\s]+)", agent, re.I)
-        if m and m.group(1).startswith(("http://", "https://")):
-            found.setdefault(m.group(1), "mobile_agent_meta")
-    site_host = urlsplit(start_url).hostname
-    for url in external:
-        if mobile_host(urlsplit(url).hostname, site_host):
-            found.setdefault(url, "link")
-    return found
 
 
 def _mobile_site(view: ScanView, home: UrlRecord | None) -> Iterator[Hit]:

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from govaudit.checks.mobile import announced_sites, url_shape
 from govaudit.crawler.browser import elder, metrics
 from govaudit.crawler.browser.axe import RUN_JS, axe_options, axe_source
 from govaudit.crawler.browser.pool import Browser, Limits, Watchdog, ensure_dir, shot_name
@@ -33,7 +32,7 @@ from selenium.webdriver.common.by import By
 from urllib3.exceptions import HTTPError
 
 from govaudit.facts import PageFacts
-from govaudit.readings import find_elder_entry
+from govaudit.readings import announced_sites, find_elder_entry, url_shape
 from govaudit.ruleset import RuleSet, load_ruleset
 from govaudit.store import Store
 
