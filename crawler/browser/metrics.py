@@ -54,6 +54,11 @@ OBSERVE_JS = """
 # CLS as web-vitals computes it: the largest session window (gaps under 1 s, at most 5 s long).
 COLLECT_JS = """
 var done = arguments[arguments.length - 1], settle = arguments[0], finished = false;
+if (location.href.indexOf('chrome-error://') === 0) {  // Chromium's error page: a redirect loop, a network error
+  var code = document.querySelector('.error-code');
+  done({error_page: code ? code.textContent.trim() : ''});
+  return;
+}
 var read = function () {
   if (finished) return;
   finished = true;
@@ -222,10 +227,16 @@ def unthrottle(drv: Any, profile: Profile) -> None:
 
 def collect(drv: Any, settle: float) -> dict[str, Any]:
     """The loaded page's figures, once it first goes idle after load (at most ``settle`` seconds): the late LCP
-    candidates, shifts and long tasks of a page's start, without a fixed wait on every page."""
+    candidates, shifts and long tasks of a page's start, without a fixed wait on every page.  Chromium's error
+    page instead of the page is ``not_measured``: ``redirect_loop`` or ``load_error``."""
     figures = drv.execute_async_script(COLLECT_JS, int(settle * 1000))
     if not isinstance(figures, dict):
         return not_measured("script_error", "the page went away before its figures were read")
+    if "error_page" in figures:
+        code = str(figures["error_page"])
+        if "TOO_MANY_REDIRECTS" in code:
+            return not_measured("redirect_loop", f"the page redirects in a loop under this profile ({code})")
+        return not_measured("load_error", f"the browser could not open the page ({code or 'network error'})")
     return {"status": "measured", **figures}
 
 
@@ -233,31 +244,22 @@ def not_measured(reason: str, detail: str) -> dict[str, Any]:
     return {"status": "not_measured", "reason": reason, "detail": detail}
 
 
-def load_error(drv: Any) -> dict[str, Any] | None:
-    """Chromium's error page instead of the page: a redirect loop, or another network error."""
-    href, code = drv.execute_script(
-        "var e = document.querySelector('.error-code'); return [location.href, e ? e.textContent : ''];")
-    if not str(href).startswith("chrome-error://"):
-        return None
-    code = str(code).strip()
-    if "TOO_MANY_REDIRECTS" in code:
-        return not_measured("redirect_loop", f"the page redirects in a loop under this profile ({code})")
-    return not_measured("load_error", f"the browser could not open the page ({code or 'network error'})")
-
-
 def measure_mobile(browser: Any, url: str, s: Settings, arm: Callable[[float, str], None],
                    page_load: float, script: float, watchdog: float, links: bool = False) -> dict[str, Any]:
     """One navigation under the phone profile, in the browser's phone tab: load metrics and the layout probe.
 
     The phone tab is the browser's second tab, opened and put in the phone profile (screen, touch,
-    User-Agent, cache off) once: none of that emulation reaches the desktop tab that axe audits, and no page
-    pays for opening, preparing and closing a tab.  The throttling is set for each load and lifted for the
-    probe; afterwards its loading is stopped and its scripts are switched off until the next phone load, so a
-    huge image or an endless animation does not go on behind the next audit.  A page that does not load in time, or that the phone's User-Agent sends
+    User-Agent, cache off, network throttling) once: none of that emulation reaches the desktop tab that axe
+    audits, and no page pays for opening, preparing and closing a tab, or for WebDriver commands that set
+    what is already set (each costs a round trip, tens of ms on a loaded machine).  The CPU slowdown is set
+    for each load and lifted for the layout probe; afterwards the tab's scripts are switched off until the
+    next phone load (and a load that timed out is stopped), so an endless animation or a huge image does not
+    go on behind the next audit.  A page that does not load in time, or that the phone's User-Agent sends
     round in a loop, is ``not_measured`` with the reason; a hung or crashed browser raises to the caller, who
     restarts it (and with it the phone tab).  ``links``: also return the page's same-host links (``links``),
     for sampling a separate mobile site.
     """
+    cpu = max(1.0, s.mobile.cpu_slowdown)
     drv = browser.driver
     desktop_tab = drv.current_window_handle
     arm(script + watchdog, "mobile")
@@ -269,20 +271,20 @@ def measure_mobile(browser: Any, url: str, s: Settings, arm: Callable[[float, st
     else:
         drv.switch_to.window(browser.phone_tab)
         drv.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
-        throttle(drv, s.mobile)
+        if cpu > 1:
+            drv.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": cpu})
     try:
         arm(page_load + watchdog, "mobile_load")
         try:
             drv.get(url)
         except TimeoutException:
+            drv.execute_cdp_cmd("Page.stopLoading", {})
             return not_measured("page_load_timeout", f"the page did not finish loading within {page_load:g} s on the phone profile")
         finally:
             arm(script + watchdog, "mobile")
-        failed = load_error(drv)
-        if failed:
-            return failed
         figures = collect(drv, s.settle)
-        unthrottle(drv, s.mobile)  # the probe measures layout, not speed
+        if cpu > 1:  # the probe measures layout, not speed
+            drv.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 1})
         if figures["status"] == "measured":
             layout = drv.execute_script(LAYOUT_JS, s.min_tap_px)
             text = elder.probe(drv)
@@ -292,8 +294,6 @@ def measure_mobile(browser: Any, url: str, s: Settings, arm: Callable[[float, st
                 figures["links"] = [str(h) for h in drv.execute_script(LINKS_JS) or []]
         return figures
     finally:
-        # What the page still loads or runs (a 50 MB image, an endless animation) stops here, at once: a
-        # navigation to about:blank would cost ~0.1 s per page, a tenth of the phone measurement.
-        drv.execute_cdp_cmd("Page.stopLoading", {})
+        # An endless animation stops here, at once: a navigation to about:blank would cost ~0.1 s per page.
         drv.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
         drv.switch_to.window(desktop_tab)
