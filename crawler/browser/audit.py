@@ -109,15 +109,13 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
     arm(s.limits.script + s.limits.watchdog, "page")  # each later command is one script, bounded by the script limit
     # WebDriver's current_url still shows the requested URL on Chromium's error page; location.href does not.
     loaded, code = drv.execute_script(
-        "var e = document.querySelector('.error-code'); return [location.href, e ? e.textContent : ''];")
+        metrics.MARK_JS + "var e = document.querySelector('.error-code'); return [location.href, e ? e.textContent : ''];")
     if loaded.startswith("chrome-error://"):
         raise NotAudited("load_error", f"the browser could not open the page ({str(code).strip() or 'network error'})")
     body: dict[str, Any] = {"status": "audited", "url": job.url, "final_url": loaded}
     if measure:
         assert s.metrics is not None
-        # Read from the audit's own navigation, before axe's long tasks; then no throttling under axe.
-        body["speed"] = {"desktop": metrics.collect(drv, s.metrics.settle)}
-        metrics.unthrottle(drv, s.metrics.desktop)
+        metrics.unthrottle(drv, s.metrics.desktop)  # no throttling under axe; the figures are read after it
     if job.axe:
         try:
             drv.execute_script(s.axe_js)
@@ -139,7 +137,12 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
             reason = "navigated_away" if any(m in msg.lower() for m in _NAVIGATED) else "axe_error"
             raise NotAudited(reason, msg[:300])
         arm(s.limits.script + s.limits.watchdog, "page")
-        now = drv.execute_script("return location.href;")
+        if measure:  # the audit's own navigation, as of the moment axe started (metrics.AFTER_AXE_JS)
+            assert s.metrics is not None
+            now, figures = drv.execute_script(metrics.AFTER_AXE_JS, int(s.metrics.settle * 1000))
+            body["speed"] = {"desktop": {"status": "measured", **figures}}
+        else:
+            now = drv.execute_script("return location.href;")
         if now != loaded or result.get("url") != loaded:
             raise NotAudited("navigated_away", f"the page navigated to {now} during the audit")
         body.update(axe_version=result.get("version"), violations=result.get("violations", []),

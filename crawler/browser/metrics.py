@@ -4,14 +4,16 @@ Why the browser's own Performance APIs through CDP and not Lighthouse: Lighthous
 launches and drives its own Chrome session, one run per page and form factor (each run records and
 processes a full trace and runs every audit of its categories), and would be a second browser pool beside
 the one that already loads every sampled page for axe-core.  Here the desktop figures are read from the
-axe navigation itself and the mobile ones from one more navigation in the same browser, so a page costs
-one extra load, not two Lighthouse runs.  The numbers are the same primitives Lighthouse reads
+axe navigation itself, by the scripts the audit runs anyway (the observers' buffered entries, cut at the
+moment axe starts), and the mobile ones from one more navigation in the same browser's phone tab, so a
+page costs at most one extra load, not two Lighthouse runs.  The numbers are the same primitives Lighthouse reads
 (``paint`` timing for FCP, ``largest-contentful-paint``, ``layout-shift`` and ``longtask`` entries), with
 its throttling presets applied by CDP (``Network.emulateNetworkConditions``,
 ``Emulation.setCPUThrottlingRate``) and its good/poor lines in the rule set.  Two differences, stated in
 the report's help texts: the throttling is applied, not simulated (Lighthouse's default "Lantern" model),
-and TBT sums long tasks from FCP to the end of the measurement (the page's first idle moment after load,
-at most ``settle_seconds`` after it), not to TTI.
+and TBT sums long tasks from FCP to the end of the measurement (desktop: the moment the audit starts,
+right after load; phone: the page's first idle moment after load, at most ``settle_seconds`` after it),
+not to TTI.
 The desktop profile of gov-2019 throttles nothing: its figures come from the axe navigation, and a
 throttled load changes when a page's scripts run relative to its load event, so it would change what axe
 audits (a page whose script loop starts before ``load`` no longer loads at all).  Nor is its cache turned
@@ -36,57 +38,76 @@ from selenium.common.exceptions import TimeoutException
 # buffered by the browser, so an observer registered after load would miss them.
 OBSERVE_JS = """
 (function () {
-  var P = window.__govauditPerf = {lcp: null, shifts: [], longtasks: []};
+  var P = window.__govauditPerf = {lcps: [], shifts: [], longtasks: []};
   function watch(type, fn) {
     try { new PerformanceObserver(function (l) { l.getEntries().forEach(fn); }).observe({type: type, buffered: true}); }
     catch (e) {}
   }
-  watch('largest-contentful-paint', function (e) { P.lcp = e.renderTime || e.loadTime || e.startTime; });
+  watch('largest-contentful-paint', function (e) { if (P.lcps.length < 500) P.lcps.push(e.renderTime || e.loadTime || e.startTime); });
   watch('layout-shift', function (e) { if (!e.hadRecentInput) P.shifts.push([e.startTime, e.value]); });
   watch('longtask', function (e) { if (P.longtasks.length < 5000) P.longtasks.push([e.startTime, e.duration]); });
 })();
 """
 
-# Read when the loaded page first goes idle: two animation frames (the frame after load is painted, so its
-# paint and LCP entries are out), then an idle callback, which runs once no task is queued (a long task
-# still running after load is waited for); ``settle`` ms bounds the idle wait (a page that is never idle),
-# 3 s more the wait for frames (a page that paints none; a loaded machine can delay frames past ``settle``).
-# CLS as web-vitals computes it: the largest session window (gaps under 1 s, at most 5 s long).
-COLLECT_JS = """
-var done = arguments[arguments.length - 1], settle = arguments[0], finished = false;
-if (location.href.indexOf('chrome-error://') === 0) {  // Chromium's error page: a redirect loop, a network error
-  var code = document.querySelector('.error-code');
-  done({error_page: code ? code.textContent.trim() : ''});
-  return;
-}
-var read = function () {
-  if (finished) return;
-  finished = true;
-  var P = window.__govauditPerf || {lcp: null, shifts: [], longtasks: []};
+# The figures with long tasks up to ``cut`` and LCP candidates and layout shifts up to ``until`` (ms since
+# navigation start).  CLS as web-vitals computes it: the largest session window (gaps under 1 s, at most 5 s).
+FIGURES_FN = """
+function govauditFigures(cut, until) {
+  var P = window.__govauditPerf || {lcps: [], shifts: [], longtasks: []};
   var nav = performance.getEntriesByType('navigation')[0] || {};
   var paint = performance.getEntriesByName('first-contentful-paint')[0];
-  var fcp = paint ? paint.startTime : null;
+  var fcp = paint ? paint.startTime : null, lcp = null;
+  P.lcps.forEach(function (t) { if (t < until) lcp = t; });
   var cls = 0, cur = 0, first = 0, last = -1e9;
   P.shifts.forEach(function (s) {
+    if (s[0] >= until) return;
     if (s[0] - last < 1000 && s[0] - first < 5000) { cur += s[1]; } else { cur = s[1]; first = s[0]; }
     last = s[0]; cls = Math.max(cls, cur);
   });
-  var tbt = 0;
-  if (fcp !== null) P.longtasks.forEach(function (t) {
+  var tbt = 0, tasks = 0;
+  P.longtasks.forEach(function (t) {
+    if (t[0] >= cut) return;
+    tasks++;
+    if (fcp === null) return;
     var end = t[0] + t[1], start = Math.max(t[0], fcp);
     if (end - start > 50) tbt += end - start - 50;
   });
   var res = performance.getEntriesByType('resource'), bytes = nav.transferSize || 0;
   res.forEach(function (r) { bytes += r.transferSize || 0; });
   var r = function (v) { return v === null || v === undefined ? null : Math.round(v); };
-  done({fcp_ms: r(fcp), lcp_ms: r(P.lcp), cls: Math.round(cls * 1000) / 1000, tbt_ms: r(tbt),
-        transfer_bytes: bytes, requests: res.length + 1, load_ms: r(nav.loadEventEnd || null),
-        long_tasks: P.longtasks.length, final_url: location.href});
-};
-setTimeout(read, settle + 3000);  // a page that never paints a frame
+  return {fcp_ms: r(fcp), lcp_ms: r(lcp), cls: Math.round(cls * 1000) / 1000, tbt_ms: r(tbt),
+          transfer_bytes: bytes, requests: res.length + 1, load_ms: r(nav.loadEventEnd || null),
+          long_tasks: tasks, final_url: location.href};
+}
+"""
+
+# The phone: read when the loaded page first goes idle: two animation frames (the frame after load is
+# painted, so its paint and LCP entries are out), then an idle callback, which runs once no task is queued
+# (a long task still running after load is waited for); ``settle`` ms bounds the idle wait (a page that is
+# never idle), 3 s more the wait for frames (a page that paints none; a loaded machine delays frames).
+COLLECT_JS = FIGURES_FN + """
+var done = arguments[arguments.length - 1], settle = arguments[0], finished = false;
+if (location.href.indexOf('chrome-error://') === 0) {  // Chromium's error page: a redirect loop, a network error
+  var code = document.querySelector('.error-code');
+  done({error_page: code ? code.textContent.trim() : ''});
+  return;
+}
+var read = function () { if (!finished) { finished = true; done(govauditFigures(Infinity, Infinity)); } };
+setTimeout(read, settle + 3000);
 requestAnimationFrame(function () { requestAnimationFrame(function () {
   if (window.requestIdleCallback) requestIdleCallback(read, {timeout: settle}); else setTimeout(read, 0);
 }); });
+"""
+
+# The desktop: marked when the audit's page has loaded (``MARK_JS``, in the script that checks the load),
+# read after axe-core in the script that checks the page is still there, so the figures cost no wait and
+# no round trip of their own.  Long tasks count up to the mark (after it they are axe's own), LCP
+# candidates and shifts up to ``settle`` ms past it (axe paints nothing and moves nothing; the page's late
+# paints and shifts count as they did under a fixed wait, for a window that does not depend on axe's time).
+MARK_JS = "window.__govauditCut = performance.now();"
+AFTER_AXE_JS = FIGURES_FN + """
+var cut = window.__govauditCut || Infinity;
+return [location.href, govauditFigures(cut, cut + arguments[0])];
 """
 
 # Tap targets after WCAG 2.2 SC 2.5.8: a target under ``minTap`` px fails only when the minTap-diameter
