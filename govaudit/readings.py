@@ -138,3 +138,46 @@ def median(histogram: dict[str, int]) -> float | None:
         if run * 2 >= total:
             return float(key)
     return None
+
+
+# -- a separate mobile site (移动版网站, issue 15): found from the crawl's facts, checked by the browser stage --
+
+def meta_value(meta: dict[str, str] | None, name: str) -> str | None:
+    """A ``<meta name>`` content, the name matched without regard to case (``Viewport`` happens)."""
+    for key, value in (meta or {}).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def url_shape(url: str) -> str:
+    """Host, path and query keys with digits alike: a separate mobile site is not crawled, so the shape of
+    its URLs stands for its templates (``/art/12.html`` and ``/art/13.html`` are one)."""
+    parts = urlsplit(url)
+    query = "&".join(sorted(k.split("=")[0] for k in parts.query.split("&") if k))
+    return parts.netloc + re.sub(r"\d+", "9", parts.path or "/") + (f"?{query}" if query else "")
+
+
+def mobile_host(host: str | None, site_host: str | None) -> bool:
+    """``m.example.gov.cn`` or ``wap.example.gov.cn`` beside ``www.example.gov.cn`` (or ``example.gov.cn``)."""
+    if not host or not site_host or host == site_host:
+        return False
+    base = site_host.removeprefix("www.")
+    return any(host == f"{prefix}.{base}" for prefix in ("m", "wap", "mobile", "3g", "h5"))
+
+
+def announced_sites(start_url: str, home_meta: dict[str, str] | None, external: Iterable[str]) -> dict[str, str]:
+    """Separate mobile sites the crawl shows, {url: via}: announced by the homepage's
+    ``<meta name="mobile-agent">`` (Baidu's tag, common on Chinese portals), or linked from the site (an
+    ``m.``/``wap.`` host of the site's domain).  The browser stage checks them (``mobile_site`` artifact)."""
+    found: dict[str, str] = {}
+    agent = meta_value(home_meta, "mobile-agent")
+    if agent:
+        m = re.search(r"url=([^;\s]+)", agent, re.I)
+        if m and m.group(1).startswith(("http://", "https://")):
+            found.setdefault(m.group(1), "mobile_agent_meta")
+    site_host = urlsplit(start_url).hostname
+    for url in external:
+        if mobile_host(urlsplit(url).hostname, site_host):
+            found.setdefault(url, "link")
+    return found
