@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, Table, Text, cast, type_coerce)
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, Table, Text, cast, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
@@ -46,7 +46,7 @@ class _PgJsonText(TypeDecorator):
 JsonText = Text().with_variant(_PgJsonText(), "postgresql")
 """A JSON document stored as text (see the module docstring)."""
 
-_NO_ROWID = {"sqlite_with_rowid": False}  # SQLite: the primary key is the table (half the size, one B-tree)
+# sqlite_with_rowid=False: in SQLite the primary key is the table (WITHOUT ROWID: half the size, one B-tree)
 
 metadata = MetaData()
 
@@ -87,7 +87,7 @@ urls = Table(
     Column("facts", JsonText),
     Column("skip_reason", Text),
     Index("urls_state", "scan_id", "state"),
-    **_NO_ROWID,
+    sqlite_with_rowid=False,
 )
 
 refs = Table(
@@ -97,7 +97,7 @@ refs = Table(
     Column("source", BigInteger, primary_key=True, autoincrement=False),
     Column("tag", Text, primary_key=True),
     Column("anchor", Text, primary_key=True),  # the crawler cuts anchors at 200 characters: fits a B-tree entry
-    **_NO_ROWID,
+    sqlite_with_rowid=False,
 )
 
 hosts = Table(
@@ -105,7 +105,7 @@ hosts = Table(
     Column("scan_id", Integer, primary_key=True, autoincrement=False),
     Column("host", Text, primary_key=True),
     Column("facts", JsonText, nullable=False),
-    **_NO_ROWID,
+    sqlite_with_rowid=False,
 )
 
 findings = Table(
@@ -116,7 +116,7 @@ findings = Table(
     Column("severity", Text, nullable=False),
     Column("url", Text, nullable=False),
     Column("body", JsonText, nullable=False),
-    **_NO_ROWID,
+    sqlite_with_rowid=False,
 )
 
 probes = Table(
@@ -129,7 +129,7 @@ probes = Table(
     Column("status", Integer),
     Column("error", Text),
     Column("elapsed", Float),
-    **_NO_ROWID,
+    sqlite_with_rowid=False,
 )
 
 snapshots = Table(
@@ -139,7 +139,7 @@ snapshots = Table(
     Column("at", Float, nullable=False),
     Column("digest", Text, nullable=False),
     Column("items", JsonText, nullable=False),
-    **_NO_ROWID,
+    sqlite_with_rowid=False,
 )
 
 artifacts = Table(
@@ -148,7 +148,7 @@ artifacts = Table(
     Column("name", Text, primary_key=True),
     Column("key", Text, primary_key=True),
     Column("body", JsonText, nullable=False),
-    **_NO_ROWID,
+    sqlite_with_rowid=False,
 )
 
 store_info = Table(

@@ -40,6 +40,16 @@ def is_url(store: str | Path) -> bool:
     return isinstance(store, str) and "://" in store
 
 
+def redacted(store: str | Path) -> str:
+    """How the store is named in messages and in a scan's recorded options: a URL without its password."""
+    if not is_url(store):
+        return str(store)
+    try:
+        return make_url(str(store)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(a malformed database URL)"
+
+
 def store_locator(value: str) -> Path | str:
     """``--store`` as argparse reads it: a database URL stays a string (``Path`` would fold its ``//``)."""
     return value if is_url(value) else Path(value)
@@ -70,7 +80,7 @@ def _engine(store: str | Path) -> tuple[Engine, str]:
         url = make_url(str(store))
     except ArgumentError as exc:
         raise StoreError(f"{store}: not a database URL ({exc}); use postgresql://USER[:PASSWORD]@HOST[:PORT]/DB") from None
-    where = url.render_as_string(hide_password=True)
+    where = redacted(store)
     if url.drivername not in _SCHEMES:
         raise StoreError(f"{where}: unsupported store; pass an SQLite file or postgresql://USER@HOST[:PORT]/DB")
     if not url.database:
@@ -296,7 +306,7 @@ class Store:
         c = t.urls.c
         rows = self.conn.execute(select(c.url, c.kind, c.depth).where(c.scan_id == scan_id, c.state.in_(("pending", "retest")))
                                  .order_by(c.depth)).all()
-        yield from (tuple(r) for r in rows)  # type: ignore[misc]
+        yield from (tuple(r) for r in rows)
 
     def set_host_facts(self, scan_id: int, host: str, facts: dict[str, Any]) -> None:
         self.conn.execute(t.upsert(self.dialect, t.hosts),
