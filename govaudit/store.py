@@ -46,7 +46,7 @@ def redacted(store: str | Path) -> str:
         return str(store)
     try:
         return make_url(str(store)).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "(a malformed database URL)"
 
 
@@ -78,8 +78,9 @@ def _engine(store: str | Path) -> tuple[Engine, str]:
         return engine, str(store)
     try:
         url = make_url(str(store))
-    except ArgumentError as exc:
-        raise StoreError(f"{store}: not a database URL ({exc}); use postgresql://USER[:PASSWORD]@HOST[:PORT]/DB") from None
+        url.port  # noqa: B018 - parsed lazily: a port that is not a number raises here
+    except (ArgumentError, ValueError) as exc:
+        raise StoreError(f"{redacted(store)}: not a database URL ({exc}); use postgresql://USER[:PASSWORD]@HOST[:PORT]/DB") from None
     where = redacted(store)
     if url.drivername not in _SCHEMES:
         raise StoreError(f"{where}: unsupported store; pass an SQLite file or postgresql://USER@HOST[:PORT]/DB")
@@ -143,6 +144,9 @@ class Store:
         try:
             self.conn: Connection = self.engine.connect()
         except SQLAlchemyError as exc:
+            if self.dialect == "sqlite":  # the file is there but is no database (pragmas run on connecting)
+                raise StoreError(f"{self.path}: not a usable govaudit store ({_reason(exc)}); move it aside or pass "
+                                 "another --store") from None
             raise StoreError(f"{self.path}: cannot open the store ({_reason(exc)})") from None
         try:
             self._open(create)
@@ -156,7 +160,9 @@ class Store:
 
     def _open(self, create: bool) -> None:
         """Check the store is ours and of a schema this version reads, migrate an older one, create a new one."""
-        with self.transaction():
+        # SQLite: IMMEDIATE takes the write lock first (waiting busy_timeout for other workers), since a read
+        # transaction that later writes fails at once when another connection writes meanwhile.
+        with _Transaction(self.conn, "BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN"):
             version = self._sqlite_version() if self.dialect == "sqlite" else self._pg_version(create)
             if version > SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: written by a newer govaudit (schema {version}, this one reads {SCHEMA_VERSION})")
@@ -165,7 +171,8 @@ class Store:
             tables = [x for x in t.metadata.sorted_tables if self.dialect == "postgresql" or x is not t.store_info]
             t.metadata.create_all(self.conn, tables=tables)
             if self.dialect == "sqlite":
-                self.conn.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
+                if version != SCHEMA_VERSION:
+                    self.conn.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
             elif version == 0:
                 self.conn.execute(t.store_info.insert().values(schema_version=SCHEMA_VERSION))
             elif version < SCHEMA_VERSION:
@@ -398,11 +405,11 @@ class _Transaction:
     """BEGIN … COMMIT (ROLLBACK on an exception) on a connection in autocommit mode; the same words in both
     databases.  Not nested: the store's methods that group statements are not called inside one."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    def __init__(self, conn: Connection, begin: str = "BEGIN") -> None:
+        self.conn, self.begin = conn, begin
 
     def __enter__(self) -> None:
-        self.conn.exec_driver_sql("BEGIN")
+        self.conn.exec_driver_sql(self.begin)
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self.conn.exec_driver_sql("ROLLBACK" if exc_type else "COMMIT")
