@@ -459,8 +459,9 @@ class _Batch:
                 for (sql, order), rows, keys in zip(self.statements, rows_of, keys_of):
                     if not rows:
                         continue
-                    if order is None:
-                        cur.executemany(sql, [dict(zip(keys, r)) for r in rows])
+                    if order is None:  # PostgreSQL (named parameters), whose text cannot hold NUL characters
+                        cur.executemany(sql, [{k: v.replace("\x00", "\ufffd") if isinstance(v, str) else v
+                                               for k, v in zip(keys, r)} for r in rows])
                     elif order != list(range(len(keys))):
                         cur.executemany(sql, [tuple(r[i] for i in order) for r in rows])
                     else:
