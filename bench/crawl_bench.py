@@ -474,7 +474,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     except ValueError:
         parser.error("--dead-hosts takes two integers, e.g. 2,1")
     args.dead_hosts = (dns, refused)
-    if args.peer:
+    if args.peer and "govaudit-peer" not in args.tools:  # name it in --tools to run it first (alternate the order)
         args.tools.append("govaudit-peer")
     unknown = [t for t in args.tools if t not in (*TOOLS, "govaudit-peer")]
     if unknown:
