@@ -251,3 +251,32 @@ def test_demo_scan_into_postgresql_equals_the_sqlite_scan(demo_site, demo_scan, 
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_batch_writes_every_site_into_one_postgresql_store(postgres, tmp_path):
+    """``govaudit batch --store URL``: each site's scan in the shared database, reports in the site's folder."""
+    from govaudit.demo.server import DemoServer
+    from govaudit.demo.sitegen import generate_site
+
+    servers = []
+    for n in range(2):
+        root = tmp_path / f"site{n}"
+        servers.append(DemoServer(root, generate_site(root, as_of=AS_OF, pages=30, seed=200 + n, hostile=False)).start())
+    try:
+        sites = tmp_path / "sites.csv"
+        sites.write_text("网站名称,网址,地区,主办单位,网站类型\n" + "".join(
+            f"{n}县人民政府,{s.base_url}/,甲市,{n}县政府办公室,门户\n" for n, s in zip("甲乙", servers)), encoding="utf-8")
+        url, out = postgres(), tmp_path / "batch"
+        run_cli("batch", str(sites), "--out", str(out), "--store", url, "--a11y", "off", "--timeout", "2",
+                "--display", "lines", "--as-of", AS_OF.isoformat(), timeout=280)
+        assert not list(out.rglob("*.sqlite"))
+        with Store(url, create=False) as store:
+            scans = store.scans()
+            assert sorted(s.start_url for s in scans) == sorted(s.base_url + "/" for s in servers)
+            assert all(s.state == "finished" for s in scans)
+        refused = run_cli("batch", str(sites), "--out", str(tmp_path / "b2"), "--store", str(tmp_path / "x.sqlite"),
+                          check=False)
+        assert refused.returncode == 1 and "postgresql://" in refused.stderr and "Traceback" not in refused.stderr
+    finally:
+        for s in servers:
+            s.stop()
