@@ -19,7 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, distinct, event, func, inspect, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    distinct,
+    event,
+    func,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -639,6 +651,22 @@ def group_documents(rows: Iterable[tuple[str, str | None, int, bool, str | None]
     return documents, stored_as
 
 
+_RECORD_COLUMNS = (t.urls.c.url, t.urls.c.kind, t.urls.c.depth, t.urls.c.state, t.urls.c.status, t.urls.c.final_url,
+                   t.urls.c.content_type, t.urls.c.size, t.urls.c.error, t.urls.c.redirects, t.urls.c.attempts,
+                   t.urls.c.facts, t.urls.c.skip_reason)
+
+# Lookups checks make once per URL, built once (building a statement costs more than SQLite running it).
+_GET = select(*_RECORD_COLUMNS).where(t.urls.c.scan_id == bindparam("scan"), t.urls.c.key == bindparam("key"))
+_SOURCE = t.urls.alias("s")
+_REFS = (select(_SOURCE.c.url, t.refs.c.anchor, t.refs.c.tag)
+         .join_from(t.refs, _SOURCE, (_SOURCE.c.scan_id == t.refs.c.scan_id) & (_SOURCE.c.key == t.refs.c.source))
+         .where(t.refs.c.scan_id == bindparam("scan"), t.refs.c.target == bindparam("target"))
+         .order_by(_SOURCE.c.depth, _SOURCE.c.url))
+_REFS_LIMIT = _REFS.limit(bindparam("limit"))
+_REF_COUNT = select(func.count(distinct(t.refs.c.source))).where(t.refs.c.scan_id == bindparam("scan"),
+                                                                 t.refs.c.target == bindparam("target"))
+
+
 class ScanView:
     """Read-only access to one scan: what checks and reports see.  Checks get this and nothing else."""
 
@@ -661,14 +689,12 @@ class ScanView:
     def as_of(self) -> str:
         return self.info.as_of
 
-    _RECORD_COLUMNS = (t.urls.c.url, t.urls.c.kind, t.urls.c.depth, t.urls.c.state, t.urls.c.status, t.urls.c.final_url,
-                       t.urls.c.content_type, t.urls.c.size, t.urls.c.error, t.urls.c.redirects, t.urls.c.attempts,
-                       t.urls.c.facts, t.urls.c.skip_reason)
-
-    def _records(self, *where: Any, keep: Any = None) -> Iterator[UrlRecord]:
-        """``keep(url)``: rows to decode (the others' JSON is never parsed)."""
-        query = select(*self._RECORD_COLUMNS).where(t.urls.c.scan_id == self.scan_id, *where)
-        for r in self.store.conn.execute(query):
+    def _records(self, *where: Any, keep: Any = None, query: Any = None, **params: Any) -> Iterator[UrlRecord]:
+        """``keep(url)``: rows to decode (the others' JSON is never parsed).  ``query``: a prepared statement
+        (_GET) run with ``params``, for the lookups checks make once per URL."""
+        if query is None:
+            query = select(*_RECORD_COLUMNS).where(t.urls.c.scan_id == self.scan_id, *where)
+        for r in self.store.conn.execute(query, params or None):
             if keep is not None and not keep(r[0]):
                 continue
             yield UrlRecord(url=r[0], kind=r[1], depth=r[2], state=r[3], status=r[4], final_url=r[5], content_type=r[6],
@@ -723,22 +749,16 @@ class ScanView:
         return rec
 
     def get(self, url: str) -> UrlRecord | None:
-        return next(self._records(t.urls.c.key == url_key(url)), None)
+        return next(self._records(query=_GET, scan=self.scan_id, key=url_key(url)), None)
 
     def refs(self, url: str, limit: int | None = None) -> list[Ref]:
         """The pages that carry ``url``, with anchor text; ordered so the homepage and shallow pages come first."""
-        source = t.urls.alias("s")
-        r, s = t.refs.c, source.c
-        query = (select(s.url, r.anchor, r.tag).join_from(t.refs, source, (s.scan_id == r.scan_id) & (s.key == r.source))
-                 .where(r.scan_id == self.scan_id, r.target == url_key(url)).order_by(s.depth, s.url))
-        if limit:
-            query = query.limit(int(limit))
-        return [Ref(source=u, anchor=a, tag=g) for u, a, g in self.store.conn.execute(query)]
+        rows = self.store.conn.execute(_REFS_LIMIT if limit else _REFS,
+                                       {"scan": self.scan_id, "target": url_key(url), "limit": int(limit or 0)})
+        return [Ref(source=u, anchor=a, tag=g) for u, a, g in rows]
 
     def ref_count(self, url: str) -> int:
-        r = t.refs.c
-        return int(self.store.conn.execute(select(func.count(distinct(r.source)))
-                                           .where(r.scan_id == self.scan_id, r.target == url_key(url))).scalar_one())
+        return int(self.store.conn.execute(_REF_COUNT, {"scan": self.scan_id, "target": url_key(url)}).scalar_one())
 
     def hosts(self) -> dict[str, dict[str, Any]]:
         h = t.hosts.c
