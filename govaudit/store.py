@@ -429,8 +429,8 @@ class _Transaction:
 
 _URL_KEYS = ("scan_id", "key", "url", "kind", "depth", "state", "skip_reason")
 _REF_KEYS = ("scan_id", "target", "source", "tag", "anchor")
-_RESULT_KEYS = ("scan_id", "key", "url", "kind", "depth", "state", "status", "final_url", "content_type", "size", "error",
-                "redirects", "attempts", "facts", "skip_reason", "digest")
+_RESULT_KEYS = ("scan_id", "key", "url", "kind", "depth", "state", "status", "final_url", "digest", "content_type", "size",
+                "error", "redirects", "attempts", "facts", "skip_reason")  # the table's order: rows go to SQLite as they are
 
 
 class _Batch:
@@ -447,6 +447,7 @@ class _Batch:
 
     def __init__(self, engine: Engine) -> None:
         dialect, name = engine.dialect, engine.dialect.name
+        self.sort = name == "postgresql"
         self.statements = [self._compile(dialect, t.insert_or_ignore(name, t.urls), _URL_KEYS),
                            self._compile(dialect, t.insert_or_ignore(name, t.refs), _REF_KEYS),
                            self._compile(dialect, t.upsert(name, t.urls, keep=("url", "kind", "depth"),
@@ -461,8 +462,10 @@ class _Batch:
         return compiled.string, [keys.index(name) for name in compiled.positiontup]
 
     def write(self, dbapi: Any, batch: tuple[list[tuple], list[tuple], list[tuple]]) -> None:
-        urls, refs, results = batch
-        rows_of = (sorted(urls, key=lambda r: r[1]), sorted(refs, key=lambda r: r[1:3]), sorted(results, key=lambda r: r[1]))
+        rows_of = batch
+        if self.sort:  # PostgreSQL locks rows as it writes them: workers taking keys in one order rarely deadlock
+            rows_of = (sorted(batch[0], key=lambda r: r[1]), sorted(batch[1], key=lambda r: r[1:3]),
+                       sorted(batch[2], key=lambda r: r[1]))
         keys_of = (_URL_KEYS, _REF_KEYS, _RESULT_KEYS)
         cur = dbapi.cursor()
         try:
@@ -570,10 +573,11 @@ class StoreWriter:
 
     def _write(self, conn: Connection, batch: tuple[list, list, list]) -> None:
         urls, refs, results = batch
-        rows = [(*head, json.dumps(redirects) if redirects else None, json.dumps(attempts) if attempts else None,
-                 json.dumps(facts, ensure_ascii=False) if facts is not None else None, skip,
-                 facts.get("digest") if facts else None)
-                for *head, redirects, attempts, facts, skip in results]
+        rows = [(scan_id, key, url, kind, depth, state, status, final_url, facts.get("digest") if facts else None, ctype,
+                 size, error, json.dumps(redirects) if redirects else None, json.dumps(attempts) if attempts else None,
+                 json.dumps(facts, ensure_ascii=False) if facts is not None else None, skip)
+                for scan_id, key, url, kind, depth, state, status, final_url, ctype, size, error, redirects, attempts, facts,
+                skip in results]
         dbapi = conn.connection.dbapi_connection
         for attempt in range(self.RETRIES):
             try:
