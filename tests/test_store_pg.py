@@ -280,3 +280,40 @@ def test_batch_writes_every_site_into_one_postgresql_store(postgres, tmp_path):
     finally:
         for s in servers:
             s.stop()
+
+
+def test_monitor_probes_into_postgresql(postgres, tmp_path):
+    """``govaudit monitor --store URL`` writes its probe windows and snapshots to the server; ``--status`` reads them."""
+    import signal
+    import subprocess
+    import time
+
+    from test_monitor import RULES, FlakyServer
+
+    server = FlakyServer()
+    url = postgres()
+    sites = tmp_path / "sites.csv"
+    sites.write_text(f"网站名称,网址,地区,主办单位,网站类型\n测试县,{server.url},测试县,测试县人民政府,门户\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "govaudit.cli", "monitor", str(sites), "--store", url, "--rules",
+                             str(RULES)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        end = time.monotonic() + 90  # only keeps a broken monitor from hanging the suite
+        while time.monotonic() < end:
+            with Store(url) as store:
+                if sum(p["outcome"] == "up" for p in store.probes(server.url)) >= 2:
+                    break
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        server.close()
+    with Store(url, create=False) as store:
+        probes = store.probes(server.url)
+        assert sum(p["outcome"] == "up" for p in probes) >= 2 and store.snapshots(server.url)
+        slots = [p["slot"] for p in probes]
+        assert slots == sorted(set(slots)), "a window is recorded once"
+    status = run_cli("monitor", str(sites), "--store", url, "--rules", str(RULES), "--status").stdout
+    assert server.url in status and "probes" in status
