@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from govaudit.ruleset import DEFAULT_RULESET
-from govaudit.store import store_locator
+from govaudit.store import redacted, store_locator
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     with Store(store_path(args.store), create=False) as store:
         found = history_rows(store, args.site, rules)
     if not found:
-        raise UserError(f"{args.store}: holds no scan of {args.site}")
+        raise UserError(f"{redacted(args.store)}: holds no scan of {args.site}")
     if args.json:
         print(json.dumps(found, ensure_ascii=False, indent=2))
         return 0

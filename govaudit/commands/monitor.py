@@ -18,7 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from govaudit.ruleset import DEFAULT_RULESET
-from govaudit.store import store_locator
+from govaudit.store import redacted, store_locator
 
 if TYPE_CHECKING:
     from govaudit.ruleset import RuleSet
@@ -79,6 +79,6 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
     print(f"monitor: {len(monitor.sites)} site(s), a probe every {monitor.schedule.window:g} s, "
-          f"time-out {monitor.schedule.timeout:g} s → {args.store}", file=sys.stderr, flush=True)
+          f"time-out {monitor.schedule.timeout:g} s → {redacted(args.store)}", file=sys.stderr, flush=True)
     monitor.run()
     return 0
