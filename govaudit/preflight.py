@@ -69,7 +69,7 @@ def browser_problems(rules: RuleSet) -> list[str]:
 def output_problems(out: Path, store: Path | str) -> list[str]:
     """An output folder that cannot be written, or a store that cannot be opened."""
     from govaudit.reports import ReportError, check_writable
-    from govaudit.store import Store, StoreError
+    from govaudit.store import Store, StoreError, redacted
 
     problems = []
     try:
@@ -82,7 +82,7 @@ def output_problems(out: Path, store: Path | str) -> list[str]:
         with Store(store):
             pass
     except (StoreError, OSError) as exc:
-        problems.append(f"scan store {store}: {getattr(exc, 'strerror', None) or exc}")
+        problems.append(f"scan store {redacted(store)}: {getattr(exc, 'strerror', None) or exc}")
     return problems
 
 

@@ -214,6 +214,9 @@ def test_clear_errors_for_a_bad_url_an_unreachable_server_and_a_wrong_password(p
     }
     for url, expected in cases.items():
         proc = run_cli("history", "http://site.test/", "--store", url, check=False)
+        scan = run_cli("scan", "http://127.0.0.1:9/", "--out", str(tmp_path / "out"), "--store", url, check=False)
+        assert scan.returncode != 0 and expected in scan.stderr and "Traceback" not in scan.stderr, (url, scan.stderr)
+        assert "wrong" not in scan.stderr and "govaudit:x@" not in scan.stderr
         assert proc.returncode == 1, (url, proc.stderr)
         assert expected in proc.stderr and "Traceback" not in proc.stderr, (url, proc.stderr)
         assert "wrong" not in proc.stderr and "govaudit:x@" not in proc.stderr  # the password is never printed
