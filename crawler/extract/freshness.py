@@ -224,10 +224,9 @@ def _year_map(root: Any) -> dict[Any, int]:
             continue
         if el.tag in ("script", "style") or not el.text:
             continue
-        if len(el.text) <= 12 and not any(isinstance(c.tag, str) and _text_prefix(c, 1) for c in el):
-            found = year_heading(el.text)
-            if found:
-                year = found
+        found = year_heading(el.text) if len(el.text) <= 12 else None
+        if found and not any(isinstance(c.tag, str) and _text_prefix(c, 1) for c in el):
+            year = found
     return out
 
 
@@ -306,10 +305,14 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
                         if f is not None and r.getparent() is not None and len(t) >= MIN_TITLE}
     if not dated_containers:
         blocks: dict[Any, list[str]] = {}
+        menu: dict[Any, bool] = {}  # parent -> is a menu, asked once per parent, not once per row
         for _, row, title, _ in rows:
             parent = row.getparent()
-            if parent is not None and len(title) >= MIN_TITLE and \
-                    not _MENU_ATTR.search(f"{parent.get('class', '')} {parent.get('id', '')}"):
+            if parent is None or len(title) < MIN_TITLE:
+                continue
+            if parent not in menu:
+                menu[parent] = bool(_MENU_ATTR.search(f"{parent.get('class', '')} {parent.get('id', '')}"))
+            if not menu[parent]:
                 blocks.setdefault(parent, []).append(title)
         best = max(blocks.items(), key=lambda kv: len(kv[1]), default=None)
         if best is not None and len(best[1]) >= UNDATED_LIST_MIN_ROWS \
