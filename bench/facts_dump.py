@@ -20,6 +20,7 @@ from pathlib import Path
 
 from govaudit.crawler.analysis import analyse_page
 from govaudit.crawler.extract import installed
+
 from govaudit.demo.sitegen import generate_site
 
 ROOT = Path(__file__).resolve().parent.parent
