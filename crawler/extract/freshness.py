@@ -264,6 +264,8 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
         if not _is_item_anchor(a):
             continue
         text, inner_dates = _anchor_parts(a)
+        if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
+            index.anchor[a] = len(text or _clean(a.get("title"))) >= MIN_TITLE
         title = text
         attr = _clean(a.get("title"))
         if len(attr) > len(title.rstrip("…. ")) or (attr and title.endswith(("…", "...", ".."))):
