@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
 
 import chompjs
 from govaudit.crawler.extract import PageContext
@@ -456,9 +456,10 @@ def _dedupe(items: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
 
 
 # -- pagination ------------------------------------------------------------------------------------------------
-def _page_number(url: str, page_url: str) -> int | None:
-    """The page number a URL carries when it is another page of the same list, else None."""
-    u, p = urlsplit(url), urlsplit(page_url)
+def _page_number(url: str, p: SplitResult) -> int | None:
+    """The page number a URL carries when it is another page of the same list (``p``: the page's own URL, split
+    once per page, not once per pager link), else None."""
+    u = urlsplit(url)
     if u.netloc != p.netloc:
         return None
     u_dir, _, u_name = u.path.rpartition("/")
@@ -482,6 +483,7 @@ def _pagination(tree: Any, ctx: PageContext) -> list[dict[str, Any]]:
             for i in range(0, min(count, MAX_PAGINATION + 1)):
                 name = f"{stem}.{ext}" if i == 0 else f"{stem}_{i}.{ext}"
                 found.setdefault(urljoin(ctx.url, name), i)
+    page = urlsplit(ctx.url)
     for link in ctx.links:
         if link.tag != "a":
             continue
@@ -489,7 +491,7 @@ def _pagination(tree: Any, ctx: PageContext) -> list[dict[str, Any]]:
         if anchor not in _PAGER_WORDS and not (anchor.isdigit() and len(anchor) <= 4) \
                 and not re.fullmatch(r"第?\s*\d{1,4}\s*页", anchor):
             continue
-        n = _page_number(link.url, ctx.url)
+        n = _page_number(link.url, page)
         if n is not None:
             found.setdefault(link.url, n)
     page_key = ctx.url.split("#", 1)[0]
