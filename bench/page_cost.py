@@ -9,7 +9,7 @@ they leave out the time other processes held the core).  Targets: at most
 5 ms per 1,000 anchors, the largest page under 1 s, the 50k-link page about 50 times the 1k one (linear).
 A benchmark, not a test: nothing asserts a time.
 
-    python bench/page_cost.py [--repeat 3] [--only links-1k,links-50k] [--profile links-10k]
+    python bench/page_cost.py [--repeat 3] [--only links-1k,links-50k] [--profile links-10k] [--stages]
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from collections.abc import Callable
 from datetime import date
 
 from govaudit.crawler.analysis import analyse_page
-from govaudit.crawler.extract import installed
+from govaudit.crawler.extract import PageContext, installed, load_extractors, run_extractors
+from govaudit.crawler.extract.core import body_digest, decode_html, extract_links, parse_html
 
 SITE = "http://bench.gov.test/"
 AS_OF = date(2026, 11, 20)
@@ -106,11 +107,34 @@ def analyse(body: bytes) -> object:
     return analyse_page(SITE + "col/index.html", body, "utf-8", False, AS_OF, SITE, tuple(installed().values()))
 
 
+def stages(body: bytes) -> dict[str, float]:
+    """CPU seconds of each stage of ``analyse_page`` (decode+parse, links, then each extractor in the crawl's
+    order, so one that fills the page's shared memo is charged for it), to say which one to look at."""
+    url = SITE + "col/index.html"
+    out: dict[str, float] = {}
+    t0 = time.process_time()
+    text, charset = decode_html(body, "utf-8")
+    tree = parse_html(text)
+    elements = list(tree.iter())  # as analyse_page holds them
+    out["parse"] = time.process_time() - t0
+    t0 = time.process_time()
+    links = extract_links(tree, url)
+    out["links"] = time.process_time() - t0
+    ctx = PageContext(url=url, tree=tree, links=links, as_of=AS_OF, site=SITE, charset=charset, digest=body_digest(body))
+    for name, extractor in zip(installed(), load_extractors(installed().values())):
+        t0 = time.process_time()
+        run_extractors(ctx, [extractor])
+        out[name] = time.process_time() - t0
+    del elements
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3, help="runs per page; the best is printed")
     ap.add_argument("--only", default="", help="comma list of page names (default: all)")
     ap.add_argument("--profile", default="", help="one page name: print cProfile's top functions for it")
+    ap.add_argument("--stages", action="store_true", help="also print each stage's ms and ms per 1,000 anchors")
     args = ap.parse_args()
     names = [n for n in args.only.split(",") if n] or list(PAGES)
     analyse(links(10))  # imports and extractor loading are not the first page's cost
@@ -124,6 +148,7 @@ def main() -> None:
         return
     print("| page | bytes | anchors | seconds | ms per 1,000 anchors |\n|---|---:|---:|---:|---:|")
     per: dict[str, float] = {}
+    anchors_of: dict[str, int] = {}
     for name in names:
         body = PAGES[name]()
         best = float("inf")
@@ -134,8 +159,17 @@ def main() -> None:
             best = min(best, time.process_time() - t0)
         anchors = sum(1 for link in result.links if link[1] == "a")  # type: ignore[attr-defined]
         per[name] = best
+        anchors_of[name] = anchors
         cost = f"{best * 1000 / (anchors / 1000):.2f}" if anchors >= 100 else "–"
         print(f"| {name} | {len(body):,} | {anchors:,} | {best:.3f} | {cost} |")
+    if args.stages:
+        rows = {name: stages(PAGES[name]()) for name in names}
+        cols = list(next(iter(rows.values())))
+        print("\nms per stage (ms per 1,000 anchors)\n\n| page | " + " | ".join(cols) + " |\n|---|" + "---:|" * len(cols))
+        for name, row in rows.items():
+            anchors = max(1, anchors_of[name])
+            print(f"| {name} | " + " | ".join(f"{v * 1000:.1f} ({v * 1e6 / anchors:.1f})" if anchors >= 100
+                                             else f"{v * 1000:.1f}" for v in row.values()) + " |")
     if "links-1k" in per and "links-50k" in per:
         print(f"\nlinks-50k / links-1k: {per['links-50k'] / per['links-1k']:.1f} (linear: 50)")
     print(f"largest: {max(per, key=per.__getitem__)} {max(per.values()):.3f} s")

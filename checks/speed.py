@@ -224,7 +224,7 @@ def _summary(view: ScanView, pages: list[UrlRecord], res: Resources, sizes: dict
 
 
 def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
-    pages = [rec for rec in view.pages() if rec.status == 200]
+    pages = [rec.keeping(PLUGIN.needs) for rec in view.pages() if rec.status == 200]
     sizes: dict[str, int] = defaultdict(int)
     for rec in pages:
         sizes[template_of(rec)] += 1

@@ -71,6 +71,14 @@ class UrlRecord:
     def key(self) -> int:
         return url_key(self.url)
 
+    def keeping(self, keys: tuple[str, ...]) -> UrlRecord:
+        """This record with only the fact ``keys`` a check reads: a check that keeps every page's record for a
+        second pass must not keep every page's full facts (list items, letters, a11y), which held a 100,000-page
+        scan's whole site in memory (issue 16)."""
+        if self.facts:
+            self.facts = {k: self.facts[k] for k in keys if k in self.facts}  # type: ignore[assignment,literal-required]
+        return self
+
 
 @dataclass(slots=True)
 class Finding:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
 
 import chompjs
 from govaudit.crawler.extract import PageContext
@@ -224,10 +224,9 @@ def _year_map(root: Any) -> dict[Any, int]:
             continue
         if el.tag in ("script", "style") or not el.text:
             continue
-        if len(el.text) <= 12 and not any(isinstance(c.tag, str) and _text_prefix(c, 1) for c in el):
-            found = year_heading(el.text)
-            if found:
-                year = found
+        found = year_heading(el.text) if len(el.text) <= 12 else None
+        if found and not any(isinstance(c.tag, str) and _text_prefix(c, 1) for c in el):
+            year = found
     return out
 
 
@@ -265,6 +264,8 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
         if not _is_item_anchor(a):
             continue
         text, inner_dates = _anchor_parts(a)
+        if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
+            index.anchor[a] = len(text or _clean(a.get("title"))) >= MIN_TITLE
         title = text
         attr = _clean(a.get("title"))
         if len(attr) > len(title.rstrip("…. ")) or (attr and title.endswith(("…", "...", ".."))):
@@ -306,10 +307,14 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
                         if f is not None and r.getparent() is not None and len(t) >= MIN_TITLE}
     if not dated_containers:
         blocks: dict[Any, list[str]] = {}
+        menu: dict[Any, bool] = {}  # parent -> is a menu, asked once per parent, not once per row
         for _, row, title, _ in rows:
             parent = row.getparent()
-            if parent is not None and len(title) >= MIN_TITLE and \
-                    not _MENU_ATTR.search(f"{parent.get('class', '')} {parent.get('id', '')}"):
+            if parent is None or len(title) < MIN_TITLE:
+                continue
+            if parent not in menu:
+                menu[parent] = bool(_MENU_ATTR.search(f"{parent.get('class', '')} {parent.get('id', '')}"))
+            if not menu[parent]:
                 blocks.setdefault(parent, []).append(title)
         best = max(blocks.items(), key=lambda kv: len(kv[1]), default=None)
         if best is not None and len(best[1]) >= UNDATED_LIST_MIN_ROWS \
@@ -451,9 +456,10 @@ def _dedupe(items: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
 
 
 # -- pagination ------------------------------------------------------------------------------------------------
-def _page_number(url: str, page_url: str) -> int | None:
-    """The page number a URL carries when it is another page of the same list, else None."""
-    u, p = urlsplit(url), urlsplit(page_url)
+def _page_number(url: str, p: SplitResult) -> int | None:
+    """The page number a URL carries when it is another page of the same list (``p``: the page's own URL, split
+    once per page, not once per pager link), else None."""
+    u = urlsplit(url)
     if u.netloc != p.netloc:
         return None
     u_dir, _, u_name = u.path.rpartition("/")
@@ -477,6 +483,7 @@ def _pagination(tree: Any, ctx: PageContext) -> list[dict[str, Any]]:
             for i in range(0, min(count, MAX_PAGINATION + 1)):
                 name = f"{stem}.{ext}" if i == 0 else f"{stem}_{i}.{ext}"
                 found.setdefault(urljoin(ctx.url, name), i)
+    page = urlsplit(ctx.url)
     for link in ctx.links:
         if link.tag != "a":
             continue
@@ -484,7 +491,7 @@ def _pagination(tree: Any, ctx: PageContext) -> list[dict[str, Any]]:
         if anchor not in _PAGER_WORDS and not (anchor.isdigit() and len(anchor) <= 4) \
                 and not re.fullmatch(r"第?\s*\d{1,4}\s*页", anchor):
             continue
-        n = _page_number(link.url, ctx.url)
+        n = _page_number(link.url, page)
         if n is not None:
             found.setdefault(link.url, n)
     page_key = ctx.url.split("#", 1)[0]

@@ -719,6 +719,8 @@ def _letters(tree: Any, page_url: str, meta: dict[str, str], ref: date) -> list[
     roots = _record_roots(anchors)
     list_roots: list[list[Any]] = []
     for i, a in enumerate(anchors):
+        if len(letters) >= _MAX_LETTERS:
+            break  # only the first _MAX_LETTERS are kept: reading the rest of a 5,000-letter list was 90 % of its cost
         if a is main:
             continue
         recs = roots[i]
