@@ -358,8 +358,12 @@ def run_scan(req: ScanRequest) -> ScanOutcome:
 
 def _after_crawl(req: ScanRequest, rules: RuleSet, url: str, scan_id: int, interrupts: Interrupts) -> ScanOutcome:
     with Store(req.store_path) as store:
-        state = store.scan(scan_id).state
-        if state == "running":  # the crawl returned without closing the scan
+        info = store.scan(scan_id)
+        if info.stats.get("close_reason") == "store_failed":
+            raise ScanError(f"the crawl of {url} ended because the store could not be written "
+                            f"({info.stats.get('store_failure') or 'see the messages above'}); what was written is kept "
+                            f"as scan {scan_id}: fix the store and re-run the same command with --resume")
+        if info.state == "running":  # the crawl returned without closing the scan
             if any(key.endswith(".done") for key in store.view(scan_id).counts()):
                 raise ScanError(f"the crawl of {url} stopped without closing the scan {progress_of(store, scan_id)} "
                                 f"(see the messages above); the store keeps scan {scan_id}, re-run with --resume")

@@ -298,3 +298,33 @@ def test_a_killed_scan_leaves_no_browser_running(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_store_that_cannot_be_written_ends_the_crawl_and_loses_nothing(demo_site, baseline, tmp_path):
+    """A write that fails mid-crawl (a full disk, the PostgreSQL server gone: here an SQLite trigger refusing rows
+    past the 60th URL) ends the crawl at once with a message that names the store and says how to go on, instead of
+    crawling on into memory; once the store takes writes again, --resume ends with the uninterrupted findings."""
+    from govaudit.store import Store
+
+    server, _ = demo_site
+    url = server.base_url + "/"
+    out = tmp_path / "out"
+    store = out / "govaudit.sqlite"
+    Store(store).close()  # an empty store, to arm the trigger in before the scan
+    with sqlite3.connect(store) as db:
+        db.execute("CREATE TRIGGER disk_full BEFORE INSERT ON urls WHEN (SELECT count(*) FROM urls) >= 60 "
+                   "BEGIN SELECT RAISE(ABORT, 'database or disk is full (test)'); END")
+    proc = run_cli("scan", url, "--out", str(out), *SCAN_ARGS, check=False)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "database or disk is full (test)" in proc.stderr and "--resume" in proc.stderr, proc.stderr[-3000:]
+    assert "could not be written" in proc.stderr.strip().splitlines()[-1], proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert scan_state(out) == "interrupted"
+    with sqlite3.connect(out / "govaudit.sqlite") as db:
+        done = db.execute("SELECT count(*) FROM urls WHERE state='done'").fetchone()[0]
+        db.execute("DROP TRIGGER disk_full")
+    with sqlite3.connect(baseline / "govaudit.sqlite") as db:
+        assert done < db.execute("SELECT count(*) FROM urls WHERE state='done'").fetchone()[0]  # it stopped early
+    run_cli("scan", url, "--out", str(out), *SCAN_ARGS, "--resume")
+    assert scan_state(out) == "finished"
+    assert finding_keys(out) == finding_keys(baseline) and score(out) == score(baseline)

@@ -69,7 +69,7 @@ from govaudit.facts import PageFacts
 from govaudit.model import UrlRecord, url_key
 from govaudit.readings import fetched_endpoint, format_of, record_url
 from govaudit.ruleset import DEFAULT_RULESET, RuleSet, load_ruleset
-from govaudit.store import Store, StoreWriter
+from govaudit.store import Store, StoreError, StoreWriter
 
 # Failures worth trying again later (a response too large will be too large again).
 RETEST_ERRORS = {"timeout", "dns", "refused", "reset", "tls", "other"}
@@ -222,6 +222,7 @@ class SiteSpider(Spider):
         self.last_page_at: float | None = None
         self.last_progress = time.monotonic()  # when a URL last reached a final state (the watchdog's clock)
         self.stalled_at: float | None = None  # when the watchdog closed the crawl
+        self.store_failure: str | None = None  # why the store could not be written (the crawl ended on it)
         self.closed = False
         self.host_facts: dict[str, Any] = {}
         self.attachments_read = 0  # attachment downloads this crawl (params.safety.attachments.max_files)
@@ -242,7 +243,7 @@ class SiteSpider(Spider):
 
     def on_opened(self, spider: Spider) -> None:
         # Started here, not in from_crawler: the reactor must not be touched before Scrapy installs it.
-        self._flusher = LoopingCall(self.writer.flush)
+        self._flusher = LoopingCall(self.flush_store)
         self._flusher.start(1.0, now=False)
         self._ticker = LoopingCall(self.tick)
         self._ticker.start(TICK_SECONDS, now=False)
@@ -826,6 +827,19 @@ class SiteSpider(Spider):
         writer.close()
         return len(done)
 
+    def flush_store(self) -> None:
+        """Every second.  The writer's thread reports a write it could not make (disk full, the PostgreSQL
+        server gone) at the next flush: the crawl then ends at once, reason ``store_failed``, instead of fetching
+        on for hours into memory what can never be kept.  What was written stays resumable."""
+        try:
+            self.writer.flush()
+        except StoreError as exc:
+            if self.store_failure is None:
+                self.store_failure = str(exc)
+                say(f"{exc}: ending the crawl; what was written is kept: fix the store and run the same command "
+                    "with --resume")
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_failed"))
+
     def on_closed(self, spider: Spider, reason: str) -> None:
         if self.closed:  # finish_stuck_crawl() already did this
             return
@@ -833,6 +847,9 @@ class SiteSpider(Spider):
         for loop in (self._flusher, self._ticker):
             if loop.running:
                 loop.stop()
+        if reason == "store_failed":
+            self._close_failed_store()
+            return
         unfinished = self._unfinished_in_memory() if reason == "stalled" else []
         self.writer.close()
         if reason == "stalled":
@@ -852,6 +869,18 @@ class SiteSpider(Spider):
         self.store.finish_scan(self.config.scan_id, stats, state="crawled" if finished else "interrupted")
         self.store.close()
         self.analyser.close()
+
+    def _close_failed_store(self) -> None:
+        """Close down after a failed write: nothing more can be written (the writer re-raises its failure), so
+        the scan is marked interrupted only if the store still takes that one statement."""
+        self.analyser.close()
+        for step in (self.writer.close, lambda: self.store.finish_scan(self.config.scan_id, {
+                "close_reason": "store_failed", "store_failure": self.store_failure,
+                "pages_crawled": self.counts["fetched"]}, state="interrupted"), self.store.close):
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - a store that failed may fail in any way now; the failure was said
+                pass
 
 
     # -- issue 14: attachments and off-site targets read in full, the HTTPS probe -------------------------
