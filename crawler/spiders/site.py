@@ -114,6 +114,8 @@ class CrawlConfig:
     offsite_max_bytes: int = 1048576
     https_port: int = 0  # the HTTPS probe's port (0: no probe)
     read_stylesheets: bool = False  # content.hidden_link on: same-site style sheets are read for hiding rules
+    redis_url: str = ""  # a crawl shared by workers through Redis (crawler/distributed.py)
+    seeder: bool = True  # this process began the scan: it seeds the frontier and finishes the scan
 
     @classmethod
     def from_rules(cls, rules: RuleSet, *, start_url: str, store_path: str, scan_id: int, as_of: date,
@@ -203,7 +205,9 @@ class SiteSpider(Spider):
         self.home_host = _host(config.start_url)
         self.base_domain = self.home_host[4:] if self.home_host.startswith("www.") else self.home_host
         self.store = Store(config.store_path)
-        self.writer = StoreWriter(self.store, config.scan_id, background=True)
+        # A shared crawl writes in the reactor's thread: a lease goes back only once its records are written.
+        self.writer = StoreWriter(self.store, config.scan_id, background=not config.redis_url)
+        self.frontier: Any = None  # crawler/distributed.py's Frontier in a shared crawl
         self.analyser = PageAnalyser(config.extractors, config.workers, config.analysis_budget)
         self.include = [re.compile(p) for p in config.include]
         self.exclude = [re.compile(p) for p in config.exclude]
@@ -232,6 +236,9 @@ class SiteSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        from govaudit.crawler.distributed import frontier_of
+
+        spider.frontier = frontier_of(crawler)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
@@ -242,10 +249,39 @@ class SiteSpider(Spider):
 
     def on_opened(self, spider: Spider) -> None:
         # Started here, not in from_crawler: the reactor must not be touched before Scrapy installs it.
-        self._flusher = LoopingCall(self.writer.flush)
+        self._flusher = LoopingCall(self.flush)
         self._flusher.start(1.0, now=False)
         self._ticker = LoopingCall(self.tick)
         self._ticker.start(TICK_SECONDS, now=False)
+
+    def flush(self) -> None:
+        self.writer.flush()
+        if self.frontier is not None:
+            self.frontier.settle()
+
+    # -- shared state: this process's own, or the whole crawl's in Redis (crawler/distributed.py) ----------
+    def claim(self, key: int) -> bool:
+        """True the first time the crawl meets this URL key."""
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return self.frontier is None or self.frontier.claim(key)
+
+    def take_page(self, included: bool) -> bool:
+        """Under the page cap; a page that will be parsed is counted."""
+        if self.frontier is not None:
+            return self.frontier.take_page(self.config.max_pages, included)
+        under = self.pages_scheduled < self.config.max_pages
+        if under and included:
+            self.pages_scheduled += 1
+        return under
+
+    def later(self, due: float, request: Request) -> None:
+        """Park a re-test until ``due`` (monotonic clock)."""
+        self._retest_order += 1
+        heapq.heappush(self.retests, (due, self._retest_order, request))
+        if self.frontier is not None:
+            self.frontier.hold(request, self)
 
     # -- scope and normalisation ---------------------------------------------------------------------
     def normalise(self, url: str) -> str:
@@ -280,7 +316,8 @@ class SiteSpider(Spider):
         if parts.query:
             key = parts.netloc + parts.path
             self.query_variants[key] += 1
-            if self.query_variants[key] > self.config.max_query_variants:
+            count = self.frontier.query_variant(key) if self.frontier is not None else self.query_variants[key]
+            if count > self.config.max_query_variants:
                 return "trap"
         return None
 
@@ -308,17 +345,15 @@ class SiteSpider(Spider):
         if url.startswith("invalid:"):
             key = url_key(url)
             self.writer.add_ref(key, source_key, link.tag, link.anchor)
-            if key not in self.seen:
-                self.seen.add(key)
+            if self.claim(key):
                 self.writer.add_url(key, url, "resource", depth, state="done")
                 self.writer.record(UrlRecord(url=url, kind="resource", depth=depth, state="done", error="invalid_url"))
             return None
         url = self.normalise(url)
         key = url_key(url)
         self.writer.add_ref(key, source_key, link.tag, link.anchor)
-        if key in self.seen:
+        if not self.claim(key):
             return None
-        self.seen.add(key)
         in_scope = self.in_scope(url)
         is_page = link.tag in ("a", "area", "iframe", "frame", "meta-refresh") and not urlsplit(url).path.lower().endswith(self.attachments)
         kind = "external" if not in_scope else "page" if is_page else "resource"
@@ -344,23 +379,25 @@ class SiteSpider(Spider):
             return None
         # Pages beyond the caps are still checked (a dead link there is still a dead link), just not parsed.
         limit = None
+        included = not self.include or any(p.search(url) for p in self.include)
         if self.config.max_depth and depth > self.config.max_depth:
             limit = "depth_cap"
-        elif self.pages_scheduled >= self.config.max_pages:
+        elif not self.take_page(included):
             limit = "page_cap"
-        elif self.include and not any(p.search(url) for p in self.include):
+        elif not included:
             limit = "not_included"
         self.writer.add_url(key, url, kind, depth)
         if limit:
             self.skipped[limit] += 1
             return self.make_request(url, kind, depth, crawl=False)
-        self.pages_scheduled += 1
         request = self.make_request(url, kind, depth, crawl=True)
         if deferred:
             request.priority -= 10000
         return request
 
     async def start(self) -> AsyncIterator[Any]:
+        if not self.config.seeder:  # a worker joining a shared crawl: the frontier is in Redis already
+            return
         if self.config.resume:
             # the host's facts so far are kept (one row: a new fact rewrites it); a probe the stop cut short runs again
             self.host_facts = dict(self.store.view(self.config.scan_id).hosts().get(self.home_host, {}))
@@ -370,6 +407,8 @@ class SiteSpider(Spider):
                     yield probe_request
             self.seen = self.store.seen_keys(self.config.scan_id)
             self.pages_scheduled = self.store.pages_scheduled(self.config.scan_id)
+            if self.frontier is not None:  # the store is the truth: the shared frontier is rebuilt from it
+                self.frontier.reset(self.seen, self.pages_scheduled)
             for url, kind, depth in self.store.pending(self.config.scan_id):
                 if kind == "endpoint":  # its request (method, body) is its page's fact, not in the URL table
                     continue
@@ -377,9 +416,9 @@ class SiteSpider(Spider):
                 yield self.reading_request(url, kind, depth, None) or self.make_request(url, kind, depth, crawl=kind == "page")
             return
         key = url_key(self.home)
-        self.seen.add(key)
+        self.claim(key)
+        self.take_page(True)
         self.writer.add_url(key, self.home, "page", 0)
-        self.pages_scheduled = 1
         yield self.make_request(self.home, "page", 0, crawl=True)
         for probe_request in self.probe_https():
             yield probe_request
@@ -508,8 +547,7 @@ class SiteSpider(Spider):
         wait = self.config.retest_delay
         if response is not None:
             wait = max(wait, min(retry_after_seconds(response.headers.get(b"Retry-After")) or 0.0, MAX_BACKOFF))
-        self._retest_order += 1
-        heapq.heappush(self.retests, (time.monotonic() + wait, self._retest_order, again))
+        self.later(time.monotonic() + wait, again)
         self.writer.add_url(url_key(meta["orig_url"]), meta["orig_url"], meta["kind"], meta["depth"])
         self.writer.record(UrlRecord(url=meta["orig_url"], kind=meta["kind"], depth=meta["depth"], state="retest",
                                      attempts=attempts))
@@ -547,7 +585,7 @@ class SiteSpider(Spider):
             return None
         declared = _declared_charset(ctype)
         url = response.url
-        if url_key(url) in self.analysed:
+        if url_key(url) in self.analysed or (self.frontier is not None and not self.frontier.claim_analysed(url_key(url))):
             # Another URL already redirected here (or this is that redirect's target): the document's facts and
             # links are gathered once; ScanView.pages() lists this URL among the document's aliases.
             self._record(request, response, attempts)
@@ -601,9 +639,9 @@ class SiteSpider(Spider):
         slot, size limit) as any page.  Its answer is stored under ``record_url(endpoint)``, kind ``endpoint``."""
         url = record_url(endpoint)
         key = url_key(url)
-        if key in self.seen or not self.in_scope(endpoint["url"]) or len(url) > self.config.max_url_length:
+        if key in self.seen or not self.in_scope(endpoint["url"]) or len(url) > self.config.max_url_length or \
+                not self.claim(key):
             return
-        self.seen.add(key)
         self.writer.add_url(key, url, "endpoint", depth)
         self.writer.add_ref(key, source_key, "endpoint", "")
         post = endpoint["method"] == "POST"
@@ -649,9 +687,8 @@ class SiteSpider(Spider):
         the connection pool."""
         if len(attempts) > 1:
             return False
-        self._retest_order += 1
         again = request.replace(meta={**request.meta, "attempts": attempts}, dont_filter=True)
-        heapq.heappush(self.retests, (time.monotonic() + self.config.retest_delay, self._retest_order, again))
+        self.later(time.monotonic() + self.config.retest_delay, again)
         return True
 
     def on_error(self, failure: Failure) -> Any:
@@ -729,6 +766,8 @@ class SiteSpider(Spider):
     def host_fact(self, key: str, value: Any) -> None:
         """One fact of the site's host; the store keeps a host's facts as one row, so they are merged here."""
         self.host_facts[key] = value
+        if self.frontier is not None:  # the probes' answers reach whichever worker: the facts are merged in Redis
+            self.host_facts = self.frontier.host_facts(self.home_host, key, value)
         self.store.set_host_facts(self.config.scan_id, self.home_host, dict(self.host_facts))
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -743,7 +782,10 @@ class SiteSpider(Spider):
             if self.stalled_at is None:
                 engine = self.crawler.engine
                 while self.retests and self.retests[0][0] <= now:
-                    engine.crawl(heapq.heappop(self.retests)[2])
+                    request = heapq.heappop(self.retests)[2]
+                    engine.crawl(request)
+                    if self.frontier is not None:
+                        self.frontier.unhold(request)
             self.watchdog(now)
         except Exception:  # noqa: BLE001 - logged; the next tick tries again
             self.logger.exception("re-test release or watchdog failed")
@@ -784,6 +826,8 @@ class SiteSpider(Spider):
                 if judgement.waiting:
                     self._settle(judgement, None, judgement.attempts)
         if self.retests or any(j.waiting for j in self.judged.values()):
+            raise DontCloseSpider
+        if self.frontier is not None and self.frontier.busy():  # other workers still crawl: their work may come here
             raise DontCloseSpider
 
     def progress(self) -> dict[str, Any]:
@@ -842,6 +886,8 @@ class SiteSpider(Spider):
                  "seconds": round(time.time() - self.started, 2),
                  "last_page_seconds": round(self.last_page_at - self.started, 2) if self.last_page_at else None}
         self.finish_https_probe(reason)
+        if self.frontier is not None and not self._close_shared(stats, reason):
+            return
         previous = self.store.scan(self.config.scan_id).stats if self.config.resume else {}
         if previous:
             stats["resumed"] = previous.get("resumed", 0) + 1
@@ -853,6 +899,27 @@ class SiteSpider(Spider):
         self.store.close()
         self.analyser.close()
 
+
+    def _close_shared(self, stats: dict[str, Any], reason: str) -> bool:
+        """A shared crawl: this worker's figures join the scan's; only the scan's own process (the seeder) then
+        finishes the scan, with everyone's figures, once the others have left.  False: leave the scan alone."""
+        frontier = self.frontier
+        frontier.close({"pages_crawled": stats["pages_crawled"], "urls_checked": stats["urls_checked"],
+                        "errors": stats["errors"], **{f"skipped.{k}": v for k, v in self.skipped.items()}})
+        if not self.config.seeder:
+            self.store.close()
+            self.analyser.close()
+            return False
+        if reason == "finished":
+            frontier.wait_for_others(frontier.lease_seconds * 3)
+        total = frontier.stats() if not frontier.lost else {}
+        if total:
+            stats.update({k: total.get(k, 0) for k in ("pages_crawled", "urls_checked", "errors")})
+            stats["skipped"] = {k.split(".", 1)[1]: v for k, v in total.items() if k.startswith("skipped.")}
+        stats["workers"] = "redis"
+        if frontier.lost:
+            stats["redis_lost"] = frontier.lost
+        return True
 
     # -- issue 14: attachments and off-site targets read in full, the HTTPS probe -------------------------
     def reading_request(self, url: str, kind: str, depth: int, tag: str | None) -> Request | None:
