@@ -471,7 +471,7 @@ def distributed_settings(url: str, scan_id: int) -> dict[str, Any]:
 # -- jobs: what a `govaudit worker` needs to join a scan -------------------------------------------------------
 def connect(url: str) -> redis.Redis:
     try:
-        server = connection.from_settings({"REDIS_URL": url})  # scrapy-redis's own client settings
+        server = connection.get_redis(url=url)  # scrapy-redis's own client
         server.ping()
     except redis.RedisError as exc:
         from govaudit.errors import UserError
