@@ -212,8 +212,13 @@ class Frontier:
             worker = raw.decode()
             if worker == self.worker or self.do(self.server.exists, self.key(f"alive:{worker}"), default=1):
                 continue
-            moved += self.call("reap", [self.key(f"lease:{worker}"), self.key(f"held:{worker}"), self.queue_key,
-                                        self.key("workers"), self.outstanding_key], [worker, REQUEUE_SCORE], 0) or 0
+            n = self.call("reap", [self.key(f"lease:{worker}"), self.key(f"held:{worker}"), self.queue_key,
+                                   self.key("workers"), self.outstanding_key], [worker, REQUEUE_SCORE], 0) or 0
+            if n:
+                from govaudit.crawler.spiders.site import say
+
+                say(f"worker {worker} stopped its heartbeat: its {n} unfinished requests are queued again")
+            moved += n
         return moved
 
     def outstanding(self) -> int:

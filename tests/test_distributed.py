@@ -141,7 +141,9 @@ def comparable(findings: list[dict]) -> list[str]:
         if isinstance(value, list):
             return [strip(v) for v in value]
         return value
-    return sorted(json.dumps(strip(f), sort_keys=True, ensure_ascii=False) for f in findings)
+    # speed.slow_response is there when the clock says so (a response time over the limit), in any two scans alike
+    return sorted(json.dumps(strip(f), sort_keys=True, ensure_ascii=False) for f in findings
+                  if f["rule"] != "speed.slow_response")
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +181,10 @@ def test_workers_fetch_each_url_once_and_find_what_one_process_finds(site, singl
     assert comparable(read_findings(out)) == comparable(findings)
     # robots.txt is read by each worker (--ignore-robots: by none); everything else once, as one process does
     pages = {k: n for k, n in hits.items() if "not-found-probe" not in k[1]}
-    assert max(pages.values()) == 1, [k for k, n in pages.items() if n > 1]
+    twice = [k for k, n in pages.items() if n > 1]
+    order = site.requests
+    assert not twice, [(k, [order[j] for i, r in enumerate(order) if r == k for j in range(max(0, i - 4), i + 1)])
+                       for k in twice]
     assert set(pages) == {k for k in single_hits if "not-found-probe" not in k[1]}
     # every worker crawled: the stats of the scan are the sum
     from govaudit.store import Store
