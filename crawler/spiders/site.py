@@ -942,10 +942,11 @@ class SiteSpider(Spider):
         # Scrapy's own size limit a little above the cap (it also bounds gzip inflation), so the cap stops first.
         meta = {"kind": kind, "depth": depth, "crawl": False, "attempts": [], "orig_url": url, "read": read,
                 "format": fmt, "read_cap": cap, "read_bytes": 0, "download_maxsize": cap + 1048576}
-        # An off-site read is often stopped at its headers (a linked PDF or image): asking the host to close keeps
-        # the stopped connection out of Twisted's pool, where the next request sent on it would die and be re-sent
-        # unseen.  Same-site reads are rarely stopped and keep their connection.
-        headers = {"Connection": "close"} if read == "offsite" else None
+        # A read may be stopped at its headers (a linked PDF or image off-site; an attachment URL answering a CMS's
+        # HTML "not found" page): asking the host to close keeps the stopped connection out of Twisted's pool,
+        # where the next request sent on it would die and be re-sent unseen (the server counted an image's GET
+        # twice after a .docx that answered 404 as HTML, more often when several workers share a host).
+        headers = {"Connection": "close"}
         return Request(url, callback=self.on_read, errback=self.on_error, meta=meta, headers=headers, dont_filter=True,
                        priority=-depth - 1)
 
