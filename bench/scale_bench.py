@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         redis_proc.kill()
         redis_proc.wait()
     base = next((r["pages_per_second"] for r in results if r["workers"] == 1), None)
-    print(f"\n| workers | pages | pages/s | speed-up | peak RSS per process (MiB) | Redis peak (MiB) | twice |")
+    print("\n| workers | pages | pages/s | speed-up | peak RSS per process (MiB) | Redis peak (MiB) | twice |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
         up = f"{r['pages_per_second'] / base:.2f}×" if base and r["pages_per_second"] else "–"

@@ -154,15 +154,18 @@ class Frontier:
         if self.lost:
             return
         self.lost = f"{type(exc).__name__}: {exc}"
-        from twisted.internet import reactor
-
         from govaudit.crawler.spiders.site import say
+        from scrapy.utils.defer import deferred_from_coro
+        from twisted.internet import reactor
 
         say(f"Redis at {self.url} stopped answering ({self.lost}): ending this worker's crawl; the store keeps "
             f"scan {self.scan_id} (re-run govaudit scan … --redis … --resume when Redis is back)")
-        engine = self.crawler.engine
-        reactor.callLater(0, lambda: engine.close_spider_async(reason="redis_lost")  # type: ignore[attr-defined]
-                          if engine.spider else None)
+
+        def close() -> None:
+            if self.crawler.engine.spider is not None:
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="redis_lost"))
+
+        reactor.callLater(0, close)  # type: ignore[arg-type]  # twisted types the global reactor as a module
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def open(self) -> None:
