@@ -313,6 +313,8 @@ class Frontier:
         if batch:
             pipe.sadd(self.key("seen"), *batch)
         pipe.set(self.key("pages"), pages)
+        pipe.sadd(self.key("workers"), self.worker)  # this worker stays registered
+        pipe.set(self.key(f"alive:{self.worker}"), "1", px=int(self.lease_seconds * 1000))
         self.do(pipe.execute)
 
 

@@ -894,7 +894,7 @@ class SiteSpider(Spider):
             stats["pages_crawled"] += previous.get("pages_crawled", 0)
             stats["urls_checked"] += previous.get("urls_checked", 0)
         # A stalled crawl is a finished one: what it could not finish is in the report as not checked.
-        finished = reason in ("finished", "stalled")
+        finished = reason in ("finished", "stalled") and "redis_lost" not in stats
         self.store.finish_scan(self.config.scan_id, stats, state="crawled" if finished else "interrupted")
         self.store.close()
         self.analyser.close()
