@@ -110,7 +110,8 @@ def run(workers: int, server: Nginx, url: str, redis_url: str, pages: int, work:
     return {"workers": workers, "exit_codes": codes, "html_pages": counts.html_pages, "fetched_twice": twice,
             "requests": counts.requests, "crawl_seconds": round(crawl_seconds, 2), "wall_seconds": round(wall, 2),
             "pages_per_second": round(counts.html_pages / crawl_seconds, 1) if crawl_seconds else None,
-            "peak_rss_mib": [round(r / 2**20) for r in rss], "redis_peak_mib": round(redis_peak / 2**20, 1)}
+            "peak_rss_mib": [round(r / 2**20) for r in rss], "redis_peak_mib": round(redis_peak / 2**20, 1),
+            "store_mib": round(sum(f.stat().st_size for f in out.glob("govaudit.sqlite*")) / 2**20, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -282,3 +282,25 @@ def test_per_host_limit_holds_across_workers(site, redis_server, tmp_path):
     finally:
         site.state["delay"] = 0.0
     assert 1 <= site.state["peak"] <= 2
+
+
+def test_batch_sites_are_shared_by_workers(site, single, redis_server, tmp_path):
+    """`govaudit batch --redis`: each site's scan is seeded by the batch and crawled by the workers too."""
+    from govaudit.demo.server import DemoServer
+
+    findings, _ = single
+    out = tmp_path / "batch"
+    with DemoServer(site.root, site.manifest) as other:  # the same site on a second host (port)
+        sites = tmp_path / "sites.csv"
+        sites.write_text(f"name,url\nA,{site.base_url}/\nB,{other.base_url}/\n", encoding="utf-8")
+        workers = [start_worker(redis_server.url, tmp_path / f"w{i}.log") for i in range(2)]
+        run_cli("batch", str(sites), "--out", str(out), "--jobs", "2", "--as-of", AS_OF.isoformat(), "--a11y", "off",
+                "--timeout", "5", "--ignore-robots", "--concurrency", "4", "--redis", redis_server.url, timeout=600)
+        assert [w.wait(timeout=120) for w in workers] == [0, 0]
+        results = {}
+        for path in out.glob("sites/*/findings.jsonl"):
+            got = read_findings(path.parent)
+            results[got[0]["site"]] = got
+        assert comparable(results[site.base_url + "/"]) == comparable(findings)
+        moved = [json.loads(json.dumps(f).replace(str(other.port), str(site.port))) for f in results[other.base_url + "/"]]
+        assert comparable(moved) == comparable(findings)
