@@ -27,6 +27,7 @@ Why each piece is what it is:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -106,14 +107,14 @@ class Frontier:
     """One worker's handle on a shared crawl (one per crawler, ``frontier_of``).  Keys live under
     ``govaudit:scan:<id>:``; every Redis error is turned into one close of the crawl (``redis_lost``)."""
 
-    def __init__(self, crawler: Any, url: str, scan_id: int, lease_seconds: float) -> None:
+    def __init__(self, crawler: Any, url: str, job: str, lease_seconds: float) -> None:
         self.crawler = crawler
         self.url = url
-        self.scan_id = scan_id
+        self.job = job
         self.lease_seconds = lease_seconds
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
         self.server = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
-        self.prefix = f"govaudit:scan:{scan_id}:"
+        self.prefix = f"govaudit:scan:{job}:"
         self.queue_key = self.key("queue")
         self.lease_key = self.key(f"lease:{self.worker}")
         self.held_key = self.key(f"held:{self.worker}")
@@ -159,7 +160,7 @@ class Frontier:
         from twisted.internet import reactor
 
         say(f"Redis at {self.url} stopped answering ({self.lost}): ending this worker's crawl; the store keeps "
-            f"scan {self.scan_id} (re-run govaudit scan … --redis … --resume when Redis is back)")
+            f"scan {self.job.split('-')[0]} (re-run govaudit scan … --redis … --resume when Redis is back)")
 
         def close() -> None:
             if self.crawler.engine.spider is not None:
@@ -334,7 +335,7 @@ def frontier_of(crawler: Any) -> Frontier | None:
     if not url:
         return None
     if crawler not in _FRONTIERS:
-        _FRONTIERS[crawler] = Frontier(crawler, url, crawler.settings.getint("GOVAUDIT_SCAN"),
+        _FRONTIERS[crawler] = Frontier(crawler, url, crawler.settings.get("GOVAUDIT_SCAN"),
                                        crawler.settings.getfloat("GOVAUDIT_LEASE_SECONDS", 10.0))
     return _FRONTIERS[crawler]
 
@@ -472,9 +473,15 @@ def gate_of(crawler: Any) -> HostGate | None:
     return _GATES[crawler]
 
 
-def distributed_settings(url: str, scan_id: int) -> dict[str, Any]:
+def job_id(store: str, scan_id: int) -> str:
+    """A scan's name in Redis: its id and its store's (a batch gives every site a store of its own, each with a
+    scan 1)."""
+    return f"{scan_id}-{hashlib.sha1(store.encode()).hexdigest()[:10]}"
+
+
+def distributed_settings(url: str, job: str) -> dict[str, Any]:
     """The Scrapy settings of a shared crawl."""
-    return {"GOVAUDIT_REDIS": url, "GOVAUDIT_SCAN": scan_id,
+    return {"GOVAUDIT_REDIS": url, "GOVAUDIT_SCAN": job,
             "SCHEDULER": "govaudit.crawler.distributed.Scheduler"}
 
 
@@ -490,17 +497,17 @@ def connect(url: str) -> redis.Redis:
     return server
 
 
-def publish_job(url: str, scan_id: int, job: dict[str, Any]) -> None:
-    connect(url).hset(JOBS, str(scan_id), json.dumps(job, ensure_ascii=False))
+def publish_job(url: str, job: str, data: dict[str, Any]) -> None:
+    connect(url).hset(JOBS, job, json.dumps({**data, "job": job, "published": time.time()}, ensure_ascii=False))
 
 
-def retire_job(url: str, scan_id: int, *, clear: bool) -> None:
+def retire_job(url: str, job: str, *, clear: bool) -> None:
     """The scan is over: no worker joins it any more; ``clear`` drops its keys (a finished crawl)."""
     try:
         server = redis.Redis.from_url(url, socket_timeout=5)
-        server.hdel(JOBS, str(scan_id))
+        server.hdel(JOBS, job)
         if clear:
-            names = server.keys(f"govaudit:scan:{scan_id}:*")
+            names = server.keys(f"govaudit:scan:{job}:*")
             if names:
                 server.delete(*names)
     except redis.RedisError:
@@ -510,7 +517,8 @@ def retire_job(url: str, scan_id: int, *, clear: bool) -> None:
 def open_jobs(server: redis.Redis) -> list[dict[str, Any]]:
     """Scans with work queued, oldest first."""
     jobs = []
-    for scan_id, raw in sorted(server.hgetall(JOBS).items(), key=lambda kv: int(kv[0])):
-        if int(server.get(f"govaudit:scan:{int(scan_id)}:outstanding") or 0) > 0:
-            jobs.append(json.loads(raw))
-    return jobs
+    for raw in server.hgetall(JOBS).values():
+        job = json.loads(raw)
+        if int(server.get(f"govaudit:scan:{job['job']}:outstanding") or 0) > 0:
+            jobs.append(job)
+    return sorted(jobs, key=lambda j: j["published"])

@@ -245,12 +245,13 @@ def crawl(req: ScanRequest, rules: RuleSet, url: str, scan_id: int, as_of: date,
         include_subdomains=req.subdomains, include=req.include, exclude=req.exclude,
         check_external=req.check_external, redis_url=req.redis or "", seeder=seeder)
     if req.redis:
-        from govaudit.crawler.distributed import distributed_settings, publish_job
+        from govaudit.crawler.distributed import distributed_settings, job_id, publish_job
 
-        for key, value in distributed_settings(req.redis, scan_id).items():
+        job = job_id(str(Path(req.store_path).resolve()), scan_id)
+        for key, value in distributed_settings(req.redis, job).items():
             settings.set(key, value, priority="cmdline")
         if seeder:
-            publish_job(req.redis, scan_id, {"scan_id": scan_id, "url": url, "as_of": as_of.isoformat(),
+            publish_job(req.redis, job, {"scan_id": scan_id, "url": url, "as_of": as_of.isoformat(),
                                              "request": {**req.options(), "store": str(Path(req.store_path).resolve()),
                                                          "resume": False}})
     settings.set("LOG_INSTALL_ROOT_HANDLER", bool(req.verbose), priority="cmdline")
@@ -370,12 +371,12 @@ def run_scan(req: ScanRequest) -> ScanOutcome:
 
 def _end_shared_crawl(req: ScanRequest, scan_id: int) -> None:
     """No worker joins the scan any more; a crawl that lost Redis fails here, resumable."""
-    from govaudit.crawler.distributed import retire_job
+    from govaudit.crawler.distributed import job_id, retire_job
 
     with Store(req.store_path) as store:
         info = store.scan(scan_id)
     lost = info.stats.get("redis_lost")
-    retire_job(str(req.redis), scan_id, clear=info.state == "crawled")
+    retire_job(str(req.redis), job_id(str(Path(req.store_path).resolve()), scan_id), clear=info.state == "crawled")
     if lost:
         with Store(req.store_path) as store:
             progress = progress_of(store, scan_id)

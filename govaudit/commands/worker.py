@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--exit-when-idle", action="store_true", help="leave when no scan has work queued")
     p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
                    help="with --exit-when-idle: how long to wait for a first scan (default 30)")
-    p.add_argument("--scan", type=int, metavar="ID", help=argparse.SUPPRESS)  # the child process: crawl this scan
+    p.add_argument("--scan", metavar="JOB", help=argparse.SUPPRESS)  # the child process: crawl this scan
     p.set_defaults(func=run)
 
 
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         deadline = time.monotonic()  # once a scan was joined, idle means done
         child = subprocess.run([sys.executable, "-m", "govaudit.cli", "worker", "--redis", args.redis,
-                                "--scan", str(jobs[0]["scan_id"])], check=False)
+                                "--scan", jobs[0]["job"]], check=False)
         if child.returncode != 0:
             failed += 1
             print(f"govaudit: worker: scan {jobs[0]['scan_id']} ended with exit code {child.returncode}",
@@ -56,25 +56,25 @@ def run(args: argparse.Namespace) -> int:
                 return child.returncode
 
 
-def crawl_one(url: str, scan_id: int) -> int:
+def crawl_one(url: str, job_name: str) -> int:
     import json
 
     from govaudit.crawler.distributed import JOBS, connect
     from govaudit.pipeline import Interrupts, ScanRequest, crawl
     from govaudit.ruleset import load_ruleset
 
-    raw = connect(url).hget(JOBS, str(scan_id))
+    raw = connect(url).hget(JOBS, job_name)
     if raw is None:
         return 0  # finished meanwhile
     job = json.loads(raw)
     req = ScanRequest(**job["request"])
     with Interrupts() as interrupts:
-        crawl(req, load_ruleset(req.rules), job["url"], scan_id, date.fromisoformat(job["as_of"]), False, interrupts,
+        crawl(req, load_ruleset(req.rules), job["url"], job["scan_id"], date.fromisoformat(job["as_of"]), False, interrupts,
               seeder=False)
     if interrupts.signum is not None:
         return 128 + interrupts.signum
     try:
         connect(url).ping()
     except UserError as exc:
-        raise UserError(f"scan {scan_id}: {exc}; this worker's crawl ended, the store keeps what it did") from exc
+        raise UserError(f"scan {job['scan_id']}: {exc}; this worker's crawl ended, the store keeps what it did") from exc
     return 0
