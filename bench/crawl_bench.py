@@ -305,10 +305,11 @@ def run_tool(tool: str, server: Nginx, planted: list[PlantedLink], pages: int, w
     stdout, stderr = tool_dir / "stdout.txt", tool_dir / "stderr.txt"
     notes: list[str] = []
     env = dict(os.environ)
-    if tool == "govaudit":
+    if tool in ("govaudit", "govaudit-peer"):  # govaudit-peer: the same command run from the --peer checkout
         out = tool_dir / "out"
         cmd = govaudit_command(server.base_url, out, pages, args.as_of)
-        env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        checkout = args.peer if tool == "govaudit-peer" else REPO
+        env["PYTHONPATH"] = os.pathsep.join([str(checkout), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         broken: Callable[[], set[str]] = lambda: govaudit_broken(out)
     elif tool == "linkchecker":
         config = tool_dir / "linkcheckerrc"
@@ -335,14 +336,14 @@ def run_tool(tool: str, server: Nginx, planted: list[PlantedLink], pages: int, w
     planted = [p for p in planted if p.category in MAIN_CATEGORIES]
     found = [p for p in planted if p.url in reported]
     missed = sorted(f"{p.url} ({p.category}, {p.status})" for p in planted if p.url not in reported)
-    if tool == "govaudit" and (out / "govaudit.sqlite").exists():
+    if tool.startswith("govaudit") and (out / "govaudit.sqlite").exists():
         with sqlite3.connect(out / "govaudit.sqlite") as db:
             stats = json.loads(db.execute("SELECT stats FROM scans ORDER BY id DESC LIMIT 1").fetchone()[0] or "{}")
         if stats.get("last_page_seconds") is not None:
             notes.append(f"crawler's own clock: last page at {stats['last_page_seconds']} s, crawl closed at "
                          f"{stats['seconds']} s (tail {stats['seconds'] - stats['last_page_seconds']:.1f} s: re-tests "
                          "of links found last); the rest of the wall time is checks and reports")
-    failed = tool == "govaudit" and measured.returncode != 0  # the others exit non-zero when they find broken links
+    failed = tool.startswith("govaudit") and measured.returncode != 0  # the others exit non-zero when they find broken links
     if failed:
         last = stderr.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] or [""]
         notes.append(f"exit code {measured.returncode}: {last[0]} (see {stderr})")
@@ -461,6 +462,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--variance", action="store_true",
                         help="realistic variance (issue 16): full numbered pagers on every list page, a site map of "
                              "every article, a 信息公开目录 with a row per 政务公开 document")
+    parser.add_argument("--peer", type=Path, metavar="CHECKOUT",
+                        help="also run govaudit from this checkout (e.g. main's worktree) as tool govaudit-peer, right "
+                             "after this one on the same site: the ratio govaudit/govaudit-peer compares two versions")
     parser.add_argument("--workdir", type=Path, help="where to put sites and outputs (default: a new temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (default: delete it)")
     args = parser.parse_args(argv)
@@ -470,14 +474,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     except ValueError:
         parser.error("--dead-hosts takes two integers, e.g. 2,1")
     args.dead_hosts = (dns, refused)
-    unknown = [t for t in args.tools if t not in TOOLS]
+    if args.peer and "govaudit-peer" not in args.tools:  # name it in --tools to run it first (alternate the order)
+        args.tools.append("govaudit-peer")
+    unknown = [t for t in args.tools if t not in (*TOOLS, "govaudit-peer")]
     if unknown:
         parser.error(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(TOOLS)}")
     try:
         args.memory_pages = [int(n) for n in args.memory_pages.split(",") if n.strip()]
     except ValueError:
         parser.error("--memory-pages takes comma-separated integers")
-    missing = [t for t in args.tools if t != "govaudit" and not shutil.which(t)]
+    missing = [t for t in args.tools if not t.startswith("govaudit") and not shutil.which(t)]
     if missing:
         parser.error(f"not installed: {', '.join(missing)} (apt-get install {' '.join(missing)})")
     return args

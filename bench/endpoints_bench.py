@@ -4,7 +4,7 @@ would fetch, and what it costs per page.
     python bench/endpoints_bench.py                      # tests/corpus and tests/fixtures
     python bench/endpoints_bench.py DIR [DIR …] --verbose
 
-"Would fetch" applies the crawl's rule (``endpoints.fetched_endpoint``) to the page's kind as the freshness
+"Would fetch" applies the crawl's rule (``readings.fetched_endpoint``) to the page's kind as the freshness
 extractor reads it; an endpoint on another host is then still dropped by the spider's scope rule, which this
 script also applies.  Cost is the best of five runs of the extractor alone on already parsed pages (the
 machine is shared: the best run is the one least disturbed).
@@ -28,6 +28,8 @@ from govaudit.crawler.extract import (  # noqa: E402
 )
 from govaudit.crawler.extract.core import decode_html, parse_html  # noqa: E402
 
+from govaudit import readings  # noqa: E402
+
 PAGE_URL = "http://www.example.gov.cn/col/col1/index.html"
 SUFFIXES = (".html", ".htm", ".shtml")
 
@@ -46,7 +48,7 @@ def measure(root: Path, verbose: bool) -> None:
     for (path, ctx), found in zip(contexts, facts):
         named += len(found["list_endpoints"])
         kind = freshness.extract(ctx)["kind"]
-        chosen = endpoints.fetched_endpoint({"kind": kind, **found})
+        chosen = readings.fetched_endpoint({"kind": kind, **found})
         on_site = chosen is not None and urlsplit(chosen["url"]).netloc == urlsplit(PAGE_URL).netloc
         fetched += on_site
         if verbose:

@@ -64,8 +64,8 @@ def main() -> None:
         monitor.tick()
         concurrent.futures.wait(list(monitor.running))
         wall = time.perf_counter() - start
-        rows = monitor.store.db.execute("SELECT outcome, count(*) FROM probes GROUP BY outcome").fetchall()
-        snaps = monitor.store.db.execute("SELECT count(*) FROM snapshots").fetchone()[0]
+        rows = monitor.store.conn.exec_driver_sql("SELECT outcome, count(*) FROM probes GROUP BY outcome").fetchall()
+        snaps = monitor.store.conn.exec_driver_sql("SELECT count(*) FROM snapshots").fetchone()[0]
         monitor.executor.shutdown()
         monitor.store.close()
     httpd.shutdown()

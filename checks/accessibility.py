@@ -20,11 +20,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from govaudit.checks.plugin import CheckPlugin, Field, RuleMeta, T
-from govaudit.crawler.browser.elder import median, share_below
-from govaudit.crawler.extract.a11y_static import find_elder_entry
 
 from govaudit.facts import PageFacts, StaticA11yFailure
 from govaudit.model import Finding
+from govaudit.readings import find_elder_entry, median, share_below
 from govaudit.ruleset import RuleSet, RuleSetError
 from govaudit.store import ScanView
 

@@ -16,12 +16,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from govaudit.checks.plugin import Chart, CheckPlugin, Field, RuleMeta, T
-from govaudit.crawler.extract.dates import iso_or_none
-from govaudit.crawler.extract.endpoints import fetched_endpoint, record_url
 
 from govaudit.facts import Column as ColumnFacts
 from govaudit.facts import ListItem, PageFacts
 from govaudit.model import Finding, UrlRecord
+from govaudit.readings import fetched_endpoint, iso_or_none, record_url
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
 

@@ -44,10 +44,10 @@ from urllib.parse import urlsplit
 import chinese_calendar
 from dateutil.relativedelta import relativedelta
 from govaudit.checks.plugin import Chart, CheckPlugin, Field, RuleMeta, T
-from govaudit.crawler.extract.endpoints import fetched_endpoint, record_url
 
 from govaudit.facts import Letter as LetterFacts
 from govaudit.model import Finding
+from govaudit.readings import fetched_endpoint, record_url
 from govaudit.ruleset import RuleSet, RuleSetError
 from govaudit.store import ScanView
 

@@ -17,21 +17,14 @@ from urllib.parse import urlsplit
 
 from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
 from govaudit.checks.speed import FIELDS as SPEED_FIELDS
-from govaudit.checks.speed import Offender, per_template, template_of
+from govaudit.checks.speed import NOT_MEASURED, Offender, per_template, template_of
 
 from govaudit.model import UrlRecord
+from govaudit.readings import announced_sites, meta_value, url_shape
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
 
 _PAIR = re.compile(r"\s*([a-zA-Z-]+)\s*=\s*([^,;\s]*)")
-
-
-def meta_value(meta: dict[str, str] | None, name: str) -> str | None:
-    """A ``<meta name>`` content, the name matched without regard to case (``Viewport`` happens)."""
-    for key, value in (meta or {}).items():
-        if key.lower() == name:
-            return value
-    return None
 
 
 def parse_viewport(content: str) -> dict[str, str]:
@@ -60,12 +53,14 @@ def viewport_problems(content: str | None) -> list[str]:
     return problems
 
 
-def _static_hits(pages: list[UrlRecord], sizes: dict[str, int]) -> Iterator[Hit]:
+def _static_hits(pages: list[UrlRecord], sizes: dict[str, int], site: list[tuple[UrlRecord, dict]]) -> Iterator[Hit]:
+    """The crawl's viewport facts; for a separate mobile site's pages (not crawled), the viewport its
+    browser load read."""
     missing: list[Offender] = []
     fixed: list[Offender] = []
     zoom: list[Offender] = []
-    for rec in pages:
-        content = meta_value((rec.facts or {}).get("meta"), "viewport")
+    for rec, content in [(r, meta_value((r.facts or {}).get("meta"), "viewport")) for r in pages] + [
+            (r, layout.get("viewport")) for r, layout in site]:
         problems = viewport_problems(content)
         ev = {"viewport": content}
         if "missing" in problems:
@@ -79,19 +74,37 @@ def _static_hits(pages: list[UrlRecord], sizes: dict[str, int]) -> Iterator[Hit]
     yield from per_template("mobile.zoom_disabled", zoom, sizes, None)
 
 
-def _layout_hits(view: ScanView, rules: RuleSet, pages: dict[str, UrlRecord], sizes: dict[str, int]) -> Iterator[Hit]:
+def _phone_layouts(view: ScanView, name: str) -> Iterator[tuple[str, dict]]:
+    """(url, layout probe) of each page an artifact (``speed`` or ``mobile_site``) measured as a phone."""
+    for url, body in view.artifacts(name):
+        m = (body or {}).get("mobile") if isinstance(body, dict) else None
+        layout = m.get("layout") if isinstance(m, dict) and m.get("status") == "measured" else None
+        if isinstance(layout, dict):
+            yield url, layout
+
+
+def site_template(url: str) -> str:
+    return "移动版 " + url_shape(url)
+
+
+def _site_pages(view: ScanView, sizes: dict[str, int]) -> list[tuple[UrlRecord, dict]]:
+    out = []
+    for url, layout in _phone_layouts(view, "mobile_site"):
+        template = site_template(url)
+        sizes[template] += 1
+        out.append((UrlRecord(url=url, kind="page", facts={"template": template}), layout))
+    return out
+
+
+def _layout_hits(view: ScanView, rules: RuleSet, pages: dict[str, UrlRecord], sizes: dict[str, int],
+                 site: list[tuple[UrlRecord, dict]]) -> Iterator[Hit]:
     p = rules.param("mobile")
     tolerance, min_font, text_share = float(p["overflow_tolerance_px"]), float(p["min_font_px"]), float(p["small_text_share"])
     tap_share, min_tap = float(p["small_tap_share"]), float(p["min_tap_px"])  # min_tap: measured in the browser
     over: list[Offender] = []
     small: list[Offender] = []
     taps: list[Offender] = []
-    for url, body in view.artifacts("speed"):
-        m = (body or {}).get("mobile") if isinstance(body, dict) else None
-        layout = m.get("layout") if isinstance(m, dict) and m.get("status") == "measured" else None
-        if not isinstance(layout, dict):
-            continue
-        rec = pages.get(url) or UrlRecord(url=url, kind="page")
+    for rec, layout in [(pages.get(u) or UrlRecord(url=u, kind="page"), lay) for u, lay in _phone_layouts(view, "speed")] + site:
         excess = float(layout.get("scroll_width") or 0) - float(layout.get("viewport_width") or 0)
         if excess > tolerance:
             over.append((rec, round(excess), {"scroll_width": layout.get("scroll_width"),
@@ -112,28 +125,13 @@ def _layout_hits(view: ScanView, rules: RuleSet, pages: dict[str, UrlRecord], si
     yield from per_template("mobile.tap_targets", taps, sizes, "small_tap_share")
 
 
-def mobile_host(host: str | None, site_host: str | None) -> bool:
-    """``m.example.gov.cn`` or ``wap.example.gov.cn`` beside ``www.example.gov.cn`` (or ``example.gov.cn``)."""
-    if not host or not site_host or host == site_host:
-        return False
-    base = site_host.removeprefix("www.")
-    return any(host == f"{prefix}.{base}" for prefix in ("m", "wap", "mobile", "3g", "h5"))
-
-
 def _mobile_site(view: ScanView, home: UrlRecord | None) -> Iterator[Hit]:
-    """A separate mobile site: announced by ``<meta name="mobile-agent">`` (Baidu's tag, common on Chinese
-    portals), linked from the site (an ``m.``/``wap.`` host of the site's domain), or found when the phone
-    profile was redirected to another host (by User-Agent)."""
-    found: dict[str, str] = {}
-    agent = meta_value((home.facts or {}).get("meta") if home else None, "mobile-agent")
-    if agent:
-        m = re.search(r"url=([^;\s]+)", agent, re.I)
-        if m:
-            found.setdefault(m.group(1), "mobile_agent_meta")
+    """A separate mobile site: announced or linked (``announced_sites``), or found when the phone profile was
+    redirected to another host (by User-Agent); with how many of its pages the browser checked, and each
+    page of it that could not be measured (``mobile.site_not_measured``)."""
     site_host = urlsplit(view.start_url).hostname
-    for rec in view.urls("external"):
-        if mobile_host(urlsplit(rec.url).hostname, site_host):
-            found.setdefault(rec.url, "link")
+    found = announced_sites(view.start_url, (home.facts or {}).get("meta") if home else None,
+                            (rec.url for rec in view.urls("external")))
     for url, body in view.artifacts("speed"):
         m = (body or {}).get("mobile") if isinstance(body, dict) else None
         final = m.get("final_url") if isinstance(m, dict) else None
@@ -141,8 +139,19 @@ def _mobile_site(view: ScanView, home: UrlRecord | None) -> Iterator[Hit]:
             found.setdefault(final, "user_agent_redirect")
         elif isinstance(m, dict) and m.get("reason") == "redirect_loop":
             found.setdefault(url, "user_agent_redirect_loop")
+    checked: dict[str, int] = defaultdict(int)
+    for url, body in view.artifacts("mobile_site"):
+        m = body.get("mobile") if isinstance(body, dict) else None
+        if not isinstance(m, dict):
+            continue
+        if m.get("status") == "measured":
+            checked[urlsplit(url).netloc] += 1
+            continue
+        yield Hit("mobile.site_not_measured", url, {"mobile_url": body.get("site") or url, "reason": m.get("reason") or "error",
+                                                    "detail": m.get("detail") or ""})
     for target, via in found.items():
-        yield Hit("mobile.separate_site", view.start_url, {"mobile_url": target, "via": via},
+        yield Hit("mobile.separate_site", view.start_url,
+                  {"mobile_url": target, "via": via, "checked_pages": checked.get(urlsplit(target).netloc, 0)},
                   extra={"discriminator": target})
 
 
@@ -151,8 +160,9 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     sizes: dict[str, int] = defaultdict(int)
     for rec in pages:
         sizes[template_of(rec)] += 1
-    yield from _static_hits(pages, sizes)
-    yield from _layout_hits(view, rules, {r.url: r for r in pages}, sizes)
+    site = _site_pages(view, sizes)
+    yield from _static_hits(pages, sizes, site)
+    yield from _layout_hits(view, rules, {r.url: r for r in pages}, sizes, site)
     home = next((r for r in pages if r.url == view.start_url), None)
     yield from _mobile_site(view, home)
 
@@ -179,6 +189,9 @@ FIELDS: dict[str, Field] = {
         "link": T("网站链接到移动版域名", "a link to the site's mobile host"),
         "user_agent_redirect": T("按手机 User-Agent 重定向", "a redirect by mobile User-Agent"),
         "user_agent_redirect_loop": T("按手机 User-Agent 重定向后陷入循环", "a mobile User-Agent redirect that loops")}),
+    "checked_pages": Field(T("已检查移动版页面数", "Mobile pages checked"), kind="count"),
+    "reason": Field(T("原因", "Reason"), values=NOT_MEASURED),
+    "detail": Field(T("说明", "Detail"), optional=True),
 }
 
 
@@ -224,7 +237,15 @@ RULES: dict[str, RuleMeta] = {
         ("发现独立移动版网站", "Separate mobile site found"),
         ("网站另有移动版（m. 域名或按 User-Agent 重定向）；移动版需与电脑版同样检查。",
          "The site has a separate mobile version (m. host or a User-Agent redirect); it needs the same checks."),
-        ("发现移动版网站 {mobile_url}（{via}）", "Mobile site {mobile_url} ({via})"), severity="info"),
+        ("发现移动版网站 {mobile_url}（{via}），已按手机环境检查 {checked_pages} 个页面",
+         "Mobile site {mobile_url} ({via}); {checked_pages} of its pages checked as a phone"), severity="info"),
+    "mobile.site_not_measured": _rule(
+        ("移动版网站页面未能检查", "Mobile site page not measured"),
+        ("独立移动版网站的页面在手机环境（375×667、触屏、2 倍像素比、手机 User-Agent）中未能加载或测量，原因见说明；扫描照常继续。",
+         "A page of the separate mobile site could not be loaded or measured under the phone profile (375×667, touch, "
+         "DPR 2, mobile User-Agent); the reason says why. The scan went on."),
+        ("移动版页面未能检查（{mobile_url}）：{reason}", "Mobile site page not measured ({mobile_url}): {reason}"),
+        severity="info"),
 }
 
 PLUGIN = CheckPlugin(

@@ -26,11 +26,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
-from govaudit.crawler.extract.attachments import format_of
-from govaudit.crawler.extract.identity import compile_hiding
 from lxml import etree
 
 from govaudit.dictionary import load_all, load_paths, resolve_paths
+from govaudit.readings import compile_hiding, format_of
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
 
@@ -151,17 +150,21 @@ def _links_and_embeds(view: ScanView, rules: RuleSet, pages: list[tuple[str, Any
             extra={"discriminator": host})
 
 
-def location(where: dict[str, Any] | None) -> str:
-    """Where in an attachment a match lies, as the report says it."""
+_PLACES = {  # where in an attachment a match lies, as each report language says it
+    "page": T("第 {page} 页", "page {page}"),
+    "sheet": T("工作表“{sheet}”第 {row} 行", "sheet \u201c{sheet}\u201d, row {row}"),
+    "table": T("表格 {table} 第 {row} 行", "table {table}, row {row}"),
+    "paragraph": T("第 {paragraph} 段", "paragraph {paragraph}"),
+}
+
+
+def location(where: dict[str, Any] | None, lang: str = "zh") -> str:
+    """Where in an attachment a match lies, in words of ``lang``.  Evidence keeps ``where`` itself (the report
+    labels its keys in its own language); the words go into the message."""
     if not where:
         return ""
-    if "page" in where:
-        return f"第 {where['page']} 页"
-    if "sheet" in where:
-        return f"工作表“{where['sheet']}”第 {where['row']} 行"
-    if "table" in where:
-        return f"表格 {where['table']} 第 {where['row']} 行"
-    return f"第 {where.get('paragraph', '?')} 段"
+    kind = next((k for k in ("page", "sheet", "table") if k in where), "paragraph")
+    return _PLACES[kind][lang].format_map(defaultdict(lambda: "?", where))
 
 
 def _terms(pages: list[tuple[str, Any]]) -> Iterator[Hit]:
@@ -177,7 +180,7 @@ def _terms(pages: list[tuple[str, Any]]) -> Iterator[Hit]:
             if match.get("expected"):
                 evidence["expected"] = match["expected"]
             if "where" in match:
-                evidence["location"] = location(match["where"])
+                evidence["location"] = match["where"]
             yield Hit(rule, url, evidence=evidence, extra={"discriminator": match["term"]})
 
 
@@ -200,17 +203,18 @@ def _private(pages: list[tuple[str, Any]], rules: RuleSet) -> Iterator[Hit]:
                         "examples": [i["masked"] for i in items[:limit]], "sentence": items[0]["sentence"],
                         "truncated": truncated}
             if "where" in items[0]:
-                evidence["location"] = location(items[0]["where"])
-                evidence["locations"] = [location(i["where"]) for i in items[:limit]]
+                evidence["location"] = items[0]["where"]
+                evidence["locations"] = [i["where"] for i in items[:limit]]
             yield Hit("content.private_data", url, evidence=evidence, extra={"discriminator": kind})
 
 
 _PAGE = {"at": "", "at_en": "", "place": "页面", "place_en": "on the page"}
 
 
-def _in_file(where: str) -> dict[str, str]:
+def _in_file(where: dict[str, Any] | None) -> dict[str, str]:
     """The message parts that name an attachment and the place in it (``{at}`` / ``{place}`` of the templates)."""
-    zh, en = ("附件（" + where + "）", " (" + where + ")") if where else ("附件", "")
+    zh, en = location(where, "zh"), location(where, "en")
+    zh, en = ("附件（" + zh + "）", " (" + en + ")") if where else ("附件", "")
     return {"at": zh + "：", "at_en": "In the attachment" + en + ": ", "place": zh, "place_en": "in the attachment" + en}
 
 
@@ -231,7 +235,7 @@ def _attachments(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     for hit in chain(_terms(files), _private(files, rules)):
         hit.evidence["attachment"] = hit.url
         hit.evidence["linked_from"] = [r.source for r in view.refs(hit.url, limit)]
-        hit.extra.update(_in_file(hit.evidence.get("location", "")))
+        hit.extra.update(_in_file(hit.evidence.get("location")))
         yield hit
     for reason, g in unread.items.items():
         yield Hit("content.attachment_unread", g["first"], evidence={
@@ -293,6 +297,12 @@ FIELDS: dict[str, Field] = {
     "error": Field(T("错误", "Error"), optional=True),
     "location": Field(T("附件中位置", "Where in the file"), optional=True),
     "locations": Field(T("各号码位置", "Where each number is"), kind="list", optional=True),
+    # the keys of a location (crawler/extract/attachments.py): the report labels them in its language
+    "page": Field(T("页", "Page")),
+    "sheet": Field(T("工作表", "Sheet")),
+    "row": Field(T("行", "Row")),
+    "table": Field(T("表格", "Table")),
+    "paragraph": Field(T("段", "Paragraph")),
     "attachment": Field(T("附件", "Attachment"), kind="url", optional=True),
     "linked_from": Field(T("链接该附件的页面", "Pages linking it"), kind="list", optional=True),
     "reason": Field(T("原因", "Reason"), values=UNREAD_REASONS),

@@ -34,7 +34,7 @@ MAX_USERS = 20      # pages listed per heavy resource (``page_count`` keeps the 
 # Reference tags that make a browser request while the page loads (anchors and frames are other pages).
 RESOURCE_TYPES = {"img": "image", "input": "image", "source": "media", "video": "media", "audio": "media",
                   "embed": "media", "script": "script", "link": "style"}
-METRICS = ("fcp_ms", "lcp_ms", "cls", "tbt_ms")
+METRICS = ("fcp_ms", "lcp_ms", "cls", "tbt_ms", "transfer_bytes")
 Offender = tuple[UrlRecord, float, dict[str, Any]]  # a page at fault, its value, its own evidence
 
 
@@ -272,6 +272,7 @@ FIELDS: dict[str, Field] = {
     "lcp_ms": Field(T("最大内容绘制 LCP（毫秒）", "Largest contentful paint (ms)"), kind="number"),
     "cls": Field(T("累积布局偏移 CLS", "Cumulative layout shift"), kind="number"),
     "tbt_ms": Field(T("总阻塞时间 TBT（毫秒）", "Total blocking time (ms)"), kind="number"),
+    "transfer_bytes": Field(T("浏览器传输字节数", "Bytes transferred by the browser"), kind="number"),
     "reason": Field(T("原因", "Reason"), values=NOT_MEASURED),
     "detail": Field(T("说明", "Detail"), optional=True),
     "median_page_kib": Field(T("页面大小中位数（KiB）", "Median page weight (KiB)"), kind="number"),
@@ -332,6 +333,15 @@ RULES: dict[str, RuleMeta] = {
     "speed.lcp": _metric_rule("最大内容绘制（LCP）", "largest contentful paint", "lcp_ms"),
     "speed.cls": _metric_rule("累积布局偏移（CLS）", "cumulative layout shift", "cls"),
     "speed.tbt": _metric_rule("总阻塞时间（TBT）", "total blocking time", "tbt_ms"),
+    "speed.transfer_bytes": RuleMeta(
+        title=T("浏览器加载传输量过大", "Too many bytes transferred on load"),
+        help=T("抽样页面在浏览器中加载时，HTML 与所有资源实际传输的字节数（含压缩、重定向，Resource Timing 的 transferSize）"
+               "超过 Lighthouse“避免网络负载过大”的良好线；按模板汇总。手机环境冷缓存加载；桌面环境沿用前页缓存，数值是下限。",
+               "The bytes a sampled page transferred as the browser loaded it (HTML and every resource, as sent: Resource "
+               "Timing transferSize) exceed Lighthouse's 'avoid enormous network payloads' good line; per template. The "
+               "phone loads with a cold cache; the desktop keeps earlier pages' cache, so its figure is a lower bound."),
+        message=T("模板 {template} 的 {pages} 个抽样页面加载传输量过大（{profile}，最多 {transfer_bytes} 字节）",
+                  "{pages} sampled pages of template {template} transfer too much on load ({profile}, up to {transfer_bytes} bytes)")),
     "speed.not_measured": RuleMeta(
         title=T("页面加载性能未测得", "Load metrics not measured"),
         help=T("抽样页面在浏览器中未能测得加载性能，原因见说明；扫描照常继续。", "A sampled page's load metrics could not be measured; the reason says why. The scan went on."),

@@ -235,15 +235,20 @@ def _last_line(log: Path) -> str:
     return lines[-1].removeprefix("govaudit: error: ")[:300] if lines else ""
 
 
-def _scan_finished(out: Path) -> bool:
+def _scan_finished(out: Path, manifest: Manifest, url: str) -> bool:
     """Whether a site's scan finished although the batch did not see it end (the batch was killed)."""
-    from govaudit.store import Store, StoreError
+    from govaudit.history import site_scans
+    from govaudit.store import Store, StoreError, is_url
 
-    store = out / "govaudit.sqlite"
-    if not (out / "summary.json").exists() or not store.exists():
+    shared = [b for a, b in zip(manifest.scan_args, manifest.scan_args[1:]) if a == "--store" and is_url(b)]
+    store: Path | str = shared[-1] if shared else out / "govaudit.sqlite"
+    if not (out / "summary.json").exists() or (isinstance(store, Path) and not store.exists()):
         return False
     try:
         with Store(store, create=False) as st:
+            if shared:
+                scans = site_scans(st, url)
+                return bool(scans) and scans[-1].state == "finished"
             return st.scan(st.latest_scan()).state == "finished"
     except (StoreError, OSError, ValueError, LookupError):
         return False
@@ -347,7 +352,7 @@ def _todo(manifest: Manifest, retry_failed: bool) -> list[SiteState]:
         if state.state == "running":   # the batch was killed: its scan got SIGTERM (or finished meanwhile)
             _wait_gone(state.pid, state.url)
             state.pid = None
-            state.state = "done" if _scan_finished(site_dir(manifest.out, state)) else "interrupted"
+            state.state = "done" if _scan_finished(site_dir(manifest.out, state), manifest, state.url) else "interrupted"
         if state.state in ("pending", "interrupted") or (state.state == "failed" and retry_failed):
             todo.append(state)
     return todo
@@ -363,8 +368,13 @@ def check_scan_args(args: list[str], out: Path) -> None:
 
     parser = argparse.ArgumentParser(prog="govaudit batch … (scan options)", add_help=False)
     add_scan_arguments(parser)
+    from govaudit.store import is_url
+
     for dest in ("out", "store", "resume", "quiet"):
-        if any(a == f"--{dest}" or a.startswith(f"--{dest}=") for a in args):
+        given = [b for a, b in zip(args, [*args[1:], ""]) if a == f"--{dest}"]
+        if dest == "store" and all(is_url(v) for v in given):
+            continue  # a shared PostgreSQL store (``govaudit batch --store URL``)
+        if given or any(a.startswith(f"--{dest}=") for a in args):
             raise UserError(f"--{dest} is set by the batch for each site; leave it out")
     try:
         ns = parser.parse_args([*args, "--out", str(out / SITES_DIR / "preflight")])

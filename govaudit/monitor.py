@@ -150,7 +150,7 @@ def home_items(body: bytes, url: str) -> list[dict[str, str]]:
 class Monitor:
     """Probes ``sites`` (homepage URLs, normalised as a scan's start URL) into the store at ``store_path``."""
 
-    def __init__(self, store_path: Path, sites: Iterable[str], rules: RuleSet, *, clock: Clock = time.time,
+    def __init__(self, store_path: Path | str, sites: Iterable[str], rules: RuleSet, *, clock: Clock = time.time,
                  log: Callable[[str], None] | None = None) -> None:
         self.store = Store(store_path)
         self.sites = list(dict.fromkeys(sites))

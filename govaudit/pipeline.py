@@ -29,7 +29,7 @@ from govaudit import __version__
 from govaudit.errors import UserError
 from govaudit.model import Finding
 from govaudit.ruleset import DEFAULT_RULESET, RuleSet, load_ruleset
-from govaudit.store import Store
+from govaudit.store import Store, redacted, store_locator
 from govaudit.urls import is_loopback, normalise_start_url
 
 STORE_NAME = "govaudit.sqlite"
@@ -83,7 +83,7 @@ class ScanRequest:
 
     url: str
     out: Path = Path("govaudit-out")
-    store: Path | None = None            # default out/govaudit.sqlite
+    store: Path | str | None = None      # default out/govaudit.sqlite; a str: a postgresql:// URL (store_locator)
     rules: str = DEFAULT_RULESET         # rule-set id or YAML file
     as_of: date | str | None = None      # check date (default today)
     lang: str = "zh"
@@ -112,24 +112,25 @@ class ScanRequest:
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
-        self.store = Path(self.store) if self.store is not None else None
+        self.store = store_locator(str(self.store)) if self.store is not None else None
         if self.a11y not in A11Y_MODES:
             raise ScanError(f"a11y mode must be one of {', '.join(A11Y_MODES)}, not {self.a11y!r}")
         if self.profile not in PROFILES:
             raise ScanError(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
 
     @property
-    def store_path(self) -> Path:
+    def store_path(self) -> Path | str:
         return self.store or self.out / STORE_NAME
 
     def options(self) -> dict[str, Any]:
         """The request as JSON-safe values, recorded with the scan in the store."""
-        return {k: (str(v) if isinstance(v, (Path, date)) else v) for k, v in asdict(self).items()}
+        options = {k: (str(v) if isinstance(v, (Path, date)) else v) for k, v in asdict(self).items()}
+        return {**options, "store": redacted(self.store)} if self.store is not None else options
 
 
 @dataclass
 class ScanOutcome:
-    store_path: Path
+    store_path: Path | str
     scan_id: int
     out_dir: Path
     findings: list[Finding]
@@ -247,12 +248,12 @@ def crawl(req: ScanRequest, rules: RuleSet, url: str, scan_id: int, as_of: date,
     if req.redis:
         from govaudit.crawler.distributed import distributed_settings, job_id, publish_job
 
-        job = job_id(str(Path(req.store_path).resolve()), scan_id)
+        job = job_id(_store_name(req), scan_id)
         for key, value in distributed_settings(req.redis, job).items():
             settings.set(key, value, priority="cmdline")
         if seeder:
             publish_job(req.redis, job, {"scan_id": scan_id, "url": url, "as_of": as_of.isoformat(),
-                                             "request": {**req.options(), "store": str(Path(req.store_path).resolve()),
+                                             "request": {**req.options(), "store": _store_name(req),
                                                          "resume": False}})
     settings.set("LOG_INSTALL_ROOT_HANDLER", bool(req.verbose), priority="cmdline")
     grace = float(rules.param("crawl.stop_grace_seconds"))
@@ -330,7 +331,7 @@ def _open_scan(store: Store, req: ScanRequest, url: str, as_of: date) -> tuple[i
     return scan_id, as_of, False
 
 
-def _mark_interrupted(store_path: Path, scan_id: int, stage: str) -> None:
+def _mark_interrupted(store_path: Path | str, scan_id: int, stage: str) -> None:
     """The scan stays resumable, and says where it stopped."""
     with Store(store_path) as store:
         info = store.scan(scan_id)
@@ -369,6 +370,12 @@ def run_scan(req: ScanRequest) -> ScanOutcome:
             raise
 
 
+def _store_name(req: ScanRequest) -> str:
+    """The store as every worker names it: a PostgreSQL URL as given, a SQLite file by its absolute path."""
+    store = req.store_path
+    return store if isinstance(store, str) else str(Path(store).resolve())
+
+
 def _end_shared_crawl(req: ScanRequest, scan_id: int) -> None:
     """No worker joins the scan any more; a crawl that lost Redis fails here, resumable."""
     from govaudit.crawler.distributed import job_id, retire_job
@@ -376,7 +383,7 @@ def _end_shared_crawl(req: ScanRequest, scan_id: int) -> None:
     with Store(req.store_path) as store:
         info = store.scan(scan_id)
     lost = info.stats.get("redis_lost")
-    retire_job(str(req.redis), job_id(str(Path(req.store_path).resolve()), scan_id), clear=info.state == "crawled")
+    retire_job(str(req.redis), job_id(_store_name(req), scan_id), clear=info.state == "crawled")
     if lost:
         with Store(req.store_path) as store:
             progress = progress_of(store, scan_id)

@@ -66,10 +66,10 @@ def browser_problems(rules: RuleSet) -> list[str]:
     return problems
 
 
-def output_problems(out: Path, store: Path) -> list[str]:
+def output_problems(out: Path, store: Path | str) -> list[str]:
     """An output folder that cannot be written, or a store that cannot be opened."""
     from govaudit.reports import ReportError, check_writable
-    from govaudit.store import Store, StoreError
+    from govaudit.store import Store, StoreError, redacted
 
     problems = []
     try:
@@ -77,11 +77,12 @@ def output_problems(out: Path, store: Path) -> list[str]:
     except ReportError as exc:
         problems.append(str(exc))
     try:
-        store.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(store, Path):
+            store.parent.mkdir(parents=True, exist_ok=True)
         with Store(store):
             pass
     except (StoreError, OSError) as exc:
-        problems.append(f"scan store {store}: {getattr(exc, 'strerror', None) or exc}")
+        problems.append(f"scan store {redacted(store)}: {getattr(exc, 'strerror', None) or exc}")
     return problems
 
 

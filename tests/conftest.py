@@ -70,3 +70,65 @@ def chrome():
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+def _pg_bin() -> Path | None:
+    """Debian's PostgreSQL server programs (``postgresql`` package): /usr/lib/postgresql/<version>/bin."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name)
+                   if p.parent.parent.name.isdigit() else 0)
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A real PostgreSQL server on 127.0.0.1 (free port, throwaway data directory) for the session.
+
+    Yields a function ``new_db() -> URL`` making a fresh empty database each call.  As root, initdb and the
+    server run as the ``postgres`` user (PostgreSQL refuses root).  Skipped when PostgreSQL is not installed,
+    except under CI=true, where a missing server is a failure (bin/setup installs it)."""
+    import socket
+    import uuid
+
+    bindir = _pg_bin()
+    if bindir is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/pg_ctl); run bin/setup")
+        pytest.skip("PostgreSQL is not installed (Debian package postgresql; bin/setup installs it)")
+    work = Path(tempfile.mkdtemp(prefix="govaudit-pg-"))
+    data, sock = work / "data", work / "sock"
+    sock.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(work, "postgres")
+        shutil.chown(sock, "postgres")
+        work.chmod(0o755)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    password = "govaudit-test"
+    pwfile = work / "pw"
+    pwfile.write_text(password + "\n")
+    if as_user:
+        shutil.chown(pwfile, "postgres")
+    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "govaudit", "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C"], check=True, capture_output=True)
+    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(work / "log"), "-w", "start", "-o",
+                    f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off -c max_connections=100"],
+                   check=True, capture_output=True)
+    base = f"postgresql://govaudit:{password}@127.0.0.1:{port}"
+    try:
+        import psycopg
+
+        def new_db() -> str:
+            name = "t" + uuid.uuid4().hex[:12]
+            with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+                conn.execute(f"CREATE DATABASE {name}")
+            return f"{base}/{name}"
+
+        new_db.port = port  # type: ignore[attr-defined]
+        new_db.password = password  # type: ignore[attr-defined]
+        yield new_db
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)

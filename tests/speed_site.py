@@ -4,7 +4,9 @@ Every figure a test expects is stated here: the 3 MB image, the 150 images of /m
 /plain/ page, the 600 px table of /overflow/, the page without viewport.  Pages are sent gzip-compressed
 (when asked) except /plain/; static resources carry Cache-Control except /nocache.js.  Bad input for the
 browser: /never/ never fires load, /spin/ animates forever, /huge-image/ loads a 50 MB image served
-slowly, and a mobile User-Agent on /m-loop/ is redirected round in a loop.
+slowly, and a mobile User-Agent on /m-loop/ is redirected round in a loop.  A separate mobile site: /ua/ sends
+a phone to /m/ on localhost (another host than 127.0.0.1), whose /m/wide.html overflows, /m/list/ has no
+viewport and /m/never.html never fires load.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ def page(title: str, body: str, head: str = VIEWPORT) -> str:
             f'<body><div class="nav"><a href="/">首页</a></div><main><h1>{title}</h1>{body}</main></body></html>')
 
 
+def m_page(title: str, body: str, head: str = VIEWPORT) -> str:
+    """A page of the separate mobile site: its home link goes to /m/."""
+    return page(title, body, head).replace('<a href="/">', '<a href="/m/">')
+
+
 ARTICLE_TEXT = "<p>为进一步做好政府信息公开工作，现将有关事项通知如下。</p>" * 5
 PAGES: dict[str, str] = {
     "/": page("某县人民政府", head=VIEWPORT + '<meta name="mobile-agent" content="format=html5;url=http://127.0.0.1:9/m/">',
@@ -50,7 +57,18 @@ PAGES: dict[str, str] = {
     "/spin/": page("动画", '<div id="a">动画</div><script>(function f(){document.getElementById("a").style.marginLeft='
                    '(Date.now()%100)+"px";requestAnimationFrame(f);})();</script>'),
     "/huge-image/": page("巨图", '<img src="/huge.png" alt="x">'),
+    "/heavy-png/": page("大图", '<img src="/big.png" alt="大图" style="max-width:100%">'),  # a valid 1.1 MB PNG
     "/m-loop/": page("电脑版", ARTICLE_TEXT),
+    # a separate mobile site: /ua/ sends a phone's User-Agent to http://localhost:<port>/m/ (another host)
+    "/ua/": page("电脑版首页", ARTICLE_TEXT),
+    "/m/": m_page("手机版", '<style>li a{display:block;padding:12px 0}</style><ul><li><a href="/m/list/">列表</a></li><li><a href="/m/art/1.html">文章一</a></li>'
+                '<li><a href="/m/art/2.html">文章二</a></li><li><a href="/m/wide.html">宽页</a></li>'
+                '<li><a href="/m/never.html">不加载</a></li><li><a href="http://127.0.0.1:9/x">外站</a></li></ul>'),
+    "/m/list/": m_page("手机版列表", '<ul><li><a href="/m/art/1.html">文章一</a></li></ul>', head=""),
+    "/m/art/1.html": m_page("手机版文章", ARTICLE_TEXT),
+    "/m/art/2.html": m_page("手机版文章", ARTICLE_TEXT),
+    "/m/wide.html": m_page("手机版宽页", '<table style="width:800px"><tr><td>宽表格</td></tr></table>'),
+    "/m/never.html": m_page("手机版不加载", '<img src="/stall.png" alt="x">'),
     "/small-text/": page("小字", '<div style="font-size:9px">' + ARTICLE_TEXT * 3 + "</div>"
                          + "".join(f'<a href="/x{i}" style="font-size:9px">链{i}</a> ' for i in range(20))),
 }
@@ -74,6 +92,8 @@ class Handler(BaseHTTPRequestHandler):
         mobile = "Mobile" in (self.headers.get("User-Agent") or "")
         if path == "/m-loop/" and mobile:
             return self._redirect("/m-loop/m/")
+        if path == "/ua/" and mobile:
+            return self._redirect(f"http://localhost:{self.server.server_address[1]}/m/")
         if path == "/m-loop/m/":
             return self._redirect("/m-loop/")
         if path == "/stall.png":
@@ -81,6 +101,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(404, b"", "text/plain", head)
         if path == "/big.jpg":
             return self._send(200, b"\xff\xd8" + b"\0" * (3 * MB), "image/jpeg", head, cache=True)
+        if path == "/big.png":
+            return self._send(200, huge_png(600, 600), "image/png", head, cache=True)
         if path == "/huge.png":
             return self._slow_image(head)
         if path in ("/logo.png",) or path.startswith("/i/"):

@@ -8,10 +8,11 @@ import pytest
 from govaudit.checks.accessibility import run, wcag_from_tags
 from govaudit.crawler.browser.sampling import PageInfo, choose
 from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.a11y_static import MAX_ELEMENTS, extract, find_elder_entry, template_signature
+from govaudit.crawler.extract.a11y_static import MAX_ELEMENTS, extract, template_signature
 from lxml import html as lxml_html
 
 from govaudit.model import UrlRecord, url_key
+from govaudit.readings import find_elder_entry
 from govaudit.ruleset import load_ruleset
 from govaudit.store import Store, StoreWriter
 

@@ -109,7 +109,7 @@ def test_a_schema_1_store_is_migrated_in_place_and_still_read(tmp_path):
         db.execute("ALTER TABLE urls DROP COLUMN digest")
         db.execute("PRAGMA user_version=1")
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # 1 → the current schema at once
+    assert store.schema_version() == SCHEMA_VERSION  # 1 → the current schema at once
     scan = store.begin_scan(SITE, SITE, AS_OF.isoformat(), {}, "test")
     writer = StoreWriter(store, scan)
     for url in (SITE, SITE + "index.html"):

@@ -20,10 +20,14 @@ import pytest
 import trustme
 from conftest import AS_OF, read_findings, run_cli
 from govaudit.crawler.analysis import read_body, unread
-from govaudit.crawler.extract.attachments import Caps, attachment_facts, format_of
+from govaudit.crawler.extract.attachments import Caps, attachment_facts
 from govaudit.crawler.extract.content import offsite_facts
+from govaudit.reports import text as report_text
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+from govaudit.model import Finding
+from govaudit.readings import format_of
 
 ID_OK = "11010519491231002X"  # the GB 11643 standard's own example
 ID_BAD = "110105194912310021"  # the same digits, a wrong check character
@@ -279,14 +283,20 @@ def by_rule(findings: list[dict]) -> dict[str, list[dict]]:
 def test_scan_reports_attachment_findings_with_where_and_who_links(scan):
     out, findings, base, _, news_port = scan
     rules = by_rule(findings)
-    private = sorted((f["url"].removeprefix(base), f["evidence"]["kind"], f["evidence"]["location"]) for f in rules["content.private_data"])
-    assert private == [("leak.docx", "id_number", "第 2 段"), ("leak.docx", "mobile", "表格 1 第 2 行"),
-                       ("list.xlsx", "id_number", "工作表“名单”第 3 行"), ("list.xlsx", "mobile", "工作表“名单”第 3 行"),
-                       ("scan.pdf", "id_number", "第 2 页")]
+    private = sorted(((f["url"].removeprefix(base), f["evidence"]["kind"], f["evidence"]["location"]) for f in rules["content.private_data"]),
+                     key=lambda t: t[:2])
+    assert private == [("leak.docx", "id_number", {"paragraph": 2}), ("leak.docx", "mobile", {"table": 1, "row": 2}),
+                       ("list.xlsx", "id_number", {"sheet": "名单", "row": 3}), ("list.xlsx", "mobile", {"sheet": "名单", "row": 3}),
+                       ("scan.pdf", "id_number", {"page": 2})]
     for f in rules["content.private_data"]:
         assert f["evidence"]["linked_from"] == [base] and f["evidence"]["attachment"] == f["url"]
     (docx_id,) = [f for f in rules["content.private_data"] if f["url"].endswith("leak.docx") and f["evidence"]["kind"] == "id_number"]
     assert docx_id["message"].startswith("附件（第 2 段）含 1 个疑似个人信息号码（如 1101************2X")
+    # the English report says the place in English: the evidence keeps the place as data, the message has both
+    sheet = Finding.from_json(next(f for f in rules["content.private_data"] if f["url"].endswith("list.xlsx")))
+    assert report_text.message(sheet, "en").startswith("1 personal numbers in the attachment (sheet \u201c名单\u201d, row 3)")
+    (where,) = [i for i in report_text.evidence_items(sheet, "en") if i["label"] == "Where in the file"]
+    assert where["headers"] == ["Sheet", "Row"] and where["rows"] == [[[("名单", None)], [("3", None)]]]
     assert [(f["url"].removeprefix(base), f["evidence"]["expected"]) for f in rules["content.serious_error"]] == [
         ("leak.docx", "中国共产党")]
 

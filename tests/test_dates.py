@@ -3,7 +3,9 @@
 from datetime import date
 
 import pytest
-from govaudit.crawler.extract.dates import find_dates, iso_or_none, parse_date, year_heading
+from govaudit.crawler.extract.dates import find_dates, parse_date, year_heading
+
+from govaudit.readings import iso_or_none
 
 REF = date(2026, 11, 20)
 

@@ -19,8 +19,9 @@ from conftest import AS_OF, read_findings, run_cli
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.answers import read_answer, read_letters
 from govaudit.crawler.extract.core import parse_html
-from govaudit.crawler.extract.endpoints import extract, fetched_endpoint, record_url
+from govaudit.crawler.extract.endpoints import extract
 
+from govaudit.readings import fetched_endpoint, record_url
 from govaudit.store import Store
 
 PROXY = "/module/web/jpage/dataproxy.jsp"

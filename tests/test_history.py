@@ -43,7 +43,7 @@ def test_schema_2_store_is_migrated_with_its_data(tmp_path):
     assert SCHEMA_VERSION == 3
 
     with Store(path, create=False) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.schema_version() == SCHEMA_VERSION
         info = store.scan(1)
         assert (info.site, info.state, info.stats, info.tool_version) == ("http://old.example/", "finished",
                                                                           {"pages_crawled": 3}, "0.0.9")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import read_findings, run_cli
-from govaudit.checks.mobile import mobile_host, parse_viewport, viewport_problems
+from govaudit.checks.mobile import parse_viewport, viewport_problems
 from speed_site import SpeedSite
+
+from govaudit.readings import mobile_host
 
 
 @pytest.fixture(scope="module")

@@ -243,7 +243,7 @@ def _scan_view(store, site: str, probes: list[tuple[float, str]], started: float
     from datetime import date
 
     scan_id = store.begin_scan(site, site, date.fromtimestamp(started).isoformat(), {}, "test")
-    store.db.execute("UPDATE scans SET started=? WHERE id=?", (started, scan_id))
+    store.conn.exec_driver_sql("UPDATE scans SET started=? WHERE id=?", (started, scan_id))
     store.add_probes([(site, int(due // WINDOW), due, due if o != "missed" else None, o,
                        200 if o == "up" else 503 if o == "down" else None, None, 0.01) for due, o in probes])
     return store.view(scan_id)

@@ -3,6 +3,11 @@
 Every chosen page ends with exactly one ``axe`` artifact: the trimmed axe results, or
 ``{"status": "not_audited", "reason": ...}`` saying why not (page never finished loading, it navigated
 away mid-audit, the browser crashed or hung, ...).  One bad page costs one browser restart, never the scan.
+
+A separate mobile site (移动版网站: announced by the homepage, linked on an ``m.`` host, or where the phone
+profile's User-Agent was redirected) is not crawled; its entry is loaded in the same pool as a phone, and
+from its links one page per URL shape, up to ``params.mobile.site.max_pages``.  Each ends with one
+``mobile_site`` artifact: the phone figures and layout probe, or why they could not be taken.
 """
 
 from __future__ import annotations
@@ -16,17 +21,18 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from govaudit.crawler.browser import elder, metrics
 from govaudit.crawler.browser.axe import RUN_JS, axe_options, axe_source
 from govaudit.crawler.browser.pool import Browser, Limits, Watchdog, ensure_dir, shot_name
 from govaudit.crawler.browser.sampling import choose, page_info
-from govaudit.crawler.extract.a11y_static import find_elder_entry
 from selenium.common.exceptions import JavascriptException, TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from urllib3.exceptions import HTTPError
 
 from govaudit.facts import PageFacts
+from govaudit.readings import announced_sites, find_elder_entry, url_shape
 from govaudit.ruleset import RuleSet, load_ruleset
 from govaudit.store import Store
 
@@ -64,6 +70,8 @@ class Job:
     axe: bool = True
     elder_role: str | None = None  # home | elder_mode: run the 适老化 probe too
     phone: bool = False  # measure under the phone profile too (metrics.Settings.phone_per_template)
+    site: str = ""  # a page of the separate mobile site that starts at this URL: only the phone profile
+    via: str = ""   # how that mobile site was found (checks/mobile.py ``via`` values)
 
 
 @dataclass
@@ -84,6 +92,11 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
     """
     drv = browser.driver
     started = time.monotonic()
+    if job.site:  # a separate mobile site's page: the phone profile only, its links to sample the site
+        assert s.metrics is not None
+        return {"status": "audited", "url": job.url, "mobile": metrics.measure_mobile(
+            browser, job.url, s.metrics, arm, s.limits.page_load, s.limits.script, s.limits.watchdog,
+            links=job.url == job.site)}
     measure = s.metrics is not None and job.axe
     if measure:
         assert s.metrics is not None
@@ -96,15 +109,13 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
     arm(s.limits.script + s.limits.watchdog, "page")  # each later command is one script, bounded by the script limit
     # WebDriver's current_url still shows the requested URL on Chromium's error page; location.href does not.
     loaded, code = drv.execute_script(
-        "var e = document.querySelector('.error-code'); return [location.href, e ? e.textContent : ''];")
+        metrics.MARK_JS + "var e = document.querySelector('.error-code'); return [location.href, e ? e.textContent : ''];")
     if loaded.startswith("chrome-error://"):
         raise NotAudited("load_error", f"the browser could not open the page ({str(code).strip() or 'network error'})")
     body: dict[str, Any] = {"status": "audited", "url": job.url, "final_url": loaded}
     if measure:
         assert s.metrics is not None
-        # Read from the audit's own navigation, before axe's long tasks; then no throttling under axe.
-        body["speed"] = {"desktop": metrics.collect(drv, s.metrics.settle)}
-        metrics.unthrottle(drv, s.metrics.desktop)
+        metrics.unthrottle(drv, s.metrics.desktop)  # no throttling under axe; the figures are read after it
     if job.axe:
         try:
             drv.execute_script(s.axe_js)
@@ -126,7 +137,12 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
             reason = "navigated_away" if any(m in msg.lower() for m in _NAVIGATED) else "axe_error"
             raise NotAudited(reason, msg[:300])
         arm(s.limits.script + s.limits.watchdog, "page")
-        now = drv.execute_script("return location.href;")
+        if measure:  # the audit's own navigation, as of the moment axe started (metrics.AFTER_AXE_JS)
+            assert s.metrics is not None
+            now, figures = drv.execute_script(metrics.AFTER_AXE_JS, int(s.metrics.settle * 1000))
+            body["speed"] = {"desktop": {"status": "measured", **figures}}
+        else:
+            now = drv.execute_script("return location.href;")
         if now != loaded or result.get("url") != loaded:
             raise NotAudited("navigated_away", f"the page navigated to {now} during the audit")
         body.update(axe_version=result.get("version"), violations=result.get("violations", []),
@@ -235,7 +251,7 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
     entry = find_elder_entry((home_facts or {}).get("elder_candidates"), rules.param("a11y.elder.entry_keywords"),
                              rules.param("a11y.elder.toolbar_scripts"))
     artifact = sample.artifact()
-    for name in ("axe", "elder", "a11y_sampling", "speed"):
+    for name in ("axe", "elder", "a11y_sampling", "speed", "mobile_site"):
         store.delete_artifacts(scan_id, name)
     artifact["elder_entry"] = entry
     store.put_artifact(scan_id, "a11y_sampling", "groups", artifact)
@@ -259,10 +275,34 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
         jobs.insert(0, Job(home, axe=False, elder_role="home"))
     if entry and entry["via"] == "link" and entry["href"].startswith(("http://", "https://")) and entry["href"] != home:
         jobs.append(Job(entry["href"], axe=False, elder_role="elder_mode"))
+    site_pages = int(rules.param("mobile.site.max_pages")) if settings.metrics is not None else 0
+    site_hosts: set[str] = set()  # separate mobile sites queued, by host (many pages redirect to one m. host)
+
+    def mobile_site(url: str, via: str, body: dict[str, Any] | None = None) -> None:
+        """Check a separate mobile site found on the way: queue its entry, or record why it cannot be loaded
+        (``body``: a phone load that already failed on it, a User-Agent redirect loop)."""
+        host = urlsplit(url).netloc
+        if site_pages <= 0 or host in site_hosts:
+            return
+        site_hosts.add(host)
+        if body is not None:
+            store.put_artifact(scan_id, "mobile_site", url, {"site": url, "via": via, "mobile": body})
+            count_site(body)
+        else:
+            todo.put(Job(url, axe=False, site=url, via=via))
+
+    def count_site(m: dict[str, Any]) -> None:
+        counts = coverage.setdefault("mobile_site", {"measured": 0, "not_measured": {}})
+        if m.get("status") == "measured":
+            counts["measured"] += 1
+        else:
+            counts["not_measured"][m.get("reason") or "error"] = counts["not_measured"].get(m.get("reason") or "error", 0) + 1
 
     todo: queue.Queue[Job] = queue.Queue()
     for job in jobs:
         todo.put(job)
+    for url, via in announced_sites(view.start_url, (home_facts or {}).get("meta"), (r.url for r in view.urls("external"))).items():
+        mobile_site(url, via)
     lock = threading.Lock()
     watchdog = Watchdog()
     stopping = threading.Event()
@@ -273,12 +313,21 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
         with lock:
             if stopping.is_set():  # the browser was killed under this page by the stop, not by the page
                 return
+            if job.site:
+                record_site_page(job, body)
+                return
             if job.axe and settings.metrics is not None:
                 speed = body.get("speed") or {
                     "desktop": metrics.not_measured(body.get("reason") or "error", body.get("detail") or ""),
                     **({"mobile": metrics.not_measured("not_audited", "the desktop load failed; the phone profile "
                                                        "was not tried")} if job.phone else {})}
                 store.put_artifact(scan_id, "speed", job.url, speed)
+                phone = speed.get("mobile")
+                if isinstance(phone, dict) and phone.get("reason") == "redirect_loop":
+                    mobile_site(job.url, "user_agent_redirect_loop", phone)
+                elif isinstance(phone, dict) and isinstance(phone.get("final_url"), str) and (
+                        urlsplit(phone["final_url"]).hostname != urlsplit(view.start_url).hostname):
+                    mobile_site(phone["final_url"], "user_agent_redirect")
                 for profile in ("desktop", "mobile"):
                     if isinstance(speed.get(profile), dict):
                         counts = coverage.setdefault("speed", {}).setdefault(profile, {"measured": 0, "not_measured": {}})
@@ -304,6 +353,16 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
                     "role": job.elder_role, "entry": entry if job.elder_role == "home" else None,
                     "status": "probed" if probe else "not_probed", "reason": body.get("reason"),
                     "detail": body.get("detail"), **({"probe": probe} if probe else {})})
+
+    def record_site_page(job: Job, body: dict[str, Any]) -> None:
+        """A mobile site's page: its phone figures or why not; from the site's entry, its other pages to sample."""
+        m = body.get("mobile") or metrics.not_measured(body.get("reason") or "error", body.get("detail") or "")
+        links = m.pop("links", None)
+        store.put_artifact(scan_id, "mobile_site", job.url, {"site": job.site, "via": job.via, "mobile": m})
+        count_site(m)
+        if job.url == job.site and links:
+            for url in sample_site(links, job.url, site_pages - 1):
+                todo.put(Job(url, axe=False, site=job.site, via=job.via))
 
     def worker(n: int) -> None:
         browser: Browser | None = None
@@ -393,6 +452,22 @@ def _phone_pages(chosen: list[str], template_of: dict[str, str], home: str, per_
         if url == home or seen.get(template, 0) < per_template:
             out.add(url)
             seen[template] = seen.get(template, 0) + 1
+    return out
+
+
+def sample_site(links: list[str], entry: str, limit: int) -> list[str]:
+    """Up to ``limit`` pages of a separate mobile site, one per URL shape (digits alike: ``/art/12.html`` and
+    ``/art/13.html`` are one template), in the entry page's link order.  The mobile site is not crawled, so
+    its shapes stand for its templates."""
+    seen = {url_shape(entry)}
+    out: list[str] = []
+    for url in links:
+        shape = url_shape(url)
+        if len(out) >= limit:
+            break
+        if shape not in seen:
+            seen.add(shape)
+            out.append(url)
     return out
 
 

@@ -64,22 +64,3 @@ def probe(driver: Any) -> dict[str, Any]:
     return driver.execute_script(PROBE_JS, MAX_TEXT_ELEMENTS)
 
 
-def share_below(histogram: dict[str, int], limit: float) -> float:
-    """Share of characters whose value is below ``limit`` (0.0 when the page has no text)."""
-    total = sum(histogram.values())
-    if not total:
-        return 0.0
-    return sum(n for k, n in histogram.items() if float(k) < limit) / total
-
-
-def median(histogram: dict[str, int]) -> float | None:
-    """Character-weighted median of a histogram {value: chars}."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    run = 0
-    for key in sorted(histogram, key=float):
-        run += histogram[key]
-        if run * 2 >= total:
-            return float(key)
-    return None

@@ -4,13 +4,16 @@ Why the browser's own Performance APIs through CDP and not Lighthouse: Lighthous
 launches and drives its own Chrome session, one run per page and form factor (each run records and
 processes a full trace and runs every audit of its categories), and would be a second browser pool beside
 the one that already loads every sampled page for axe-core.  Here the desktop figures are read from the
-axe navigation itself and the mobile ones from one more navigation in the same browser, so a page costs
-one extra load, not two Lighthouse runs.  The numbers are the same primitives Lighthouse reads
+axe navigation itself, by the scripts the audit runs anyway (the observers' buffered entries, cut at the
+moment axe starts), and the mobile ones from one more navigation in the same browser's phone tab, so a
+page costs at most one extra load, not two Lighthouse runs.  The numbers are the same primitives Lighthouse reads
 (``paint`` timing for FCP, ``largest-contentful-paint``, ``layout-shift`` and ``longtask`` entries), with
 its throttling presets applied by CDP (``Network.emulateNetworkConditions``,
 ``Emulation.setCPUThrottlingRate``) and its good/poor lines in the rule set.  Two differences, stated in
 the report's help texts: the throttling is applied, not simulated (Lighthouse's default "Lantern" model),
-and TBT sums long tasks from FCP to the end of the measurement (load + ``settle_seconds``), not to TTI.
+and TBT sums long tasks from FCP to the end of the measurement (desktop: the moment the audit starts,
+right after load; phone: the page's first idle moment after load, at most ``settle_seconds`` after it),
+not to TTI.
 The desktop profile of gov-2019 throttles nothing: its figures come from the axe navigation, and a
 throttled load changes when a page's scripts run relative to its load event, so it would change what axe
 audits (a page whose script loop starts before ``load`` no longer loads at all).  Nor is its cache turned
@@ -35,42 +38,76 @@ from selenium.common.exceptions import TimeoutException
 # buffered by the browser, so an observer registered after load would miss them.
 OBSERVE_JS = """
 (function () {
-  var P = window.__govauditPerf = {lcp: null, shifts: [], longtasks: []};
+  var P = window.__govauditPerf = {lcps: [], shifts: [], longtasks: []};
   function watch(type, fn) {
     try { new PerformanceObserver(function (l) { l.getEntries().forEach(fn); }).observe({type: type, buffered: true}); }
     catch (e) {}
   }
-  watch('largest-contentful-paint', function (e) { P.lcp = e.renderTime || e.loadTime || e.startTime; });
+  watch('largest-contentful-paint', function (e) { if (P.lcps.length < 500) P.lcps.push(e.renderTime || e.loadTime || e.startTime); });
   watch('layout-shift', function (e) { if (!e.hadRecentInput) P.shifts.push([e.startTime, e.value]); });
   watch('longtask', function (e) { if (P.longtasks.length < 5000) P.longtasks.push([e.startTime, e.duration]); });
 })();
 """
 
-# CLS as web-vitals computes it: the largest session window (gaps under 1 s, at most 5 s long).
-COLLECT_JS = """
-var done = arguments[arguments.length - 1], settle = arguments[0];
-setTimeout(function () {
-  var P = window.__govauditPerf || {lcp: null, shifts: [], longtasks: []};
+# The figures with long tasks up to ``cut`` and LCP candidates and layout shifts up to ``until`` (ms since
+# navigation start).  CLS as web-vitals computes it: the largest session window (gaps under 1 s, at most 5 s).
+FIGURES_FN = """
+function govauditFigures(cut, until) {
+  var P = window.__govauditPerf || {lcps: [], shifts: [], longtasks: []};
   var nav = performance.getEntriesByType('navigation')[0] || {};
   var paint = performance.getEntriesByName('first-contentful-paint')[0];
-  var fcp = paint ? paint.startTime : null;
+  var fcp = paint ? paint.startTime : null, lcp = null;
+  P.lcps.forEach(function (t) { if (t < until) lcp = t; });
   var cls = 0, cur = 0, first = 0, last = -1e9;
   P.shifts.forEach(function (s) {
+    if (s[0] >= until) return;
     if (s[0] - last < 1000 && s[0] - first < 5000) { cur += s[1]; } else { cur = s[1]; first = s[0]; }
     last = s[0]; cls = Math.max(cls, cur);
   });
-  var tbt = 0;
-  if (fcp !== null) P.longtasks.forEach(function (t) {
+  var tbt = 0, tasks = 0;
+  P.longtasks.forEach(function (t) {
+    if (t[0] >= cut) return;
+    tasks++;
+    if (fcp === null) return;
     var end = t[0] + t[1], start = Math.max(t[0], fcp);
     if (end - start > 50) tbt += end - start - 50;
   });
   var res = performance.getEntriesByType('resource'), bytes = nav.transferSize || 0;
   res.forEach(function (r) { bytes += r.transferSize || 0; });
   var r = function (v) { return v === null || v === undefined ? null : Math.round(v); };
-  done({fcp_ms: r(fcp), lcp_ms: r(P.lcp), cls: Math.round(cls * 1000) / 1000, tbt_ms: r(tbt),
-        transfer_bytes: bytes, requests: res.length + 1, load_ms: r(nav.loadEventEnd || null),
-        long_tasks: P.longtasks.length, final_url: location.href});
-}, settle);
+  return {fcp_ms: r(fcp), lcp_ms: r(lcp), cls: Math.round(cls * 1000) / 1000, tbt_ms: r(tbt),
+          transfer_bytes: bytes, requests: res.length + 1, load_ms: r(nav.loadEventEnd || null),
+          long_tasks: tasks, final_url: location.href};
+}
+"""
+
+# The phone: read when the loaded page first goes idle: two animation frames (the frame after load is
+# painted, so its paint and LCP entries are out), then an idle callback, which runs once no task is queued
+# (a long task still running after load is waited for); ``settle`` ms bounds the idle wait (a page that is
+# never idle), 3 s more the wait for frames (a page that paints none; a loaded machine delays frames).
+COLLECT_JS = FIGURES_FN + """
+var done = arguments[arguments.length - 1], settle = arguments[0], finished = false;
+if (location.href.indexOf('chrome-error://') === 0) {  // Chromium's error page: a redirect loop, a network error
+  var code = document.querySelector('.error-code');
+  done({error_page: code ? code.textContent.trim() : ''});
+  return;
+}
+var read = function () { if (!finished) { finished = true; done(govauditFigures(Infinity, Infinity)); } };
+setTimeout(read, settle + 3000);
+requestAnimationFrame(function () { requestAnimationFrame(function () {
+  if (window.requestIdleCallback) requestIdleCallback(read, {timeout: settle}); else setTimeout(read, 0);
+}); });
+"""
+
+# The desktop: marked when the audit's page has loaded (``MARK_JS``, in the script that checks the load),
+# read after axe-core in the script that checks the page is still there, so the figures cost no wait and
+# no round trip of their own.  Long tasks count up to the mark (after it they are axe's own), LCP
+# candidates and shifts up to ``settle`` ms past it (axe paints nothing and moves nothing; the page's late
+# paints and shifts count as they did under a fixed wait, for a window that does not depend on axe's time).
+MARK_JS = "window.__govauditCut = performance.now();"
+AFTER_AXE_JS = FIGURES_FN + """
+var cut = window.__govauditCut || Infinity;
+return [location.href, govauditFigures(cut, cut + arguments[0])];
 """
 
 # Tap targets after WCAG 2.2 SC 2.5.8: a target under ``minTap`` px fails only when the minTap-diameter
@@ -109,8 +146,22 @@ boxes.forEach(function (a) {
   if (examples.length < 10) examples.push(name(a.el) + ' ' + Math.round(a.r.width) + '×' + Math.round(a.r.height) + ' '
                                            + (a.el.textContent || '').trim().slice(0, 30));
 });
+var metas = document.getElementsByTagName('meta'), viewport = null;
+for (var j = 0; j < metas.length; j++) if ((metas[j].getAttribute('name') || '').toLowerCase() === 'viewport') viewport = metas[j].content;
 return {viewport_width: vw, scroll_width: sw, widest: widest, targets: boxes.length, small_targets: failing,
-        small_examples: examples};
+        small_examples: examples, viewport: viewport};
+"""
+
+# Same-host links of a separate mobile site's page, to sample its other pages (it is not crawled).
+LINKS_JS = """
+var out = [], seen = {};
+for (var i = 0; i < document.links.length && out.length < 2000; i++) {
+  var a = document.links[i];
+  if (a.host !== location.host || !/^https?:$/.test(a.protocol)) continue;
+  var href = a.href.split('#')[0];
+  if (!seen[href]) { seen[href] = 1; out.push(href); }
+}
+return out;
 """
 
 
@@ -168,18 +219,23 @@ def apply(drv: Any, profile: Profile) -> None:
     if throttles(profile):
         cdp("Network.enable", {})
         cdp("Network.setCacheDisabled", {"cacheDisabled": True})
-        # kbit/s → bytes/s; -1 (a profile's 0) is CDP's "no limit"
-        cdp("Network.emulateNetworkConditions", {
-            "offline": False, "latency": profile.latency_ms,
-            "downloadThroughput": profile.download_kbps * 128 if profile.download_kbps > 0 else -1,
-            "uploadThroughput": profile.upload_kbps * 128 if profile.upload_kbps > 0 else -1})
-        cdp("Emulation.setCPUThrottlingRate", {"rate": max(1.0, profile.cpu_slowdown)})
+        throttle(drv, profile)
     if profile.width > 0:
         cdp("Emulation.setDeviceMetricsOverride", {"width": profile.width, "height": profile.height,
                                                     "deviceScaleFactor": profile.device_scale_factor, "mobile": True})
         cdp("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
     if profile.user_agent:  # a site may send phones elsewhere (m. host) by User-Agent
         cdp("Emulation.setUserAgentOverride", {"userAgent": profile.user_agent, **({"platform": "Android"} if profile.width else {})})
+
+
+def throttle(drv: Any, profile: Profile) -> None:
+    """The profile's network and CPU throttling (kbit/s → bytes/s; -1, a profile's 0, is CDP's "no limit")."""
+    if throttles(profile):
+        drv.execute_cdp_cmd("Network.emulateNetworkConditions", {
+            "offline": False, "latency": profile.latency_ms,
+            "downloadThroughput": profile.download_kbps * 128 if profile.download_kbps > 0 else -1,
+            "uploadThroughput": profile.upload_kbps * 128 if profile.upload_kbps > 0 else -1})
+        drv.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": max(1.0, profile.cpu_slowdown)})
 
 
 def unthrottle(drv: Any, profile: Profile) -> None:
@@ -191,10 +247,17 @@ def unthrottle(drv: Any, profile: Profile) -> None:
 
 
 def collect(drv: Any, settle: float) -> dict[str, Any]:
-    """The loaded page's figures, after ``settle`` seconds for late LCP candidates, shifts and long tasks."""
+    """The loaded page's figures, once it first goes idle after load (at most ``settle`` seconds): the late LCP
+    candidates, shifts and long tasks of a page's start, without a fixed wait on every page.  Chromium's error
+    page instead of the page is ``not_measured``: ``redirect_loop`` or ``load_error``."""
     figures = drv.execute_async_script(COLLECT_JS, int(settle * 1000))
     if not isinstance(figures, dict):
         return not_measured("script_error", "the page went away before its figures were read")
+    if "error_page" in figures:
+        code = str(figures["error_page"])
+        if "TOO_MANY_REDIRECTS" in code:
+            return not_measured("redirect_loop", f"the page redirects in a loop under this profile ({code})")
+        return not_measured("load_error", f"the browser could not open the page ({code or 'network error'})")
     return {"status": "measured", **figures}
 
 
@@ -202,52 +265,56 @@ def not_measured(reason: str, detail: str) -> dict[str, Any]:
     return {"status": "not_measured", "reason": reason, "detail": detail}
 
 
-def load_error(drv: Any) -> dict[str, Any] | None:
-    """Chromium's error page instead of the page: a redirect loop, or another network error."""
-    href, code = drv.execute_script(
-        "var e = document.querySelector('.error-code'); return [location.href, e ? e.textContent : ''];")
-    if not str(href).startswith("chrome-error://"):
-        return None
-    code = str(code).strip()
-    if "TOO_MANY_REDIRECTS" in code:
-        return not_measured("redirect_loop", f"the page redirects in a loop under this profile ({code})")
-    return not_measured("load_error", f"the browser could not open the page ({code or 'network error'})")
-
-
 def measure_mobile(browser: Any, url: str, s: Settings, arm: Callable[[float, str], None],
-                   page_load: float, script: float, watchdog: float) -> dict[str, Any]:
-    """One navigation under the phone profile, in a tab of its own: load metrics and the layout probe.
+                   page_load: float, script: float, watchdog: float, links: bool = False) -> dict[str, Any]:
+    """One navigation under the phone profile, in the browser's phone tab: load metrics and the layout probe.
 
-    The tab is closed afterwards, so none of the emulation (screen, touch, User-Agent, throttling) stays
-    behind for the next page's audit.  A page that does not load in time, or that the phone's User-Agent
-    sends round in a loop, is ``not_measured`` with the reason; a hung or crashed browser raises to the
-    caller, who restarts it.
+    The phone tab is the browser's second tab, opened and put in the phone profile (screen, touch,
+    User-Agent, cache off, network throttling) once: none of that emulation reaches the desktop tab that axe
+    audits, and no page pays for opening, preparing and closing a tab, or for WebDriver commands that set
+    what is already set (each costs a round trip, tens of ms on a loaded machine).  The CPU slowdown is set
+    for each load and lifted for the layout probe; afterwards the tab's scripts are switched off until the
+    next phone load (and a load that timed out is stopped), so an endless animation or a huge image does not
+    go on behind the next audit.  A page that does not load in time, or that the phone's User-Agent sends
+    round in a loop, is ``not_measured`` with the reason; a hung or crashed browser raises to the caller, who
+    restarts it (and with it the phone tab).  ``links``: also return the page's same-host links (``links``),
+    for sampling a separate mobile site.
     """
+    cpu = max(1.0, s.mobile.cpu_slowdown)
     drv = browser.driver
     desktop_tab = drv.current_window_handle
     arm(script + watchdog, "mobile")
-    drv.switch_to.new_window("tab")
-    try:
+    if browser.phone_tab is None:
+        drv.switch_to.new_window("tab")
+        browser.phone_tab = drv.current_window_handle
         browser.init_tab()
         apply(drv, s.mobile)
+    else:
+        drv.switch_to.window(browser.phone_tab)
+        drv.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+        if cpu > 1:
+            drv.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": cpu})
+    try:
         arm(page_load + watchdog, "mobile_load")
         try:
             drv.get(url)
         except TimeoutException:
+            drv.execute_cdp_cmd("Page.stopLoading", {})
             return not_measured("page_load_timeout", f"the page did not finish loading within {page_load:g} s on the phone profile")
         finally:
             arm(script + watchdog, "mobile")
-        failed = load_error(drv)
-        if failed:
-            return failed
         figures = collect(drv, s.settle)
-        unthrottle(drv, s.mobile)  # the probe measures layout, not speed
+        if cpu > 1:  # the probe measures layout, not speed
+            drv.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 1})
         if figures["status"] == "measured":
             layout = drv.execute_script(LAYOUT_JS, s.min_tap_px)
             text = elder.probe(drv)
             layout["font_px"] = text.get("font_px", {}) if isinstance(text, dict) else {}
             figures["layout"] = json.loads(json.dumps(layout))  # plain JSON types only
+            if links:
+                figures["links"] = [str(h) for h in drv.execute_script(LINKS_JS) or []]
         return figures
     finally:
-        drv.close()
+        # An endless animation stops here, at once: a navigation to about:blank would cost ~0.1 s per page.
+        drv.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
         drv.switch_to.window(desktop_tab)

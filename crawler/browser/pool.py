@@ -147,6 +147,7 @@ class Browser:
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
+        self.phone_tab: str | None = None  # the phone profile's tab (metrics.measure_mobile), opened on first use
         self.profile = tempfile.mkdtemp(prefix="govaudit-chromium-")
         Reaper.watch(profile=self.profile)
         options = chromium_options(self.profile, f"--window-size={WINDOW[0]},{WINDOW[1]}")

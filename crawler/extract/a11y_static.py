@@ -14,7 +14,7 @@ Facts (docs/architecture.md):
 * ``template``: a short hash of the page's structural skeleton, to group pages by template for sampling;
 * ``elder_candidates`` (homepage only): short links/buttons and script sources where an accessible or
   elderly-mode entry (无障碍 / 长者模式 / 关怀版 / 适老版 / toolbar scripts) may be; the check matches them
-  against the rule set's keywords (``find_elder_entry``), so a province can add its own words without a
+  against the rule set's keywords (``govaudit.readings.find_elder_entry``), so a province can add its own words without a
   re-crawl.
 """
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from govaudit.crawler.extract import PageContext
@@ -235,7 +234,7 @@ def template_signature(root: etree._Element, depth: int = TEMPLATE_DEPTH) -> str
 def elder_candidates(root: etree._Element, base: str = "") -> dict[str, list[Any]]:
     """Homepage controls short enough to be a mode switch (无障碍 / 长者模式 / 关怀版 ...) and script sources.
 
-    Kept raw so the rule set's keyword list decides which of them is the entry (``find_elder_entry``).
+    Kept raw so the rule set's keyword list decides which of them is the entry (``govaudit.readings.find_elder_entry``).
     """
     links: list[dict[str, str]] = []
     for el in root.iter("a", "button", "span", "li", "div"):
@@ -255,28 +254,6 @@ def elder_candidates(root: etree._Element, base: str = "") -> dict[str, list[Any
                       "selector": selector(el)})
     scripts = [absolute_url(base, s.get("src")) or s.get("src") for s in root.iter("script") if s.get("src")][:MAX_CANDIDATES]
     return {"links": links, "scripts": scripts}
-
-
-def find_elder_entry(candidates: dict[str, Any] | None, keywords: Iterable[str],
-                     toolbar_scripts: Iterable[str]) -> dict[str, Any] | None:
-    """The homepage's accessible/elderly-mode entry per the rule set's words, or None.
-
-    Returns ``{"text", "href", "via": "link" | "script", "selector"}``; a toolbar script counts as an entry
-    (sites such as yangjiang.gov.cn load their 无障碍/长者助手 bar from a script).
-    """
-    if not candidates:
-        return None
-    keywords = [k for k in keywords if k]
-    for link in candidates.get("links", []):
-        text = link.get("text", "")
-        if any(k in text for k in keywords):
-            return {"text": text, "href": link.get("href", ""), "via": "link", "selector": link.get("selector", "")}
-    patterns = [p.lower() for p in toolbar_scripts if p]
-    for src in candidates.get("scripts", []):
-        low = src.lower()
-        if any(p in low for p in patterns):
-            return {"text": "", "href": src, "via": "script", "selector": ""}
-    return None
 
 
 def extract(ctx: PageContext) -> dict[str, Any]:

@@ -31,7 +31,6 @@ from typing import Any
 
 from govaudit.crawler.extract.content import locator, private_data, serious_terms
 
-FORMATS = {"pdf": "pdf", "docx": "docx", "xlsx": "xlsx", "xlsm": "xlsx"}
 """File extensions whose text is read.  ``.doc``/``.xls``/``.wps`` are binary Office formats without a
 well-kept pure-Python reader (antiword, LibreOffice are programs): they are not downloaded, only checked."""
 
@@ -64,11 +63,7 @@ class Unreadable(Exception):
 Part = tuple[dict[str, Any], str]  # (where, text)
 
 
-def format_of(url: str) -> str | None:
-    """The attachment format a URL's path names (``None``: not an attachment this module reads)."""
-    path = url.split("?", 1)[0].split("#", 1)[0].lower()
-    ext = path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
-    return FORMATS.get(ext)
+
 
 
 def _pdf_parts(body: bytes, caps: Caps) -> Iterator[Part]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 MIN_YEAR = 1990  # the first Chinese government websites date from the mid-1990s; earlier "dates" are noise
 
@@ -148,11 +148,3 @@ def year_heading(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def iso_or_none(value: str | None) -> date | None:
-    """Read back an ISO date stored in facts (``YYYY-MM-DD``); anything else is None."""
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value[:10], "%Y-%m-%d").date()
-    except ValueError:
-        return None

@@ -25,7 +25,7 @@ import tree_sitter_javascript
 from govaudit.crawler.extract import PageContext
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
-from govaudit.facts import PageFacts
+from govaudit.readings import LIST_WORDS
 
 MAX_SCRIPT_CHARS = 500_000
 MAX_ENDPOINTS = 5
@@ -42,7 +42,6 @@ _HINT = re.compile(r"\.ajax\s*\(|getJSON|\$\.get\s*\(|\$\.post\s*\(|jQuery\.(?:g
 _NOT_LIST = re.compile(r"count|hits|visit|click|login|logout|captcha|verif|vote|weather|stat(?:istic)?s?\b|track|"
                        r"save|submit|insert|update|delete|remove|comment|reply|suggest|liulan|tts|wechat|share|"
                        r"upload|\.(?:js|css|png|jpe?g|gif|html?)$", re.I)
-_LIST_WORDS = re.compile(r"list|page|column|article|info|news|query|data|search|xxgk|channel", re.I)
 _JQUERY = {"$", "jQuery", "jquery"}
 _RECORD = re.compile(r"<record[\s>]", re.I)  # not <recordset>
 _NEXTGROUP = re.compile(r"<nextgroup>.*?href=[\"']([^\"']*dataproxy\.jsp[^\"']*)", re.S | re.I)
@@ -66,39 +65,11 @@ def extract(ctx: PageContext) -> dict[str, Any]:
             if endpoint not in found:
                 found.append(endpoint)
     # Hanweb's proxy first (it is the column's list by construction), then URLs that sound like a list.
-    found.sort(key=lambda e: (e["kind"] != "dataproxy", not _LIST_WORDS.search(urlsplit(e["url"]).path)))
+    found.sort(key=lambda e: (e["kind"] != "dataproxy", not LIST_WORDS.search(urlsplit(e["url"]).path)))
     return {"list_endpoints": found[:MAX_ENDPOINTS]}
 
 
-def fetched_endpoint(facts: PageFacts) -> dict[str, Any] | None:
-    """The endpoint the crawl fetches for a page with these facts (the check reads its answer by the same rule):
-    Hanweb's list proxy first, on any page but a letter (a jpage list is a column by construction, even when a
-    side list's single date made the page look like an article); else, on a page that is not an article, the
-    first GET whose path names a list.  An article's other requests (related items, comments) are not a column."""
-    if facts.get("kind") == "letter":
-        return None
-    for endpoint in facts.get("list_endpoints") or []:
-        if endpoint.get("kind") == "dataproxy":
-            return endpoint
-        # Anything else only by GET, and only where its path says list: the crawl never sends a POST it does
-        # not know to be a read (the field corpus' pages POST to save comments and count page views).
-        if facts.get("kind") != "article" and endpoint.get("method") == "GET" and \
-                _LIST_WORDS.search(urlsplit(endpoint["url"]).path):
-            return endpoint
-    return None
 
-
-def record_url(endpoint: dict[str, Any]) -> str:
-    """The URL an endpoint's answer is stored under: its URL with a POST body's fields appended to the query.
-
-    Two Hanweb columns POST to the same ``dataproxy.jsp?startrecord=1…`` and differ only in the body
-    (columnid, unitid), so the request URL alone would make them one record."""
-    body = endpoint.get("body") or ""
-    if not body:
-        return endpoint["url"]
-    parts = urlsplit(endpoint["url"])
-    query = "&".join(q for q in (parts.query, body) if q)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
 def _empty_datastore(text: str, page_url: str) -> dict[str, str] | None:

@@ -35,11 +35,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import tinycss2
-from cssselect import HTMLTranslator, SelectorError
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.content import page_text, visible_text
 from govaudit.crawler.extract.core import absolute_url
 from lxml import etree
+
+from govaudit.readings import MAX_SELECTORS, HidingRule, compile_hiding
 
 TAIL_CHARS = 1500
 """Without a footer element, the last characters of the page's text stand for the footer (CMS footers
@@ -71,7 +72,6 @@ _COLOR = re.compile(r"(?:^|;|\s)color\s*:\s*([^;]+)", re.I)
 _BACKGROUND = re.compile(r"background(?:-color)?\s*:\s*([^;]+)", re.I)
 _INLINE_URL = re.compile(r"""(?:src\s*=\s*\\?["']?|\.src\s*=\s*["']|write\s*\(\s*["'][^"']*?src=\\?["']?)\s*((?:https?:)?//[^\s"'\\<>]+)""", re.I)
 _WRITERS = ("document.write", "createElement", ".src")
-_CSS = HTMLTranslator()
 
 
 def _host(url: str) -> str:
@@ -160,12 +160,8 @@ _SELECTOR_NAMES = re.compile(r"([.#])([\w-]+)")
 _SHOWS = re.compile(r"display\s*:\s*(?!none)[a-z]|visibility\s*:\s*visible", re.I)
 _STYLES = etree.XPath("//style/text()")
 _COMBINATOR = re.compile(r"\s*[>+~]\s*|\s+")
-MAX_SELECTORS = 50
-"""Hiding selectors evaluated per page (each is one XPath over the tree): a stylesheet hides a dozen menus and
-pop-ups; an injected 暗链 needs one."""
 
 _MEDIA_LIMITED = re.compile(r"print|speech|width|height|orientation|aspect-ratio|resolution|hover|pointer", re.I)
-HidingRule = tuple[str, str, Any]  # (selector as written, the hiding declaration, its compiled XPath)
 
 
 def _style_rules(rules: list[Any]) -> Iterator[Any]:
@@ -193,20 +189,6 @@ def hiding_rules(css: str) -> tuple[HidingRule, ...]:
 def css_facts(body: bytes) -> dict[str, Any]:
     """A same-site style sheet's facts: its hiding rules as (selector, declaration) pairs, for the safety check."""
     return {"css_hiding": [list(pair) for pair in hiding_declarations(body.decode("utf-8", errors="replace"))]}
-
-
-@lru_cache(maxsize=256)
-def compile_hiding(pairs: tuple[tuple[str, str], ...]) -> tuple[HidingRule, ...]:
-    """(selector, how) pairs as XPath (cssselect); a selector it cannot translate is left out."""
-    out: list[HidingRule] = []
-    for selector, how in pairs:
-        try:
-            out.append((selector, how, etree.XPath(_CSS.css_to_xpath(selector))))
-        except (SelectorError, etree.XPathError):  # not this rule's concern
-            continue
-        if len(out) >= MAX_SELECTORS:
-            break
-    return tuple(out)
 
 
 @lru_cache(maxsize=256)

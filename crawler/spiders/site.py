@@ -43,10 +43,9 @@ from govaudit.crawler import https_probe
 from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of, unread
 from govaudit.crawler.extract import Link
 from govaudit.crawler.extract.answers import read_answer, read_letters
-from govaudit.crawler.extract.attachments import Caps, attachment_facts, format_of
+from govaudit.crawler.extract.attachments import Caps, attachment_facts
 from govaudit.crawler.extract.content import offsite_facts
 from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
-from govaudit.crawler.extract.endpoints import fetched_endpoint, record_url
 from govaudit.crawler.extract.identity import css_facts
 from govaudit.crawler.middlewares import (
     MAX_BACKOFF,
@@ -68,6 +67,7 @@ from twisted.python.failure import Failure
 
 from govaudit.facts import PageFacts
 from govaudit.model import UrlRecord, url_key
+from govaudit.readings import fetched_endpoint, format_of, record_url
 from govaudit.ruleset import DEFAULT_RULESET, RuleSet, load_ruleset
 from govaudit.store import Store, StoreWriter
 

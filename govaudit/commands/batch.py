@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--jobs", type=int, default=4, metavar="N", help="sites scanned at the same time (default 4; two "
                    "sites of one host never run together)")
     b.add_argument("--retry-failed", action="store_true", help="when resuming, scan the sites that failed again")
+    b.add_argument("--store", metavar="URL", help="postgresql://USER@HOST[:PORT]/DB that every site's scan writes "
+                   "(default: one SQLite file in each site's folder)")
     b.add_argument("--display", choices=["auto", "live", "lines", "off"], default="auto",
                    help="progress: a live table on a terminal (auto), one line per change, or none")
     p.set_defaults(func=run, **{_SCAN_OPTIONS: add_scan_arguments(p, outputs=False)})
@@ -61,7 +63,16 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         from govaudit.errors import UserError
         raise UserError("--jobs must be at least 1")
-    req = BatchRequest(sites_file=args.sites, out=args.out, scan_args=scan_argv(getattr(args, _SCAN_OPTIONS), args),
+    from govaudit.store import is_url
+
+    scan_args = scan_argv(getattr(args, _SCAN_OPTIONS), args)
+    if args.store is not None:
+        if not is_url(args.store):
+            from govaudit.errors import UserError
+            raise UserError(f"--store {args.store}: a batch shares a database server only (postgresql://…); "
+                            "without --store each site keeps its own SQLite file")
+        scan_args += ["--store", args.store]
+    req = BatchRequest(sites_file=args.sites, out=args.out, scan_args=scan_args,
                        jobs=args.jobs, lang=args.lang, retry_failed=args.retry_failed, display=args.display)
     outcome = run_batch(req)
     err = sys.stderr

@@ -12,19 +12,22 @@ import json
 from pathlib import Path
 from typing import Any
 
+from govaudit.store import store_locator
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("diff", help="compare two scans: new, fixed and persisting findings",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("a", metavar="SCAN_A", help="the earlier run: output directory, findings.jsonl or scan id")
     p.add_argument("b", metavar="SCAN_B", help="the later run: output directory, findings.jsonl or scan id")
-    p.add_argument("--store", type=Path, metavar="STORE", help="store file or output directory, for scan ids")
+    p.add_argument("--store", type=store_locator, metavar="STORE",
+                   help="store file, output directory or postgresql://… URL, for scan ids")
     p.add_argument("--all", action="store_true", help="list the persisting findings too (default: counted only)")
     p.add_argument("--json", action="store_true", help="print the difference as JSON")
     p.set_defaults(func=run)
 
 
-def load_run(spec: str, store_arg: Path | None) -> list[tuple[str, dict[str, Any]]]:
+def load_run(spec: str, store_arg: Path | str | None) -> list[tuple[str, dict[str, Any]]]:
     from govaudit.cli import UserError
     from govaudit.commands.report import store_path
     from govaudit.reports.gate import read_findings

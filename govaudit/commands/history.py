@@ -13,14 +13,16 @@ import json
 from pathlib import Path
 
 from govaudit.ruleset import DEFAULT_RULESET
+from govaudit.store import redacted, store_locator
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("history", help="list the scans of a site kept in the store (score, verdict, counts)",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("site", metavar="SITE", help="the site's start URL")
-    p.add_argument("--store", type=Path, default=Path("govaudit-out"), metavar="STORE",
-                   help="store file, or an output directory containing govaudit.sqlite (default govaudit-out)")
+    p.add_argument("--store", type=store_locator, default=Path("govaudit-out"), metavar="STORE",
+                   help="store file, an output directory containing govaudit.sqlite (default govaudit-out), or "
+                        "postgresql://USER@HOST[:PORT]/DB")
     p.add_argument("--rules", default=DEFAULT_RULESET, metavar="RULESET", help="rule set whose trend series are listed")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.set_defaults(func=run)
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     with Store(store_path(args.store), create=False) as store:
         found = history_rows(store, args.site, rules)
     if not found:
-        raise UserError(f"{args.store}: holds no scan of {args.site}")
+        raise UserError(f"{redacted(args.store)}: holds no scan of {args.site}")
     if args.json:
         print(json.dumps(found, ensure_ascii=False, indent=2))
         return 0

@@ -18,6 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from govaudit.ruleset import DEFAULT_RULESET
+from govaudit.store import redacted, store_locator
 
 if TYPE_CHECKING:
     from govaudit.ruleset import RuleSet
@@ -27,8 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("monitor", help="probe the listed homepages on the inspection schedule (availability)",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("sites", type=Path, metavar="SITES", help="site list (.csv in UTF-8 or GBK, or .xlsx), as for batch")
-    p.add_argument("--store", type=Path, default=Path("govaudit-out/govaudit.sqlite"), metavar="STORE",
-                   help="store file the probes go to; scans that should report them use the same one "
+    p.add_argument("--store", type=store_locator, default=Path("govaudit-out/govaudit.sqlite"), metavar="STORE",
+                   help="store file or postgresql://… URL the probes go to; scans that should report them use the same one "
                         "(default govaudit-out/govaudit.sqlite, a scan's default)")
     p.add_argument("--rules", default=DEFAULT_RULESET, metavar="RULESET",
                    help=f"rule set whose params.availability gives the schedule (default {DEFAULT_RULESET})")
@@ -38,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def status(store_path: Path, sites: list[str], rules: RuleSet) -> list[dict]:
+def status(store_path: Path | str, sites: list[str], rules: RuleSet) -> list[dict]:
     """Each site's period ending now, judged as a scan's availability check judges it."""
     import time
 
@@ -78,6 +79,6 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
     print(f"monitor: {len(monitor.sites)} site(s), a probe every {monitor.schedule.window:g} s, "
-          f"time-out {monitor.schedule.timeout:g} s → {args.store}", file=sys.stderr, flush=True)
+          f"time-out {monitor.schedule.timeout:g} s → {redacted(args.store)}", file=sys.stderr, flush=True)
     monitor.run()
     return 0

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from govaudit.cli import UserError
 from govaudit.ruleset import DEFAULT_RULESET, load_ruleset
+from govaudit.store import store_locator
 
 if TYPE_CHECKING:
     from govaudit.store import Store
@@ -20,8 +21,10 @@ if TYPE_CHECKING:
 STORE_FILE = "govaudit.sqlite"
 
 
-def store_path(scan: Path) -> Path:
-    """The store file behind SCAN (a file, or an output directory holding one)."""
+def store_path(scan: Path | str) -> Path | str:
+    """The store behind SCAN (a file, an output directory holding one, or a postgresql:// URL)."""
+    if isinstance(scan, str):
+        return scan
     if scan.is_dir():
         candidate = scan / STORE_FILE
         if not candidate.is_file():
@@ -35,7 +38,8 @@ def store_path(scan: Path) -> Path:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("report", help="re-score a stored scan with a rule set and write its reports (no re-crawl)",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("scan", type=Path, metavar="SCAN", help="store file, or an output directory containing govaudit.sqlite")
+    p.add_argument("scan", type=store_locator, metavar="SCAN",
+                   help="store file, an output directory containing govaudit.sqlite, or postgresql://USER@HOST[:PORT]/DB")
     p.add_argument("--scan", dest="scan_id", type=int, metavar="ID", help="scan id in the store (default: the latest)")
     p.add_argument("--rules", default=DEFAULT_RULESET, metavar="RULESET", help=f"rule set id or YAML file (default {DEFAULT_RULESET})")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where findings.jsonl, summary.json, report.html "

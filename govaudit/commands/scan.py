@@ -15,6 +15,7 @@ from typing import Any
 
 from govaudit.pipeline import A11Y_MODES, PROFILES, STORE_NAME, ScanOutcome, ScanRequest, run_scan
 from govaudit.ruleset import DEFAULT_RULESET
+from govaudit.store import store_locator
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,8 +73,8 @@ def add_scan_arguments(parser: argparse.ArgumentParser, *, outputs: bool = True)
     if outputs:
         add(o, "--out", type=Path, default=Path("govaudit-out"), metavar="DIR",
                        help="where findings.jsonl, summary.json, report.html and report.xlsx go (default ./govaudit-out)")
-        add(o, "--store", type=Path, metavar="FILE", help=f"scan store (SQLite); default DIR/{STORE_NAME}; "
-                       "several scans may share one store")
+        add(o, "--store", type=store_locator, metavar="STORE", help=f"scan store: an SQLite file (default "
+                       f"DIR/{STORE_NAME}) or postgresql://USER@HOST[:PORT]/DB; several scans may share one store")
     add(o, "--rules", default=DEFAULT_RULESET, metavar="RULESET",
                    help=f"rule set id or YAML file (default {DEFAULT_RULESET})")
     add(o, "--as-of", metavar="YYYY-MM-DD", help="check date that freshness and reply windows count back from "
