@@ -55,11 +55,17 @@ class WireClockHandler(HTTP11DownloadHandler):
     (where ``DOWNLOAD_TIMEOUT`` starts counting too) until it succeeds or fails."""
 
     async def download_request(self, request: Request) -> Response:
+        from govaudit.crawler.distributed import gate_of
+
+        gate = gate_of(self._crawler)  # a shared crawl: the host's in-flight limit and delay hold across workers
+        token = await gate.enter(request) if gate is not None else None
         started = time.monotonic()
         try:
             return await super().download_request(request)
         finally:
             request.meta[WIRE_SECONDS] = request.meta.get(WIRE_SECONDS, 0.0) + time.monotonic() - started
+            if token is not None:
+                gate.leave(request, token)  # type: ignore[union-attr]
 
 
 def retry_after_seconds(value: bytes | None) -> float | None:

@@ -105,6 +105,7 @@ class ScanRequest:
     user_agent: str | None = None
     workers: int | None = None
     profile: str = "default"             # default | local-benchmark
+    redis: str | None = None             # redis://HOST/DB: workers (`govaudit worker`) share the crawl
     # display
     quiet: bool = True
     verbose: bool = False
@@ -229,8 +230,9 @@ class Interrupts:
 
 
 def crawl(req: ScanRequest, rules: RuleSet, url: str, scan_id: int, as_of: date, resume: bool,
-          interrupts: Interrupts) -> None:
-    """Run the Scrapy crawl in this process (Twisted's reactor runs once per process)."""
+          interrupts: Interrupts, *, seeder: bool = True) -> None:
+    """Run the Scrapy crawl in this process (Twisted's reactor runs once per process).  With ``req.redis`` the
+    crawl is shared: the seeder (``govaudit scan``) begins it, workers (``govaudit worker``) join it."""
     from scrapy.crawler import CrawlerProcess
     from twisted.internet import reactor
 
@@ -242,7 +244,17 @@ def crawl(req: ScanRequest, rules: RuleSet, url: str, scan_id: int, as_of: date,
         extractors=settings.getlist("GOVAUDIT_EXTRACTORS"), max_pages=req.max_pages, max_depth=req.max_depth,
         retest_delay=0.2 if req.profile == "local-benchmark" else None, workers=req.workers,
         include_subdomains=req.subdomains, include=req.include, exclude=req.exclude,
-        check_external=req.check_external)
+        check_external=req.check_external, redis_url=req.redis or "", seeder=seeder)
+    if req.redis:
+        from govaudit.crawler.distributed import distributed_settings, job_id, publish_job
+
+        job = job_id(_store_name(req), scan_id)
+        for key, value in distributed_settings(req.redis, job).items():
+            settings.set(key, value, priority="cmdline")
+        if seeder:
+            publish_job(req.redis, job, {"scan_id": scan_id, "url": url, "as_of": as_of.isoformat(),
+                                             "request": {**req.options(), "store": _store_name(req),
+                                                         "resume": False}})
     settings.set("LOG_INSTALL_ROOT_HANDLER", bool(req.verbose), priority="cmdline")
     grace = float(rules.param("crawl.stop_grace_seconds"))
     running: list[Any] = []  # the CrawlerProcess once the reactor may run
@@ -345,6 +357,8 @@ def run_scan(req: ScanRequest) -> ScanOutcome:
             scan_id, as_of, resume = _open_scan(store, req, url, as_of)
         try:
             crawl(req, rules, url, scan_id, as_of, resume, interrupts)
+            if req.redis:
+                _end_shared_crawl(req, scan_id)
             interrupts.check("browser audits")
             return _after_crawl(req, rules, url, scan_id, interrupts)
         except ScanInterrupted as exc:
@@ -354,6 +368,27 @@ def run_scan(req: ScanRequest) -> ScanOutcome:
             with Store(req.store_path) as store:
                 exc.progress = progress_of(store, scan_id) if exc.stage == "crawl" else ""
             raise
+
+
+def _store_name(req: ScanRequest) -> str:
+    """The store as every worker names it: a PostgreSQL URL as given, a SQLite file by its absolute path."""
+    store = req.store_path
+    return store if isinstance(store, str) else str(Path(store).resolve())
+
+
+def _end_shared_crawl(req: ScanRequest, scan_id: int) -> None:
+    """No worker joins the scan any more; a crawl that lost Redis fails here, resumable."""
+    from govaudit.crawler.distributed import job_id, retire_job
+
+    with Store(req.store_path) as store:
+        info = store.scan(scan_id)
+    lost = info.stats.get("redis_lost")
+    retire_job(str(req.redis), job_id(_store_name(req), scan_id), clear=info.state == "crawled")
+    if lost:
+        with Store(req.store_path) as store:
+            progress = progress_of(store, scan_id)
+        raise ScanError(f"Redis at {req.redis} went away during the crawl ({lost}) {progress}; the store keeps scan "
+                        f"{scan_id}: start Redis again and re-run the same command with --resume")
 
 
 def _after_crawl(req: ScanRequest, rules: RuleSet, url: str, scan_id: int, interrupts: Interrupts) -> ScanOutcome:

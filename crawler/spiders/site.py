@@ -114,6 +114,8 @@ class CrawlConfig:
     offsite_max_bytes: int = 1048576
     https_port: int = 0  # the HTTPS probe's port (0: no probe)
     read_stylesheets: bool = False  # content.hidden_link on: same-site style sheets are read for hiding rules
+    redis_url: str = ""  # a crawl shared by workers through Redis (crawler/distributed.py)
+    seeder: bool = True  # this process began the scan: it seeds the frontier and finishes the scan
 
     @classmethod
     def from_rules(cls, rules: RuleSet, *, start_url: str, store_path: str, scan_id: int, as_of: date,
@@ -203,7 +205,9 @@ class SiteSpider(Spider):
         self.home_host = _host(config.start_url)
         self.base_domain = self.home_host[4:] if self.home_host.startswith("www.") else self.home_host
         self.store = Store(config.store_path)
-        self.writer = StoreWriter(self.store, config.scan_id, background=True)
+        # A shared crawl writes in the reactor's thread: a lease goes back only once its records are written.
+        self.writer = StoreWriter(self.store, config.scan_id, background=not config.redis_url)
+        self.frontier: Any = None  # crawler/distributed.py's Frontier in a shared crawl
         self.analyser = PageAnalyser(config.extractors, config.workers, config.analysis_budget)
         self.include = [re.compile(p) for p in config.include]
         self.exclude = [re.compile(p) for p in config.exclude]
@@ -233,6 +237,9 @@ class SiteSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        from govaudit.crawler.distributed import frontier_of
+
+        spider.frontier = frontier_of(crawler)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
@@ -247,6 +254,30 @@ class SiteSpider(Spider):
         self._flusher.start(1.0, now=False)
         self._ticker = LoopingCall(self.tick)
         self._ticker.start(TICK_SECONDS, now=False)
+
+    # -- shared state: this process's own, or the whole crawl's in Redis (crawler/distributed.py) ----------
+    def claim(self, key: int) -> bool:
+        """True the first time the crawl meets this URL key."""
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return self.frontier is None or self.frontier.claim(key)
+
+    def take_page(self, included: bool) -> bool:
+        """Under the page cap; a page that will be parsed is counted."""
+        if self.frontier is not None:
+            return self.frontier.take_page(self.config.max_pages, included)
+        under = self.pages_scheduled < self.config.max_pages
+        if under and included:
+            self.pages_scheduled += 1
+        return under
+
+    def later(self, due: float, request: Request) -> None:
+        """Park a re-test until ``due`` (monotonic clock)."""
+        self._retest_order += 1
+        heapq.heappush(self.retests, (due, self._retest_order, request))
+        if self.frontier is not None:
+            self.frontier.hold(request, self)
 
     # -- scope and normalisation ---------------------------------------------------------------------
     def normalise(self, url: str) -> str:
@@ -281,7 +312,8 @@ class SiteSpider(Spider):
         if parts.query:
             key = parts.netloc + parts.path
             self.query_variants[key] += 1
-            if self.query_variants[key] > self.config.max_query_variants:
+            count = self.frontier.query_variant(key) if self.frontier is not None else self.query_variants[key]
+            if count > self.config.max_query_variants:
                 return "trap"
         return None
 
@@ -309,17 +341,15 @@ class SiteSpider(Spider):
         if url.startswith("invalid:"):
             key = url_key(url)
             self.writer.add_ref(key, source_key, link.tag, link.anchor)
-            if key not in self.seen:
-                self.seen.add(key)
+            if self.claim(key):
                 self.writer.add_url(key, url, "resource", depth, state="done")
                 self.writer.record(UrlRecord(url=url, kind="resource", depth=depth, state="done", error="invalid_url"))
             return None
         url = self.normalise(url)
         key = url_key(url)
         self.writer.add_ref(key, source_key, link.tag, link.anchor)
-        if key in self.seen:
+        if not self.claim(key):
             return None
-        self.seen.add(key)
         in_scope = self.in_scope(url)
         is_page = link.tag in ("a", "area", "iframe", "frame", "meta-refresh") and not urlsplit(url).path.lower().endswith(self.attachments)
         kind = "external" if not in_scope else "page" if is_page else "resource"
@@ -345,23 +375,25 @@ class SiteSpider(Spider):
             return None
         # Pages beyond the caps are still checked (a dead link there is still a dead link), just not parsed.
         limit = None
+        included = not self.include or any(p.search(url) for p in self.include)
         if self.config.max_depth and depth > self.config.max_depth:
             limit = "depth_cap"
-        elif self.pages_scheduled >= self.config.max_pages:
+        elif not self.take_page(included):
             limit = "page_cap"
-        elif self.include and not any(p.search(url) for p in self.include):
+        elif not included:
             limit = "not_included"
         self.writer.add_url(key, url, kind, depth)
         if limit:
             self.skipped[limit] += 1
             return self.make_request(url, kind, depth, crawl=False)
-        self.pages_scheduled += 1
         request = self.make_request(url, kind, depth, crawl=True)
         if deferred:
             request.priority -= 10000
         return request
 
     async def start(self) -> AsyncIterator[Any]:
+        if not self.config.seeder:  # a worker joining a shared crawl: the frontier is in Redis already
+            return
         if self.config.resume:
             # the host's facts so far are kept (one row: a new fact rewrites it); a probe the stop cut short runs again
             self.host_facts = dict(self.store.view(self.config.scan_id).hosts().get(self.home_host, {}))
@@ -371,6 +403,8 @@ class SiteSpider(Spider):
                     yield probe_request
             self.seen = self.store.seen_keys(self.config.scan_id)
             self.pages_scheduled = self.store.pages_scheduled(self.config.scan_id)
+            if self.frontier is not None:  # the store is the truth: the shared frontier is rebuilt from it
+                self.frontier.reset(self.seen, self.pages_scheduled)
             for url, kind, depth in self.store.pending(self.config.scan_id):
                 if kind == "endpoint":  # its request (method, body) is its page's fact, not in the URL table
                     continue
@@ -378,9 +412,9 @@ class SiteSpider(Spider):
                 yield self.reading_request(url, kind, depth, None) or self.make_request(url, kind, depth, crawl=kind == "page")
             return
         key = url_key(self.home)
-        self.seen.add(key)
+        self.claim(key)
+        self.take_page(True)
         self.writer.add_url(key, self.home, "page", 0)
-        self.pages_scheduled = 1
         yield self.make_request(self.home, "page", 0, crawl=True)
         for probe_request in self.probe_https():
             yield probe_request
@@ -509,8 +543,7 @@ class SiteSpider(Spider):
         wait = self.config.retest_delay
         if response is not None:
             wait = max(wait, min(retry_after_seconds(response.headers.get(b"Retry-After")) or 0.0, MAX_BACKOFF))
-        self._retest_order += 1
-        heapq.heappush(self.retests, (time.monotonic() + wait, self._retest_order, again))
+        self.later(time.monotonic() + wait, again)
         self.writer.add_url(url_key(meta["orig_url"]), meta["orig_url"], meta["kind"], meta["depth"])
         self.writer.record(UrlRecord(url=meta["orig_url"], kind=meta["kind"], depth=meta["depth"], state="retest",
                                      attempts=attempts))
@@ -548,7 +581,7 @@ class SiteSpider(Spider):
             return None
         declared = _declared_charset(ctype)
         url = response.url
-        if url_key(url) in self.analysed:
+        if url_key(url) in self.analysed or (self.frontier is not None and not self.frontier.claim_analysed(url_key(url))):
             # Another URL already redirected here (or this is that redirect's target): the document's facts and
             # links are gathered once; ScanView.pages() lists this URL among the document's aliases.
             self._record(request, response, attempts)
@@ -602,9 +635,9 @@ class SiteSpider(Spider):
         slot, size limit) as any page.  Its answer is stored under ``record_url(endpoint)``, kind ``endpoint``."""
         url = record_url(endpoint)
         key = url_key(url)
-        if key in self.seen or not self.in_scope(endpoint["url"]) or len(url) > self.config.max_url_length:
+        if key in self.seen or not self.in_scope(endpoint["url"]) or len(url) > self.config.max_url_length or \
+                not self.claim(key):
             return
-        self.seen.add(key)
         self.writer.add_url(key, url, "endpoint", depth)
         self.writer.add_ref(key, source_key, "endpoint", "")
         post = endpoint["method"] == "POST"
@@ -650,9 +683,8 @@ class SiteSpider(Spider):
         the connection pool."""
         if len(attempts) > 1:
             return False
-        self._retest_order += 1
         again = request.replace(meta={**request.meta, "attempts": attempts}, dont_filter=True)
-        heapq.heappush(self.retests, (time.monotonic() + self.config.retest_delay, self._retest_order, again))
+        self.later(time.monotonic() + self.config.retest_delay, again)
         return True
 
     def on_error(self, failure: Failure) -> Any:
@@ -730,6 +762,8 @@ class SiteSpider(Spider):
     def host_fact(self, key: str, value: Any) -> None:
         """One fact of the site's host; the store keeps a host's facts as one row, so they are merged here."""
         self.host_facts[key] = value
+        if self.frontier is not None:  # the probes' answers reach whichever worker: the facts are merged in Redis
+            self.host_facts = self.frontier.host_facts(self.home_host, key, value)
         self.store.set_host_facts(self.config.scan_id, self.home_host, dict(self.host_facts))
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -744,7 +778,10 @@ class SiteSpider(Spider):
             if self.stalled_at is None:
                 engine = self.crawler.engine
                 while self.retests and self.retests[0][0] <= now:
-                    engine.crawl(heapq.heappop(self.retests)[2])
+                    request = heapq.heappop(self.retests)[2]
+                    engine.crawl(request)
+                    if self.frontier is not None:
+                        self.frontier.unhold(request)
             self.watchdog(now)
         except Exception:  # noqa: BLE001 - logged; the next tick tries again
             self.logger.exception("re-test release or watchdog failed")
@@ -785,6 +822,8 @@ class SiteSpider(Spider):
                 if judgement.waiting:
                     self._settle(judgement, None, judgement.attempts)
         if self.retests or any(j.waiting for j in self.judged.values()):
+            raise DontCloseSpider
+        if self.frontier is not None and self.frontier.busy():  # other workers still crawl: their work may come here
             raise DontCloseSpider
 
     def progress(self) -> dict[str, Any]:
@@ -833,6 +872,8 @@ class SiteSpider(Spider):
         on for hours into memory what can never be kept.  What was written stays resumable."""
         try:
             self.writer.flush()
+            if self.frontier is not None:  # leases end once their rows are written (crawler/distributed.py)
+                self.frontier.settle()
         except StoreError as exc:
             if self.store_failure is None:
                 self.store_failure = str(exc)
@@ -859,13 +900,15 @@ class SiteSpider(Spider):
                  "seconds": round(time.time() - self.started, 2),
                  "last_page_seconds": round(self.last_page_at - self.started, 2) if self.last_page_at else None}
         self.finish_https_probe(reason)
+        if self.frontier is not None and not self._close_shared(stats, reason):
+            return
         previous = self.store.scan(self.config.scan_id).stats if self.config.resume else {}
         if previous:
             stats["resumed"] = previous.get("resumed", 0) + 1
             stats["pages_crawled"] += previous.get("pages_crawled", 0)
             stats["urls_checked"] += previous.get("urls_checked", 0)
         # A stalled crawl is a finished one: what it could not finish is in the report as not checked.
-        finished = reason in ("finished", "stalled")
+        finished = reason in ("finished", "stalled") and "redis_lost" not in stats
         self.store.finish_scan(self.config.scan_id, stats, state="crawled" if finished else "interrupted")
         self.store.close()
         self.analyser.close()
@@ -874,6 +917,8 @@ class SiteSpider(Spider):
         """Close down after a failed write: nothing more can be written (the writer re-raises its failure), so
         the scan is marked interrupted only if the store still takes that one statement."""
         self.analyser.close()
+        # A shared crawl's frontier is left as it is (not closed, which would settle leases whose rows were never
+        # written): its heartbeat ends with this process, and another worker returns the leases to the queue.
         for step in (self.writer.close, lambda: self.store.finish_scan(self.config.scan_id, {
                 "close_reason": "store_failed", "store_failure": self.store_failure,
                 "pages_crawled": self.counts["fetched"]}, state="interrupted"), self.store.close):
@@ -882,6 +927,27 @@ class SiteSpider(Spider):
             except Exception:  # noqa: BLE001 - a store that failed may fail in any way now; the failure was said
                 pass
 
+
+    def _close_shared(self, stats: dict[str, Any], reason: str) -> bool:
+        """A shared crawl: this worker's figures join the scan's; only the scan's own process (the seeder) then
+        finishes the scan, with everyone's figures, once the others have left.  False: leave the scan alone."""
+        frontier = self.frontier
+        frontier.close({"pages_crawled": stats["pages_crawled"], "urls_checked": stats["urls_checked"],
+                        "errors": stats["errors"], **{f"skipped.{k}": v for k, v in self.skipped.items()}})
+        if not self.config.seeder:
+            self.store.close()
+            self.analyser.close()
+            return False
+        if reason == "finished":
+            frontier.wait_for_others(frontier.lease_seconds * 3)
+        total = frontier.stats() if not frontier.lost else {}
+        if total:
+            stats.update({k: total.get(k, 0) for k in ("pages_crawled", "urls_checked", "errors")})
+            stats["skipped"] = {k.split(".", 1)[1]: v for k, v in total.items() if k.startswith("skipped.")}
+        stats["workers"] = "redis"
+        if frontier.lost:
+            stats["redis_lost"] = frontier.lost
+        return True
 
     # -- issue 14: attachments and off-site targets read in full, the HTTPS probe -------------------------
     def reading_request(self, url: str, kind: str, depth: int, tag: str | None) -> Request | None:
@@ -904,10 +970,11 @@ class SiteSpider(Spider):
         # Scrapy's own size limit a little above the cap (it also bounds gzip inflation), so the cap stops first.
         meta = {"kind": kind, "depth": depth, "crawl": False, "attempts": [], "orig_url": url, "read": read,
                 "format": fmt, "read_cap": cap, "read_bytes": 0, "download_maxsize": cap + 1048576}
-        # An off-site read is often stopped at its headers (a linked PDF or image): asking the host to close keeps
-        # the stopped connection out of Twisted's pool, where the next request sent on it would die and be re-sent
-        # unseen.  Same-site reads are rarely stopped and keep their connection.
-        headers = {"Connection": "close"} if read == "offsite" else None
+        # A read may be stopped at its headers (a linked PDF or image off-site; an attachment URL answering a CMS's
+        # HTML "not found" page): asking the host to close keeps the stopped connection out of Twisted's pool,
+        # where the next request sent on it would die and be re-sent unseen (the server counted an image's GET
+        # twice after a .docx that answered 404 as HTML, more often when several workers share a host).
+        headers = {"Connection": "close"}
         return Request(url, callback=self.on_read, errback=self.on_error, meta=meta, headers=headers, dont_filter=True,
                        priority=-depth - 1)
 

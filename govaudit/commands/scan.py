@@ -65,6 +65,8 @@ def add_scan_arguments(parser: argparse.ArgumentParser, *, outputs: bool = True)
     add(p, "--user-agent", metavar="TEXT", help="User-Agent header (default identifies govaudit)")
     add(p, "--workers", type=int, metavar="N", help="processes that parse pages beside the crawler (default: "
                    "cores − 1; 0 parses in the crawler's own process)")
+    add(p, "--redis", metavar="URL", help="share the crawl with `govaudit worker --redis URL` processes on this or "
+                   "other machines through Redis (redis://HOST:PORT/DB); findings are those of a single-process scan")
     add(p, "--profile", choices=list(PROFILES), default="default",
                    help="local-benchmark lifts the politeness limits; refused unless the site is on this machine")
     o = parser.add_argument_group("output")
@@ -95,7 +97,7 @@ def scan_request(args: argparse.Namespace, **override: Any) -> ScanRequest:
         include=list(args.include), exclude=list(args.exclude), check_external=not args.no_external, a11y=args.a11y,
         a11y_browsers=args.a11y_browsers, obey_robots=not args.ignore_robots, concurrency=args.concurrency,
         delay=args.delay, timeout=args.timeout, user_agent=args.user_agent, workers=args.workers,
-        profile=args.profile, quiet=args.quiet, verbose=args.verbose)
+        profile=args.profile, quiet=args.quiet, verbose=args.verbose, redis=args.redis)
     fields.update(override)
     return ScanRequest(**fields)
 
