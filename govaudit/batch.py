@@ -235,12 +235,17 @@ def _last_line(log: Path) -> str:
     return lines[-1].removeprefix("govaudit: error: ")[:300] if lines else ""
 
 
+def option_values(args: list[str], option: str) -> list[str]:
+    """The values given to ``option`` in a list of scan arguments (``--store URL``: the word after it)."""
+    return [b for a, b in zip(args, [*args[1:], ""]) if a == option]
+
+
 def _scan_finished(out: Path, manifest: Manifest, url: str) -> bool:
     """Whether a site's scan finished although the batch did not see it end (the batch was killed)."""
     from govaudit.history import site_scans
     from govaudit.store import Store, StoreError, is_url
 
-    shared = [b for a, b in zip(manifest.scan_args, manifest.scan_args[1:]) if a == "--store" and is_url(b)]
+    shared = [v for v in option_values(manifest.scan_args, "--store") if is_url(v)]
     store: Path | str = shared[-1] if shared else out / "govaudit.sqlite"
     if not (out / "summary.json").exists() or (isinstance(store, Path) and not store.exists()):
         return False
@@ -371,7 +376,7 @@ def check_scan_args(args: list[str], out: Path) -> None:
     from govaudit.store import is_url
 
     for dest in ("out", "store", "resume", "quiet"):
-        given = [b for a, b in zip(args, [*args[1:], ""]) if a == f"--{dest}"]
+        given = option_values(args, f"--{dest}")
         if dest == "store" and all(is_url(v) for v in given):
             continue  # a shared PostgreSQL store (``govaudit batch --store URL``)
         if given or any(a.startswith(f"--{dest}=") for a in args):

@@ -382,11 +382,10 @@ def _end_shared_crawl(req: ScanRequest, scan_id: int) -> None:
 
     with Store(req.store_path) as store:
         info = store.scan(scan_id)
-    lost = info.stats.get("redis_lost")
+        lost = info.stats.get("redis_lost")
+        progress = progress_of(store, scan_id) if lost else ""
     retire_job(str(req.redis), job_id(_store_name(req), scan_id), clear=info.state == "crawled")
     if lost:
-        with Store(req.store_path) as store:
-            progress = progress_of(store, scan_id)
         raise ScanError(f"Redis at {req.redis} went away during the crawl ({lost}) {progress}; the store keeps scan "
                         f"{scan_id}: start Redis again and re-run the same command with --resume")
 

@@ -635,8 +635,7 @@ class SiteSpider(Spider):
         slot, size limit) as any page.  Its answer is stored under ``record_url(endpoint)``, kind ``endpoint``."""
         url = record_url(endpoint)
         key = url_key(url)
-        if key in self.seen or not self.in_scope(endpoint["url"]) or len(url) > self.config.max_url_length or \
-                not self.claim(key):
+        if not self.in_scope(endpoint["url"]) or len(url) > self.config.max_url_length or not self.claim(key):
             return
         self.writer.add_url(key, url, "endpoint", depth)
         self.writer.add_ref(key, source_key, "endpoint", "")
@@ -926,7 +925,6 @@ class SiteSpider(Spider):
                 step()
             except Exception:  # noqa: BLE001 - a store that failed may fail in any way now; the failure was said
                 pass
-
 
     def _close_shared(self, stats: dict[str, Any], reason: str) -> bool:
         """A shared crawl: this worker's figures join the scan's; only the scan's own process (the seeder) then
