@@ -241,6 +241,7 @@ NOT_MEASURED = {
     "page_load_timeout": T("页面在时限内未完成加载", "the page did not finish loading in time"),
     "load_error": T("浏览器无法打开页面", "the browser could not open the page"),
     "redirect_loop": T("重定向循环", "redirect loop"),
+    "no_paint": T("加载后未绘制任何内容", "the page painted no content after loading"),
     "browser_hung": T("浏览器无响应，已重启", "the browser hung and was restarted"),
     "browser_crashed": T("浏览器崩溃，已重启", "the browser crashed and was restarted"),
     "script_error": T("测量脚本无法运行", "the measuring script could not run"),

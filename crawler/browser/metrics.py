@@ -82,9 +82,11 @@ function govauditFigures(cut, until) {
 """
 
 # The phone: read when the loaded page first goes idle: two animation frames (the frame after load is
-# painted, so its paint and LCP entries are out), then an idle callback, which runs once no task is queued
-# (a long task still running after load is waited for); ``settle`` ms bounds the idle wait (a page that is
-# never idle), 3 s more the wait for frames (a page that paints none; a loaded machine delays frames).
+# painted), then an idle callback, which runs once no task is queued (a long task still running after load
+# is waited for); ``settle`` ms bounds the idle wait (a page that is never idle), 3 s more the wait for
+# frames (a page that paints none; a loaded machine delays frames).  The paint entry is queued only once the
+# compositor reports the frame presented, which on a loaded machine can come after those frames: when it is
+# not there yet, the read waits for it (a ``paint`` observer), within the same bound.
 COLLECT_JS = FIGURES_FN + """
 var done = arguments[arguments.length - 1], settle = arguments[0], finished = false;
 if (location.href.indexOf('chrome-error://') === 0) {  // Chromium's error page: a redirect loop, a network error
@@ -93,9 +95,16 @@ if (location.href.indexOf('chrome-error://') === 0) {  // Chromium's error page:
   return;
 }
 var read = function () { if (!finished) { finished = true; done(govauditFigures(Infinity, Infinity)); } };
+var painted = function () { return performance.getEntriesByName('first-contentful-paint').length > 0; };
+var readPainted = function () {
+  if (painted()) { read(); return; }
+  try {
+    new PerformanceObserver(function () { if (painted()) read(); }).observe({type: 'paint', buffered: true});
+  } catch (e) { read(); }
+};
 setTimeout(read, settle + 3000);
 requestAnimationFrame(function () { requestAnimationFrame(function () {
-  if (window.requestIdleCallback) requestIdleCallback(read, {timeout: settle}); else setTimeout(read, 0);
+  if (window.requestIdleCallback) requestIdleCallback(readPainted, {timeout: settle}); else setTimeout(readPainted, 0);
 }); });
 """
 
@@ -258,6 +267,8 @@ def collect(drv: Any, settle: float) -> dict[str, Any]:
         if "TOO_MANY_REDIRECTS" in code:
             return not_measured("redirect_loop", f"the page redirects in a loop under this profile ({code})")
         return not_measured("load_error", f"the browser could not open the page ({code or 'network error'})")
+    if figures.get("fcp_ms") is None:  # as Lighthouse's NO_FCP: without a first paint no figure means anything
+        return not_measured("no_paint", f"the page painted no content within {settle + 3:g} s of loading")
     return {"status": "measured", **figures}
 
 
