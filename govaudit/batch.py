@@ -28,7 +28,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import FrameType
@@ -49,15 +49,10 @@ GONE_WAIT_SECONDS = 60    # a resumed batch waits this long for a killed batch's
 
 @dataclass
 class SiteState:
-    """One site of the batch, as the manifest records it."""
+    """One site of the batch, as the manifest records it: the site list's entry and how its scan went."""
 
+    site: Site
     slug: str
-    name: str
-    url: str
-    region: str = ""
-    department: str = ""
-    type: str = "portal"
-    line: int = 0
     state: str = "pending"
     exit_code: int | None = None
     error: str = ""
@@ -68,8 +63,23 @@ class SiteState:
 
     @classmethod
     def of(cls, site: Site) -> SiteState:
-        return cls(slug=slug(site.url), name=site.name, url=site.url, region=site.region, department=site.department,
-                   type=site.type, line=site.line)
+        return cls(site=site, slug=slug(site.url))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SiteState:
+        """A manifest's entry: the site's columns and the run's, side by side in one object (``to_json``)."""
+        listed = {f.name for f in fields(Site)}
+        return cls(site=Site(**{k: v for k, v in data.items() if k in listed}),
+                   **{k: v for k, v in data.items() if k not in listed})
+
+    def to_json(self) -> dict[str, Any]:
+        run = asdict(self)
+        del run["site"]
+        return {**asdict(self.site), **run}
+
+    @property
+    def url(self) -> str:
+        return self.site.url
 
     @property
     def host(self) -> tuple[str, int | None]:
@@ -154,7 +164,7 @@ class Manifest:
             "format": FORMAT, "sites_file": self.sites_file, "created": self.created, "as_of": self.as_of,
             "scan_args": self.scan_args, "runs": self.runs,
             "bad_rows": [{"line": b.line, "reason": b.reason, "lines": list(b.lines)} for b in self.bad_rows],
-            "sites": [asdict(s) for s in self.sites]})
+            "sites": [s.to_json() for s in self.sites]})
 
     @classmethod
     def open(cls, req: BatchRequest) -> Manifest:
@@ -173,7 +183,7 @@ class Manifest:
             return manifest
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            old = {s["slug"]: SiteState(**s) for s in data["sites"]}
+            old = {s["slug"]: SiteState.from_json(s) for s in data["sites"]}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise UserError(f"{path}: not a readable batch manifest ({exc}); use another --out") from exc
         if data.get("scan_args") != given:
@@ -182,9 +192,7 @@ class Manifest:
         sites = []
         for site in listed:
             state = old.get(slug(site.url)) or SiteState.of(site)
-            new = SiteState.of(site)   # the list's current name, region, … ; the run's state from the manifest
-            state.name, state.region, state.department, state.type, state.line = (
-                new.name, new.region, new.department, new.type, new.line)
+            state.site = site   # the list's current name, region, … ; the run's state from the manifest
             sites.append(state)
         manifest = cls(out, sites, bad, given, str(data["as_of"]), str(req.sites_file), str(data.get("created")))
         manifest.runs = list(data.get("runs") or [])
@@ -422,8 +430,7 @@ def write_summary(manifest: Manifest, lang: str) -> None:
     """The province summary over every site that has reports (and every site that has none, as a failure)."""
     from govaudit.reports.province import SiteEntry, write_province_summary
 
-    entries = [SiteEntry(dir=site_dir(manifest.out, s), name=s.name, url=s.url, region=s.region,
-                         department=s.department, type=s.type, state=s.state, error=s.error, line=s.line)
+    entries = [SiteEntry(dir=site_dir(manifest.out, s), site=s.site, state=s.state, error=s.error)
                for s in manifest.sites]
     write_province_summary(entries, manifest.out, lang=lang, bad_rows=manifest.bad_rows)
 

@@ -58,7 +58,7 @@ class Lines(_Display):
         elapsed = state.elapsed()
         took = f" {elapsed:.0f}s" if elapsed is not None and state.state != "running" else ""
         error = f": {state.error}" if state.error else ""
-        print(f"[{self.totals()}] {state.state}{took} {state.name} {state.url}{error}", file=sys.stderr, flush=True)
+        print(f"[{self.totals()}] {state.state}{took} {state.site.name} {state.url}{error}", file=sys.stderr, flush=True)
 
 
 class Live(_Display):
@@ -92,7 +92,7 @@ class Live(_Display):
         now = time.time()
         for s in shown:
             elapsed = s.elapsed(now)
-            table.add_row(s.name[:40], s.region[:20], f"[{STATE_STYLE[s.state]}]{STATE_ZH[s.state]} {s.state}[/]",
+            table.add_row(s.site.name[:40], s.site.region[:20], f"[{STATE_STYLE[s.state]}]{STATE_ZH[s.state]} {s.state}[/]",
                           f"{elapsed:.0f}s" if elapsed is not None else "", s.error[:80])
         return table
 

@@ -26,6 +26,8 @@ from govaudit.reports.excel import neutralise
 from govaudit.reports.html import TEMPLATES, safe_href
 from govaudit.reports.text import LABELS, clean, label, message
 
+from govaudit.sites import Site
+
 # What an early warning has left before its veto, and the words for it.
 LEFT_UNITS = {"days_left": "days_unit", "items_left": "items_unit", "failures_left": "failures_unit"}
 
@@ -77,17 +79,15 @@ def L(key: str, lang: str, **fmt: Any) -> str:
 
 @dataclass
 class SiteEntry:
-    """One site of a summary: its output directory and, from a batch, what the site list and the run say."""
+    """One site of a summary: its output directory and, from a batch, the site list's entry and the run's state."""
 
     dir: Path
-    name: str = ""
-    url: str = ""
-    region: str = ""
-    department: str = ""
-    type: str = ""
+    site: Site | None = None
     state: str = "done"
     error: str = ""
-    line: int = 0
+
+
+UNLISTED = Site(name="", url="", type="")  # a plain output directory (`govaudit summary DIR...`): no list entry
 
 
 def read_site(out: Path) -> dict[str, Any]:
@@ -162,11 +162,12 @@ def _row(entry: SiteEntry, site: dict[str, Any] | None, out_dir: Path, lang: str
     # "./" keeps a directory named like "javascript:..." from becoming a URL scheme
     link = "./" + Path(os.path.relpath(report.resolve(), out_dir.resolve())).as_posix() if report.exists() else None
     site = site or {}
+    listed = entry.site or UNLISTED
     veto_titles = [_text(v.get("title"), lang) or v.get("id") for v in site.get("vetoes_hit") or []]
-    type_label = {"portal": L("portal", lang), "department": L("department_site", lang)}.get(entry.type, entry.type)
-    return {"rank": site.get("_rank"), "site": clean(entry.url or site.get("site") or site.get("start_url") or entry.dir.name, 300),
-            "name": clean(entry.name, 200), "region": clean(entry.region, 100), "department": clean(entry.department, 200),
-            "type": clean(type_label, 50), "type_id": entry.type,
+    type_label = {"portal": L("portal", lang), "department": L("department_site", lang)}.get(listed.type, listed.type)
+    return {"rank": site.get("_rank"), "site": clean(listed.url or site.get("site") or site.get("start_url") or entry.dir.name, 300),
+            "name": clean(listed.name, 200), "region": clean(listed.region, 100), "department": clean(listed.department, 200),
+            "type": clean(type_label, 50), "type_id": listed.type,
             "score": site.get("score"), "verdict": verdicts.get(str(site.get("verdict")), {}).get(lang, site.get("verdict")),
             "verdict_id": site.get("verdict"), "vetoes": ", ".join(clean(v, 100) for v in veto_titles),
             "findings": (site.get("counts") or {}).get("findings"), "link": link,
@@ -227,7 +228,7 @@ def write_province_summary(sites: Sequence[Path | str | SiteEntry], out_dir: Pat
             "vetoed": [r for r in ranking if r["verdict_id"] == "veto"],
             "regions": _regions(ranking, lang) if any(r["region"] for r in ranking) else [],
             "bad_rows": [{"line": b.line, "reason": clean(b.reason, 400)} for b in bad_rows],
-            "batch": any(e.name or e.region for e in entries)}
+            "batch": any(e.site for e in entries)}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["href"] = safe_href
     html = env.get_template("province.html.j2").render(**page, L=lambda k, **fmt: L(k, lang, **fmt), lang=lang,

@@ -78,7 +78,7 @@ def test_batch_of_a_gbk_list_with_a_down_site_bad_rows_and_early_warnings(server
     # one site's failure never stops the batch, and the exit code and stderr say it loudly
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert states(out) == {a: "done", b: "done", c: "done", down: "failed"}
-    assert "BATCH FAILED: 1 of 4" in proc.stderr and down in proc.stderr
+    assert "BATCH FAILED: 1 of 4" in proc.stderr and f"  line 5: 丁县<script>alert(1)</script> {down}: " in proc.stderr
     assert "line 6: bad URL" in proc.stderr and "line 8: no URL" in proc.stderr
     assert "line 7: duplicate of line 2" in proc.stderr
     data = manifest(out)

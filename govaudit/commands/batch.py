@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         print(f"govaudit: BATCH FAILED: {len(failed)} of {len(outcome.sites)} sites could not be scanned:", file=err)
         for s in failed:
-            print(f"  line {s.line}: {s.name} {s.url}: {s.error}", file=err)
+            print(f"  line {s.site.line}: {s.site.name} {s.url}: {s.error}", file=err)
     if outcome.interrupted is not None:
         print("govaudit: batch interrupted; re-run the same command to resume it", file=err)
     return outcome.exit_code
