@@ -156,14 +156,26 @@ def _mobile_site(view: ScanView, home: UrlRecord | None) -> Iterator[Hit]:
 
 
 def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
-    pages = [rec.keeping(PLUGIN.needs) for rec in view.pages() if rec.status == 200]
+    pages: list[UrlRecord] = []
+    home: UrlRecord | None = None
+    for rec in view.pages():
+        if rec.status != 200:
+            continue
+        rec.keeping(PLUGIN.needs)
+        if home is None and rec.url == view.start_url:
+            home = rec  # the homepage keeps its whole <meta> (mobile-agent: announced mobile sites)
+        else:  # every other page is held for its viewport alone, and no attempt: a 100,000-page scan holds them all
+            viewport = meta_value((rec.facts or {}).get("meta"), "viewport")
+            if rec.facts and "meta" in rec.facts:
+                rec.facts["meta"] = {} if viewport is None else {"viewport": viewport}
+            rec.attempts = []
+        pages.append(rec)
     sizes: dict[str, int] = defaultdict(int)
     for rec in pages:
         sizes[template_of(rec)] += 1
     site = _site_pages(view, sizes)
     yield from _static_hits(pages, sizes, site)
     yield from _layout_hits(view, rules, {r.url: r for r in pages}, sizes, site)
-    home = next((r for r in pages if r.url == view.start_url), None)
     yield from _mobile_site(view, home)
 
 

@@ -74,9 +74,12 @@ class UrlRecord:
     def keeping(self, keys: tuple[str, ...]) -> UrlRecord:
         """This record with only the fact ``keys`` a check reads: a check that keeps every page's record for a
         second pass must not keep every page's full facts (list items, letters, a11y), which held a 100,000-page
-        scan's whole site in memory (issue 16)."""
+        scan's whole site in memory (issue 16).  Of the attempt history only the last attempt stays (the answer
+        the record stands for, which is all such a check reads): a page's attempts decoded from the store cost
+        about 1 KB each, held for every page of the site."""
         if self.facts:
             self.facts = {k: self.facts[k] for k in keys if k in self.facts}  # type: ignore[assignment,literal-required]
+        del self.attempts[:-1]
         return self
 
 

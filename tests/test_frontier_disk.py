@@ -1,0 +1,54 @@
+"""A single-process crawl's frontier waits on disk (crawler/scheduler.py), not in memory: a site map of 100,000
+links must not be 100,000 Request objects in the engine (issue 13 Speed, issue 16 item 4).  Scrapy quietly puts a
+request it cannot pickle in its memory queue instead, so these tests use the spider's own requests: a callback or a
+meta value that does not pickle would bring the memory growth back, and fails here."""
+
+import os
+from types import SimpleNamespace
+
+from govaudit.crawler.scheduler import DiskScheduler
+from govaudit.crawler.spiders.site import SiteSpider
+from scrapy.core.downloader import Downloader
+from scrapy.crawler import Crawler
+from scrapy.settings import Settings
+from scrapy.statscollectors import MemoryStatsCollector
+
+
+def _scheduler(tmp_path):
+    settings = Settings()
+    settings.setmodule("govaudit.crawler.settings")
+    settings.set("SCHEDULER_MEMORY_QUEUE", "scrapy.squeues.FifoMemoryQueue")  # as govaudit/pipeline.py sets it
+    crawler = Crawler(SiteSpider, settings)  # no reactor: the scheduler is driven by hand
+    crawler.stats = MemoryStatsCollector(crawler)
+    # Scrapy's default priority queue asks the downloader which slot a request is for: the real one, unstarted
+    crawler.engine = SimpleNamespace(downloader=Downloader(crawler))  # type: ignore[assignment]
+    spider = SiteSpider(url="http://127.0.0.1:9/", store=str(tmp_path / "s.sqlite"))
+    spider.crawler, crawler.spider = crawler, spider
+    assert settings["SCHEDULER"] == "govaudit.crawler.scheduler.DiskScheduler"
+    s = DiskScheduler.from_crawler(crawler)
+    s.open(spider)
+    return s, spider
+
+
+def test_the_spiders_requests_wait_on_disk_first_in_first_out(tmp_path):
+    s, spider = _scheduler(tmp_path)
+    try:
+        urls = [f"http://127.0.0.1:9/p{i}.html" for i in range(50)]
+        for url in urls:
+            assert s.enqueue_request(spider.make_request(url, "page", 1, crawl=True))
+        checked = spider.make_request("http://127.0.0.1:9/a.pdf", "resource", 1, crawl=False, method="GET")
+        assert s.enqueue_request(checked)
+        stats = s.stats.get_stats()
+        assert stats.get("scheduler/enqueued/disk") == 51 and "scheduler/enqueued/memory" not in stats
+        assert len(s) == 51
+        popped = [s.next_request() for _ in range(51)]
+        # pages at depth 1 (priority -1) before the check (-2), each priority first in, first out
+        assert [r.url for r in popped[:50]] == urls
+        assert popped[50].url == checked.url and popped[50].method == "GET" and popped[50].meta["headers_only"]
+        assert popped[0].callback == spider.parse_page and popped[0].meta["orig_url"] == urls[0]
+    finally:
+        directory = s._tmp.name  # type: ignore[union-attr]
+        s.close("finished")
+        spider.writer.close()
+        spider.store.close()
+    assert not os.path.exists(directory)
