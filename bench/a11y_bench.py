@@ -9,13 +9,14 @@ Prints three figures, measured in one run on this machine:
 3. the number of browser audits template sampling needs for a generated 20,000-page site against auditing
    every page, and the time each would take at the measured rate;
 4. the browser stage's time with the load metrics and phone emulation (``crawler/browser/metrics.py``) on
-   against off, same pages, alternating in one run (issue 15: at most +20 %), with as many of the pages
-   loaded as a phone as in the 20,000-page site's sample (the homepage and one page per template).
+   against off, same pages, interleaved in one run (issue 15: at most +20 %), as the median of the rounds'
+   paired ratios with their spread, with as many of the pages loaded as a phone as in the 20,000-page site's
+   sample (the homepage and one page per template); ``--pages 0`` audits as many pages as that sample.
 
 A benchmark, not a test: nothing asserts a timing.  On a shared machine keep ``--pages`` small.
 
     python bench/a11y_bench.py --pages 24 --browsers 1,2,4
-    python bench/a11y_bench.py --pages 48 --browsers 1 --metrics both --rounds 3   # the issue-15 overhead
+    python bench/a11y_bench.py --pages 0 --browsers 1,2 --metrics both --rounds 5   # the issue-15 overhead
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -109,10 +111,22 @@ def write_site(root: Path, pages: int) -> list[tuple[str, str]]:
     return listing
 
 
+def _spread(values: list[float]) -> dict:
+    """Median, quartiles and range of paired ratios (statistics' inclusive quartiles; one value: itself)."""
+    v = sorted(values)
+    q = statistics.quantiles(v, n=4, method="inclusive") if len(v) > 1 else [v[0]] * 3
+    return {"median": round(statistics.median(v), 3), "q1": round(q[0], 3), "q3": round(q[2], 3),
+            "min": round(v[0], 3), "max": round(v[-1], 3), "pairs": len(v)}
+
+
 def bench_browsers(pages: int, counts: list[int], timeout: float, metrics: tuple[bool, ...] = (False,),
                    rounds: int = 1, phone_share: float = 0.0) -> dict:
     """Pages audited per minute for each pool size, with and without the load metrics, alternating in each
-    round (off, on, off, on, ...) so that both see the same machine load; the fastest round of each is kept.
+    round (off, on, off, on, ...; the order flips every other round, so neither always runs second) so that
+    both see the same machine load.  The overhead is the median of the rounds' paired ratios (on / off of
+    the same round), with their quartiles and range: on a shared machine one round's load can be as large
+    as the effect, and a ratio of two runs seconds apart cancels the slow drift that a fastest-of-each does
+    not.  The fastest round of each is kept too (``seconds``), for the rates.
 
     ``phone_share``: the share of audited pages also loaded as a phone on the 20,000-page site's sample (the
     homepage and the first page of each template): the generated pages get that many templates, so the
@@ -129,7 +143,10 @@ def bench_browsers(pages: int, counts: list[int], timeout: float, metrics: tuple
         with Nginx(root, run) as server:
             base = server.base_url.rstrip("/")
             store = Store(Path(tmp) / "bench.sqlite")
-            for rnd, n, measure in [(r, n, m) for r in range(rounds) for n in counts for m in metrics]:
+            pairs: dict = {}
+            order = [(r, n, m) for r in range(rounds) for n in counts
+                     for m in (metrics if r % 2 == 0 else tuple(reversed(metrics)))]
+            for rnd, n, measure in order:
                 scan = store.begin_scan(base + "/", base + "/index.html", "2026-01-15", {}, "bench")
                 writer = StoreWriter(store, scan)
                 templates = max(1, round(len(listing) * phone_share) - 1)
@@ -148,10 +165,15 @@ def bench_browsers(pages: int, counts: list[int], timeout: float, metrics: tuple
                 key = f"{n}+metrics" if measure else n
                 got = {"pages": cov["chosen"], "audited": cov["audited"], "not_audited": cov["not_audited"],
                        "seconds": cov["seconds"], "pages_per_minute": cov["pages_per_minute"]}
+                pairs.setdefault((rnd, n), {})[measure] = cov["seconds"]
                 if measure:
-                    phone = [b["mobile_seconds"] for _, b in store.artifacts(scan, "speed") if "mobile_seconds" in b]
+                    bodies = [b for _, b in store.artifacts(scan, "speed") if "mobile_seconds" in b]
+                    phone = [b["mobile_seconds"] for b in bodies]
                     got["phone_pages"] = len(phone)
                     got["phone_seconds_per_page"] = round(sum(phone) / max(1, len(phone)), 3)
+                    phases = [b["mobile"]["phase_seconds"] for b in bodies if "phase_seconds" in b.get("mobile", {})]
+                    got["phone_phase_seconds"] = {k: round(statistics.median(p[k] for p in phases), 3)
+                                                  for k in (phases[0] if phases else {})}
                 print(f"  round {rnd + 1}, {n} browser(s){' + load metrics and phone emulation' if measure else ''}: "
                       f"{cov['audited']}/{cov['chosen']} pages in {cov['seconds']:.1f} s "
                       f"= {cov['pages_per_minute']:.0f} pages/min", flush=True)
@@ -162,14 +184,20 @@ def bench_browsers(pages: int, counts: list[int], timeout: float, metrics: tuple
         if n not in out or key not in out:
             continue
         off, on = out[n]["seconds"], out[key]["seconds"]
+        ratios = [p[True] / max(p[False], 1e-9) - 1 for (_, m), p in sorted(pairs.items()) if m == n and len(p) == 2]
+        paired = _spread(ratios)
         phone_wall = out[key]["phone_pages"] * out[key]["phone_seconds_per_page"] / n
-        out[key].update(overhead=round(on / max(off, 1e-9) - 1, 3),
+        out[key].update(overhead=paired["median"], paired_overhead=paired,
+                        paired_rounds=[round(r, 3) for r in ratios],
+                        fastest_overhead=round(on / max(off, 1e-9) - 1, 3),
                         desktop_overhead=round((on - phone_wall) / max(off, 1e-9) - 1, 3),
                         base_seconds_per_page=round(off * n / max(1, out[key]["pages"]), 3))
-        print(f"  {n} browser(s), fastest of {rounds} round(s): browser-stage overhead of the metrics "
-              f"{out[key]['overhead']:+.0%} ({off:.1f} s → {on:.1f} s; {out[key]['phone_pages']} of {out[key]['pages']} "
-              f"pages also as a phone, {out[key]['phone_seconds_per_page']:.2f} s each; desktop figures alone "
-              f"{out[key]['desktop_overhead']:+.0%})", flush=True)
+        print(f"  {n} browser(s): browser-stage overhead of the metrics, median of {paired['pairs']} paired round(s) "
+              f"{paired['median']:+.0%} (quartiles {paired['q1']:+.0%} … {paired['q3']:+.0%}, range {paired['min']:+.0%} … "
+              f"{paired['max']:+.0%}); fastest of each {out[key]['fastest_overhead']:+.0%} ({off:.1f} s → {on:.1f} s); "
+              f"{out[key]['phone_pages']} of {out[key]['pages']} pages also as a phone, {out[key]['phone_seconds_per_page']:.2f} s "
+              f"each (median phases {out[key]['phone_phase_seconds']}); desktop figures alone "
+              f"{out[key]['desktop_overhead']:+.0%} (fastest rounds)", flush=True)
     return out
 
 
@@ -215,14 +243,15 @@ def bench_sampling(total: int, rules_id: str) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--pages", type=int, default=24, help="pages of the generated site the browsers audit (keep small)")
+    ap.add_argument("--pages", type=int, default=24, help="pages of the generated site the browsers audit (0: as many as "
+                    "the --site-pages site's template sample, the issue-15 figure)")
     ap.add_argument("--browsers", default="1,2,4", help="browser-pool sizes to measure, comma list ('' for none)")
     ap.add_argument("--site-pages", type=int, default=20000, help="size of the synthetic site for the sampling figure")
     ap.add_argument("--static-repeat", type=int, default=200)
     ap.add_argument("--page-timeout", type=float, default=30.0)
     ap.add_argument("--metrics", choices=("off", "on", "both"), default="both",
                     help="browser stage without, with, or both (overhead printed) load metrics + phone emulation")
-    ap.add_argument("--rounds", type=int, default=3, help="alternating off/on rounds; the fastest of each is kept")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating off/on rounds; the median of their paired ratios is reported")
     ap.add_argument("--rules", default="gov-2019")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
@@ -236,6 +265,7 @@ def main() -> int:
     s = bench_sampling(args.site_pages, args.rules)
     result["sampling"] = s
     share = s["phone_pages"] / max(1, s["audits_sampling"])
+    args.pages = args.pages or s["audits_sampling"]
     counts = [int(c) for c in args.browsers.split(",") if c.strip()]
     if counts:
         print(f"browser audits (axe-core in headless Chromium), {args.pages}-page generated site on nginx, "

@@ -27,6 +27,7 @@ The thresholds are applied by ``checks/speed.py`` and ``checks/mobile.py``.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -173,6 +174,14 @@ for (var i = 0; i < document.links.length && out.length < 2000; i++) {
 return out;
 """
 
+# The phone's layout probe, text-size probe and (for a mobile site's entry) links in one script: each script
+# is a WebDriver round trip (tens of ms on a loaded machine); the three read the same settled page, so
+# running them in one call measures the same things as three calls.  Each keeps its own scope and arguments.
+PROBE_JS = ("var a = arguments;\nvar layout = (function () {" + LAYOUT_JS + "}).call(null, a[0]);\n"
+            "var text = (function () {" + elder.PROBE_JS + "}).call(null, a[1]);\n"
+            "layout.font_px = (text && text.font_px) || {};\n"
+            "return [layout, a[2] ? (function () {" + LINKS_JS + "})() : null];")
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -291,6 +300,7 @@ def measure_mobile(browser: Any, url: str, s: Settings, arm: Callable[[float, st
     restarts it (and with it the phone tab).  ``links``: also return the page's same-host links (``links``),
     for sampling a separate mobile site.
     """
+    entered = time.monotonic()
     cpu = max(1.0, s.mobile.cpu_slowdown)
     drv = browser.driver
     desktop_tab = drv.current_window_handle
@@ -307,6 +317,7 @@ def measure_mobile(browser: Any, url: str, s: Settings, arm: Callable[[float, st
             drv.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": cpu})
     try:
         arm(page_load + watchdog, "mobile_load")
+        started = time.monotonic()
         try:
             drv.get(url)
         except TimeoutException:
@@ -314,16 +325,20 @@ def measure_mobile(browser: Any, url: str, s: Settings, arm: Callable[[float, st
             return not_measured("page_load_timeout", f"the page did not finish loading within {page_load:g} s on the phone profile")
         finally:
             arm(script + watchdog, "mobile")
+        loaded = time.monotonic()
         figures = collect(drv, s.settle)
+        settled = time.monotonic()
         if cpu > 1:  # the probe measures layout, not speed
             drv.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 1})
         if figures["status"] == "measured":
-            layout = drv.execute_script(LAYOUT_JS, s.min_tap_px)
-            text = elder.probe(drv)
-            layout["font_px"] = text.get("font_px", {}) if isinstance(text, dict) else {}
+            layout, hrefs = drv.execute_script(PROBE_JS, s.min_tap_px, elder.MAX_TEXT_ELEMENTS, links)
             figures["layout"] = json.loads(json.dumps(layout))  # plain JSON types only
             if links:
-                figures["links"] = [str(h) for h in drv.execute_script(LINKS_JS) or []]
+                figures["links"] = [str(h) for h in hrefs or []]
+        # Where a phone load's time goes (bench/a11y_bench.py sums these): tab switch and CDP setup, the
+        # throttled navigation, the idle wait and read, the probe.  Wall-clock seconds, not figures.
+        figures["phase_seconds"] = {"setup": round(started - entered, 3), "load": round(loaded - started, 3),
+                                    "settle": round(settled - loaded, 3), "probe": round(time.monotonic() - settled, 3)}
         return figures
     finally:
         # An endless animation stops here, at once: a navigation to about:blank would cost ~0.1 s per page.
