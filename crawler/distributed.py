@@ -78,6 +78,15 @@ end
 redis.call('SREM', KEYS[4], ARGV[1])
 return n
 """
+# A worker's figures count while it is still one of the scan's workers (ARGV[2] '1': always, the scan's own
+# process, which ends the scan after this): one that leaves after the scan ended and its keys were cleared must
+# not leave a figure behind in Redis.
+_LEAVE = """
+if redis.call('SREM', KEYS[1], ARGV[1]) == 1 or ARGV[2] == '1' then
+  for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+end
+redis.call('DEL', KEYS[3])
+"""
 _TAKE_PAGE = """
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n >= tonumber(ARGV[1]) then return 0 end
@@ -124,7 +133,7 @@ class Frontier:
         self._token = 0
         self._scripts = {name: self.server.register_script(text) for name, text in (
             ("push", _PUSH), ("pop", _POP), ("release", _RELEASE), ("hold", _HOLD), ("reap", _REAP),
-            ("take_page", _TAKE_PAGE), ("gate", _GATE_ENTER))}
+            ("take_page", _TAKE_PAGE), ("gate", _GATE_ENTER), ("leave", _LEAVE))}
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
         self.last_reap = 0.0
@@ -233,18 +242,11 @@ class Frontier:
         self.reap()
         return not self.lost and self.outstanding() > 0
 
-    def close(self, counts: dict[str, int]) -> None:
+    def close(self, counts: dict[str, int], *, seeder: bool) -> None:
         """Leave: this worker's figures go into the scan's sum; the heartbeat stops."""
         self.settle()
-        if counts:
-            pipe = self.server.pipeline()
-            for name, value in counts.items():
-                pipe.hincrby(self.key("stats"), name, value)
-            pipe.srem(self.key("workers"), self.worker)
-            pipe.delete(self.key(f"alive:{self.worker}"))
-            self.do(pipe.execute)
-        else:
-            self.do(self.server.srem, self.key("workers"), self.worker)
+        self.call("leave", [self.key("workers"), self.key("stats"), self.key(f"alive:{self.worker}")],
+                  [self.worker, int(seeder), *(x for name, value in counts.items() for x in (name, value))])
         self._stop.set()
 
     def wait_for_others(self, timeout: float) -> None:

@@ -931,7 +931,7 @@ class SiteSpider(Spider):
         finishes the scan, with everyone's figures, once the others have left.  False: leave the scan alone."""
         frontier = self.frontier
         frontier.close({"pages_crawled": stats["pages_crawled"], "urls_checked": stats["urls_checked"],
-                        "errors": stats["errors"], **{f"skipped.{k}": v for k, v in self.skipped.items()}})
+                        "errors": stats["errors"], **{f"skipped.{k}": v for k, v in self.skipped.items()}}, seeder=self.config.seeder)
         if not self.config.seeder:
             self.store.close()
             self.analyser.close()
