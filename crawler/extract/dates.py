@@ -41,6 +41,7 @@ _MONTH_DAY = re.compile(
     r"(?<![\d.\-/年])(?P<m>\d{1,2})(?:\s*[-/.]\s*(?P<d>\d{1,2})(?![\d.\-/])|\s*月\s*(?P<d2>\d{1,2})\s*[日号])" + _TIME)
 _CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0}
 _CN_FULL = re.compile(r"(?P<y>[〇零一二三四五六七八九○Ｏ]{4})年(?P<m>[一二三四五六七八九十]{1,3})月(?P<d>[一二三四五六七八九十]{1,3})日")
+_DIGIT = re.compile(r"\d")
 _YEAR_HEADING = re.compile(r"^\s*[\[【(（]?\s*((?:19|20)\d{2})\s*年?度?\s*[\]】)）]?\s*$")
 
 
@@ -90,6 +91,8 @@ def find_dates(text: str, *, ref: date | None = None, year_hint: int | None = No
     flags future dates.  ``month_day`` allows ``11-03`` forms; only switch it on for short texts known to
     be a date cell (a list row's date column), since in running text ``3.5`` or ``1/2`` are not dates.
     """
+    if "年" not in text and not _DIGIT.search(text):  # every form has a digit or 年: most texts are not dates
+        return []
     ref = ref or date.today()
     out: list[DateMatch] = []
     taken: list[tuple[int, int]] = []

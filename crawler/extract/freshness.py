@@ -40,6 +40,9 @@ MAX_SCRIPT_CHARS = 500_000
 # chompjs copies the rest), so an inline library with thousands of ``x = {…}`` assignments would cost quadratic
 # time (20,000 of them: 15 s); list data sits in the first few.
 MAX_SCRIPT_VALUES = 20
+# htmldate's guess reads the whole page (a copy of the tree, its serialisation: ~15 ms per 1,000 links).  It
+# guesses an article's date; a page of more links than this is a site map or a directory, never an article.
+MAX_GUESS_LINKS = 2000
 UNDATED_LIST_MIN_ROWS = 3    # an undated list: at least this many rows in one block ...
 UNDATED_LIST_MIN_TITLE = 8   # ... whose titles average this many characters (menu labels are 2–6)
 DATE_LINE_REACH = 20  # characters between the title and its date line (spaces, a 发布 badge), not a paragraph
@@ -51,6 +54,7 @@ _SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
 _ROW_TAGS = {"li", "tr", "p"}
 _STOP_TAGS = {"ul", "ol", "table", "tbody", "thead", "body", "html", "form", "nav"}
 _TAIL_DATE = re.compile(r"[\s\[【(（]*$")
+_TAIL_CHARS = " \t\n\r\f\v[【(（"  # what _TAIL_DATE lets follow a date (titles are whitespace-collapsed)
 _DATE_ONLY = re.compile(r"^[\s\[\]【】()（）]*(?:(?:19|20)\d{2}|\d{1,2})[-/.年月日号\d:：\s]*[\]】)）]?\s*$")
 _PAGER_WORDS = {"下一页", "上一页", "首页", "尾页", "末页", "最后一页", "下页", "上页", ">", ">>", "<", "<<", "»", "«",
                 "next", "prev", "last", "first", "后一页", "前一页"}
@@ -110,7 +114,7 @@ def extract(ctx: PageContext) -> dict[str, Any]:
         items = items[:MAX_ITEMS]
 
     pagination = _pagination(tree, ctx)
-    guess = sum(1 for i in items if i["date"]) < 3 and not ctx.is_home  # htmldate costs ~10 ms: articles only
+    guess = sum(1 for i in items if i["date"]) < 3 and not ctx.is_home and len(ctx.links) <= MAX_GUESS_LINKS
     article = _article(tree, root, meta, ref, guess)
     column = _column(tree, meta, ctx)
     column["items_total"] = total
@@ -167,6 +171,8 @@ def _is_item_anchor(a: Any) -> bool:
 
 def _anchor_parts(a: Any) -> tuple[str, list[str]]:
     """(title text, texts of child elements that are only a date): ``<a>标题<span>2025-11-03</span></a>``."""
+    if not len(a):  # the common anchor: text only
+        return _clean(a.text), []
     dates: list[str] = []
     parts: list[str] = [a.text or ""]
     for child in a:
@@ -182,8 +188,17 @@ def _anchor_parts(a: Any) -> tuple[str, list[str]]:
     return _clean("".join(parts)), dates
 
 
+def _may_end_with_date(text: str) -> bool:
+    """Whether ``text`` can end with a date followed only by ``_TAIL_DATE``: every date form ends in a digit, 日
+    or 号.  A cheap test that spares ``find_dates`` on the titles of a 50,000-link site map."""
+    end = text.rstrip(_TAIL_CHARS)
+    return bool(end) and (end[-1].isdigit() or end[-1] in "日号")
+
+
 def _text_outside(row: Any, a: Any) -> str:
     """The row's text without the anchor's own text (a title's dates are not publication dates)."""
+    if len(row) == 1 and row[0] is a and not (row.text or "").strip() and not (a.tail or "").strip():
+        return ""  # ``<li><a>…</a></li>``: nothing outside the anchor, no walk
     parts: list[str] = []
 
     def walk(el: Any) -> None:
@@ -267,7 +282,7 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
         if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
             index.anchor[a] = len(text or _clean(a.get("title"))) >= MIN_TITLE
         title = text
-        attr = _clean(a.get("title"))
+        attr = _clean(a.get("title")) if "title" in a.attrib else ""
         if len(attr) > len(title.rstrip("…. ")) or (attr and title.endswith(("…", "...", ".."))):
             title = attr
         short = len(title) < MIN_TITLE
@@ -291,7 +306,7 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
                 if found is not None or node.tag in _ROW_TAGS:
                     break
             row = node
-        if found is None:
+        if found is None and _may_end_with_date(text):
             # "标题 2025-11-03" inside one anchor with no markup between: a trailing date is the item's date.
             tail = find_dates(text, ref=ref)
             if tail and _TAIL_DATE.fullmatch(text[tail[-1].end:]) and tail[-1].start > MIN_TITLE:
@@ -638,18 +653,44 @@ def _column(tree: Any, meta: dict[str, str], ctx: PageContext) -> dict[str, Any]
 def _short_texts(root: Any) -> list[str]:
     """Short texts outside links (≤ 30 characters): the check looks for 暂无信息-style placeholders in them."""
     out: list[str] = []
+    seen: set[str] = set()
+    in_link: dict[Any, bool] = {}
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag in ("a", "script", "style", "option", "title"):
             continue
         for text in (el.text, el.tail):
+            if not text or text.isspace():
+                continue
             text = _clean(text)
-            if 2 <= len(text) <= 30 and text not in out and not _DATE_ONLY.match(text):
-                if el.getparent() is not None and el.tag != "a" and any(c.tag == "a" for c in el.iterancestors()):
+            if 2 <= len(text) <= 30 and text not in seen and not _DATE_ONLY.match(text):
+                if _inside_link(el, in_link):
                     continue
+                seen.add(text)
                 out.append(text)
                 if len(out) >= 80:
                     return out
     return out
+
+
+def _inside_link(el: Any, memo: dict[Any, bool]) -> bool:
+    """Whether an ancestor of ``el`` is an ``<a>``, each element's answer found once (``memo``): asking every
+    text's ancestors afresh made a deep page quadratic."""
+    path: list[Any] = []
+    node, found = el, False
+    while (parent := node.getparent()) is not None:
+        if parent.tag == "a":
+            found = True
+            break
+        known = memo.get(parent)
+        if known is not None:
+            found = known
+            break
+        path.append(parent)
+        node = parent
+    memo[el] = found
+    for node in path:
+        memo[node] = found
+    return found
 
 
 # -- list containers without items ----------------------------------------------------------------------------
