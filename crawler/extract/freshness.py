@@ -265,6 +265,8 @@ class _ItemIndex:
 
     def holds_other_item(self, node: Any, a: Any) -> bool:
         """True when ``node`` also holds another item link: climbing further would borrow a neighbour's date."""
+        if len(node) == 1 and node[0] is a and not len(a):  # ``<li><a>…</a></li>``: no other link in it
+            return False
         count = self.items.get(node)
         if count is None:
             count = self.items[node] = sum(1 for other in node.iter("a") if self.is_item(other))
@@ -274,7 +276,7 @@ class _ItemIndex:
 def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
     years = _year_map(root)
     index = _ItemIndex()
-    rows: list[tuple[Any, Any, str, DateMatch | None]] = []
+    rows: list[tuple[Any, Any, str, DateMatch | None]] = []  # (anchor, the row's parent, title, date)
     for a in root.iter("a"):
         if not _is_item_anchor(a):
             continue
@@ -313,18 +315,16 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
                 found = tail[-1]
                 if title == text:
                     title = _clean(text[:found.start]).rstrip("[【(（ ")
-        rows.append((a, row, title, found))
+        rows.append((a, row.getparent(), title, found))
 
     # Undated rows count only where they sit among dated ones (a list), not in navigation menus; on a page
     # with no dated row at all, the largest block of long titles outside menus is the (undated) list.  A short
     # title counts only dated, among rows a long dated title establishes as a list: a menu's 首页 · 政务 never.
-    dated_containers = {r.getparent() for _, r, t, f in rows
-                        if f is not None and r.getparent() is not None and len(t) >= MIN_TITLE}
+    dated_containers = {parent for _, parent, t, f in rows if f is not None and parent is not None and len(t) >= MIN_TITLE}
     if not dated_containers:
         blocks: dict[Any, list[str]] = {}
         menu: dict[Any, bool] = {}  # parent -> is a menu, asked once per parent, not once per row
-        for _, row, title, _ in rows:
-            parent = row.getparent()
+        for _, parent, title, _ in rows:
             if parent is None or len(title) < MIN_TITLE:
                 continue
             if parent not in menu:
@@ -335,8 +335,7 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
         if best is not None and len(best[1]) >= UNDATED_LIST_MIN_ROWS \
                 and sum(map(len, best[1])) / len(best[1]) >= UNDATED_LIST_MIN_TITLE:
             dated_containers = {best[0]}
-    for a, row, title, found in rows:
-        parent = row.getparent()
+    for a, parent, title, found in rows:
         if (found is None or len(title) < MIN_TITLE) and (parent is None or parent not in dated_containers):
             continue
         if found is None and len(title) < MIN_TITLE:
