@@ -112,7 +112,7 @@ def find_dates(text: str, *, ref: date | None = None, year_hint: int | None = No
         y = int(m.group("y"))
         mo, d = (m.group("m"), m.group("d")) if m.group("m") else (m.group("m2"), m.group("d2"))
         add(_make(y, int(mo), int(d)), m, tm=_time(m))
-    for m in _CN_FULL.finditer(text):
+    for m in _CN_FULL.finditer(text) if "年" in text else ():
         y = int("".join(str(_CN_DIGITS[c]) for c in m.group("y")))
         add(_make(y, _cn_number(m.group("m")), _cn_number(m.group("d"))), m)
     for m in _SHORT_YEAR.finditer(text):
