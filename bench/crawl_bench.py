@@ -26,6 +26,7 @@ import io
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import sqlite3
@@ -64,6 +65,7 @@ class Measured:
     peak_rss_bytes: int
     timed_out: bool = False
     started_at: float = 0.0  # epoch seconds, to place the tool's requests in nginx's log
+    cpu_seconds: float = 0.0  # user + system CPU of the tool and every descendant it waited for
 
 
 def _tree_rss(proc: psutil.Process) -> int:
@@ -85,6 +87,10 @@ def run_measured(cmd: list[str], *, cwd: Path, stdout: Path, stderr: Path, env: 
                  timeout: float = 3600.0) -> Measured:
     """Run ``cmd`` to completion, polling the RSS of its process tree every 50 ms.
 
+    CPU seconds come from the kernel's accounting of reaped children (``RUSAGE_CHILDREN`` before and after):
+    on a shared machine the wall time swings with the load, the CPU a page costs much less, so a comparison
+    of two site sizes measured hours apart is read from CPU per page.
+
     The tool runs in its own session so that, if we are interrupted or it overruns ``timeout``, its whole
     group (and only it) is killed.
     """
@@ -92,6 +98,7 @@ def run_measured(cmd: list[str], *, cwd: Path, stdout: Path, stderr: Path, env: 
     done = threading.Event()
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
         started_at = time.time()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         child = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env, start_new_session=True)
         ps = psutil.Process(child.pid)
@@ -116,7 +123,9 @@ def run_measured(cmd: list[str], *, cwd: Path, stdout: Path, stderr: Path, env: 
                 child.wait()
             done.set()
             poller.join()
-    return Measured(child.returncode, seconds, peak, timed_out, started_at)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return Measured(child.returncode, seconds, peak, timed_out, started_at, round(cpu, 2))
 
 
 # ---------------------------------------------------------------------------------------------- the site
@@ -208,6 +217,7 @@ class ToolResult:
     planted_onsite: int
     found_by_category: dict[str, str] = field(default_factory=dict)  # category -> "found/planted"
     crawl_seconds: float | None = None  # from the tool's start to its last page fetched (nginx's log)
+    cpu_seconds: float = 0.0  # the tool's process tree, see run_measured
     dead_host_found: str = ""  # "found/planted" links to off-site hosts that never answer
     missed: list[str] = field(default_factory=list)
     timed_out: bool = False
@@ -357,6 +367,7 @@ def run_tool(tool: str, server: Nginx, planted: list[PlantedLink], pages: int, w
         found_onsite=sum(p.onsite for p in found), planted_onsite=sum(p.onsite for p in planted),
         found_by_category=by_category, missed=missed, timed_out=measured.timed_out, failed=failed or measured.timed_out, notes=notes,
         crawl_seconds=round(last_page - measured.started_at, 2) if last_page is not None else None,
+        cpu_seconds=measured.cpu_seconds,
         dead_host_found=dead_host_found)
 
 
@@ -379,13 +390,13 @@ def comparisons(results: list[ToolResult]) -> dict[str, dict[str, float | None]]
 
 def markdown_table(results: list[ToolResult]) -> str:
     """The result table as Markdown, so it can be pasted into the README unchanged."""
-    rows = ["| tool | pages | requests | wall s | last page s | pages/s | active s | peak RSS MB | broken found / planted "
+    rows = ["| tool | pages | requests | wall s | last page s | pages/s | active s | CPU s | peak RSS MB | broken found / planted "
             "| on-site found / planted | dead-host links found / planted |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         crawl = "" if r.crawl_seconds is None else f"{r.crawl_seconds:.1f}"
         rows.append(f"| {r.tool} | {r.pages} | {r.access['requests']} | {r.seconds:.1f} | {crawl} | {r.pages_per_second:.1f} "
-                    f"| {r.access['active_seconds']:.1f} | {r.peak_rss_mb:.1f} | {r.found} / {r.planted} "
+                    f"| {r.access['active_seconds']:.1f} | {r.cpu_seconds:.1f} | {r.peak_rss_mb:.1f} | {r.found} / {r.planted} "
                     f"| {r.found_onsite} / {r.planted_onsite} | {r.dead_host_found.replace('/', ' / ')} |")
     return "\n".join(rows)
 
@@ -403,16 +414,18 @@ def print_report(results: list[ToolResult], memory: list[dict[str, Any]]) -> Non
                 shown = ", ".join(r.missed[:5]) + (" ..." if len(r.missed) > 5 else "")
                 print(f"missed ({r.tool}, {len(r.missed)}): {shown}")
     if memory:
-        print("\n| govaudit pages | seconds | pages/s | peak RSS MB | growth KB/page |\n|---:|---:|---:|---:|---:|")
+        print("\n| govaudit pages | seconds | pages/s | CPU ms/page | peak RSS MB | growth KB/page |\n"
+              "|---:|---:|---:|---:|---:|---:|")
         for m in memory:
             growth = "" if m["growth_kb_per_page"] is None else f"{m['growth_kb_per_page']:.2f}"
-            print(f"| {m['pages']} | {m['seconds']:.1f} | {m['pages_per_second']:.1f} | {m['peak_rss_mb']:.1f} "
-                  f"| {growth} |")
+            print(f"| {m['pages']} | {m['seconds']:.1f} | {m['pages_per_second']:.1f} | {m['cpu_ms_per_page']} "
+                  f"| {m['peak_rss_mb']:.1f} | {growth} |")
         if len(memory) > 1 and memory[0]["pages_per_second"]:  # issue 16: within 20 % from the smallest to the largest
             first, last = memory[0], memory[-1]
             print(f"pages/s at {last['pages']} / at {first['pages']}: "
                   f"{last['pages_per_second'] / first['pages_per_second']:.2f}; peak RSS x"
-                  f"{last['peak_rss_mb'] / max(first['peak_rss_mb'], 1e-6):.2f}")
+                  f"{last['peak_rss_mb'] / max(first['peak_rss_mb'], 1e-6):.2f}; CPU per page x"
+                  f"{last['cpu_ms_per_page'] / max(first['cpu_ms_per_page'], 1e-6):.2f}")
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -527,6 +540,8 @@ def main(argv: list[str] | None = None) -> int:
             failed = failed or mem.failed
             report["memory"].append({"pages": mem.pages, "site_pages": n, "seconds": mem.seconds,
                                      "pages_per_second": mem.pages_per_second, "peak_rss_mb": mem.peak_rss_mb,
+                                     "cpu_seconds": mem.cpu_seconds,
+                                     "cpu_ms_per_page": round(1000 * mem.cpu_seconds / max(mem.pages, 1), 2),
                                      # peak/pages would mostly measure the fixed start-up cost; what must
                                      # stay small is the growth per page from one size to the next
                                      "growth_kb_per_page": _growth(report["memory"], mem),
