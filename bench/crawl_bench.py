@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import functools
 import importlib
 import io
 import json
@@ -225,14 +226,32 @@ class ToolResult:
     notes: list[str] = field(default_factory=list)
 
 
-def govaudit_command(url: str, out: Path, pages: int, as_of: dt.date) -> list[str]:
-    # Run the working tree's CLI (python -m), so the benchmark measures this checkout, installed or not.
+def govaudit_command(python: str, url: str, out: Path, pages: int, as_of: dt.date) -> list[str]:
     # --ignore-robots: wget (-e robots=off) and LinkChecker run the same way, so all three crawl the same pages.
     # Full extraction is on (every page's facts, links, refs, findings, reports); only the browser stage is off,
     # because neither peer drives a browser (bench/a11y_bench.py measures it).
-    return [sys.executable, "-m", "govaudit.cli", "scan", url, "--out", str(out),
+    return [python, "-m", "govaudit.cli", "scan", url, "--out", str(out),
             "--profile", "local-benchmark", "--max-pages", str(pages * 2), "--a11y", "off",
             "--ignore-robots", "--as-of", as_of.isoformat()]
+
+
+@functools.cache
+def checkout_python(checkout: Path) -> str:
+    """A Python that imports govaudit from ``checkout``: this one, or the checkout's own ``.venv``.
+
+    ``PYTHONPATH`` cannot choose the checkout: the package maps ``govaudit.crawler`` (and checks, reports,
+    rules) onto the repository's top-level folders, so an editable install of another checkout would still
+    supply those, and the run would measure a mix of two versions."""
+    for python in (Path(sys.executable), checkout / ".venv" / "bin" / "python"):
+        if not python.exists():
+            continue
+        found = subprocess.run([str(python), "-c", "import govaudit.crawler as c; print(c.__file__)"],
+                               capture_output=True, text=True, cwd=tempfile.gettempdir())
+        if found.returncode == 0 and Path(found.stdout.strip()).resolve().is_relative_to(checkout.resolve()):
+            return str(python)
+    raise SystemExit(f"no Python here imports govaudit from {checkout}: install it there with\n"
+                     f"  python3 -m venv --system-site-packages {checkout}/.venv && "
+                     f"{checkout}/.venv/bin/pip install --no-deps -e {checkout}")
 
 
 def govaudit_broken(out: Path) -> set[str]:
@@ -317,9 +336,8 @@ def run_tool(tool: str, server: Nginx, planted: list[PlantedLink], pages: int, w
     env = dict(os.environ)
     if tool in ("govaudit", "govaudit-peer"):  # govaudit-peer: the same command run from the --peer checkout
         out = tool_dir / "out"
-        cmd = govaudit_command(server.base_url, out, pages, args.as_of)
-        checkout = args.peer if tool == "govaudit-peer" else REPO
-        env["PYTHONPATH"] = os.pathsep.join([str(checkout), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        cmd = govaudit_command(checkout_python(args.peer if tool == "govaudit-peer" else REPO), server.base_url, out,
+                               pages, args.as_of)
         broken: Callable[[], set[str]] = lambda: govaudit_broken(out)
     elif tool == "linkchecker":
         config = tool_dir / "linkcheckerrc"
@@ -378,13 +396,14 @@ def ratio(a: float, b: float) -> float | None:
 
 
 def comparisons(results: list[ToolResult]) -> dict[str, dict[str, float | None]]:
-    """govaudit/other for pages/s (higher is better) and peak RSS (lower is better)."""
+    """govaudit/other for pages/s (higher is better), peak RSS and CPU per page (lower is better)."""
     by_tool = {r.tool: r for r in results}
     ours = by_tool.get("govaudit")
     if not ours:
         return {}
     return {f"govaudit/{r.tool}": {"pages_per_second": ratio(ours.pages_per_second, r.pages_per_second),
-                                   "peak_rss": ratio(ours.peak_rss_mb, r.peak_rss_mb)}
+                                   "peak_rss": ratio(ours.peak_rss_mb, r.peak_rss_mb),
+                                   "cpu_per_page": ratio(ours.cpu_seconds / max(ours.pages, 1), r.cpu_seconds / max(r.pages, 1))}
             for r in results if r.tool != "govaudit"}
 
 
@@ -405,7 +424,8 @@ def print_report(results: list[ToolResult], memory: list[dict[str, Any]]) -> Non
     if results:
         print(markdown_table(results))
         for name, ratios in comparisons(results).items():
-            print(f"{name}: pages/s x{ratios['pages_per_second']}, peak RSS x{ratios['peak_rss']}")
+            print(f"{name}: pages/s x{ratios['pages_per_second']}, peak RSS x{ratios['peak_rss']}, "
+                  f"CPU per page x{ratios['cpu_per_page']}")
         for r in results:
             for note in r.notes:
                 print(f"note ({r.tool}): {note}")

@@ -138,7 +138,7 @@ def extraction_bench(files: list[Path], dictionary: Path, rounds: int, work: Pat
 
 
 def crawl_bench(site: Path, dictionary: Path, rounds: int, work: Path, pages: int, as_of: dt.date) -> dict:
-    from bench.crawl_bench import govaudit_command
+    from bench.crawl_bench import REPO, checkout_python, govaudit_command
     from bench.nginx import Nginx, count_access, nginx_available
 
     if not nginx_available():
@@ -152,7 +152,7 @@ def crawl_bench(site: Path, dictionary: Path, rounds: int, work: Path, pages: in
                     env["GOVAUDIT_DICTIONARIES"] = str(dictionary)
                 offset = server.log_offset()
                 out = work / f"crawl-{name}-{r}"
-                subprocess.run(govaudit_command(server.base_url, out, pages, as_of), env=env, check=True,
+                subprocess.run(govaudit_command(checkout_python(REPO), server.base_url, out, pages, as_of), env=env, check=True,
                                capture_output=True)
                 counts = count_access(server.entries_since(offset))
                 runs[name].append(counts.html_pages / counts.active_seconds if counts.active_seconds else 0.0)
