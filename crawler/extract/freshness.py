@@ -197,7 +197,7 @@ def _may_end_with_date(text: str) -> bool:
 
 def _text_outside(row: Any, a: Any) -> str:
     """The row's text without the anchor's own text (a title's dates are not publication dates)."""
-    if len(row) == 1 and row[0] is a and not (row.text or "").strip() and not (a.tail or "").strip():
+    if row[0] is a and a.getnext() is None and not (row.text or "").strip() and not (a.tail or "").strip():
         return ""  # ``<li><a>…</a></li>``: nothing outside the anchor, no walk
     parts: list[str] = []
 
@@ -265,7 +265,9 @@ class _ItemIndex:
 
     def holds_other_item(self, node: Any, a: Any) -> bool:
         """True when ``node`` also holds another item link: climbing further would borrow a neighbour's date."""
-        if len(node) == 1 and node[0] is a and not len(a):  # ``<li><a>…</a></li>``: no other link in it
+        # ``<li><a>…</a></li>``: no other link in it.  (Not ``len(node) == 1``: lxml counts a node's children
+        # one by one, and a pager's box holds thousands.)
+        if node[0] is a and a.getnext() is None and not len(a):
             return False
         count = self.items.get(node)
         if count is None:
