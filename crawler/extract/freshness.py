@@ -60,6 +60,7 @@ _PAGER_WORDS = {"下一页", "上一页", "首页", "尾页", "末页", "最后�
                 "next", "prev", "last", "first", "后一页", "前一页"}
 _PAGE_PARAMS = {"page", "pageno", "pageindex", "pagenum", "curpage", "currentpage", "p", "pn", "pagenumber", "cpage",
                 "pageid", "page_no", "page_index"}
+_PAGE_LABEL = re.compile(r"第?\s*\d{1,4}\s*页")
 _PAGE_PATH = re.compile(r"^(?P<stem>[\w-]*?)_(?P<n>\d{1,5})\.(?P<ext>s?html?|jsp|aspx?|php)$", re.I)
 # TRS WCM: createPageHTML(countPage, currentPage, "index", "html") or createPageHTML('div', count, cur, 'index', 'html', n)
 _TRS_PAGER = re.compile(r"createPageHTML\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?(\d+)\s*,\s*(\d+)\s*,\s*['\"]([\w-]+)['\"]\s*,"
@@ -505,7 +506,7 @@ def _pagination(tree: Any, ctx: PageContext) -> list[dict[str, Any]]:
             continue
         anchor = link.anchor.strip().lower()
         if anchor not in _PAGER_WORDS and not (anchor.isdigit() and len(anchor) <= 4) \
-                and not re.fullmatch(r"第?\s*\d{1,4}\s*页", anchor):
+                and not _PAGE_LABEL.fullmatch(anchor):
             continue
         n = _page_number(link.url, page)
         if n is not None:
