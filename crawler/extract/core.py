@@ -200,28 +200,38 @@ def absolute_url(base: str, href: str) -> str | None:
     """Absolute, fragment-free, percent-encoded (IDN to punycode) URL, or None for links that are not web links.
 
     Navigation links repeat on every page, so results are cached on the part of ``base`` the href really
-    depends on (nothing, the origin, or the directory): most calls are cache hits.
+    depends on (nothing, the origin, or the directory): most calls are cache hits.  What the base gives (its
+    origin and directory, and whether they join plainly) is worked out once per base (``_base_parts``), not
+    once per link: a site map's 50,000 links share one base.
     """
     href = href.strip()
     if href.startswith(("http://", "https://")):
         return _resolve("", href)
     if href.startswith("/") and not href.startswith("//"):
-        cut = base.find("/", base.find("//") + 2)
-        origin = base if cut < 0 else base[:cut]
+        origin, origin_plain, _, _ = _base_parts(base)
         # The common case, a plain root-relative path, is the origin and the path as they are (what urljoin and
         # safe_url_string give for it): a site map's 50,000 distinct URLs do not each pay a join and a re-encoding.
-        if _PLAIN_PATH.fullmatch(href) and "/." not in href and _resolve(origin, "/") == origin + "/":
+        if origin_plain and _PLAIN_PATH.fullmatch(href) and "/." not in href:
             return origin + href
         return _resolve(origin, href)
     if href and not href.startswith(("?", "#", "//")) and ":" not in href.split("/", 1)[0]:
-        path = base.split("?", 1)[0].split("#", 1)[0]
-        if path.count("/") >= 3:
-            folder = path[:path.rfind("/") + 1]
-            if _PLAIN_PATH.fullmatch("/" + href) and not href.startswith(".") and "/." not in href \
-                    and _resolve(folder, "x") == folder + "x":
+        _, _, folder, folder_plain = _base_parts(base)
+        if folder is not None:
+            if folder_plain and _PLAIN_PATH.fullmatch("/" + href) and not href.startswith(".") and "/." not in href:
                 return folder + href
             return _resolve(folder, href)
     return _resolve(base, href)
+
+
+@lru_cache(maxsize=4096)
+def _base_parts(base: str) -> tuple[str, bool, str | None, bool]:
+    """(origin, a plain path joins it as is, directory or None when the base has no path, same for the directory)."""
+    cut = base.find("/", base.find("//") + 2)
+    origin = base if cut < 0 else base[:cut]
+    path = base.split("?", 1)[0].split("#", 1)[0]
+    folder = path[:path.rfind("/") + 1] if path.count("/") >= 3 else None
+    return (origin, _resolve(origin, "/") == origin + "/", folder,
+            folder is not None and _resolve(folder, "x") == folder + "x")
 
 
 @lru_cache(maxsize=65536)
@@ -239,8 +249,14 @@ def _resolve(base: str, href: str) -> str | None:
         return "invalid:" + href[:500]
 
 
+def element_text(el: Any) -> str:
+    """``el.text_content()``, without its cost for an element with no children (most links, cells, headings):
+    lxml.html evaluates an XPath ``string()`` per call, about ten times the price of reading ``el.text``."""
+    return (el.text or "") if len(el) == 0 else el.text_content()
+
+
 def _anchor_text(el: lxml_html.HtmlElement) -> str:
-    text = " ".join(el.text_content().split())
+    text = " ".join(element_text(el).split())
     if not text:
         img = el.find(".//img")
         text = (img.get("alt") or img.get("title") or "").strip() if img is not None else ""
@@ -248,12 +264,19 @@ def _anchor_text(el: lxml_html.HtmlElement) -> str:
     return text[:200]
 
 
+_ATTR_OF = {**PAGE_TAGS, **RESOURCE_TAGS}
+
+
 def _links_from(root: Any, base: str, hidden: bool, out: list[Link]) -> None:
     for el in root.iter(*_ALL_TAGS):
         tag = el.tag
-        attr = PAGE_TAGS.get(tag) or RESOURCE_TAGS[tag]
-        value = el.get(attr)
+        value = el.get(_ATTR_OF[tag])
         if not value:
+            continue
+        if tag == "a":  # nine links in ten: the checks below are for the other tags
+            url = absolute_url(base, value)
+            if url is not None:
+                out.append(Link(url, tag, _anchor_text(el), hidden))
             continue
         if tag == "link" and (el.get("rel") or "").lower() not in _LINK_RELS_CHECKED:
             continue
@@ -262,7 +285,7 @@ def _links_from(root: Any, base: str, hidden: bool, out: list[Link]) -> None:
         url = absolute_url(base, value)
         if url is None:
             continue
-        anchor = _anchor_text(el) if tag in ("a", "area") else (el.get("alt") or el.get("title") or "").strip()[:200]
+        anchor = _anchor_text(el) if tag == "area" else (el.get("alt") or el.get("title") or "").strip()[:200]
         out.append(Link(url, tag, anchor, hidden))
 
 
@@ -280,25 +303,31 @@ def extract_links(tree: lxml_html.HtmlElement, url: str) -> list[Link]:
     base = base if base and not base.startswith("invalid:") else url
     out: list[Link] = []
     _links_from(tree, base, False, out)
-    for meta in tree.iter("meta"):  # <meta http-equiv="refresh" content="0;url=/col/index.html">: a redirect users follow
-        if (meta.get("http-equiv") or "").lower() == "refresh":
-            match = _REFRESH_URL.search(meta.get("content") or "")
-            target = absolute_url(base, match.group(1).strip("'\" ")) if match else None
-            if target:
-                out.append(Link(target, "meta-refresh", "", False))
-    for comment in tree.iter(etree.Comment):
-        text = comment.text or ""
-        if "href" in text or "src" in text:
-            for frag in _fragments(text):
-                if isinstance(frag, lxml_html.HtmlElement):
-                    _links_from(frag, base, True, out)
-    for script in tree.iter("script"):
+    refreshes: list[Link] = []
+    hidden: list[Link] = []
+    scripts: list[Any] = []
+    for el in tree.iter("meta", etree.Comment, "script"):  # one more walk for the three, not one each
+        if el.tag == "meta":  # <meta http-equiv="refresh" content="0;url=/col/index.html">: a redirect users follow
+            if (el.get("http-equiv") or "").lower() == "refresh":
+                match = _REFRESH_URL.search(el.get("content") or "")
+                target = absolute_url(base, match.group(1).strip("'\" ")) if match else None
+                if target:
+                    refreshes.append(Link(target, "meta-refresh", "", False))
+        elif el.tag == "script":
+            scripts.append(el)
+        else:
+            text = el.text or ""
+            if "href" in text or "src" in text:
+                for frag in _fragments(text):
+                    if isinstance(frag, lxml_html.HtmlElement):
+                        _links_from(frag, base, True, hidden)
+    for script in scripts:  # after the comments' links, as before
         if (script.get("type") or "").lower() == "text/xml" and script.text and "<record" in script.text:
             records = _CDATA.findall(script.text)
             for frag in _fragments("".join(records)):
                 if isinstance(frag, lxml_html.HtmlElement):
-                    _links_from(frag, base, True, out)
-    return out
+                    _links_from(frag, base, True, hidden)
+    return out + refreshes + hidden
 
 
 def cheap_links(text: str, url: str) -> list[Link]:

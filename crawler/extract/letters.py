@@ -36,7 +36,7 @@ from datetime import date
 from typing import Any
 
 from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.core import absolute_url
+from govaudit.crawler.extract.core import absolute_url, element_text
 from govaudit.crawler.extract.dates import parse_date
 from lxml import etree
 
@@ -298,7 +298,7 @@ def _breadcrumb(tree: Any) -> str | None:
     root = body if body is not None else tree
     candidates: list[Any] = []
     for el in root.iter("div", "span", "p", "td", "nav", "ol", "ul", "li", "em", "strong", "b", "font", "label"):
-        if _CRUMB_TEXT.match(_clean(el.text)):
+        if _CRUMB_TEXT.match(el.text or ""):  # as on the cleaned text: no label word holds a space
             candidates.append(el)
             if el.getparent() is not None:
                 candidates.append(el.getparent())  # <span>当前位置：</span><a>首页</a> &gt; …
@@ -306,7 +306,7 @@ def _breadcrumb(tree: Any) -> str | None:
             candidates.append(el)
     best: str | None = None
     for el in candidates:
-        text = _clean(el.text_content())
+        text = _clean(element_text(el))
         if not text or len(text) > 200 or len(_CRUMB_TEXT.sub("", text)) < 2:
             continue
         if best is None or len(text) < len(best):
@@ -316,7 +316,7 @@ def _breadcrumb(tree: Any) -> str | None:
 
 def _title_text(tree: Any) -> str:
     el = tree.find(".//title")
-    return _clean(el.text_content()) if el is not None else ""
+    return _clean(element_text(el)) if el is not None else ""
 
 
 def _channel(tree: Any, meta: dict[str, str]) -> dict[str, Any] | None:
@@ -329,7 +329,7 @@ def _channel(tree: Any, meta: dict[str, str]) -> dict[str, Any] | None:
         candidates.extend((p, f"breadcrumb: {' > '.join(parts)[:120]}") for p in reversed(parts))
     for tag in ("h1", "h2", "h3"):
         for el in tree.iter(tag):
-            candidates.append((_clean(el.text_content()), tag))
+            candidates.append((_clean(element_text(el)), tag))
     parts = [p for p in _SPLIT_TITLE.split(_title_text(tree)) if p]
     candidates.extend((p, "title") for p in reversed(parts))
     if meta.get("columntype"):
@@ -346,7 +346,7 @@ def _channel_links(tree: Any, base: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for a in tree.iter("a"):
-        text = _clean(a.text_content()) or _clean(a.get("title"))
+        text = _clean(element_text(a)) or _clean(a.get("title"))
         found = classify_channel(text)
         url = absolute_url(base, a.get("href") or "") if found else None
         if not found or not url or url in seen:
@@ -379,14 +379,14 @@ def _title_link(els: Iterable[Any]) -> Any | None:
     """The link that carries a letter's title: the first with real text (not 详细/更多/paging)."""
     for root in els:
         for a in root.iter("a"):
-            text = _clean(a.text_content())
+            text = _clean(element_text(a))
             if len(text) >= 4 and not _MORE.match(text) and not _STATUS_ALONE.match(text) and parse_date(text) is None:
                 return a
     return None
 
 
 def _link_title(a: Any) -> str:
-    text = _clean(a.text_content())
+    text = _clean(element_text(a))
     full = _clean(a.get("title"))
     if full and len(full) > len(text) and (full.startswith(_ELLIPSIS.sub("", text)) or _ELLIPSIS.search(text)):
         text = full
@@ -540,7 +540,7 @@ def _header_roles(row: Any) -> list[str | None] | None:
     roles: list[str | None] = []
     known = filled = 0
     for cell in _cells(row):
-        text = _clean(cell.text_content()).strip(":：【】[]")
+        text = _clean(element_text(cell)).strip(":：【】[]")
         if text:
             filled += 1
         role = _ROLE_OF.get(text)
@@ -570,7 +570,7 @@ def _table_letters(table: Any, base: str, ref: date) -> list[dict[str, Any]] | N
             for role, cell in zip(roles, cells):
                 if role is None or role in ("private", "ignore"):
                     continue
-                values.setdefault(role, _clean(cell.text_content()))
+                values.setdefault(role, _clean(element_text(cell)))
                 elements.setdefault(role, cell)
                 if role == "title":
                     title_cell = cell
@@ -596,21 +596,25 @@ def _lca(elements: list[Any]) -> Any:
     return common
 
 
-def _anchors(pieces: list[_Piece]) -> list[Any]:
-    """One element per letter: where its asking date label sits (else reply date, status label, status word)."""
+def _anchors(pieces: list[_Piece]) -> tuple[list[Any], dict[str, Any]]:
+    """One element per letter: where its asking date label sits (else reply date, status label, status word);
+    and, from the same reading of the labels, the first element labelling each role (what ``_read_fields``
+    would record for the whole page, without reading its values: issue 16)."""
     # dicts as ordered sets: a list's ``in`` made a page of thousands of letters quadratic (issue 16)
     by_role: dict[str, dict[Any, None]] = defaultdict(dict)
+    first: dict[str, Any] = {}
     for piece in pieces:
         for m in _LABEL.finditer(piece.text):
             role = _ROLE_OF[m.group(1)]
+            first.setdefault(role, piece.el)
             if role in ("asked", "asked_generic", "replied", "status"):
                 by_role[role].setdefault(piece.el)
         if _STATUS_ALONE.match(piece.text):
             by_role["status_word"].setdefault(piece.el)
     for role in ("asked", "asked_generic", "replied", "status", "status_word"):
         if by_role[role]:
-            return list(by_role[role])
-    return []
+            return list(by_role[role]), first
+    return [], first
 
 
 def _record_roots(anchors: list[Any]) -> dict[int, list[Any]]:
@@ -675,14 +679,14 @@ def _heading_title(tree: Any, meta: dict[str, str]) -> str | None:
         return meta["articletitle"]
     parts = [p for p in _SPLIT_TITLE.split(_title_text(tree)) if p]
     body = tree.find("body")
-    shown = _clean(body.text_content()) if body is not None else ""
+    shown = _clean(element_text(body)) if body is not None else ""
     for before, part in zip(parts, parts[1:]):
         # ... and is printed on the page: a template word such as 来信详情 is not.
         if classify_channel(part) and len(before) >= 4 and not classify_channel(before) and before in shown:
             return before
     for tag in ("h1", "h2", "h3"):
         for el in tree.iter(tag):
-            text = _clean(el.text_content())
+            text = _clean(element_text(el))
             if len(text) >= 4 and not classify_channel(text) and not _LABEL.match(text):
                 return text
     if parts and not classify_channel(parts[0]):
@@ -706,9 +710,8 @@ def _letters(tree: Any, page_url: str, meta: dict[str, str], ref: date) -> list[
 
     in_tables = {el for t in consumed for el in t.iter()}  # one set, not every piece's ancestors per table
     pieces = [p for p in _pieces([body]) if p.el not in in_tables]
-    anchors = _anchors(pieces)
-    fields_all = _read_fields(pieces)
-    detail_labels = [fields_all.elements[r] for r in ("content", "reply_text") if r in fields_all.elements]
+    anchors, labelled = _anchors(pieces)
+    detail_labels = [labelled[r] for r in ("content", "reply_text") if r in labelled]
     main: Any | None = None
     if detail_labels:
         # A letter's own page: its anchor is the one nearest its content / reply section.
