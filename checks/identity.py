@@ -16,10 +16,11 @@ says only what the homepage showed, and that port 443 was not tested.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,26 +40,19 @@ class PageInfo:
     depth: int = 0  # links from the start page: a template's shallowest page stands for it (trap chains vary by crawl)
 
 
-def _page_infos(view: ScanView) -> list[PageInfo]:
-    out = []
+def _page_infos(view: ScanView) -> Iterator[PageInfo]:
+    """Each page's identity facts, one at a time: only the per-template tallies outlive a page."""
     for rec in view.pages():
         facts: Any = rec.facts or {}
         if "identity" not in facts and "meta" not in facts:
             continue
         meta = {str(k).lower(): v for k, v in (facts.get("meta") or {}).items()}
-        out.append(PageInfo(rec.url, facts.get("template") or "-", facts.get("kind") or "other",
-                            facts.get("identity"), meta, rec.depth))
-    return out
-
-
-def _by_template(pages: list[PageInfo]) -> dict[str, list[PageInfo]]:
-    groups: dict[str, list[PageInfo]] = defaultdict(list)
-    for p in sorted(pages, key=lambda p: p.url):
-        groups[p.template].append(p)
-    return groups
+        yield PageInfo(rec.url, facts.get("template") or "-", facts.get("kind") or "other",
+                       facts.get("identity"), meta, rec.depth)
 
 
 Problem = Callable[[PageInfo], "str | None"]
+Key = tuple[bool, int, str]  # a failing page's rank in its template: the homepage, then the shallowest, then by URL
 
 
 @dataclass(slots=True)
@@ -69,31 +63,84 @@ class Judging:
     examples: int
     home: str
 
-
-def _judge(rule: str, groups: dict[str, list[PageInfo]], problem: Problem, expected: str, how: Judging,
-           discriminator: str = "") -> Iterator[Hit]:
-    """Each template is at fault when more than ``share`` of its pages have ``problem``; the templates at fault
-    with the same finding (one site-wide footer, 38 layouts) are one Hit, naming them all."""
-    at_fault: dict[str, list[tuple[str, list[PageInfo], int]]] = defaultdict(list)  # found → [(template, failing, size)]
-    for template, pages in groups.items():
-        found = [(p, why) for p in pages if (why := problem(p)) is not None]
-        if not found or len(found) / len(pages) <= how.share:
-            continue
+    def key(self, p: PageInfo) -> Key:
         # The shallowest page first: which deep pages of a template are crawled depends on the crawl's timing
         # (a calendar trap's far months, past the trap guard's cap), its entry page does not.
-        found.sort(key=lambda pw: (pw[0].url != how.home, pw[0].depth, pw[0].url))
-        what = Counter(why for _, why in found).most_common(1)[0][0]
-        at_fault[what].append((template, [p for p, _ in found], len(pages)))
-    for what, templates in at_fault.items():
-        templates.sort(key=lambda t: (all(p.url != how.home for p in t[1]), -len(t[1]), t[0]))
-        # examples: each template's first page, then the rest in turn, so every layout is represented
-        examples = [p.url for _, failing, _ in templates for p in failing[:1]]
-        examples += [p.url for _, failing, _ in templates for p in failing[1:]]
-        yield Hit(rule, templates[0][1][0].url,
-                  evidence={"expected": expected, "found": what, "templates": [t for t, _, _ in templates],
-                            "template_count": len(templates), "pages": sum(len(f) for _, f, _ in templates),
-                            "template_pages": sum(n for _, _, n in templates), "examples": examples[:how.examples]},
-                  extra={"discriminator": f"{discriminator}:{what}" if discriminator else what})
+        return (p.url != self.home, p.depth, p.url)
+
+
+@dataclass(slots=True)
+class _Group:
+    """One template's tally for one rule: its size, its failing pages' count and reasons, and only the first
+    failing pages a finding can list, so that judging a 100,000-page site holds no page of it (issue 16)."""
+
+    pages: int = 0
+    failing: int = 0
+    whys: dict[str, list[Any]] = field(default_factory=dict)  # why -> [count, its first page's key]
+    first: list[Key] = field(default_factory=list)  # the failing pages' keys, first ones only, in order
+
+    def add(self, why: str, key: Key, keep: int) -> None:
+        self.failing += 1
+        seen = self.whys.get(why)
+        if seen is None:
+            self.whys[why] = [1, key]
+        else:
+            seen[0] += 1
+            seen[1] = min(seen[1], key)
+        if len(self.first) < keep or key < self.first[-1]:
+            bisect.insort(self.first, key)
+            del self.first[keep:]
+
+    @property
+    def what(self) -> str:
+        """The most common reason; a tie goes to the reason of the template's first failing page."""
+        return min(self.whys, key=lambda why: (-self.whys[why][0], self.whys[why][1]))
+
+
+@dataclass(slots=True)
+class Tally:
+    """A rule judged per template in one pass over the pages: ``add`` each page, then ``hits``.  ``order`` is
+    the dict of each template's smallest URL the tallies share (the templates are judged in that order)."""
+
+    rule: str
+    problem: Problem
+    expected: str
+    how: Judging
+    order: dict[str, str]
+    discriminator: str = ""
+    kinds: set[str] | None = None  # page kinds in the rule's scope (None: every kind)
+    groups: dict[str, _Group] = field(default_factory=dict)
+
+    def add(self, p: PageInfo) -> None:
+        if self.kinds is not None and p.kind not in self.kinds:
+            return
+        group = self.groups.get(p.template)
+        if group is None:
+            group = self.groups[p.template] = _Group()
+        group.pages += 1
+        if (why := self.problem(p)) is not None:
+            group.add(why, self.how.key(p), max(1, self.how.examples))
+
+    def hits(self) -> Iterator[Hit]:
+        """Each template is at fault when more than ``share`` of its pages have ``problem``; the templates at
+        fault with the same finding (one site-wide footer, 38 layouts) are one Hit, naming them all."""
+        how = self.how
+        at_fault: dict[str, list[tuple[str, _Group]]] = defaultdict(list)  # found -> [(template, its tally)]
+        for template in sorted(self.groups, key=self.order.__getitem__):
+            group = self.groups[template]
+            if not group.failing or group.failing / group.pages <= how.share:
+                continue
+            at_fault[group.what].append((template, group))
+        for what, templates in at_fault.items():
+            templates.sort(key=lambda t: (t[1].first[0][0], -t[1].failing, t[0]))
+            # examples: each template's first page, then the rest in turn, so every layout is represented
+            examples = [g.first[0][2] for _, g in templates] + [k[2] for _, g in templates for k in g.first[1:]]
+            yield Hit(self.rule, templates[0][1].first[0][2],
+                      evidence={"expected": self.expected, "found": what, "templates": [t for t, _ in templates],
+                                "template_count": len(templates), "pages": sum(g.failing for _, g in templates),
+                                "template_pages": sum(g.pages for _, g in templates),
+                                "examples": examples[:how.examples]},
+                      extra={"discriminator": f"{self.discriminator}:{what}" if self.discriminator else what})
 
 
 # -- identity ---------------------------------------------------------------------------------------------------
@@ -187,15 +234,16 @@ def _missing_tag(tag: str) -> Problem:
     return lambda p: None if (p.meta.get(tag.lower()) or "").strip() else f"缺少 {tag} 标签"
 
 
-def _meta_rules(groups: dict[str, list[PageInfo]], rules: RuleSet, how: Judging, host: str) -> Iterator[Hit]:
+def _meta_tallies(rules: RuleSet, how: Judging, host: str, order: dict[str, str]) -> list[Tally]:
+    """The ``<meta>`` rules, in the order their findings come: each scope's tags, then the value formats."""
     scopes = rules.param("identity.meta_tags")  # {scope: {kinds: [...], tags: [...]}}
     rule_of = {"site": "meta.site_tags", "column": "meta.column_tags", "article": "meta.article_tags"}
+    out = []
     for scope, spec in scopes.items():
         kinds = set(spec["kinds"])
-        scoped = {t: [p for p in ps if "*" in kinds or p.kind in kinds] for t, ps in groups.items()}
-        scoped = {t: ps for t, ps in scoped.items() if ps}
         for tag in spec["tags"]:
-            yield from _judge(rule_of[scope], scoped, _missing_tag(tag), f"{tag} 标签（{scope}）", how, discriminator=tag)
+            out.append(Tally(rule_of[scope], _missing_tag(tag), f"{tag} 标签（{scope}）", how, order, discriminator=tag,
+                             kinds=None if "*" in kinds else kinds))
     pubdate = re.compile(rules.param("identity.pubdate_format"))
     vocab = set(rules.param("identity.column_types"))
 
@@ -212,30 +260,48 @@ def _meta_rules(groups: dict[str, list[PageInfo]], rules: RuleSet, how: Judging,
         bare = re.sub(r"^https?://", "", value).rstrip("/")
         return f"SiteDomain“{value}”，网站为 {host}" if value and bare != host and _named_host(host) else None
 
-    yield from _judge("meta.pubdate_format", groups, bad_pubdate, f"PubDate 格式 {pubdate.pattern}", how)
-    yield from _judge("meta.columntype_vocab", groups, bad_type, "ColumnType 取规范所列栏目类别之一", how)
-    yield from _judge("meta.sitedomain_host", groups, bad_domain, f"SiteDomain 为 {host}", how)
+    return out + [Tally("meta.pubdate_format", bad_pubdate, f"PubDate 格式 {pubdate.pattern}", how, order),
+                  Tally("meta.columntype_vocab", bad_type, "ColumnType 取规范所列栏目类别之一", how, order),
+                  Tally("meta.sitedomain_host", bad_domain, f"SiteDomain 为 {host}", how, order)]
 
 
-def _site_id_consistent(pages: list[PageInfo]) -> Iterator[Hit]:
-    codes = Counter(p.meta["siteidcode"] for p in pages if p.meta.get("siteidcode"))
-    if len(codes) > 1:
-        (common, _), *others = codes.most_common()
-        example = next(p.url for p in pages if p.meta.get("siteidcode") == others[0][0])
-        yield Hit("meta.siteidcode_consistent", example, evidence={
-            "expected": f"全站 SiteIDCode 一致（多数页面为 {common}）",
-            "found": "、".join(f"{c}（{n} 页）" for c, n in codes.most_common()), "pages": sum(n for _, n in others)})
+@dataclass(slots=True)
+class SiteIdCodes:
+    """The pages' SiteIDCode tags: how many pages carry each code, and the first page (in the scan's order)
+    that carries it."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    first: dict[str, str] = field(default_factory=dict)
+
+    def add(self, p: PageInfo) -> None:
+        if code := p.meta.get("siteidcode"):
+            self.counts[code] += 1
+            self.first.setdefault(code, p.url)
+
+    def hits(self) -> Iterator[Hit]:
+        if len(self.counts) > 1:
+            (common, _), *others = self.counts.most_common()
+            yield Hit("meta.siteidcode_consistent", self.first[others[0][0]], evidence={
+                "expected": f"全站 SiteIDCode 一致（多数页面为 {common}）",
+                "found": "、".join(f"{c}（{n} 页）" for c, n in self.counts.most_common()),
+                "pages": sum(n for _, n in others)})
+
+
+def _first_url(order: dict[str, str], p: PageInfo) -> None:
+    if p.template not in order or p.url < order[p.template]:
+        order[p.template] = p.url
 
 
 def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
-    pages = _page_infos(view)
+    """One pass over the pages feeds every rule's per-template tally; the verdicts follow from the tallies."""
     home_rec = view.page(view.start_url)
     home = home_rec.url if home_rec else view.start_url
     host = (urlsplit(home).hostname or "").lower()
     how = Judging(float(rules.param("identity.template_share")), int(rules.param("identity.examples_per_finding")), home)
-    groups = _by_template(pages)
-    yield from _site_rules(view, rules)
-    checks: list[tuple[str, Problem, str]] = [
+    # templates are judged in the order of their smallest URL, among the pages each group of rules judges
+    every: dict[str, str] = {}
+    with_footer: dict[str, str] = {}
+    footers = [Tally(rule, problem, expected, how, with_footer) for rule, problem, expected in [
         ("identity.site_id_code", _site_id(re.compile(rules.param("identity.site_id_format"))),
          "页脚显示网站标识码（格式 " + rules.param("identity.site_id_format") + "），且与 SiteIDCode 标签一致"),
         ("identity.icp", _icp, "页脚显示ICP备案编号并链接到 beian.miit.gov.cn"),
@@ -244,12 +310,22 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
         ("identity.conac", _present("conac", "未见 conac.cn 的党政机关网站标识"), "页脚有党政机关网站标识（conac.cn）"),
         ("identity.sponsor", _present("sponsor", "页脚未见主办单位"), "页脚显示网站主办单位"),
         ("identity.contact", _present("contact", "页脚未见联系方式"), "页脚显示联系方式"),
-    ]
-    footers = _by_template([p for p in pages if p.identity is not None])
-    for rule, problem, expected in checks:
-        yield from _judge(rule, footers, problem, expected, how)
-    yield from _meta_rules(groups, rules, how, host)
-    yield from _site_id_consistent(pages)
+    ]]
+    metas = _meta_tallies(rules, how, host, every)
+    codes = SiteIdCodes()
+    for p in _page_infos(view):
+        _first_url(every, p)
+        for tally in metas:
+            tally.add(p)
+        codes.add(p)
+        if p.identity is not None:
+            _first_url(with_footer, p)
+            for tally in footers:
+                tally.add(p)
+    yield from _site_rules(view, rules)
+    for tally in footers + metas:
+        yield from tally.hits()
+    yield from codes.hits()
 
 
 # -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
