@@ -216,3 +216,18 @@ def test_detail_letter_is_named_by_its_title_not_by_the_site_name_in_the_header(
         "<p>回复时间：</p><p>回复内容：</p></div></body></html>")
     assert [(l["title"], l["asked"], l["replied"]) for l in facts["letters"]] == [
         ("关于村道路灯不亮的问题", "2026-04-01", None)]
+
+
+def test_text_after_a_cms_comment_is_read() -> None:
+    """CMS templates wrap each field in comments (``<!--<$[回复时间]>begin-->…``); the text after a comment is the
+    page's own, and reading stopped at the comment: the reply date below was lost and the letter looked
+    unanswered."""
+    facts = extract_html(
+        "<html><head><title>来信详情-县长信箱-示例县</title></head><body><h1>关于村道路灯不亮的问题</h1>"
+        "<p>来信时间：<!--<$[来信时间]>begin-->2026-04-01<!--<$[来信时间]>end--></p>"
+        "<p>来信内容：路灯不亮。</p>"
+        "<p>回复时间：<!--<$[回复时间]>begin-->2026-04-03<!--<$[回复时间]>end--></p>"
+        "<p>回复内容：<!-- 正文 -->已安排维修。</p></body></html>",
+        "http://127.0.0.1:8765/xzxx/show?id=7")
+    assert [(l["title"], l["asked"], l["replied"], l["has_reply_text"]) for l in facts["letters"]] == [
+        ("关于村道路灯不亮的问题", "2026-04-01", "2026-04-03", True)]

@@ -132,9 +132,22 @@ def _pieces(roots: Iterable[Any]) -> list[_Piece]:
     which is what label → value reading needs.
     """
     out: list[_Piece] = []
+
+    def tail_of(el: Any) -> None:
+        tail = _clean(el.tail)
+        if tail:
+            parent = el.getparent()
+            out.append(_Piece(tail, parent if parent is not None else el))
+
     for root in roots:
         skipping = 0
-        for event, el in etree.iterwalk(root, events=("start", "end")):
+        # Comments and processing instructions have no visible text, but the text after one is the page's
+        # (CMS templates wrap each field: ``编辑：（<!--<$[信息作者]>begin-->胡冠山<!--…end-->）``).
+        for event, el in etree.iterwalk(root, events=("start", "end", "comment", "pi")):
+            if event in ("comment", "pi"):
+                if not skipping:
+                    tail_of(el)
+                continue
             tag = el.tag if isinstance(el.tag, str) else None
             if event == "start":
                 if tag is None or tag in _SKIP_TAGS:
@@ -150,12 +163,8 @@ def _pieces(roots: Iterable[Any]) -> list[_Piece]:
             else:
                 if tag is None or tag in _SKIP_TAGS:
                     skipping -= 1
-                if skipping or el is root:
-                    continue
-                tail = _clean(el.tail)
-                if tail:
-                    parent = el.getparent()
-                    out.append(_Piece(tail, parent if parent is not None else el))
+                if not skipping and el is not root:
+                    tail_of(el)
     return out
 
 
