@@ -63,8 +63,9 @@ class Resources:
     """What each page references and what each resource weighs, from the link check's records.
 
     Per resource only the first ``MAX_USERS`` pages that load it are kept (a finding lists no more), and per
-    page only the number of resources it loads and their bytes, not their list: a logo on every page of a
-    100,000-page site must not be held 100,000 times (issue 16)."""
+    page one int: the number of resources it loads and their bytes, not their list (a logo on every page of a
+    100,000-page site must not be held 100,000 times, issue 16).  One int, not a pair, because it is held for
+    every page of the site: about 32 bytes against a list's 100."""
 
     size: dict[str, int | None] = field(default_factory=dict)         # resource url -> bytes
     kind: dict[str, str] = field(default_factory=dict)                # resource url -> image | script | ...
@@ -72,18 +73,19 @@ class Resources:
     users: dict[str, list[str]] = field(default_factory=dict)         # resource url -> its first pages (shallow first)
     user_count: dict[str, int] = field(default_factory=dict)          # resource url -> pages that load it
     on_homepage: set[str] = field(default_factory=set)                # resources the start page loads
-    of_page: dict[str, list[int]] = field(default_factory=dict)       # page url -> [resources it loads, their bytes]
+    of_page: dict[str, int] = field(default_factory=dict)             # page url -> its resources' bytes << 32 | their number
+
+    def loads(self, page: str, size: int | None) -> None:
+        """``page`` loads one more resource, of ``size`` bytes."""
+        self.of_page[page] = self.of_page.get(page, 0) + ((size or 0) << 32) + 1
 
     def requests(self, page: str) -> int:
         """The page's requests: itself and each resource it loads."""
-        return 1 + self.of_page.get(page, _NONE)[0]
+        return 1 + (self.of_page.get(page, 0) & 0xFFFFFFFF)
 
     def weight(self, page: str, html: int) -> int:
         """The page's bytes with its resources'."""
-        return html + self.of_page.get(page, _NONE)[1]
-
-
-_NONE = [0, 0]
+        return html + (self.of_page.get(page, 0) >> 32)
 
 
 def resources(view: ScanView) -> Resources:
@@ -113,11 +115,7 @@ def resources(view: ScanView) -> Resources:
             if view.start_url in pages:
                 out.on_homepage.add(rec.url)
             for page in pages:
-                figures = out.of_page.get(page)
-                if figures is None:
-                    figures = out.of_page[page] = [0, 0]
-                figures[0] += 1
-                figures[1] += size or 0
+                out.loads(page, size)
     return out
 
 
@@ -312,7 +310,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     for rec in view.pages():
         if rec.status != 200:
             continue
-        rec.keeping(PLUGIN.needs)
+        rec.keeping(PLUGIN.needs)  # trims this record in place (and returns it): a tally may keep it as an example
         template = template_of(rec)
         sizes[template] += 1
         crawl.add(rec)
