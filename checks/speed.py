@@ -17,10 +17,13 @@ resource is one finding per resource with the pages that use it.  Limits are the
 
 from __future__ import annotations
 
+import bisect
 import statistics
-from collections import defaultdict
+from array import array
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from govaudit.checks.plugin import Chart, CheckPlugin, Field, Hit, Ranking, RuleMeta, T
@@ -57,13 +60,32 @@ def template_of(rec: UrlRecord) -> str:
 
 @dataclass
 class Resources:
-    """What each page references and what each resource weighs, from the link check's records."""
+    """What each page references and what each resource weighs, from the link check's records.
+
+    Per resource only the first ``MAX_USERS`` pages that load it are kept (a finding lists no more), and per
+    page one int: the number of resources it loads and their bytes, not their list (a logo on every page of a
+    100,000-page site must not be held 100,000 times, issue 16).  One int, not a pair, because it is held for
+    every page of the site: about 32 bytes against a list's 100."""
 
     size: dict[str, int | None] = field(default_factory=dict)         # resource url -> bytes
     kind: dict[str, str] = field(default_factory=dict)                # resource url -> image | script | ...
     cached: dict[str, bool] = field(default_factory=dict)             # resource url -> sends caching headers
-    users: dict[str, list[str]] = field(default_factory=dict)         # resource url -> pages (shallow first)
-    of_page: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # page url -> resources
+    users: dict[str, list[str]] = field(default_factory=dict)         # resource url -> its first pages (shallow first)
+    user_count: dict[str, int] = field(default_factory=dict)          # resource url -> pages that load it
+    on_homepage: set[str] = field(default_factory=set)                # resources the start page loads
+    of_page: dict[str, int] = field(default_factory=dict)             # page url -> its resources' bytes << 32 | their number
+
+    def loads(self, page: str, size: int | None) -> None:
+        """``page`` loads one more resource, of ``size`` bytes."""
+        self.of_page[page] = self.of_page.get(page, 0) + ((size or 0) << 32) + 1
+
+    def requests(self, page: str) -> int:
+        """The page's requests: itself and each resource it loads."""
+        return 1 + (self.of_page.get(page, 0) & 0xFFFFFFFF)
+
+    def weight(self, page: str, html: int) -> int:
+        """The page's bytes with its resources'."""
+        return html + (self.of_page.get(page, 0) >> 32)
 
 
 def resources(view: ScanView) -> Resources:
@@ -84,79 +106,111 @@ def resources(view: ScanView) -> Resources:
             if not pages or rtype is None:
                 continue
             a = last_attempt(rec)
-            out.size[rec.url] = body_bytes(rec)
+            size = out.size[rec.url] = body_bytes(rec)
             out.kind[rec.url] = rtype
             out.cached[rec.url] = bool(a.get("cache_control") or a.get("expires")) and "no-store" not in str(
                 a.get("cache_control") or "").lower()
-            out.users[rec.url] = list(pages)
+            out.users[rec.url] = list(islice(pages, MAX_USERS))
+            out.user_count[rec.url] = len(pages)
+            if view.start_url in pages:
+                out.on_homepage.add(rec.url)
             for page in pages:
-                out.of_page[page].append(rec.url)
+                out.loads(page, size)
     return out
+
+
+class PerTemplate:
+    """The offenders of one rule, tallied per template as they come: each template's count and its
+    ``MAX_EXAMPLES`` worst pages, which is all a per-template finding lists, so a check judging every page of a
+    100,000-page site holds no more than that (issue 16).  ``value_key``: the evidence key of the value (None:
+    a yes/no fault, shallowest page first)."""
+
+    def __init__(self, rule: str, value_key: str | None) -> None:
+        self.rule, self.value_key = rule, value_key
+        self.count: Counter[str] = Counter()
+        self.seq = 0
+        self.worst: dict[str, list[tuple[tuple[float, int, str, int], UrlRecord, float, dict[str, Any]]]] = {}
+
+    def add(self, rec: UrlRecord, value: float, ev: dict[str, Any]) -> None:
+        template = template_of(rec)
+        self.count[template] += 1
+        self.seq += 1
+        key = (-value, rec.depth, rec.url, self.seq)  # worst first; equal pages keep the order they came in
+        worst = self.worst.setdefault(template, [])
+        if len(worst) < MAX_EXAMPLES or key < worst[-1][0]:
+            bisect.insort(worst, (key, rec, value, ev))  # keys differ: rec is never compared
+            del worst[MAX_EXAMPLES:]
+
+    def hits(self, sizes: dict[str, int]) -> Iterator[Hit]:
+        """One Hit per template: the worst page is the finding's url, the others are examples.  ``sizes``:
+        pages per template in the scan."""
+        value_key = self.value_key
+        for template, items in sorted(self.worst.items()):
+            _, worst, value, ev = items[0]
+            pages = self.count[template]
+            evidence = {**ev, "template": template, "pages": pages, "template_pages": sizes.get(template, pages),
+                        "examples": [{"url": r.url, **({value_key: v} if value_key else {})} for _, r, v, _ in items]}
+            if value_key:
+                evidence[value_key] = value
+            yield Hit(self.rule, worst.url, evidence, extra={"discriminator": template, "aliases": worst.aliases})
 
 
 def per_template(rule: str, offenders: Iterable[Offender], sizes: dict[str, int],
                  value_key: str | None) -> Iterator[Hit]:
-    """One Hit per template: the worst page is the finding's url, the others are examples.
-
-    ``offenders``: (page, value, evidence of that page); ``sizes``: pages per template in the scan;
-    ``value_key``: the evidence key of the value (None: a yes/no fault, shallowest page first).
-    """
-    groups: dict[str, list[Offender]] = defaultdict(list)
+    """``PerTemplate``'s Hits over ``offenders``: (page, value, evidence of that page)."""
+    tally = PerTemplate(rule, value_key)
     for rec, value, ev in offenders:
-        groups[template_of(rec)].append((rec, value, ev))
-    for template, items in sorted(groups.items()):
-        items.sort(key=lambda it: (-it[1], it[0].depth, it[0].url))
-        worst, value, ev = items[0]
-        evidence = {**ev, "template": template, "pages": len(items), "template_pages": sizes.get(template, len(items)),
-                    "examples": [{"url": r.url, **({value_key: v} if value_key else {})} for r, v, _ in items[:MAX_EXAMPLES]]}
-        if value_key:
-            evidence[value_key] = value
-        yield Hit(rule, worst.url, evidence, extra={"discriminator": template, "aliases": worst.aliases})
+        tally.add(rec, value, ev)
+    yield from tally.hits(sizes)
 
 
-def _crawl_hits(view: ScanView, rules: RuleSet, pages: list[UrlRecord], res: Resources,
-                sizes: dict[str, int]) -> Iterator[Hit]:
-    p = rules.param("speed")
-    html_max, compress_min, ttfb_max = int(p["html_max_bytes"]), int(p["compress_min_bytes"]), float(p["ttfb_max_seconds"])
-    requests_max, weight_max = int(p["page_max_requests"]), int(p["page_max_bytes"])
-    big: list[Offender] = []
-    plain: list[Offender] = []
-    slow: list[Offender] = []
-    many: list[Offender] = []
-    heavy: list[Offender] = []
-    for rec in pages:
+class CrawlTallies:
+    """The crawl's page rules, judged per template as the pages come (``add``), then ``hits``."""
+
+    def __init__(self, rules: RuleSet, res: Resources) -> None:
+        p = rules.param("speed")
+        self.html_max, self.compress_min = int(p["html_max_bytes"]), int(p["compress_min_bytes"])
+        self.ttfb_max = float(p["ttfb_max_seconds"])
+        self.requests_max, self.weight_max = int(p["page_max_requests"]), int(p["page_max_bytes"])
+        self.res = res
+        self.big, self.plain = PerTemplate("speed.html_size", "bytes"), PerTemplate("speed.uncompressed", "bytes")
+        self.slow, self.many = PerTemplate("speed.slow_response", "ttfb_ms"), PerTemplate("speed.requests", "requests")
+        self.heavy = PerTemplate("speed.page_weight", "page_bytes")
+
+    def add(self, rec: UrlRecord) -> None:
         a = last_attempt(rec)
         html = body_bytes(rec) or 0
-        if html > html_max:
-            big.append((rec, html, {}))
-        if html >= compress_min and not a.get("content_encoding"):
-            plain.append((rec, html, {}))
+        if html > self.html_max:
+            self.big.add(rec, html, {})
+        if html >= self.compress_min and not a.get("content_encoding"):
+            self.plain.add(rec, html, {})
         ttfb = a.get("ttfb")
-        if isinstance(ttfb, (int, float)) and ttfb > ttfb_max:
-            slow.append((rec, round(ttfb * 1000), {}))
-        used = res.of_page.get(rec.url, [])
-        if 1 + len(used) > requests_max:
-            many.append((rec, 1 + len(used), {}))
-        weight = html + sum(res.size.get(u) or 0 for u in used)
-        if weight > weight_max:
-            heavy.append((rec, weight, {"requests": 1 + len(used)}))
-    yield from per_template("speed.html_size", big, sizes, "bytes")
-    yield from per_template("speed.uncompressed", plain, sizes, "bytes")
-    yield from per_template("speed.slow_response", slow, sizes, "ttfb_ms")
-    yield from per_template("speed.requests", many, sizes, "requests")
-    yield from per_template("speed.page_weight", heavy, sizes, "page_bytes")
+        if isinstance(ttfb, (int, float)) and ttfb > self.ttfb_max:
+            self.slow.add(rec, round(ttfb * 1000), {})
+        requests = self.res.requests(rec.url)
+        if requests > self.requests_max:
+            self.many.add(rec, requests, {})
+        weight = self.res.weight(rec.url, html)
+        if weight > self.weight_max:
+            self.heavy.add(rec, weight, {"requests": requests})
 
+    def hits(self, sizes: dict[str, int]) -> Iterator[Hit]:
+        for tally in (self.big, self.plain, self.slow, self.many, self.heavy):
+            yield from tally.hits(sizes)
+
+
+def _resource_hits(view: ScanView, rules: RuleSet, res: Resources) -> Iterator[Hit]:
+    p = rules.param("speed")
     limits = {str(k): int(v) for k, v in p["resource_max_bytes"].items()}
     for url, size in sorted(res.size.items(), key=lambda kv: -(kv[1] or 0)):
         rtype = res.kind[url]
         if size is not None and rtype in limits and size > limits[rtype]:
-            users = res.users[url]
             yield Hit("speed.heavy_resource", url, {"bytes": size, "type": rtype, "limit": limits[rtype],
-                                                    "page_count": len(users), "used_by": users[:MAX_USERS]},
-                      extra={"on_homepage": view.start_url in users})
+                                                    "page_count": res.user_count[url], "used_by": res.users[url]},
+                      extra={"on_homepage": url in res.on_homepage})
     uncached = [u for u, ok in res.cached.items() if not ok and res.kind[u] in ("image", "script", "style")]
     if uncached and len(uncached) >= int(p["uncached_min_resources"]):
-        uncached.sort(key=lambda u: -len(res.users[u]))
+        uncached.sort(key=lambda u: -res.user_count[u])
         yield Hit("speed.no_cache", view.start_url, {"resources": len(uncached), "of": len(res.cached),
                                                      "examples": uncached[:MAX_EXAMPLES]})
 
@@ -195,43 +249,79 @@ def _browser_hits(view: ScanView, rules: RuleSet, pages: dict[str, UrlRecord], s
             yield hit
 
 
-def _median(values: list[float]) -> float | None:
+def _median(values: Iterable[float]) -> float | None:
+    values = list(values)
     return round(statistics.median(values), 3) if values else None
 
 
-def _summary(view: ScanView, pages: list[UrlRecord], res: Resources, sizes: dict[str, int]) -> Iterator[Hit]:
+@dataclass(slots=True)
+class TemplateFigures:
+    """One template's figures for its ``speed.template`` finding, gathered page by page: the medians need
+    every page's value, kept as 8-byte floats (``array``), not its record."""
+
+    pages: int = 0
+    weights: array = field(default_factory=lambda: array("d"))
+    requests: array = field(default_factory=lambda: array("d"))
+    ttfbs: array = field(default_factory=lambda: array("d"))
+    heaviest: tuple[int, int, str] | None = None  # (bytes, -depth, url) of the heaviest page, the first one on a tie
+    runs: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {"desktop": [], "mobile": []})
+
+    def add(self, rec: UrlRecord, res: Resources, measured: dict[str, Any] | None) -> None:
+        self.pages += 1
+        weight = res.weight(rec.url, body_bytes(rec) or 0)
+        self.weights.append(float(weight))
+        self.requests.append(float(res.requests(rec.url)))
+        ttfb = last_attempt(rec).get("ttfb")
+        if isinstance(ttfb, (int, float)):
+            self.ttfbs.append(float(ttfb) * 1000)
+        if self.heaviest is None or (weight, -rec.depth) > self.heaviest[:2]:
+            self.heaviest = (weight, -rec.depth, rec.url)
+        for profile, runs in self.runs.items():
+            m = (measured or {}).get(profile)
+            if isinstance(m, dict) and m.get("status") == "measured":
+                runs.append(m)
+
+
+def _summary(figures: dict[str, TemplateFigures]) -> Iterator[Hit]:
     """One info finding per template: the distribution the report charts (medians, worst page)."""
-    measured: dict[str, dict[str, Any]] = {u: b for u, b in view.artifacts("speed") if isinstance(b, dict)}
-    groups: dict[str, list[UrlRecord]] = defaultdict(list)
-    for rec in pages:
-        groups[template_of(rec)].append(rec)
-    for template, recs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        weights = {r.url: (body_bytes(r) or 0) + sum(res.size.get(u) or 0 for u in res.of_page.get(r.url, []))
-                   for r in recs}
-        ttfbs = [float(last_attempt(r)["ttfb"]) * 1000 for r in recs if isinstance(last_attempt(r).get("ttfb"), (int, float))]
-        heaviest = max(recs, key=lambda r: (weights[r.url], -r.depth))
-        ev: dict[str, Any] = {"template": template, "template_pages": len(recs),
-                              "median_page_kib": round((_median(list(map(float, weights.values()))) or 0) / 1024, 1),
-                              "median_requests": _median([1.0 + len(res.of_page.get(r.url, [])) for r in recs]),
-                              "median_ttfb_ms": _median(ttfbs), "heaviest_page": heaviest.url,
-                              "heaviest_page_kib": round(weights[heaviest.url] / 1024, 1)}
-        for profile in ("desktop", "mobile"):
-            runs = [measured[r.url][profile] for r in recs if isinstance(measured.get(r.url, {}).get(profile), dict)
-                    and measured[r.url][profile].get("status") == "measured"]
+    for template, f in sorted(figures.items(), key=lambda kv: (-kv[1].pages, kv[0])):
+        assert f.heaviest is not None  # a template has at least one page
+        weight, _, heaviest = f.heaviest
+        ev: dict[str, Any] = {"template": template, "template_pages": f.pages,
+                              "median_page_kib": round((_median(f.weights) or 0) / 1024, 1),
+                              "median_requests": _median(f.requests),
+                              "median_ttfb_ms": _median(f.ttfbs), "heaviest_page": heaviest,
+                              "heaviest_page_kib": round(weight / 1024, 1)}
+        for profile, runs in f.runs.items():
             for metric in ("lcp_ms", "tbt_ms"):
                 ev[f"{profile}_{metric}"] = _median([float(m[metric]) for m in runs if isinstance(m.get(metric), (int, float))])
-        yield Hit("speed.template", heaviest.url, ev, extra={"discriminator": template})
+        yield Hit("speed.template", heaviest, ev, extra={"discriminator": template})
 
 
 def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
-    pages = [rec.keeping(PLUGIN.needs) for rec in view.pages() if rec.status == 200]
-    sizes: dict[str, int] = defaultdict(int)
-    for rec in pages:
-        sizes[template_of(rec)] += 1
+    """One pass over the pages: each page feeds the per-template tallies and is let go, except the pages the
+    browser measured (a sample), whose records the browser rules read."""
     res = resources(view)
-    yield from _crawl_hits(view, rules, pages, res, sizes)
-    yield from _browser_hits(view, rules, {r.url: r for r in pages}, sizes)
-    yield from _summary(view, pages, res, sizes)
+    artifacts = dict(view.artifacts("speed"))
+    crawl = CrawlTallies(rules, res)
+    sizes: dict[str, int] = defaultdict(int)
+    figures: dict[str, TemplateFigures] = {}
+    sampled: dict[str, UrlRecord] = {}
+    for rec in view.pages():
+        if rec.status != 200:
+            continue
+        rec.keeping(PLUGIN.needs)  # trims this record in place (and returns it): a tally may keep it as an example
+        template = template_of(rec)
+        sizes[template] += 1
+        crawl.add(rec)
+        body = artifacts.get(rec.url)
+        figures.setdefault(template, TemplateFigures()).add(rec, res, body if isinstance(body, dict) else None)
+        if rec.url in artifacts:
+            sampled[rec.url] = rec
+    yield from crawl.hits(sizes)
+    yield from _resource_hits(view, rules, res)
+    yield from _browser_hits(view, rules, sampled, sizes)
+    yield from _summary(figures)
 
 
 # -- what this check is (govaudit/checks/plugin.py); registered in pyproject.toml [project.entry-points] --
