@@ -10,14 +10,17 @@ minimum size and of tap targets under the minimum size.  Findings are per templa
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
 from govaudit.checks.speed import FIELDS as SPEED_FIELDS
-from govaudit.checks.speed import NOT_MEASURED, Offender, per_template, template_of
+from govaudit.checks.speed import MAX_EXAMPLES, NOT_MEASURED, template_of
 
 from govaudit.model import UrlRecord
 from govaudit.readings import announced_sites, meta_value, url_shape
@@ -53,25 +56,75 @@ def viewport_problems(content: str | None) -> list[str]:
     return problems
 
 
-def _static_hits(pages: list[UrlRecord], sizes: dict[str, int], site: list[tuple[UrlRecord, dict]]) -> Iterator[Hit]:
-    """The crawl's viewport facts; for a separate mobile site's pages (not crawled), the viewport its
-    browser load read."""
-    missing: list[Offender] = []
-    fixed: list[Offender] = []
-    zoom: list[Offender] = []
-    for rec, content in [(r, meta_value((r.facts or {}).get("meta"), "viewport")) for r in pages] + [
-            (r, layout.get("viewport")) for r, layout in site]:
+@dataclass(slots=True)
+class _Group:
+    """One template's offenders for one rule: how many, and only the worst pages a finding lists."""
+
+    pages: int = 0
+    worst: list[tuple[tuple[float, int, str, int], float, dict[str, Any], list[str]]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Tally:
+    """A rule's pages at fault per template, judged in one pass: ``add`` each offender, then ``hits``.
+
+    The same Hits as ``speed.per_template`` over the whole list of offenders (the worst page is the finding's
+    url, the ``MAX_EXAMPLES`` worst are its examples, ``pages`` the count), holding of each template only its
+    count and its ``MAX_EXAMPLES`` worst pages, so that judging a 100,000-page site holds no page of it (issue 16).
+    ``value_key``: the evidence key of the value (None: a yes/no fault, shallowest page first)."""
+
+    rule: str
+    value_key: str | None
+    groups: dict[str, _Group] = field(default_factory=dict)
+    seen: int = 0  # offenders added: equal keys keep their order of arrival, as a stable sort of the list would
+
+    def add(self, rec: UrlRecord, value: float, ev: dict[str, Any]) -> None:
+        template = template_of(rec)
+        group = self.groups.get(template)
+        if group is None:
+            group = self.groups[template] = _Group()
+        group.pages += 1
+        self.seen += 1
+        key = (-value, rec.depth, rec.url, self.seen)
+        if len(group.worst) < MAX_EXAMPLES or key < group.worst[-1][0]:
+            bisect.insort(group.worst, (key, value, ev, rec.aliases))
+            del group.worst[MAX_EXAMPLES:]
+
+    def hits(self, sizes: dict[str, int]) -> Iterator[Hit]:
+        """One Hit per template, templates in name order; ``sizes``: pages per template in the scan."""
+        for template, group in sorted(self.groups.items()):
+            (_, _, worst, _), value, ev, aliases = group.worst[0]
+            evidence = {**ev, "template": template, "pages": group.pages,
+                        "template_pages": sizes.get(template, group.pages),
+                        "examples": [{"url": k[2], **({self.value_key: v} if self.value_key else {})}
+                                     for k, v, _, _ in group.worst]}
+            if self.value_key:
+                evidence[self.value_key] = value
+            yield Hit(self.rule, worst, evidence, extra={"discriminator": template, "aliases": aliases})
+
+
+class _Viewports:
+    """The static half: each page's viewport (the crawl's ``<meta>``, or for a separate mobile site's pages,
+    not crawled, the viewport its browser load read) tallied per template as it streams by."""
+
+    def __init__(self) -> None:
+        self.missing = Tally("mobile.no_viewport", None)
+        self.fixed = Tally("mobile.viewport_fixed", None)
+        self.zoom = Tally("mobile.zoom_disabled", None)
+
+    def add(self, rec: UrlRecord, content: str | None) -> None:
         problems = viewport_problems(content)
         ev = {"viewport": content}
         if "missing" in problems:
-            missing.append((rec, -rec.depth, {}))
+            self.missing.add(rec, -rec.depth, {})
         if "fixed_width" in problems:
-            fixed.append((rec, -rec.depth, ev))
+            self.fixed.add(rec, -rec.depth, ev)
         if "zoom_disabled" in problems:
-            zoom.append((rec, -rec.depth, ev))
-    yield from per_template("mobile.no_viewport", missing, sizes, None)
-    yield from per_template("mobile.viewport_fixed", fixed, sizes, None)
-    yield from per_template("mobile.zoom_disabled", zoom, sizes, None)
+            self.zoom.add(rec, -rec.depth, ev)
+
+    def hits(self, sizes: dict[str, int]) -> Iterator[Hit]:
+        for tally in (self.missing, self.fixed, self.zoom):
+            yield from tally.hits(sizes)
 
 
 def _phone_layouts(view: ScanView, name: str) -> Iterator[tuple[str, dict]]:
@@ -96,33 +149,33 @@ def _site_pages(view: ScanView, sizes: dict[str, int]) -> list[tuple[UrlRecord, 
     return out
 
 
-def _layout_hits(view: ScanView, rules: RuleSet, pages: dict[str, UrlRecord], sizes: dict[str, int],
-                 site: list[tuple[UrlRecord, dict]]) -> Iterator[Hit]:
+def _layout_hits(rules: RuleSet, measured: Iterable[tuple[UrlRecord, dict]], sizes: dict[str, int]) -> Iterator[Hit]:
+    """The browser half: each phone-measured page's layout probe (the browser sample and the mobile site's
+    pages, both bounded by the rule set's audit caps), tallied per template."""
     p = rules.param("mobile")
     tolerance, min_font, text_share = float(p["overflow_tolerance_px"]), float(p["min_font_px"]), float(p["small_text_share"])
     tap_share, min_tap = float(p["small_tap_share"]), float(p["min_tap_px"])  # min_tap: measured in the browser
-    over: list[Offender] = []
-    small: list[Offender] = []
-    taps: list[Offender] = []
-    for rec, layout in [(pages.get(u) or UrlRecord(url=u, kind="page"), lay) for u, lay in _phone_layouts(view, "speed")] + site:
+    over = Tally("mobile.overflow", "overflow_px")
+    small = Tally("mobile.small_text", "small_text_share")
+    taps = Tally("mobile.tap_targets", "small_tap_share")
+    for rec, layout in measured:
         excess = float(layout.get("scroll_width") or 0) - float(layout.get("viewport_width") or 0)
         if excess > tolerance:
-            over.append((rec, round(excess), {"scroll_width": layout.get("scroll_width"),
-                                              "viewport_width": layout.get("viewport_width"),
-                                              "widest": layout.get("widest")}))
+            over.add(rec, round(excess), {"scroll_width": layout.get("scroll_width"),
+                                          "viewport_width": layout.get("viewport_width"),
+                                          "widest": layout.get("widest")})
         fonts: dict[str, int] = layout.get("font_px") or {}
         chars = sum(fonts.values())
         if chars:
             share = sum(n for k, n in fonts.items() if float(k) < min_font) / chars
             if share > text_share:
-                small.append((rec, round(share, 3), {"min_font_px": min_font}))
+                small.add(rec, round(share, 3), {"min_font_px": min_font})
         targets, tiny = int(layout.get("targets") or 0), int(layout.get("small_targets") or 0)
         if targets and tiny / targets > tap_share:
-            taps.append((rec, round(tiny / targets, 3), {"targets": targets, "small_targets": tiny, "min_tap_px": min_tap,
-                                                         "target_examples": layout.get("small_examples", [])}))
-    yield from per_template("mobile.overflow", over, sizes, "overflow_px")
-    yield from per_template("mobile.small_text", small, sizes, "small_text_share")
-    yield from per_template("mobile.tap_targets", taps, sizes, "small_tap_share")
+            taps.add(rec, round(tiny / targets, 3), {"targets": targets, "small_targets": tiny, "min_tap_px": min_tap,
+                                                     "target_examples": layout.get("small_examples", [])})
+    for tally in (over, small, taps):
+        yield from tally.hits(sizes)
 
 
 def _mobile_site(view: ScanView, home: UrlRecord | None) -> Iterator[Hit]:
@@ -156,26 +209,30 @@ def _mobile_site(view: ScanView, home: UrlRecord | None) -> Iterator[Hit]:
 
 
 def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
-    pages: list[UrlRecord] = []
+    """One streaming pass over the pages: each page's template counted and its viewport tallied; of the pages
+    only the homepage (its whole ``<meta>``: mobile-agent) and the browser-sampled pages (for their layout
+    findings' template, depth and aliases) are held, never every page (issue 16)."""
+    speed_layouts = list(_phone_layouts(view, "speed"))  # the browser sample: capped by browser.max_audits
+    sampled: dict[str, UrlRecord | None] = dict.fromkeys(u for u, _ in speed_layouts)
+    viewports = _Viewports()
+    sizes: dict[str, int] = defaultdict(int)
     home: UrlRecord | None = None
     for rec in view.pages():
         if rec.status != 200:
             continue
         rec.keeping(PLUGIN.needs)
+        sizes[template_of(rec)] += 1
+        viewports.add(rec, meta_value((rec.facts or {}).get("meta"), "viewport"))
         if home is None and rec.url == view.start_url:
             home = rec  # the homepage keeps its whole <meta> (mobile-agent: announced mobile sites)
-        else:  # every other page is held for its viewport alone, and no attempt: a 100,000-page scan holds them all
-            viewport = meta_value((rec.facts or {}).get("meta"), "viewport")
-            if rec.facts and "meta" in rec.facts:
-                rec.facts["meta"] = {} if viewport is None else {"viewport": viewport}
-            rec.attempts = []
-        pages.append(rec)
-    sizes: dict[str, int] = defaultdict(int)
-    for rec in pages:
-        sizes[template_of(rec)] += 1
+        if rec.url in sampled:
+            sampled[rec.url] = rec
     site = _site_pages(view, sizes)
-    yield from _static_hits(pages, sizes, site)
-    yield from _layout_hits(view, rules, {r.url: r for r in pages}, sizes, site)
+    for rec, layout in site:
+        viewports.add(rec, layout.get("viewport"))
+    yield from viewports.hits(sizes)
+    yield from _layout_hits(rules, [(sampled.get(u) or UrlRecord(url=u, kind="page"), lay) for u, lay in speed_layouts]
+                            + site, sizes)
     yield from _mobile_site(view, home)
 
 

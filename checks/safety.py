@@ -64,20 +64,34 @@ def _site_hosts(view: ScanView) -> list[str]:
 
 
 class _Grouped:
-    """Findings grouped by a key: first page's URL, page count, example pages and one example item."""
+    """Findings grouped by a key: first page's URL, page count, example pages and one example item.
+
+    The pages stream by one at a time and each page's items come together, so a page is counted once per key
+    by comparing it with the key's last page: of the pages nothing but the examples is held (issue 16)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.items: dict[str, dict[str, Any]] = {}
 
     def add(self, key: str, page: str, item: dict[str, Any]) -> None:
-        g = self.items.setdefault(key, {"first": page, "item": item, "pages": 0, "examples": [], "seen": set()})
-        if page in g["seen"]:  # two hidden links to one host on one page: one page
+        g = self.items.setdefault(key, {"first": page, "item": item, "pages": 0, "examples": [], "last": None})
+        if page == g["last"]:  # two hidden links to one host on one page: one page
             return
-        g["seen"].add(page)
+        g["last"] = page
         g["pages"] += 1
         if len(g["examples"]) < self.limit:
             g["examples"].append(page)
+
+    def extend(self, later: _Grouped) -> None:
+        """``later``'s groups after these, as if its items had all been added after these ones (``later`` must
+        hold, under a key, only pages not counted here under it)."""
+        for key, h in later.items.items():
+            g = self.items.get(key)
+            if g is None:
+                self.items[key] = h
+            else:
+                g["pages"] += h["pages"]
+                g["examples"] = (g["examples"] + h["examples"])[:self.limit]
 
 
 def _chain_tree(chain: list[list[str]]) -> tuple[Any, list[Any]]:
@@ -96,58 +110,75 @@ def _chain_tree(chain: list[list[str]]) -> tuple[Any, list[Any]]:
     return root, branch
 
 
-def sheet_hidden_links(view: ScanView, pages: list[tuple[str, Any]]) -> Iterator[tuple[str, dict[str, str]]]:
-    """(page, hidden link) for off-host links that a same-site style sheet the page links hides: the sheet's
-    ``css_hiding`` (read by the crawl) matched against the page's ``link_chains``."""
-    sheets: dict[str, tuple[Any, ...]] = {}
-    for url, facts in pages:
-        chains, urls = facts.get("link_chains"), facts.get("stylesheets")
-        if not chains or not urls:
-            continue
-        rules = []
-        for css in urls:
-            if css not in sheets:
-                rec = view.get(css)
-                pairs = rec.facts.get("css_hiding") if rec and rec.facts else None
-                sheets[css] = compile_hiding(tuple(tuple(p) for p in pairs)) if pairs else ()
-            rules += [(css, rule) for rule in sheets[css]]
-        if not rules:
-            continue
-        for held in chains:
-            root, branch = _chain_tree(held["chain"])
-            on_branch = set(branch)
-            how = next((f"{selector} {{{decl}}}（{css}）" for css, (selector, decl, xpath) in rules
-                        if any(el in on_branch for el in xpath(root))), None)
-            if how is not None:
-                for link in held["links"]:
-                    yield url, {**link, "how": how}
+def sheet_hidden_links(view: ScanView, facts: Any, sheets: dict[str, tuple[Any, ...]]) -> Iterator[dict[str, str]]:
+    """The page's off-host links that a same-site style sheet it links hides: the sheet's ``css_hiding`` (read
+    by the crawl) matched against the page's ``link_chains``.  ``sheets``: each sheet's compiled rules, read
+    once per scan."""
+    chains, urls = facts.get("link_chains"), facts.get("stylesheets")
+    if not chains or not urls:
+        return
+    rules = []
+    for css in urls:
+        if css not in sheets:
+            rec = view.get(css)
+            pairs = rec.facts.get("css_hiding") if rec and rec.facts else None
+            sheets[css] = compile_hiding(tuple(tuple(p) for p in pairs)) if pairs else ()
+        rules += [(css, rule) for rule in sheets[css]]
+    if not rules:
+        return
+    for held in chains:
+        root, branch = _chain_tree(held["chain"])
+        on_branch = set(branch)
+        how = next((f"{selector} {{{decl}}}（{css}）" for css, (selector, decl, xpath) in rules
+                    if any(el in on_branch for el in xpath(root))), None)
+        if how is not None:
+            for link in held["links"]:
+                yield {**link, "how": how}
 
 
-def _links_and_embeds(view: ScanView, rules: RuleSet, pages: list[tuple[str, Any]]) -> Iterator[Hit]:
-    own = _site_hosts(view)
-    allowed = [*own, *rules.param("safety.allowed_hosts")]
-    embed_allowed = [*allowed, *rules.param("safety.allowed_embed_hosts")]
-    limit = int(rules.param("safety.examples_per_finding"))
-    hidden, embeds = _Grouped(limit), _Grouped(limit)
-    in_page = ((url, link) for url, facts in pages for link in facts.get("hidden_links") or [])
-    for url, link in chain(in_page, sheet_hidden_links(view, pages)):
+class _Hosts:
+    """Hidden off-site links and scripts or frames from hosts not allowed, grouped by host as the pages stream
+    by (``add`` each page, then ``hits``).  A host's finding counts the pages hiding a link to it inline first,
+    then those whose style sheets hide one, as the whole list of in-page links then of sheet-hidden links would."""
+
+    def __init__(self, view: ScanView, rules: RuleSet) -> None:
+        self.view = view
+        self.allowed = [*_site_hosts(view), *rules.param("safety.allowed_hosts")]
+        self.embed_allowed = [*self.allowed, *rules.param("safety.allowed_embed_hosts")]
+        limit = int(rules.param("safety.examples_per_finding"))
+        self.hidden, self.by_sheet, self.embeds = _Grouped(limit), _Grouped(limit), _Grouped(limit)
+        self.sheets: dict[str, tuple[Any, ...]] = {}
+
+    def _off_site(self, link: dict[str, str]) -> str:
+        """The link's host when it is neither the site's nor allowed, else ''."""
         host = (urlsplit(link["url"]).hostname or "").lower()
-        if host and not host_matches(host, allowed):
-            hidden.add(host, url, link)
-    for url, facts in pages:
+        return host if host and not host_matches(host, self.allowed) else ""
+
+    def add(self, url: str, facts: Any) -> None:
+        inline = set()
+        for link in facts.get("hidden_links") or []:
+            if host := self._off_site(link):
+                self.hidden.add(host, url, link)
+                inline.add(host)
+        for link in sheet_hidden_links(self.view, facts, self.sheets):
+            if (host := self._off_site(link)) and host not in inline:  # a page counts once per host
+                self.by_sheet.add(host, url, link)
         for embed in facts.get("embeds") or []:
-            if not host_matches(embed["host"], embed_allowed):
-                embeds.add(embed["host"], url, embed)
-    for host, g in hidden.items.items():
-        item = g["item"]
-        yield Hit("content.hidden_link", g["first"], evidence={
-            "target": item["url"], "host": host, "anchor": item.get("anchor", ""), "how": item["how"],
-            "pages": g["pages"], "examples": g["examples"]}, extra={"discriminator": host})
-    for host, g in embeds.items.items():
-        item = g["item"]
-        yield Hit("content.injected_script", g["first"], evidence={
-            "target": item["url"], "host": host, "tag": item["tag"], "pages": g["pages"], "examples": g["examples"]},
-            extra={"discriminator": host})
+            if not host_matches(embed["host"], self.embed_allowed):
+                self.embeds.add(embed["host"], url, embed)
+
+    def hits(self) -> Iterator[Hit]:
+        self.hidden.extend(self.by_sheet)
+        for host, g in self.hidden.items.items():
+            item = g["item"]
+            yield Hit("content.hidden_link", g["first"], evidence={
+                "target": item["url"], "host": host, "anchor": item.get("anchor", ""), "how": item["how"],
+                "pages": g["pages"], "examples": g["examples"]}, extra={"discriminator": host})
+        for host, g in self.embeds.items.items():
+            item = g["item"]
+            yield Hit("content.injected_script", g["first"], evidence={
+                "target": item["url"], "host": host, "tag": item["tag"], "pages": g["pages"], "examples": g["examples"]},
+                extra={"discriminator": host})
 
 
 _PLACES = {  # where in an attachment a match lies, as each report language says it
@@ -167,30 +198,35 @@ def location(where: dict[str, Any] | None, lang: str = "zh") -> str:
     return _PLACES[kind][lang].format_map(defaultdict(lambda: "?", where))
 
 
-def _terms(pages: list[tuple[str, Any]]) -> Iterator[Hit]:
-    for url, facts in pages:
-        seen: set[str] = set()
-        for match in facts.get("serious_terms") or []:
-            if match["term"] in seen:
-                continue
-            seen.add(match["term"])
-            count = sum(1 for m in facts["serious_terms"] if m["term"] == match["term"])
-            rule = "content.serious_error" if match["kind"] == "wrong" else "content.prohibited_word"
-            evidence = {"term": match["term"], "sentence": match["sentence"], "count": count}
-            if match.get("expected"):
-                evidence["expected"] = match["expected"]
-            if "where" in match:
-                evidence["location"] = match["where"]
-            yield Hit(rule, url, evidence=evidence, extra={"discriminator": match["term"]})
+def _terms(url: str, facts: Any) -> Iterator[Hit]:
+    """A page's (or an attachment's) serious errors and prohibited words: one Hit per term."""
+    seen: set[str] = set()
+    for match in facts.get("serious_terms") or []:
+        if match["term"] in seen:
+            continue
+        seen.add(match["term"])
+        count = sum(1 for m in facts["serious_terms"] if m["term"] == match["term"])
+        rule = "content.serious_error" if match["kind"] == "wrong" else "content.prohibited_word"
+        evidence = {"term": match["term"], "sentence": match["sentence"], "count": count}
+        if match.get("expected"):
+            evidence["expected"] = match["expected"]
+        if "where" in match:
+            evidence["location"] = match["where"]
+        yield Hit(rule, url, evidence=evidence, extra={"discriminator": match["term"]})
 
 
-def _private(pages: list[tuple[str, Any]], rules: RuleSet) -> Iterator[Hit]:
-    labels = [str(l) for l in rules.param("safety.public_phone_labels")]
-    limit = int(rules.param("safety.examples_per_finding"))
-    for url, facts in pages:
+class _Private:
+    """Private data, one Hit per page (or attachment) and kind of number; the rule set's labels read once."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.labels = [str(l) for l in rules.param("safety.public_phone_labels")]
+        self.limit = int(rules.param("safety.examples_per_finding"))
+
+    def __call__(self, url: str, facts: Any) -> Iterator[Hit]:
+        limit = self.limit
         kept: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for item in facts.get("private_data") or []:
-            if item["kind"] == "mobile" and any(l in item.get("before", "") for l in labels):
+            if item["kind"] == "mobile" and any(l in item.get("before", "") for l in self.labels):
                 continue  # an office's published contact line
             kept[item["kind"]].append(item)
         truncated = bool(facts.get("content_truncated"))
@@ -222,17 +258,19 @@ def _attachments(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     """Findings in attachments' text, each naming the pages that link the attachment; and the attachments
     whose text could not be read, one finding per reason."""
     limit = int(rules.param("safety.examples_per_finding"))
-    keys = ("attachment", *PLUGIN.needs, "content_truncated")
-    files: list[tuple[str, Any]] = []
+    private = _Private(rules)
+    terms_hits: list[Hit] = []  # held until every attachment is read: the terms' findings come before the others
+    private_hits: list[Hit] = []
     unread = _Grouped(limit)
     for rec in view.urls("resource"):
         if rec.facts and "attachment" in rec.facts:
-            files.append((rec.url, {k: rec.facts[k] for k in keys if k in rec.facts}))  # type: ignore[literal-required]
+            terms_hits += _terms(rec.url, rec.facts)
+            private_hits += private(rec.url, rec.facts)
             if (reason := rec.facts["attachment"].get("reason")) in UNREAD_REASONS:
                 unread.add(reason, rec.url, rec.facts["attachment"])
         elif rec.status == 200 and format_of(rec.url):  # a readable attachment that answered, never downloaded
             unread.add("not_read", rec.url, {})
-    for hit in chain(_terms(files), _private(files, rules)):
+    for hit in chain(terms_hits, private_hits):
         hit.evidence["attachment"] = hit.url
         hit.evidence["linked_from"] = [r.source for r in view.refs(hit.url, limit)]
         hit.extra.update(_in_file(hit.evidence.get("location")))
@@ -260,12 +298,19 @@ def _offsite(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
 
 
 def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
-    # only the keys read here are kept: a page's full facts (lists, letters, a11y) would hold the whole site in memory
-    keys = PLUGIN.needs + ("content_truncated",)
-    pages = [(rec.url, {k: rec.facts[k] for k in keys if k in rec.facts})  # type: ignore[literal-required]
-             for rec in view.pages() if rec.facts]
-    yield from _links_and_embeds(view, rules, pages)
-    for hit in chain(_terms(pages), _private(pages, rules)):
+    """One streaming pass over the pages feeding each rule: hidden links and embeds grouped by host, serious
+    terms and private data as the Hits they are (those pages' findings, held because the host findings come
+    first).  Nothing of a page without a finding is held (issue 16)."""
+    hosts, private = _Hosts(view, rules), _Private(rules)
+    terms_hits: list[Hit] = []
+    private_hits: list[Hit] = []
+    for rec in view.pages():
+        if rec.facts:
+            hosts.add(rec.url, rec.facts)
+            terms_hits += _terms(rec.url, rec.facts)
+            private_hits += private(rec.url, rec.facts)
+    yield from hosts.hits()
+    for hit in chain(terms_hits, private_hits):
         hit.extra.update(_PAGE)
         yield hit
     yield from _attachments(view, rules)

@@ -184,6 +184,31 @@ def test_links_hidden_by_a_same_site_style_sheet(tmp_path):
         ("casino.example.com", f".yqlj ul {{left:-9999px}}（{SITE}css/site.css?v=2）")]
 
 
+
+def test_a_page_hiding_a_host_inline_and_by_its_style_sheet_counts_once(tmp_path):
+    """One finding per host: its pages are those hiding a link to it inline, then those whose style sheet hides
+    one, each page once even when it does both."""
+    from govaudit.crawler.extract.identity import css_facts
+
+    inline = '<a style="display:none" href="http://casino.example.com/x">澳门赌场</a>'
+    by_sheet = ('<link rel="stylesheet" href="/css/site.css"><div class="yqlj"><ul><li>'
+                '<a href="http://casino.example.com/">澳门赌场</a></li></ul></div>')
+    store = Store(tmp_path / "s.sqlite")
+    scan = store.begin_scan(SITE, SITE, AS_OF.isoformat(), {}, "test")
+    writer = StoreWriter(store, scan)
+    pages = {SITE + "both.html": inline + by_sheet, SITE + "sheet.html": by_sheet, SITE + "inline.html": inline}
+    records = [(url, "page", facts_of(page(body), url)) for url, body in pages.items()]
+    records.append((SITE + "css/site.css", "resource", css_facts(b".yqlj ul {position:absolute; left:-9999px}")))
+    for url, kind, f in records:
+        writer.add_url(url_key(url), url, kind, 1)
+        writer.record(UrlRecord(url=url, kind=kind, depth=1, state="done", status=200, facts=f))
+    writer.flush()
+    found = [f for f in run(store.view(scan), load_ruleset()) if f.rule == "content.hidden_link"]
+    assert [(f.evidence["host"], f.evidence["pages"]) for f in found] == [("casino.example.com", 3)]
+    examples = found[0].evidence["examples"]
+    assert sorted(examples) == sorted(pages) and found[0].url == examples[0]
+    assert examples.index(SITE + "sheet.html") == 2  # the page found by its style sheet alone comes last
+
 def test_allow_list_comes_from_the_rule_set(tmp_path):
     rules = load_ruleset()
     rules.data["params"]["safety"]["allowed_embed_hosts"].append("example.com")
