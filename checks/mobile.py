@@ -10,17 +10,14 @@ minimum size and of tap targets under the minimum size.  Findings are per templa
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
 from govaudit.checks.speed import FIELDS as SPEED_FIELDS
-from govaudit.checks.speed import MAX_EXAMPLES, NOT_MEASURED, template_of
+from govaudit.checks.speed import NOT_MEASURED, PerTemplate, template_of
 
 from govaudit.model import UrlRecord
 from govaudit.readings import announced_sites, meta_value, url_shape
@@ -56,61 +53,14 @@ def viewport_problems(content: str | None) -> list[str]:
     return problems
 
 
-@dataclass(slots=True)
-class _Group:
-    """One template's offenders for one rule: how many, and only the worst pages a finding lists."""
-
-    pages: int = 0
-    worst: list[tuple[tuple[float, int, str, int], float, dict[str, Any], list[str]]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Tally:
-    """A rule's pages at fault per template, judged in one pass: ``add`` each offender, then ``hits``.
-
-    The same Hits as ``speed.per_template`` over the whole list of offenders (the worst page is the finding's
-    url, the ``MAX_EXAMPLES`` worst are its examples, ``pages`` the count), holding of each template only its
-    count and its ``MAX_EXAMPLES`` worst pages, so that judging a 100,000-page site holds no page of it (issue 16).
-    ``value_key``: the evidence key of the value (None: a yes/no fault, shallowest page first)."""
-
-    rule: str
-    value_key: str | None
-    groups: dict[str, _Group] = field(default_factory=dict)
-    seen: int = 0  # offenders added: equal keys keep their order of arrival, as a stable sort of the list would
-
-    def add(self, rec: UrlRecord, value: float, ev: dict[str, Any]) -> None:
-        template = template_of(rec)
-        group = self.groups.get(template)
-        if group is None:
-            group = self.groups[template] = _Group()
-        group.pages += 1
-        self.seen += 1
-        key = (-value, rec.depth, rec.url, self.seen)
-        if len(group.worst) < MAX_EXAMPLES or key < group.worst[-1][0]:
-            bisect.insort(group.worst, (key, value, ev, rec.aliases))
-            del group.worst[MAX_EXAMPLES:]
-
-    def hits(self, sizes: dict[str, int]) -> Iterator[Hit]:
-        """One Hit per template, templates in name order; ``sizes``: pages per template in the scan."""
-        for template, group in sorted(self.groups.items()):
-            (_, _, worst, _), value, ev, aliases = group.worst[0]
-            evidence = {**ev, "template": template, "pages": group.pages,
-                        "template_pages": sizes.get(template, group.pages),
-                        "examples": [{"url": k[2], **({self.value_key: v} if self.value_key else {})}
-                                     for k, v, _, _ in group.worst]}
-            if self.value_key:
-                evidence[self.value_key] = value
-            yield Hit(self.rule, worst, evidence, extra={"discriminator": template, "aliases": aliases})
-
-
 class _Viewports:
     """The static half: each page's viewport (the crawl's ``<meta>``, or for a separate mobile site's pages,
     not crawled, the viewport its browser load read) tallied per template as it streams by."""
 
     def __init__(self) -> None:
-        self.missing = Tally("mobile.no_viewport", None)
-        self.fixed = Tally("mobile.viewport_fixed", None)
-        self.zoom = Tally("mobile.zoom_disabled", None)
+        self.missing = PerTemplate("mobile.no_viewport", None)
+        self.fixed = PerTemplate("mobile.viewport_fixed", None)
+        self.zoom = PerTemplate("mobile.zoom_disabled", None)
 
     def add(self, rec: UrlRecord, content: str | None) -> None:
         problems = viewport_problems(content)
@@ -155,9 +105,9 @@ def _layout_hits(rules: RuleSet, measured: Iterable[tuple[UrlRecord, dict]], siz
     p = rules.param("mobile")
     tolerance, min_font, text_share = float(p["overflow_tolerance_px"]), float(p["min_font_px"]), float(p["small_text_share"])
     tap_share, min_tap = float(p["small_tap_share"]), float(p["min_tap_px"])  # min_tap: measured in the browser
-    over = Tally("mobile.overflow", "overflow_px")
-    small = Tally("mobile.small_text", "small_text_share")
-    taps = Tally("mobile.tap_targets", "small_tap_share")
+    over = PerTemplate("mobile.overflow", "overflow_px")
+    small = PerTemplate("mobile.small_text", "small_text_share")
+    taps = PerTemplate("mobile.tap_targets", "small_tap_share")
     for rec, layout in measured:
         excess = float(layout.get("scroll_width") or 0) - float(layout.get("viewport_width") or 0)
         if excess > tolerance:

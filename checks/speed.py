@@ -121,15 +121,15 @@ def resources(view: ScanView) -> Resources:
 
 class PerTemplate:
     """The offenders of one rule, tallied per template as they come: each template's count and its
-    ``MAX_EXAMPLES`` worst pages, which is all a per-template finding lists, so a check judging every page of a
-    100,000-page site holds no more than that (issue 16).  ``value_key``: the evidence key of the value (None:
-    a yes/no fault, shallowest page first)."""
+    ``MAX_EXAMPLES`` worst pages (their URL, value, evidence and aliases, not their records), which is all a
+    per-template finding lists, so a check judging every page of a 100,000-page site holds no more than that
+    (issue 16).  ``value_key``: the evidence key of the value (None: a yes/no fault, shallowest page first)."""
 
     def __init__(self, rule: str, value_key: str | None) -> None:
         self.rule, self.value_key = rule, value_key
         self.count: Counter[str] = Counter()
         self.seq = 0
-        self.worst: dict[str, list[tuple[tuple[float, int, str, int], UrlRecord, float, dict[str, Any]]]] = {}
+        self.worst: dict[str, list[tuple[tuple[float, int, str, int], float, dict[str, Any], list[str]]]] = {}
 
     def add(self, rec: UrlRecord, value: float, ev: dict[str, Any]) -> None:
         template = template_of(rec)
@@ -138,7 +138,7 @@ class PerTemplate:
         key = (-value, rec.depth, rec.url, self.seq)  # worst first; equal pages keep the order they came in
         worst = self.worst.setdefault(template, [])
         if len(worst) < MAX_EXAMPLES or key < worst[-1][0]:
-            bisect.insort(worst, (key, rec, value, ev))  # keys differ: rec is never compared
+            bisect.insort(worst, (key, value, ev, rec.aliases))  # keys differ: nothing after them is compared
             del worst[MAX_EXAMPLES:]
 
     def hits(self, sizes: dict[str, int]) -> Iterator[Hit]:
@@ -146,13 +146,13 @@ class PerTemplate:
         pages per template in the scan."""
         value_key = self.value_key
         for template, items in sorted(self.worst.items()):
-            _, worst, value, ev = items[0]
+            (_, _, worst, _), value, ev, aliases = items[0]
             pages = self.count[template]
             evidence = {**ev, "template": template, "pages": pages, "template_pages": sizes.get(template, pages),
-                        "examples": [{"url": r.url, **({value_key: v} if value_key else {})} for _, r, v, _ in items]}
+                        "examples": [{"url": k[2], **({value_key: v} if value_key else {})} for k, v, _, _ in items]}
             if value_key:
                 evidence[value_key] = value
-            yield Hit(self.rule, worst.url, evidence, extra={"discriminator": template, "aliases": worst.aliases})
+            yield Hit(self.rule, worst, evidence, extra={"discriminator": template, "aliases": aliases})
 
 
 def per_template(rule: str, offenders: Iterable[Offender], sizes: dict[str, int],
@@ -310,7 +310,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     for rec in view.pages():
         if rec.status != 200:
             continue
-        rec.keeping(PLUGIN.needs)  # trims this record in place (and returns it): a tally may keep it as an example
+        rec.keeping(PLUGIN.needs)  # in place: the browser-sampled pages are held (``sampled``)
         template = template_of(rec)
         sizes[template] += 1
         crawl.add(rec)

@@ -6,15 +6,11 @@ tests/test_speed_browser.py, which drives Chromium.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from conftest import read_findings, run_cli
-from govaudit.checks.mobile import Tally, parse_viewport, viewport_problems
-from govaudit.checks.speed import MAX_EXAMPLES, per_template
+from govaudit.checks.mobile import parse_viewport, viewport_problems
 from speed_site import SpeedSite
 
-from govaudit.model import UrlRecord
 from govaudit.readings import mobile_host
 
 
@@ -73,24 +69,3 @@ def test_mobile_host_is_a_sibling_of_the_site():
     assert not mobile_host("www.example.gov.cn", "www.example.gov.cn")
     assert not mobile_host("mail.example.gov.cn", "www.example.gov.cn")
 
-
-@pytest.mark.parametrize("value_key", [None, "overflow_px"])
-def test_tally_gives_per_template_findings_holding_only_the_examples(value_key):
-    """The streaming tally's Hits are those of ``speed.per_template`` over the whole list: the worst page, the
-    count, the examples in order (ties on value, depth and url kept in order of arrival), the evidence of the
-    worst page only; of each template it keeps no more pages than the examples."""
-    offenders = []
-    for i in range(3 * MAX_EXAMPLES):
-        template = "a" if i < 2 * MAX_EXAMPLES else "b"  # pages i and i + 10 are alike: ties of value, depth, url
-        rec = UrlRecord(url=f"http://x/{i % 5}", kind="page", depth=i % 2, facts={"template": template},  # type: ignore[typeddict-item]
-                        aliases=[f"http://x/alias{i}"])
-        value = -rec.depth if value_key is None else (i * 37) % 5
-        offenders.append((rec, value, {"seq": i}))
-    sizes = {"a": 100, "b": 50}
-    tally = Tally("mobile.overflow", value_key)
-    for rec, value, ev in offenders:
-        tally.add(rec, value, ev)
-    assert all(len(g.worst) == MAX_EXAMPLES for g in tally.groups.values())
-    got = [json.dumps([h.rule, h.url, h.evidence, h.extra]) for h in tally.hits(sizes)]  # key order too
-    want = [json.dumps([h.rule, h.url, h.evidence, h.extra]) for h in per_template("mobile.overflow", offenders, sizes, value_key)]
-    assert got == want and len(got) == 2

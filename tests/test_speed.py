@@ -7,10 +7,14 @@ with 150 requests, and says nothing about the light, compressed page.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import read_findings, run_cli
+from govaudit.checks.speed import MAX_EXAMPLES, PerTemplate
 from speed_site import MB, SpeedSite
 
+from govaudit.model import UrlRecord
 from govaudit.pipeline import STORE_NAME
 from govaudit.store import Store
 
@@ -141,3 +145,32 @@ def test_a_province_may_score_speed(tmp_path):
     scored = score([found(province_rules)], province_rules).indicator("speed_mobile")
     assert national is not None and national.findings == 1 and national.deducted == 0
     assert scored is not None and scored.findings == 1 and scored.deducted == 1
+
+
+@pytest.mark.parametrize("value_key", [None, "overflow_px"])
+def test_per_template_tally_equals_sorting_every_offender(value_key):
+    """The streaming tally gives the Hits that sorting every offender of a template would: the worst page, the
+    count, the examples in order (ties on value, depth and URL in order of arrival, as a stable sort keeps
+    them), the evidence of the worst page only; and of each template it holds no more pages than it lists."""
+    offenders = []
+    for i in range(3 * MAX_EXAMPLES):
+        template = "a" if i < 2 * MAX_EXAMPLES else "b"  # pages i and i + 10 are alike: ties of value, depth, url
+        rec = UrlRecord(url=f"http://x/{i % 5}", kind="page", depth=i % 2, facts={"template": template},  # type: ignore[typeddict-item]
+                        aliases=[f"http://x/alias{i}"])
+        value = -rec.depth if value_key is None else (i * 37) % 5
+        offenders.append((rec, value, {"seq": i}))
+    sizes = {"a": 100, "b": 50}
+    tally = PerTemplate("mobile.overflow", value_key)
+    for rec, value, ev in offenders:
+        tally.add(rec, value, ev)
+    assert all(len(kept) == MAX_EXAMPLES for kept in tally.worst.values())
+    want = []
+    for template in ("a", "b"):
+        items = sorted((o for o in offenders if o[0].facts["template"] == template), key=lambda o: (-o[1], o[0].depth, o[0].url))
+        worst, value, ev = items[0]
+        evidence = {**ev, "template": template, "pages": len(items), "template_pages": sizes[template],
+                    "examples": [{"url": r.url, **({value_key: v} if value_key else {})} for r, v, _ in items[:MAX_EXAMPLES]]}
+        if value_key:
+            evidence[value_key] = value
+        want.append(json.dumps(["mobile.overflow", worst.url, evidence, {"discriminator": template, "aliases": worst.aliases}]))
+    assert [json.dumps([h.rule, h.url, h.evidence, h.extra]) for h in tally.hits(sizes)] == want  # key order too
