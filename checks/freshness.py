@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -181,14 +182,18 @@ def _endpoint_outcome(view: ScanView, facts: PageFacts) -> dict[str, Any] | None
             "endpoint_reason": reason if reason or answer else "not_fetched"}
 
 
-def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | None, dict[str, str]]:
-    """The columns, the homepage's record and the article dates by URL."""
+def _gather(view: ScanView, rules: RuleSet) -> tuple[dict[str, list[str]], UrlRecord | None]:
+    """The columns as {column URL: its list pages' URLs, sorted}, and the homepage's record.
+
+    One streaming pass that keeps of a list page its URL only, of an article nothing: which pages are one
+    column is known only at the end (a pager met later can join two lists), and holding every list page's
+    record and items until then, and every article's date, held the whole site in memory (issue 16).  The
+    list pages are read again, one column at a time, by ``_columns``; article dates are looked up when an
+    item prints none (``_article_date``)."""
     phrases: list[str] = rules.param("freshness.placeholder_phrases")
     sources = set(rules.param("freshness.item_sources"))
     union = _Union()
-    list_pages: dict[str, UrlRecord] = {}
-    page_lists: dict[str, list[ListItem]] = {}
-    article_dates: dict[str, str] = {}
+    list_urls: list[str] = []
     home: UrlRecord | None = None
     by_name: dict[tuple[str, str], str] = {}
     for rec in view.pages():
@@ -196,13 +201,8 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | N
         if _offsite(rec, view.start_url):
             continue
         kind = facts.get("kind")
-        items = page_items(view, facts, sources)
-        from_endpoint = any(i.get("source") == "endpoint" for i in items)
+        from_endpoint = any(i.get("source") == "endpoint" for i in page_items(view, facts, sources))
         if kind == "article" and not from_endpoint:
-            when = (facts.get("article") or {}).get("date")
-            if when:
-                for url in (rec.url, *rec.aliases):  # list items may link to any URL of the article
-                    article_dates[url] = when
             continue
         if kind == "home" or (home is None and rec.url == view.start_url):
             home = rec
@@ -210,8 +210,7 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | N
         column = facts.get("column") or {}
         if kind not in _LIST_KINDS and not from_endpoint and not _empty_column_page(view, rec, column, phrases):
             continue
-        list_pages[rec.url] = rec
-        page_lists[rec.url] = items
+        list_urls.append(rec.url)
         union.find(list_key(rec.url))
         for page in facts.get("pagination") or []:
             target = page["url"] if isinstance(page, dict) else page
@@ -222,35 +221,60 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | N
                 union.union(list_key(rec.url), by_name[name_key])
             else:
                 by_name[name_key] = list_key(rec.url)
+    groups: dict[str, list[str]] = {}
+    for url in sorted(list_urls):
+        groups.setdefault(union.find(list_key(url)), []).append(url)
+    return groups, home
 
-    columns: dict[str, Column] = {}
-    for url, rec in sorted(list_pages.items()):
-        facts = rec.facts or {}
-        root = union.find(list_key(url))
-        col = columns.setdefault(root, Column(url=root))
-        col.pages.append(url)
-        info: ColumnFacts = facts.get("column") or {}
-        if name := info.get("name"):
-            col.names[name] += 3 if info.get("name_source") == "meta ColumnName" else 1
-        col.type_meta = col.type_meta or info.get("type")
-        for text in info.get("list_containers") or []:
-            if text not in col.containers:
-                col.containers.append(text)
-        col.endpoint = col.endpoint or _endpoint_outcome(view, facts)
-        for signal in _list_signals(facts, info, page_lists[url]):
-            if signal not in col.signals:
-                col.signals.append(signal)
-        for text in info.get("short_texts") or []:
-            if _is_placeholder(text, phrases) and text not in col.placeholders:
-                col.placeholders.append(text)
-        for item in page_lists[url]:
-            if item.get("source", "html") not in sources:
-                continue
-            if _is_placeholder(title := item.get("title") or "", phrases):
-                col.placeholders.append(title)
-                continue
-            col.items.append(item)
-    return list(columns.values()), home, article_dates
+
+def _columns(view: ScanView, rules: RuleSet, groups: dict[str, list[str]]) -> Iterator[Column]:
+    """Each column with its list pages' items, in URL order, built from its pages read again (``view.page``)
+    when its turn comes: only one column's items are held at a time."""
+    phrases: list[str] = rules.param("freshness.placeholder_phrases")
+    sources = set(rules.param("freshness.item_sources"))
+    for root in sorted(groups):
+        col = Column(url=root)
+        for url in groups[root]:
+            rec = view.page(url)
+            assert rec is not None, url  # pages() yielded it from this view
+            facts = rec.facts or {}
+            items = page_items(view, facts, sources)
+            col.pages.append(url)
+            info: ColumnFacts = facts.get("column") or {}
+            if name := info.get("name"):
+                col.names[name] += 3 if info.get("name_source") == "meta ColumnName" else 1
+            col.type_meta = col.type_meta or info.get("type")
+            for text in info.get("list_containers") or []:
+                if text not in col.containers:
+                    col.containers.append(text)
+            col.endpoint = col.endpoint or _endpoint_outcome(view, facts)
+            for signal in _list_signals(facts, info, items):
+                if signal not in col.signals:
+                    col.signals.append(signal)
+            for text in info.get("short_texts") or []:
+                if _is_placeholder(text, phrases) and text not in col.placeholders:
+                    col.placeholders.append(text)
+            for item in items:
+                if item.get("source", "html") not in sources:
+                    continue
+                if _is_placeholder(title := item.get("title") or "", phrases):
+                    col.placeholders.append(title)
+                    continue
+                col.items.append(item)
+        yield col
+
+
+def _article_date(view: ScanView, sources: set[str], url: str) -> str | None:
+    """The date the article page at ``url`` (any URL of it) prints, for a list item that prints none; None when
+    that page is no article of this site (off-site, another kind, or a column its script's endpoint fills).
+    Looked up item by item instead of a map of every article's URLs and date held for the whole check."""
+    rec = view.page(url)
+    if rec is None or _offsite(rec, view.start_url):
+        return None
+    facts = rec.facts or {}
+    if facts.get("kind") != "article" or any(i.get("source") == "endpoint" for i in page_items(view, facts, sources)):
+        return None
+    return (facts.get("article") or {}).get("date") or None
 
 
 def _list_signals(facts: PageFacts, column: ColumnFacts, items: list[ListItem]) -> list[str]:
@@ -271,7 +295,7 @@ def _list_signals(facts: PageFacts, column: ColumnFacts, items: list[ListItem]) 
     return out
 
 
-def _newest(items: list[ListItem], as_of: date, tolerance: int, article_dates: dict[str, str],
+def _newest(items: list[ListItem], as_of: date, tolerance: int, article_date: Callable[[str], str | None],
             use_articles: bool) -> tuple[dict[str, Any] | None, int, list[dict[str, Any]]]:
     """(newest dated item on or before the check date, number of undated items, future-dated items)."""
     newest: tuple[date, dict[str, Any]] | None = None
@@ -285,8 +309,8 @@ def _newest(items: list[ListItem], as_of: date, tolerance: int, article_dates: d
         seen.add(key)
         when = iso_or_none(item.get("date"))
         via = "list"
-        if when is None and use_articles and (url := item.get("url")) and url in article_dates:
-            when, via = iso_or_none(article_dates[url]), "article page"
+        if when is None and use_articles and (url := item.get("url")) and (printed := article_date(url)):
+            when, via = iso_or_none(printed), "article page"
         if when is None:
             undated += 1
             continue
@@ -303,16 +327,17 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
     as_of = date.fromisoformat(view.as_of[:10])
     tolerance = int(rules.param("freshness.future_tolerance_days"))
     use_articles = bool(rules.param("freshness.use_article_dates"))
-    columns, home, article_dates = _gather(view, rules)
+    groups, home = _gather(view, rules)
+    article_date = partial(_article_date, view, set(rules.param("freshness.item_sources")))
     site = view.site
     stale_short: list[dict[str, Any]] = []  # 栏目不更新(1): news + notice/policy over their window
     long_stale: list[dict[str, Any]] = []   # 栏目不更新(2): any fixed-window column over its window, and blank ones
     blank: list[dict[str, Any]] = []        # 栏目不更新(3): blank columns
 
-    for col in sorted(columns, key=lambda c: c.url):
+    for col in _columns(view, rules, groups):
         ctype = classify_column(col.name, col.type_meta, rules)
         summary: dict[str, Any] = {"column": col.name, "url": col.url, "type": ctype.id, "type_title": ctype.title}
-        newest, undated, future = _newest(col.items, as_of, tolerance, article_dates, use_articles)
+        newest, undated, future = _newest(col.items, as_of, tolerance, article_date, use_articles)
         if not col.items:
             evidence: dict[str, Any] = {**summary, "type_reason": ctype.reason, "placeholders": col.placeholders[:5],
                         "list_containers": col.containers[:5], "list_signals": col.signals,
@@ -354,7 +379,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
             yield Finding("columns.stale", rules.severity("columns.stale"), site, col.url, msg, evidence)
 
     if home is not None and rules.enabled("home.stale"):
-        yield from _home(view, rules, home, as_of, tolerance, article_dates, use_articles)
+        yield from _home(view, rules, home, as_of, tolerance, article_date, use_articles)
 
     for rule_id, key, listed, what in (
             ("columns.veto_stale", "veto_stale_count", stale_short, "动态要闻类超过 2 周、通知公告/政策文件类超过 6 个月未更新的栏目"),
@@ -431,8 +456,8 @@ def _home_observed(view: ScanView, rules: RuleSet, home: UrlRecord, as_of: date,
                   f"已 {observed['days_since']} 天，超过 {window} 天未更新", evidence)
 
 
-def _home(view: ScanView, rules: RuleSet, home: UrlRecord, as_of: date, tolerance: int, article_dates: dict[str, str],
-          use_articles: bool) -> Iterator[Finding]:
+def _home(view: ScanView, rules: RuleSet, home: UrlRecord, as_of: date, tolerance: int,
+          article_date: Callable[[str], str | None], use_articles: bool) -> Iterator[Finding]:
     """首页不更新: no homepage item within the home window; a navigation-only homepage is judged by its
     second-level pages (indicators.md §1.2 veto.home_stale)."""
     window = int(rules.param("freshness.home_window_days"))
@@ -450,7 +475,7 @@ def _home(view: ScanView, rules: RuleSet, home: UrlRecord, as_of: date, toleranc
             if rec.depth == 1 and not _offsite(rec, view.start_url) and facts.get("kind") in (*_LIST_KINDS, "home"):
                 pages.append(rec.url)
                 items.extend(i for i in page_items(view, facts, sources) if i.get("source", "html") in sources)
-    newest, undated, future = _newest(items, as_of, tolerance, article_dates, use_articles)
+    newest, undated, future = _newest(items, as_of, tolerance, article_date, use_articles)
     age = (as_of - date.fromisoformat(newest["date"])).days if newest else None
     if newest is not None and age is not None and age <= window:
         yield from _early_home(view, rules, home, age, window, newest, as_of)
