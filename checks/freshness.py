@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -41,19 +42,69 @@ class ColumnType:
     reason: str
 
 
+_LISTED = {"pages": 20, "placeholders": 5, "containers": 5, "future": 5}  # what a finding lists of each, at most
+
+
+class Newest:
+    """A list's newest dated item on or before the check date, fed item by item: its item count (repeats
+    included), undated items and future-dated ones (the first few), each (URL, title) counted once.  Only the
+    keys seen are held, not the items: a column of thousands of rows is judged without keeping its rows."""
+
+    def __init__(self, as_of: date, tolerance: int, article_date: Callable[[str], str | None], use_articles: bool) -> None:
+        self.limit = as_of + timedelta(days=tolerance)
+        self.article_date, self.use_articles = article_date, use_articles
+        self.newest: tuple[date, dict[str, Any]] | None = None
+        self.items = self.undated = self.future_count = 0
+        self.future: list[dict[str, Any]] = []
+        self.seen: set[tuple[str, str]] = set()
+
+    def add(self, item: ListItem) -> None:
+        self.items += 1
+        key = (item.get("url") or "", item.get("title") or "")
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        when = iso_or_none(item.get("date"))
+        via = "list"
+        if when is None and self.use_articles and (url := item.get("url")) and (printed := self.article_date(url)):
+            when, via = iso_or_none(printed), "article page"
+        if when is None:
+            self.undated += 1
+            return
+        if when > self.limit:
+            self.future_count += 1
+            if len(self.future) < _LISTED["future"]:
+                self.future.append({"title": item.get("title"), "url": item.get("url"), "date": when.isoformat()})
+            return
+        if self.newest is None or when > self.newest[0]:
+            self.newest = (when, {**item, "date": when.isoformat(), "date_from": via})
+
+    @property
+    def item(self) -> dict[str, Any] | None:
+        return self.newest[1] if self.newest else None
+
+
 @dataclass
 class Column:
-    """One column (栏目): the list pages that belong to it (pagination, same name) and their items."""
+    """One column (栏目): the list pages that belong to it (pagination, same name) and its items' tally; of its
+    pages, placeholders and containers only the first few a finding lists (``_LISTED``) are kept."""
 
     url: str
+    newest: Newest
     pages: list[str] = field(default_factory=list)
+    page_count: int = 0
     names: Counter = field(default_factory=Counter)
     type_meta: str | None = None
-    items: list[ListItem] = field(default_factory=list)
     placeholders: list[str] = field(default_factory=list)
     containers: list[str] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)
     endpoint: dict[str, Any] | None = None  # the list endpoint its first page's script loads, as the crawl found it
+
+    def listing(self, what: str, text: str, once: bool = True) -> None:
+        """Add ``text`` to the ``what`` list (once, unless told), up to what a finding lists of it."""
+        listed: list[str] = getattr(self, what)
+        if len(listed) < _LISTED[what] and not (once and text in listed):
+            listed.append(text)
 
     @property
     def name(self) -> str:
@@ -181,14 +232,18 @@ def _endpoint_outcome(view: ScanView, facts: PageFacts) -> dict[str, Any] | None
             "endpoint_reason": reason if reason or answer else "not_fetched"}
 
 
-def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | None, dict[str, str]]:
-    """The columns, the homepage's record and the article dates by URL."""
+def _gather(view: ScanView, rules: RuleSet) -> tuple[dict[str, list[str]], UrlRecord | None]:
+    """The columns as {column URL: its list pages' URLs, sorted}, and the homepage's record.
+
+    One streaming pass that keeps of a list page its URL only, of an article nothing: which pages are one
+    column is known only at the end (a pager met later can join two lists), and holding every list page's
+    record and items until then, and every article's date, held the whole site in memory (issue 16).  The
+    list pages are read again, one column at a time, by ``_columns``; article dates are looked up when an
+    item prints none (``_article_date``)."""
     phrases: list[str] = rules.param("freshness.placeholder_phrases")
     sources = set(rules.param("freshness.item_sources"))
     union = _Union()
-    list_pages: dict[str, UrlRecord] = {}
-    page_lists: dict[str, list[ListItem]] = {}
-    article_dates: dict[str, str] = {}
+    list_urls: list[str] = []
     home: UrlRecord | None = None
     by_name: dict[tuple[str, str], str] = {}
     for rec in view.pages():
@@ -196,13 +251,8 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | N
         if _offsite(rec, view.start_url):
             continue
         kind = facts.get("kind")
-        items = page_items(view, facts, sources)
-        from_endpoint = any(i.get("source") == "endpoint" for i in items)
+        from_endpoint = any(i.get("source") == "endpoint" for i in page_items(view, facts, sources))
         if kind == "article" and not from_endpoint:
-            when = (facts.get("article") or {}).get("date")
-            if when:
-                for url in (rec.url, *rec.aliases):  # list items may link to any URL of the article
-                    article_dates[url] = when
             continue
         if kind == "home" or (home is None and rec.url == view.start_url):
             home = rec
@@ -210,8 +260,7 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | N
         column = facts.get("column") or {}
         if kind not in _LIST_KINDS and not from_endpoint and not _empty_column_page(view, rec, column, phrases):
             continue
-        list_pages[rec.url] = rec
-        page_lists[rec.url] = items
+        list_urls.append(rec.url)
         union.find(list_key(rec.url))
         for page in facts.get("pagination") or []:
             target = page["url"] if isinstance(page, dict) else page
@@ -222,35 +271,61 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[list[Column], UrlRecord | N
                 union.union(list_key(rec.url), by_name[name_key])
             else:
                 by_name[name_key] = list_key(rec.url)
+    groups: dict[str, list[str]] = {}
+    for url in sorted(list_urls):
+        groups.setdefault(union.find(list_key(url)), []).append(url)
+    return groups, home
 
-    columns: dict[str, Column] = {}
-    for url, rec in sorted(list_pages.items()):
-        facts = rec.facts or {}
-        root = union.find(list_key(url))
-        col = columns.setdefault(root, Column(url=root))
-        col.pages.append(url)
-        info: ColumnFacts = facts.get("column") or {}
-        if name := info.get("name"):
-            col.names[name] += 3 if info.get("name_source") == "meta ColumnName" else 1
-        col.type_meta = col.type_meta or info.get("type")
-        for text in info.get("list_containers") or []:
-            if text not in col.containers:
-                col.containers.append(text)
-        col.endpoint = col.endpoint or _endpoint_outcome(view, facts)
-        for signal in _list_signals(facts, info, page_lists[url]):
-            if signal not in col.signals:
-                col.signals.append(signal)
-        for text in info.get("short_texts") or []:
-            if _is_placeholder(text, phrases) and text not in col.placeholders:
-                col.placeholders.append(text)
-        for item in page_lists[url]:
-            if item.get("source", "html") not in sources:
-                continue
-            if _is_placeholder(title := item.get("title") or "", phrases):
-                col.placeholders.append(title)
-                continue
-            col.items.append(item)
-    return list(columns.values()), home, article_dates
+
+def _columns(view: ScanView, rules: RuleSet, groups: dict[str, list[str]],
+             tally_for: Callable[[], Newest]) -> Iterator[Column]:
+    """Each column with its items' tally, in URL order, built from its pages read again (``view.page``) when its
+    turn comes: no page's record or items outlive the page."""
+    phrases: list[str] = rules.param("freshness.placeholder_phrases")
+    sources = set(rules.param("freshness.item_sources"))
+    for root in sorted(groups):
+        col = Column(url=root, newest=tally_for())
+        for url in groups[root]:
+            rec = view.page(url)
+            assert rec is not None, url  # pages() yielded it from this view
+            facts = rec.facts or {}
+            items = page_items(view, facts, sources)
+            col.page_count += 1
+            col.listing("pages", url, once=False)
+            info: ColumnFacts = facts.get("column") or {}
+            if name := info.get("name"):
+                col.names[name] += 3 if info.get("name_source") == "meta ColumnName" else 1
+            col.type_meta = col.type_meta or info.get("type")
+            for text in info.get("list_containers") or []:
+                col.listing("containers", text)
+            col.endpoint = col.endpoint or _endpoint_outcome(view, facts)
+            for signal in _list_signals(facts, info, items):
+                if signal not in col.signals:
+                    col.signals.append(signal)
+            for text in info.get("short_texts") or []:
+                if _is_placeholder(text, phrases):
+                    col.listing("placeholders", text)
+            for item in items:
+                if item.get("source", "html") not in sources:
+                    continue
+                if _is_placeholder(title := item.get("title") or "", phrases):
+                    col.listing("placeholders", title, once=False)
+                    continue
+                col.newest.add(item)
+        yield col
+
+
+def _article_date(view: ScanView, sources: set[str], url: str) -> str | None:
+    """The date the article page at ``url`` (any URL of it) prints, for a list item that prints none; None when
+    that page is no article of this site (off-site, another kind, or a column its script's endpoint fills).
+    Looked up item by item instead of a map of every article's URLs and date held for the whole check."""
+    rec = view.page(url)
+    if rec is None or _offsite(rec, view.start_url):
+        return None
+    facts = rec.facts or {}
+    if facts.get("kind") != "article" or any(i.get("source") == "endpoint" for i in page_items(view, facts, sources)):
+        return None
+    return (facts.get("article") or {}).get("date") or None
 
 
 def _list_signals(facts: PageFacts, column: ColumnFacts, items: list[ListItem]) -> list[str]:
@@ -271,62 +346,38 @@ def _list_signals(facts: PageFacts, column: ColumnFacts, items: list[ListItem]) 
     return out
 
 
-def _newest(items: list[ListItem], as_of: date, tolerance: int, article_dates: dict[str, str],
-            use_articles: bool) -> tuple[dict[str, Any] | None, int, list[dict[str, Any]]]:
-    """(newest dated item on or before the check date, number of undated items, future-dated items)."""
-    newest: tuple[date, dict[str, Any]] | None = None
-    undated = 0
-    future: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
-    for item in items:
-        key = (item.get("url") or "", item.get("title") or "")
-        if key in seen:
-            continue
-        seen.add(key)
-        when = iso_or_none(item.get("date"))
-        via = "list"
-        if when is None and use_articles and (url := item.get("url")) and url in article_dates:
-            when, via = iso_or_none(article_dates[url]), "article page"
-        if when is None:
-            undated += 1
-            continue
-        if when > as_of + timedelta(days=tolerance):
-            future.append({"title": item.get("title"), "url": item.get("url"), "date": when.isoformat()})
-            continue
-        if newest is None or when > newest[0]:
-            newest = (when, {**item, "date": when.isoformat(), "date_from": via})
-    return (newest[1] if newest else None), undated, future
-
-
 def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
     """columns.stale, columns.empty, home.stale and the single-veto counts (columns.veto_*)."""
     as_of = date.fromisoformat(view.as_of[:10])
     tolerance = int(rules.param("freshness.future_tolerance_days"))
     use_articles = bool(rules.param("freshness.use_article_dates"))
-    columns, home, article_dates = _gather(view, rules)
+    groups, home = _gather(view, rules)
+    tally_for = partial(Newest, as_of, tolerance, partial(_article_date, view, set(rules.param("freshness.item_sources"))),
+                        use_articles)  # a fresh tally per list
     site = view.site
     stale_short: list[dict[str, Any]] = []  # 栏目不更新(1): news + notice/policy over their window
     long_stale: list[dict[str, Any]] = []   # 栏目不更新(2): any fixed-window column over its window, and blank ones
     blank: list[dict[str, Any]] = []        # 栏目不更新(3): blank columns
 
-    for col in sorted(columns, key=lambda c: c.url):
+    for col in _columns(view, rules, groups, tally_for):
         ctype = classify_column(col.name, col.type_meta, rules)
         summary: dict[str, Any] = {"column": col.name, "url": col.url, "type": ctype.id, "type_title": ctype.title}
-        newest, undated, future = _newest(col.items, as_of, tolerance, article_dates, use_articles)
-        if not col.items:
-            evidence: dict[str, Any] = {**summary, "type_reason": ctype.reason, "placeholders": col.placeholders[:5],
-                        "list_containers": col.containers[:5], "list_signals": col.signals,
-                        "list_pages": col.pages[:20], "list_page_count": len(col.pages), **(col.endpoint or {})}
+        tally = col.newest
+        if not tally.items:
+            evidence: dict[str, Any] = {**summary, "type_reason": ctype.reason, "placeholders": col.placeholders,
+                        "list_containers": col.containers, "list_signals": col.signals,
+                        "list_pages": col.pages, "list_page_count": col.page_count, **(col.endpoint or {})}
             why = f"只有“{col.placeholders[0]}”提示" if col.placeholders else "没有任何信息条目"
             blank.append(summary)
             long_stale.append({**summary, "reason": "blank"})
             if rules.enabled("columns.empty"):
                 yield Finding("columns.empty", rules.severity("columns.empty"), site, col.url,
-                              f"空白栏目“{col.name}”：{why}（读取列表页 {len(col.pages)} 页）", evidence)
+                              f"空白栏目“{col.name}”：{why}（读取列表页 {col.page_count} 页）", evidence)
             continue
         if ctype.window_days is None:
             continue
         window = int(ctype.window_days)
+        newest = tally.item
         age = (as_of - date.fromisoformat(newest["date"])).days if newest else None
         if age is not None and age <= window:
             continue
@@ -335,17 +386,17 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
                     "newest_title": newest.get("title") if newest else None,
                     "newest_date_from": newest.get("date_from") if newest else None,
                     "days_since": age, "days_over": (age - window) if age is not None else None,
-                    "items": len(col.items), "undated_items": undated, "future_dated_items": future[:5],
-                    "list_pages": col.pages[:20], "list_page_count": len(col.pages), "as_of": as_of.isoformat(),
+                    "items": tally.items, "undated_items": tally.undated, "future_dated_items": tally.future,
+                    "list_pages": col.pages, "list_page_count": col.page_count, "as_of": as_of.isoformat(),
                     **(col.endpoint or {})}
         if newest is None or age is None:
-            msg = (f"栏目“{col.name}”（{ctype.title}，更新周期 {window} 天）的 {len(col.items)} 条信息均无有效发布日期，"
+            msg = (f"栏目“{col.name}”（{ctype.title}，更新周期 {window} 天）的 {tally.items} 条信息均无有效发布日期，"
                    "按检查规则无日期信息视为未更新")
         else:
             msg = (f"栏目“{col.name}”（{ctype.title}，更新周期 {window} 天）最新信息日期 {newest['date']}，"
                    f"距检查日 {as_of.isoformat()} 已 {age} 天，超期 {age - window} 天")
-        if future:
-            msg += f"；另有 {len(future)} 条信息的日期晚于检查日，不作为更新依据"
+        if tally.future_count:
+            msg += f"；另有 {tally.future_count} 条信息的日期晚于检查日，不作为更新依据"
         entry = {**summary, "newest_date": evidence["newest_date"], "days_over": evidence["days_over"]}
         long_stale.append(entry)
         if ctype.veto == "stale":
@@ -354,7 +405,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
             yield Finding("columns.stale", rules.severity("columns.stale"), site, col.url, msg, evidence)
 
     if home is not None and rules.enabled("home.stale"):
-        yield from _home(view, rules, home, as_of, tolerance, article_dates, use_articles)
+        yield from _home(view, rules, home, as_of, tally_for())
 
     for rule_id, key, listed, what in (
             ("columns.veto_stale", "veto_stale_count", stale_short, "动态要闻类超过 2 周、通知公告/政策文件类超过 6 个月未更新的栏目"),
@@ -431,8 +482,7 @@ def _home_observed(view: ScanView, rules: RuleSet, home: UrlRecord, as_of: date,
                   f"已 {observed['days_since']} 天，超过 {window} 天未更新", evidence)
 
 
-def _home(view: ScanView, rules: RuleSet, home: UrlRecord, as_of: date, tolerance: int, article_dates: dict[str, str],
-          use_articles: bool) -> Iterator[Finding]:
+def _home(view: ScanView, rules: RuleSet, home: UrlRecord, as_of: date, tally: Newest) -> Iterator[Finding]:
     """首页不更新: no homepage item within the home window; a navigation-only homepage is judged by its
     second-level pages (indicators.md §1.2 veto.home_stale)."""
     window = int(rules.param("freshness.home_window_days"))
@@ -441,30 +491,34 @@ def _home(view: ScanView, rules: RuleSet, home: UrlRecord, as_of: date, toleranc
         yield from _home_observed(view, rules, home, as_of, window, observed)
         return
     sources = set(rules.param("freshness.item_sources"))
-    items = [i for i in page_items(view, home.facts or {}, sources) if i.get("source", "html") in sources]
+    for item in page_items(view, home.facts or {}, sources):
+        if item.get("source", "html") in sources:
+            tally.add(item)
     mode, pages = "homepage", [home.url]
-    if not items:
+    if not tally.items:
         mode, pages = "navigation homepage: second-level pages", []
         for rec in view.pages():
             facts = rec.facts or {}
             if rec.depth == 1 and not _offsite(rec, view.start_url) and facts.get("kind") in (*_LIST_KINDS, "home"):
                 pages.append(rec.url)
-                items.extend(i for i in page_items(view, facts, sources) if i.get("source", "html") in sources)
-    newest, undated, future = _newest(items, as_of, tolerance, article_dates, use_articles)
+                for item in page_items(view, facts, sources):
+                    if item.get("source", "html") in sources:
+                        tally.add(item)
+    newest, undated, future = tally.item, tally.undated, tally.future
     age = (as_of - date.fromisoformat(newest["date"])).days if newest else None
     if newest is not None and age is not None and age <= window:
         yield from _early_home(view, rules, home, age, window, newest, as_of)
         return
-    evidence = {"window_days": window, "mode": mode, "pages": pages[:50], "items": len(items), "undated_items": undated,
+    evidence = {"window_days": window, "mode": mode, "pages": pages[:50], "items": tally.items, "undated_items": undated,
                 "newest_date": newest["date"] if newest else None, "newest_url": newest.get("url") if newest else None,
                 "newest_title": newest.get("title") if newest else None, "days_since": age,
-                "days_over": (age - window) if age is not None else None, "future_dated_items": future[:5],
+                "days_over": (age - window) if age is not None else None, "future_dated_items": future,
                 "as_of": as_of.isoformat()}
     if home.aliases:
         evidence["aliases"] = home.aliases
     where = "首页" if mode == "homepage" else f"首页仅为导航，其 {len(pages)} 个二级页面"
     if newest is None:
-        msg = f"{where}没有带有效日期的信息（{len(items)} 条信息无日期，按检查规则视为未更新），{window} 天内无更新"
+        msg = f"{where}没有带有效日期的信息（{tally.items} 条信息无日期，按检查规则视为未更新），{window} 天内无更新"
     else:
         msg = f"{where}最新信息日期 {newest['date']}，距检查日 {as_of.isoformat()} 已 {age} 天，超过 {window} 天未更新"
     yield Finding("home.stale", rules.severity("home.stale"), view.site, home.url, msg, evidence)

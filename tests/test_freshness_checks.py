@@ -97,6 +97,37 @@ def test_undated_row_takes_its_article_date(tmp_path):
     assert by_rule(findings(view), "columns.stale") == []
 
 
+def test_undated_row_takes_the_date_of_the_article_it_redirects_to(tmp_path):
+    """The item links to a URL that redirected to the article: any URL of the article page gives its date."""
+    col = list_facts("部门动态", [None])
+    moved = col["list_items"][0]["url"]
+    article = {"kind": "article", "list_items": [], "pagination": [], "column": {},
+               "article": {"date": days_ago(20), "date_text": "", "source": "label", "meta_date": None}}
+    view = make_view(tmp_path, {f"{SITE}gzdt/index.html": col, f"{SITE}doc/1.html": article,
+                                moved: (None, f"{SITE}doc/1.html", 2)})
+    [f] = by_rule(findings(view), "columns.stale")
+    assert f.evidence["newest_date"] == days_ago(20) and f.evidence["newest_date_from"] == "article page"
+    assert f.evidence["undated_items"] == 0
+
+
+def test_a_long_column_is_counted_whole_and_listed_in_part(tmp_path):
+    """25 pages, each with its own row and the same side row: every row is counted, each (URL, title) judged
+    once, and the finding lists the first 20 pages and the first 5 future-dated rows."""
+    urls = [f"{SITE}gzdt/index.html"] + [f"{SITE}gzdt/index_{n}.html" for n in range(1, 25)]
+    pages = {}
+    for n, url in enumerate(urls):
+        facts = list_facts("工作动态", ["2031-01-01" if n < 7 else days_ago(40 + n)], first=n, pagination=urls[1:2])
+        facts["list_items"].append({"title": "侧栏", "url": f"{SITE}side.html", "date": None, "date_text": None,
+                                    "source": "html"})
+        pages[url] = facts
+    [f] = by_rule(findings(make_view(tmp_path, pages)), "columns.stale")
+    ev = f.evidence
+    assert ev["list_page_count"] == 25 and ev["list_pages"] == sorted(urls)[:20]
+    assert ev["items"] == 50 and ev["undated_items"] == 1
+    assert [i["date"] for i in ev["future_dated_items"]] == ["2031-01-01"] * 5 and "另有 7 条信息" in f.message
+    assert ev["newest_date"] == days_ago(47)
+
+
 def test_future_dates_are_no_evidence_of_update(tmp_path):
     view = make_view(tmp_path, {f"{SITE}gzdt/index.html": list_facts("工作动态", ["2030-01-01", days_ago(60)])})
     [f] = by_rule(findings(view), "columns.stale")
