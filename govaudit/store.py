@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -610,7 +611,7 @@ class _Union:
 
 
 def group_documents(rows: Iterable[tuple[str, str | None, int, bool, str | None]], start_url: str
-                    ) -> tuple[dict[str, tuple[str, list[str]]], dict[str, str]]:
+                    ) -> tuple[dict[str, tuple[str, tuple[str, ...]]], dict[str, str]]:
     """Which stored URLs are one document, from rows of (url, final_url, depth, has facts, body digest).
 
     A record's page URL is where its redirects ended.  Records whose page URLs are on one host and whose bodies
@@ -638,20 +639,25 @@ def group_documents(rows: Iterable[tuple[str, str | None, int, bool, str | None]
     for url, page in unanalysed:
         if page in groups.parent:
             groups.union(url, page)
-    entries: dict[str, list[tuple[int, str, str]]] = {}
-    for entry in analysed:
-        entries.setdefault(groups.find(entry[1]), []).append(entry)
-    members: dict[str, set[str]] = {}
-    for url in groups.parent:
-        members.setdefault(groups.find(url), set()).add(url)
-    documents: dict[str, tuple[str, list[str]]] = {}
+    # Grouped by sorting on the root, not with a set and a list per document: most documents are one URL, and
+    # those containers, one pair per page, were most of the store's memory in the checks of a large scan.
+    find = groups.find
+    analysed.sort(key=lambda e: find(e[1]))
+    members = sorted(groups.parent, key=find)
+    documents: dict[str, tuple[str, tuple[str, ...]]] = {}
     stored_as: dict[str, str] = {}
-    for root, group in entries.items():
+    # every root has an analysed entry (URLs join the groups only through analysed records): the two runs align
+    for (root, group_iter), (other, urls_iter) in zip(groupby(analysed, key=lambda e: find(e[1])),
+                                                      groupby(members, key=find), strict=True):
+        assert root == other, (root, other)
+        group = list(group_iter)
+        urls = list(urls_iter)
         pages = {page for _, _, page in group}
         page_url = start_url if start_url in pages else min(pages, key=lambda u: (len(u), u))
         rep = min(group, key=lambda e: (e[1] != page_url, e[2] != page_url, e[0], e[1]))[1]
-        documents[rep] = (page_url, sorted(members[root] - {page_url}))
-        stored_as.update(dict.fromkeys(members[root], rep))
+        documents[rep] = (page_url, tuple(sorted(u for u in urls if u != page_url)))
+        for url in urls:
+            stored_as[url] = rep
     return documents, stored_as
 
 
@@ -678,7 +684,7 @@ class ScanView:
         self.store = store
         self.scan_id = scan_id
         self.info = store.scan(scan_id)
-        self._documents: dict[str, tuple[str, list[str]]] | None = None
+        self._documents: dict[str, tuple[str, tuple[str, ...]]] | None = None
         self._stored_as: dict[str, str] = {}  # any URL of a document -> the stored URL whose facts stand for it
 
     @property
@@ -722,10 +728,10 @@ class ScanView:
             page_url, aliases = docs[rec.url]
             if page_url != rec.url:
                 rec.url, rec.final_url = page_url, None
-            rec.aliases = aliases
+            rec.aliases = list(aliases)
             yield rec
 
-    def documents(self) -> dict[str, tuple[str, list[str]]]:
+    def documents(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         """{stored URL whose facts stand for a document: (the document's page URL, its other URLs)}.
 
         Computed once per view by ``group_documents`` from a narrow query: the body digest is kept in its own
@@ -748,7 +754,8 @@ class ScanView:
         rec = self.get(stored) if stored else None
         if rec is None or stored is None:
             return None
-        rec.url, rec.aliases = docs[stored]
+        rec.url, aliases = docs[stored]
+        rec.aliases = list(aliases)
         rec.final_url = None
         return rec
 
