@@ -184,7 +184,6 @@ def test_links_hidden_by_a_same_site_style_sheet(tmp_path):
         ("casino.example.com", f".yqlj ul {{left:-9999px}}（{SITE}css/site.css?v=2）")]
 
 
-
 def test_a_page_hiding_a_host_inline_and_by_its_style_sheet_counts_once(tmp_path):
     """One finding per host: its pages are those hiding a link to it inline, then those whose style sheet hides
     one, each page once even when it does both."""
@@ -208,6 +207,7 @@ def test_a_page_hiding_a_host_inline_and_by_its_style_sheet_counts_once(tmp_path
     examples = found[0].evidence["examples"]
     assert sorted(examples) == sorted(pages) and found[0].url == examples[0]
     assert examples.index(SITE + "sheet.html") == 2  # the page found by its style sheet alone comes last
+
 
 def test_allow_list_comes_from_the_rule_set(tmp_path):
     rules = load_ruleset()
