@@ -216,6 +216,12 @@ def page_items(view: ScanView, facts: PageFacts, sources: set[str]) -> list[List
     return list(facts.get("list_items") or [])
 
 
+def _filled_by_endpoint(view: ScanView, facts: PageFacts, sources: set[str]) -> bool:
+    """The page's list comes from its script's endpoint: a column, whatever its HTML looks like (an article
+    page's layout around a list the script fills)."""
+    return any(i.get("source") == "endpoint" for i in page_items(view, facts, sources))
+
+
 def _endpoint_outcome(view: ScanView, facts: PageFacts) -> dict[str, Any] | None:
     """The endpoint the crawl fetched for this page and what came of it (items, or why none: its answer,
     robots.txt, a transport error), for the inspector who must defend a blank or stale column."""
@@ -251,7 +257,7 @@ def _gather(view: ScanView, rules: RuleSet) -> tuple[dict[str, list[str]], UrlRe
         if _offsite(rec, view.start_url):
             continue
         kind = facts.get("kind")
-        from_endpoint = any(i.get("source") == "endpoint" for i in page_items(view, facts, sources))
+        from_endpoint = _filled_by_endpoint(view, facts, sources)
         if kind == "article" and not from_endpoint:
             continue
         if kind == "home" or (home is None and rec.url == view.start_url):
@@ -323,7 +329,7 @@ def _article_date(view: ScanView, sources: set[str], url: str) -> str | None:
     if rec is None or _offsite(rec, view.start_url):
         return None
     facts = rec.facts or {}
-    if facts.get("kind") != "article" or any(i.get("source") == "endpoint" for i in page_items(view, facts, sources)):
+    if facts.get("kind") != "article" or _filled_by_endpoint(view, facts, sources):
         return None
     return (facts.get("article") or {}).get("date") or None
 

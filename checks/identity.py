@@ -16,7 +16,6 @@ says only what the homepage showed, and that port 443 was not tested.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T
+from govaudit.checks.plugin import CheckPlugin, Field, Hit, RuleMeta, T, keep_smallest
 
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
@@ -87,9 +86,7 @@ class _Group:
         else:
             seen[0] += 1
             seen[1] = min(seen[1], key)
-        if len(self.first) < keep or key < self.first[-1]:
-            bisect.insort(self.first, key)
-            del self.first[keep:]
+        keep_smallest(self.first, key, keep)
 
     @property
     def what(self) -> str:

@@ -170,13 +170,12 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     for rec in view.pages():
         if rec.status != 200:
             continue
-        rec.keeping(PLUGIN.needs)
         sizes[template_of(rec)] += 1
         viewports.add(rec, meta_value((rec.facts or {}).get("meta"), "viewport"))
         if home is None and rec.url == view.start_url:
-            home = rec  # the homepage keeps its whole <meta> (mobile-agent: announced mobile sites)
+            home = rec.keeping(PLUGIN.needs)  # the homepage keeps its whole <meta> (mobile-agent: announced mobile sites)
         if rec.url in sampled:
-            sampled[rec.url] = rec
+            sampled[rec.url] = rec.keeping(PLUGIN.needs)
     site = _site_pages(view, sizes)
     for rec, layout in site:
         viewports.add(rec, layout.get("viewport"))

@@ -15,10 +15,11 @@ titles, labels and kinds from here.  A renderer never names a family.
 
 from __future__ import annotations
 
+import bisect
 import string
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 Text = Mapping[str, str]
 """A display text in each language: ``{"zh": ..., "en": ...}``."""
@@ -157,3 +158,18 @@ class _Missing(dict):
 def format_message(template: str, values: Mapping[str, Any]) -> str:
     """A message template filled from evidence; an absent key stays visible as ``{key}`` rather than failing."""
     return string.Formatter().vformat(template, (), _Missing(values))
+
+
+class _Ordered(Protocol):
+    def __lt__(self, other: Any, /) -> bool: ...
+
+
+K = TypeVar("K", bound=_Ordered)
+
+
+def keep_smallest(kept: list[K], item: K, n: int) -> None:
+    """Put ``item`` into the sorted list ``kept`` and keep only its ``n`` smallest: what a per-template finding
+    lists of its pages (the first, the worst), gathered as the pages stream by without holding the rest."""
+    if len(kept) < n or item < kept[-1]:
+        bisect.insort(kept, item)
+        del kept[n:]

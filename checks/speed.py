@@ -17,7 +17,6 @@ resource is one finding per resource with the pages that use it.  Limits are the
 
 from __future__ import annotations
 
-import bisect
 import statistics
 from array import array
 from collections import Counter, defaultdict
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from govaudit.checks.plugin import Chart, CheckPlugin, Field, Hit, Ranking, RuleMeta, T
+from govaudit.checks.plugin import Chart, CheckPlugin, Field, Hit, Ranking, RuleMeta, T, keep_smallest
 
 from govaudit.model import UrlRecord
 from govaudit.ruleset import RuleSet
@@ -137,9 +136,7 @@ class PerTemplate:
         self.seq += 1
         key = (-value, rec.depth, rec.url, self.seq)  # worst first; equal pages keep the order they came in
         worst = self.worst.setdefault(template, [])
-        if len(worst) < MAX_EXAMPLES or key < worst[-1][0]:
-            bisect.insort(worst, (key, value, ev, rec.aliases))  # keys differ: nothing after them is compared
-            del worst[MAX_EXAMPLES:]
+        keep_smallest(worst, (key, value, ev, rec.aliases), MAX_EXAMPLES)  # keys differ: nothing after them is compared
 
     def hits(self, sizes: dict[str, int]) -> Iterator[Hit]:
         """One Hit per template: the worst page is the finding's url, the others are examples.  ``sizes``:
@@ -310,14 +307,13 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
     for rec in view.pages():
         if rec.status != 200:
             continue
-        rec.keeping(PLUGIN.needs)  # in place: the browser-sampled pages are held (``sampled``)
         template = template_of(rec)
         sizes[template] += 1
         crawl.add(rec)
         body = artifacts.get(rec.url)
         figures.setdefault(template, TemplateFigures()).add(rec, res, body if isinstance(body, dict) else None)
         if rec.url in artifacts:
-            sampled[rec.url] = rec
+            sampled[rec.url] = rec.keeping(PLUGIN.needs)  # held: only the facts the browser rules read
     yield from crawl.hits(sizes)
     yield from _resource_hits(view, rules, res)
     yield from _browser_hits(view, rules, sampled, sizes)
