@@ -47,16 +47,6 @@ _CRASHED = ("crash", "not reachable", "disconnected", "invalid session", "sessio
             "max retries", "remote end closed", "connection aborted", "connection reset")
 
 
-class MobileFailed(Exception):
-    """The page was audited, but the browser hung or died in the phone emulation that followed: ``body`` is
-    the audit to keep, the browser must be restarted."""
-
-    def __init__(self, body: dict[str, Any], cause: Exception) -> None:
-        super().__init__(str(cause))
-        self.body = body
-        self.cause = cause
-
-
 class NotAudited(Exception):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
@@ -70,8 +60,14 @@ class Job:
     axe: bool = True
     elder_role: str | None = None  # home | elder_mode: run the 适老化 probe too
     phone: bool = False  # measure under the phone profile too (metrics.Settings.phone_per_template)
+    half: bool = False   # the phone half of an audited page, queued once its desktop audit has loaded it
     site: str = ""  # a page of the separate mobile site that starts at this URL: only the phone profile
     via: str = ""   # how that mobile site was found (checks/mobile.py ``via`` values)
+
+    @property
+    def on_phone(self) -> bool:
+        """Loaded under the phone profile only: a page's phone half or a mobile site's page."""
+        return self.half or bool(self.site)
 
 
 @dataclass
@@ -92,11 +88,12 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
     """
     drv = browser.driver
     started = time.monotonic()
-    if job.site:  # a separate mobile site's page: the phone profile only, its links to sample the site
+    if job.on_phone:  # the phone profile only; a separate mobile site's entry also gives its links to sample
         assert s.metrics is not None
-        return {"status": "audited", "url": job.url, "mobile": metrics.measure_mobile(
-            browser, job.url, s.metrics, arm, s.limits.page_load, s.limits.script, s.limits.watchdog,
-            links=job.url == job.site)}
+        mobile = metrics.measure_mobile(browser, job.url, s.metrics, arm, s.limits.page_load, s.limits.script,
+                                        s.limits.watchdog, links=job.url == job.site)
+        return {"status": "audited", "url": job.url, "mobile": mobile,
+                "mobile_seconds": round(time.monotonic() - started, 3)}
     measure = s.metrics is not None and job.axe
     if measure:
         assert s.metrics is not None
@@ -154,15 +151,6 @@ def _audit_page(browser: Browser, job: Job, s: _Settings, arm: Callable[[float, 
         body["elder"] = probe
     body["dialogs"] = drv.execute_script("return window.__govauditDialogs || 0;")
     body["seconds"] = round(time.monotonic() - started, 3)
-    if measure and job.phone:
-        assert s.metrics is not None
-        phone_started = time.monotonic()
-        try:
-            body["speed"]["mobile"] = metrics.measure_mobile(browser, job.url, s.metrics, arm, s.limits.page_load,
-                                                             s.limits.script, s.limits.watchdog)
-        except Exception as exc:  # the audit stands; the browser is restarted by the caller
-            raise MobileFailed(body, exc) from exc
-        body["speed"]["mobile_seconds"] = round(time.monotonic() - phone_started, 3)
     return body
 
 
@@ -289,7 +277,7 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
             store.put_artifact(scan_id, "mobile_site", url, {"site": url, "via": via, "mobile": body})
             count_site(body)
         else:
-            todo.put(Job(url, axe=False, site=url, via=via))
+            phones.put(Job(url, axe=False, site=url, via=via))
 
     def count_site(m: dict[str, Any]) -> None:
         counts = coverage.setdefault("mobile_site", {"measured": 0, "not_measured": {}})
@@ -298,9 +286,17 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
         else:
             counts["not_measured"][m.get("reason") or "error"] = counts["not_measured"].get(m.get("reason") or "error", 0) + 1
 
+    # Two queues: the desktop audits, and the phone-profile loads (a page's phone half, a mobile site's pages).
+    # A phone load mostly waits on the throttled network (slow 4G: 150 ms a round trip), so one browser of
+    # its own overlaps that wait with the desktop audits' CPU work instead of adding it to them; it takes no
+    # desktop audit (``browsers`` is the desktop browsers), and the desktop browsers help with the phone
+    # loads once no audit is left.
     todo: queue.Queue[Job] = queue.Queue()
+    phones: queue.Queue[Job] = queue.Queue()
     for job in jobs:
         todo.put(job)
+    halves: dict[str, dict[str, Any]] = {}  # url → a page's desktop figures, until its phone half is in
+    desktop_left = max(1, min(browsers, len(jobs)))  # desktop workers still running (under ``lock``)
     for url, via in announced_sites(view.start_url, (home_facts or {}).get("meta"), (r.url for r in view.urls("external"))).items():
         mobile_site(url, via)
     lock = threading.Lock()
@@ -316,26 +312,24 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
             if job.site:
                 record_site_page(job, body)
                 return
+            if job.half:
+                speed = halves.pop(job.url)
+                speed["mobile"] = body.get("mobile") or metrics.not_measured(body.get("reason") or "error",
+                                                                             body.get("detail") or "")
+                if "mobile_seconds" in body:
+                    speed["mobile_seconds"] = body["mobile_seconds"]
+                record_speed(job.url, speed)
+                return
             if job.axe and settings.metrics is not None:
                 speed = body.get("speed") or {
                     "desktop": metrics.not_measured(body.get("reason") or "error", body.get("detail") or ""),
                     **({"mobile": metrics.not_measured("not_audited", "the desktop load failed; the phone profile "
                                                        "was not tried")} if job.phone else {})}
-                store.put_artifact(scan_id, "speed", job.url, speed)
-                phone = speed.get("mobile")
-                if isinstance(phone, dict) and phone.get("reason") == "redirect_loop":
-                    mobile_site(job.url, "user_agent_redirect_loop", phone)
-                elif isinstance(phone, dict) and isinstance(phone.get("final_url"), str) and (
-                        urlsplit(phone["final_url"]).hostname != urlsplit(view.start_url).hostname):
-                    mobile_site(phone["final_url"], "user_agent_redirect")
-                for profile in ("desktop", "mobile"):
-                    if isinstance(speed.get(profile), dict):
-                        counts = coverage.setdefault("speed", {}).setdefault(profile, {"measured": 0, "not_measured": {}})
-                        reason = speed[profile].get("reason")
-                        if reason:
-                            counts["not_measured"][reason] = counts["not_measured"].get(reason, 0) + 1
-                        else:
-                            counts["measured"] += 1
+                if job.phone and "mobile" not in speed:
+                    halves[job.url] = speed
+                    phones.put(Job(job.url, axe=False, half=True))
+                else:
+                    record_speed(job.url, speed)
             if job.axe:
                 axe_body = {k: v for k, v in body.items() if k not in ("elder", "speed")}
                 axe_body["chosen_as"] = sample.reasons.get(job.url, "")
@@ -354,6 +348,24 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
                     "status": "probed" if probe else "not_probed", "reason": body.get("reason"),
                     "detail": body.get("detail"), **({"probe": probe} if probe else {})})
 
+    def record_speed(url: str, speed: dict[str, Any]) -> None:
+        """A page's ``speed`` artifact once both its profiles are in; a phone sent elsewhere finds a mobile site."""
+        store.put_artifact(scan_id, "speed", url, speed)
+        phone = speed.get("mobile")
+        if isinstance(phone, dict) and phone.get("reason") == "redirect_loop":
+            mobile_site(url, "user_agent_redirect_loop", phone)
+        elif isinstance(phone, dict) and isinstance(phone.get("final_url"), str) and (
+                urlsplit(phone["final_url"]).hostname != urlsplit(view.start_url).hostname):
+            mobile_site(phone["final_url"], "user_agent_redirect")
+        for profile in ("desktop", "mobile"):
+            if isinstance(speed.get(profile), dict):
+                counts = coverage.setdefault("speed", {}).setdefault(profile, {"measured": 0, "not_measured": {}})
+                reason = speed[profile].get("reason")
+                if reason:
+                    counts["not_measured"][reason] = counts["not_measured"].get(reason, 0) + 1
+                else:
+                    counts["measured"] += 1
+
     def record_site_page(job: Job, body: dict[str, Any]) -> None:
         """A mobile site's page: its phone figures or why not; from the site's entry, its other pages to sample."""
         m = body.get("mobile") or metrics.not_measured(body.get("reason") or "error", body.get("detail") or "")
@@ -362,16 +374,35 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
         count_site(m)
         if job.url == job.site and links:
             for url in sample_site(links, job.url, site_pages - 1):
-                todo.put(Job(url, axe=False, site=job.site, via=job.via))
+                phones.put(Job(url, axe=False, site=job.site, via=job.via))
 
-    def worker(n: int) -> None:
+    def next_job(phone_worker: bool) -> Job | None:
+        """A desktop worker: an audit, else a phone load, else None (it is done: whatever it queued, it took
+        or the phone worker will).  The phone worker: a phone load, waiting while desktop workers remain."""
+        while not stopping.is_set():
+            for q in ((phones,) if phone_worker else (todo, phones)):
+                try:
+                    return q.get_nowait()
+                except queue.Empty:
+                    pass
+            if not phone_worker:
+                return None
+            with lock:
+                done = desktop_left == 0
+            if done and phones.empty():  # read after the count: the last desktop worker queued before leaving
+                return None
+            try:
+                return phones.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        return None
+
+    def worker(n: int, phone_worker: bool = False) -> None:
+        nonlocal desktop_left
         browser: Browser | None = None
         try:
             while True:
-                try:
-                    job = todo.get_nowait() if not stopping.is_set() else None
-                except queue.Empty:
-                    job = None
+                job = next_job(phone_worker)
                 if job is None:
                     return
                 body: dict[str, Any]
@@ -382,14 +413,6 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
                             browser.kill()
                     body = _audit_page(browser, job, settings, partial(watchdog.arm, n, browser))
                     watchdog.disarm(n)
-                except MobileFailed as exc:  # audited; the phone emulation hung or crashed the browser
-                    hung = watchdog.disarm(n)
-                    body = exc.body
-                    body["speed"]["mobile"] = metrics.not_measured(*_classify(exc.cause, hung, limits))
-                    if browser is not None:
-                        browser.close()
-                    browser = None
-                    live.pop(n, None)
                 except Exception as exc:  # one page's failure must never end the audit of the others
                     hung = watchdog.disarm(n)
                     reason, detail = _classify(exc, hung, limits)
@@ -410,9 +433,14 @@ def audit_scan(store: Store, scan_id: int, *, mode: str = "sample", browsers: in
         finally:
             if browser is not None:
                 browser.close()
+            if not phone_worker:
+                with lock:
+                    desktop_left -= 1
 
     threads = [threading.Thread(target=worker, args=(i,), name=f"a11y-browser-{i}", daemon=True)
-               for i in range(max(1, min(browsers, len(jobs))))]
+               for i in range(desktop_left)]
+    if settings.metrics is not None and (phone or not phones.empty()):
+        threads.append(threading.Thread(target=worker, args=(desktop_left, True), name="a11y-phone", daemon=True))
     try:
         for t in threads:
             t.start()
