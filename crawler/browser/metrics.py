@@ -5,8 +5,8 @@ launches and drives its own Chrome session, one run per page and form factor (ea
 processes a full trace and runs every audit of its categories), and would be a second browser pool beside
 the one that already loads every sampled page for axe-core.  Here the desktop figures are read from the
 axe navigation itself, by the scripts the audit runs anyway (the observers' buffered entries, cut at the
-moment axe starts), and the mobile ones from one more navigation in the same browser's phone tab, so a
-page costs at most one extra load, not two Lighthouse runs.  The numbers are the same primitives Lighthouse reads
+moment axe starts), and the mobile ones from one more navigation in a browser's phone tab (audit.py runs
+them on a phone browser beside the desktop ones), so a page costs at most one extra load, not two Lighthouse runs.  The numbers are the same primitives Lighthouse reads
 (``paint`` timing for FCP, ``largest-contentful-paint``, ``layout-shift`` and ``longtask`` entries), with
 its throttling presets applied by CDP (``Network.emulateNetworkConditions``,
 ``Emulation.setCPUThrottlingRate``) and its good/poor lines in the rule set.  Two differences, stated in
