@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
@@ -82,6 +82,7 @@ _LABEL_RE = re.compile("(" + "|".join(sorted((re.escape(k) for k, _ in _LABELS),
 _LABEL_RANK = dict(_LABELS)
 _GENERIC_RANK = 2
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_DIGIT = re.compile(r"\d")
 _TODAY_WIDGET = re.compile(r"(今天是|今日是|今天|当前日期|现在是)\s*[:：]?\s*$")
 _META_DATE_NAMES = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "pubtime", "publishtime",
                     "dc.date", "date")
@@ -215,11 +216,12 @@ def _text_outside(row: Any, a: Any) -> str:
     return _clean(" ".join(parts))
 
 
-def _row_date(text: str, ref: date, year_hint: int | None) -> DateMatch | None:
-    """The publication date in a row's non-title text: the last full date, else a month-day in a short cell."""
+def _row_date(text: str, ref: date, years: _YearHeadings, a: Any) -> DateMatch | None:
+    """The publication date in a row's non-title text: the last full date, else a month-day in a short cell
+    (its year from the heading above anchor ``a``)."""
     found = find_dates(text, ref=ref)
-    if not found and len(text) <= 40:
-        found = find_dates(text, ref=ref, year_hint=year_hint, month_day=True)
+    if not found and len(text) <= 40 and _DIGIT.search(text):  # a month-day date has digits: no year asked without
+        found = find_dates(text, ref=ref, year_hint=years.of(a), month_day=True)
     # 今天是2026年11月20日: the header's clock widget sits beside the 网站首页 link; it dates nothing.
     found = [f for f in found if not _TODAY_WIDGET.search(text[:f.start])]
     return found[-1] if found else None
@@ -244,6 +246,20 @@ def _year_map(root: Any) -> dict[Any, int]:
         if found and not any(isinstance(c.tag, str) and _text_prefix(c, 1) for c in el):
             year = found
     return out
+
+
+class _YearHeadings:
+    """``_year_map`` of a list, read the first time a row asks (a month-day date, ``11-03``): a list whose rows
+    print full dates, or none, never pays a walk of every element and its text (issue 16)."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.years: dict[Any, int] | None = None
+
+    def of(self, a: Any) -> int | None:
+        if self.years is None:
+            self.years = _year_map(self.root)
+        return self.years.get(a)
 
 
 class _ItemIndex:
@@ -277,7 +293,7 @@ class _ItemIndex:
 
 
 def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
-    years = _year_map(root)
+    years = _YearHeadings(root)
     index = _ItemIndex()
     rows: list[tuple[Any, Any, str, DateMatch | None]] = []  # (anchor, the row's parent, title, date)
     for a in root.iter("a"):
@@ -287,16 +303,15 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
         if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
             index.anchor[a] = len(text or _clean(a.get("title"))) >= MIN_TITLE
         title = text
-        attr = _clean(a.get("title")) if "title" in a.attrib else ""
+        attr = _clean(a.get("title"))
         if len(attr) > len(title.rstrip("…. ")) or (attr and title.endswith(("…", "...", ".."))):
             title = attr
         short = len(title) < MIN_TITLE
         if short and (len(_CJK.findall(title)) < MIN_SHORT_TITLE or title in _NOT_TITLES or title in _PAGER_WORDS):
             continue
-        hint = years.get(a)
         found: DateMatch | None = None
         for txt in inner_dates:
-            found = _row_date(_clean(txt), ref, hint) or found
+            found = _row_date(_clean(txt), ref, years, a) or found
         row = a
         if found is None:
             node = a
@@ -307,7 +322,7 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
                 node = parent
                 outside = _text_outside(node, a)
                 if outside:
-                    found = _row_date(outside, ref, hint)
+                    found = _row_date(outside, ref, years, a)
                 if found is not None or node.tag in _ROW_TAGS:
                     break
             row = node
@@ -457,11 +472,12 @@ def _script_value(decoder: json.JSONDecoder, text: str, start: int, budget: list
 
 def _dedupe(items: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
     """Absolute URLs; one item per (url, title), the first source seen (html before comment before script)."""
+    join = _joiner(base)
     seen: set[tuple[str, str]] = set()
     out: list[dict[str, Any]] = []
     for item in items:
         try:
-            item["url"] = urljoin(base, item["url"]).split("#", 1)[0]
+            item["url"] = join(item["url"]).split("#", 1)[0]
         except ValueError:
             continue
         key = (item["url"], item["title"])
@@ -470,6 +486,26 @@ def _dedupe(items: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
         seen.add(key)
         out.append(item)
     return out
+
+
+_PLAIN_ROOTED = re.compile(r"/[A-Za-z0-9_\-.~/]*(?:\?[A-Za-z0-9_\-.~=&]+)?")
+
+
+def _joiner(base: str) -> Callable[[str], str]:
+    """``urljoin(base, href)``, with a plain root-relative path (``/xxgk/123.html``, no ``//``, dot segment,
+    ``;``, ``%``, ``#`` or empty query, whose join urljoin leaves as it is) put after the base's origin without a
+    parse of each: a 信息公开目录's 5,000 rows each paid one (issue 16).  The origin is urljoin's own for a path."""
+    try:
+        origin = urljoin(base, "/")[:-1]
+    except ValueError:
+        origin = ""
+    plain = origin.startswith(("http://", "https://")) and urljoin(base, "/a?b") == origin + "/a?b"
+
+    def join(href: str) -> str:
+        if plain and href[:1] == "/" and "//" not in href and "/." not in href and _PLAIN_ROOTED.fullmatch(href):
+            return origin + href
+        return urljoin(base, href)
+    return join
 
 
 # -- pagination ------------------------------------------------------------------------------------------------
@@ -530,14 +566,15 @@ def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool)
     text = _visible_text(root, 50_000)
     best: tuple[int, int, DateMatch] | None = None
     for m in _LABEL_RE.finditer(text):
+        rank = _LABEL_RANK[m.group(1)]
+        if best is not None and rank >= best[0]:
+            continue  # the first label of the best rank wins: no date to read after this one
+        if rank == _GENERIC_RANK and m.start() > 0 and _CJK.match(text[m.start() - 1]):
+            continue  # 会议时间、截止日期: a date in the text, not the page's publication date
         found = parse_date(text[m.end():m.end() + 40], ref=ref)
         if found is None or found.start > 3:
             continue
-        rank = _LABEL_RANK[m.group(1)]
-        if rank == _GENERIC_RANK and m.start() > 0 and _CJK.match(text[m.start() - 1]):
-            continue  # 会议时间、截止日期: a date in the text, not the page's publication date
-        if best is None or rank < best[0]:
-            best = (rank, m.start(), found)
+        best = (rank, m.start(), found)
     if best is not None:
         return {"date": best[2].iso, "date_text": best[2].text, "source": "label", "meta_date": meta_date}
     near, before = _date_near_title(tree, text, meta, ref)

@@ -626,43 +626,63 @@ def _anchors(pieces: list[_Piece]) -> tuple[list[Any], dict[str, Any]]:
     return [], first
 
 
-def _record_roots(anchors: list[Any]) -> dict[int, list[Any]]:
+class _RecordRoots:
     """For each anchor, the largest subtree holding no other anchor: one letter's record.
 
     Flat layouts (``<dl><dt>title<dd>留言时间…<dd>状态…<dt>…``) put no element around one letter; there
     the record is the run of siblings from a title-bearing child to the next.
+
+    Worked out per anchor when its letter is read (``of``), a flat parent's runs once, each element's title link
+    once (``link``): a list page showing 5,000 letters has only its first ``_MAX_LETTERS`` read, and finding every
+    record's root and title link beforehand was a third of the letters extractor's cost (issue 16).
     """
-    counts: dict[Any, int] = defaultdict(int)
-    for a in anchors:
-        counts[a] += 1
-        for anc in a.iterancestors():
-            counts[anc] += 1
-    roots: dict[int, list[Any]] = {}
-    for i, a in enumerate(anchors):
+
+    def __init__(self, anchors: list[Any]) -> None:
+        self.counts: dict[Any, int] = defaultdict(int)
+        for a in anchors:
+            self.counts[a] += 1
+            for anc in a.iterancestors():
+                self.counts[anc] += 1
+        self.links: dict[Any, Any | None] = {}
+        self.runs: dict[Any, tuple[list[list[Any]], dict[Any, int]]] = {}
+
+    def link(self, root: Any) -> Any | None:
+        """``_title_link([root])``, asked once per element."""
+        if root not in self.links:
+            self.links[root] = _title_link([root])
+        return self.links[root]
+
+    def title_link(self, recs: list[Any]) -> Any | None:
+        """``_title_link(recs)``: the first root's that has one."""
+        return next((a for a in map(self.link, recs) if a is not None), None)
+
+    def of(self, a: Any) -> list[Any]:
         r = a
-        while r.getparent() is not None and counts[r.getparent()] == 1:
+        while r.getparent() is not None and self.counts.get(r.getparent(), 0) == 1:
             r = r.getparent()
-        roots[i] = [r]
-    # flat layouts
-    by_parent: dict[Any, list[int]] = defaultdict(list)
-    for i, (r,) in roots.items():
-        if _title_link([r]) is None and r.getparent() is not None:
-            by_parent[r.getparent()].append(i)
-    for parent, idxs in by_parent.items():
-        segments: list[list[Any]] = []
-        segment_of: dict[Any, int] = {}
-        for child in parent:
-            if not isinstance(child.tag, str):
-                continue
-            if not segments or (_title_link([child]) is not None and counts.get(child, 0) == 0):
-                segments.append([])
-            segments[-1].append(child)
-            segment_of[child] = len(segments) - 1
-        for i in idxs:
-            k = segment_of.get(roots[i][0])  # a record root is a direct child of ``parent``
-            if k is not None and sum(counts.get(c, 0) for c in segments[k]) == 1:
-                roots[i] = segments[k]
-    return roots
+        parent = r.getparent()
+        if parent is None or self.link(r) is not None:
+            return [r]
+        segments, segment_of = self._segments(parent)
+        k = segment_of.get(r)  # a record root is a direct child of ``parent``
+        if k is not None and sum(self.counts.get(c, 0) for c in segments[k]) == 1:
+            return segments[k]
+        return [r]
+
+    def _segments(self, parent: Any) -> tuple[list[list[Any]], dict[Any, int]]:
+        """``parent``'s children in runs, each starting at a child with a title link and no anchor."""
+        if parent not in self.runs:
+            segments: list[list[Any]] = []
+            segment_of: dict[Any, int] = {}
+            for child in parent:
+                if not isinstance(child.tag, str):
+                    continue
+                if not segments or (self.link(child) is not None and self.counts.get(child, 0) == 0):
+                    segments.append([])
+                segments[-1].append(child)
+                segment_of[child] = len(segments) - 1
+            self.runs[parent] = segments, segment_of
+        return self.runs[parent]
 
 
 def _unlinked_title(fields: _Fields) -> str | None:
@@ -728,15 +748,15 @@ def _letters(tree: Any, page_url: str, meta: dict[str, str], ref: date) -> list[
             common = _lca([a, detail_labels[0]])
             return sum(1 for _ in common.iterancestors()) if common is not None else -1
         main = max(anchors, key=depth) if anchors else None
-    roots = _record_roots(anchors)
+    roots = _RecordRoots(anchors)
     list_roots: list[list[Any]] = []
-    for i, a in enumerate(anchors):
+    for a in anchors:
         if len(letters) >= _MAX_LETTERS:
             break  # only the first _MAX_LETTERS are kept: reading the rest of a 5,000-letter list was 90 % of its cost
         if a is main:
             continue
-        recs = roots[i]
-        link = _title_link(recs)
+        recs = roots.of(a)
+        link = roots.title_link(recs)
         rec_pieces = _pieces(recs)
         fields = _read_fields(rec_pieces)
         unlinked = _unlinked_title(fields) if link is None and len(anchors) > 1 else None
