@@ -275,7 +275,11 @@ def classify_channel(text: str, *, strict: bool = True) -> tuple[str, str, bool]
     a letter titled "求助咨询" is not a channel, but a title segment "县长信箱" is.
     """
     text = _clean(text)
-    if not text or len(text) > 40 or not _ANY_CHANNEL.search(text):
+    first = _ANY_CHANNEL.search(text) if text and len(text) <= 40 else None
+    # Strictly, a name may leave at most four characters before it: every kind's first match starts at or after
+    # the first match of any kind, so one past the fifth character rules them all out (a mailbox's letter titles,
+    # 关于…的咨询, no longer run each kind's pattern: issue 16).
+    if first is None or strict and first.start() > 4:
         return None
     for kind, excluded, pattern in _CHANNEL_RES:
         m = pattern.search(text)
