@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
@@ -171,10 +171,11 @@ def _is_item_anchor(a: Any) -> bool:
     return bool(href) and not href.startswith(_SKIP_HREF)
 
 
-def _anchor_parts(a: Any) -> tuple[str, list[str]]:
+def _anchor_parts(a: Any) -> tuple[str, Sequence[str]]:
     """(title text, texts of child elements that are only a date): ``<a>标题<span>2025-11-03</span></a>``."""
     if not len(a):  # the common anchor: text only
-        return _clean(a.text), []
+        text = a.text
+        return (" ".join(text.split()) if text else ""), ()
     dates: list[str] = []
     parts: list[str] = [a.text or ""]
     for child in a:
@@ -203,16 +204,18 @@ def _text_outside(row: Any, a: Any) -> str:
         return ""  # ``<li><a>…</a></li>``: nothing outside the anchor, no walk
     parts: list[str] = []
 
-    def walk(el: Any) -> None:
-        if el is a:
-            return
-        if isinstance(el.tag, str) and el.tag not in ("script", "style"):
-            parts.append(el.text or "")
-            for child in el:
-                walk(child)
-                parts.append(child.tail or "")
+    def walk(el: Any) -> None:  # el: an element of the row, not the anchor, not a script or style
+        parts.append(el.text or "")
+        for child in el:
+            if child is not a and isinstance(child.tag, str) and child.tag not in ("script", "style"):
+                if len(child):
+                    walk(child)
+                else:  # a leaf (most cells): its text without a call
+                    parts.append(child.text or "")
+            parts.append(child.tail or "")
 
-    walk(row)
+    if row is not a and isinstance(row.tag, str) and row.tag not in ("script", "style"):
+        walk(row)
     return _clean(" ".join(parts))
 
 
@@ -297,13 +300,15 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
     index = _ItemIndex()
     rows: list[tuple[Any, Any, str, DateMatch | None]] = []  # (anchor, the row's parent, title, date)
     for a in root.iter("a"):
-        if not _is_item_anchor(a):
+        href = (a.get("href") or "").strip().lower()  # _is_item_anchor, inline: a site map has 50,000 anchors
+        if not href or href.startswith(_SKIP_HREF):
             continue
         text, inner_dates = _anchor_parts(a)
         if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
             index.anchor[a] = len(text or _clean(a.get("title"))) >= MIN_TITLE
         title = text
-        attr = _clean(a.get("title"))
+        attr = a.get("title")
+        attr = " ".join(attr.split()) if attr else ""
         if len(attr) > len(title.rstrip("…. ")) or (attr and title.endswith(("…", "...", ".."))):
             title = attr
         short = len(title) < MIN_TITLE
@@ -317,13 +322,16 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
             node = a
             for _ in range(4):
                 parent = node.getparent()
-                if parent is None or parent.tag in _STOP_TAGS or index.holds_other_item(parent, a):
+                if parent is None:
+                    break
+                tag = parent.tag  # read once: lxml makes a new string for each read
+                if tag in _STOP_TAGS or index.holds_other_item(parent, a):
                     break
                 node = parent
                 outside = _text_outside(node, a)
                 if outside:
                     found = _row_date(outside, ref, years, a)
-                if found is not None or node.tag in _ROW_TAGS:
+                if found is not None or tag in _ROW_TAGS:
                     break
             row = node
         if found is None and _may_end_with_date(text):
