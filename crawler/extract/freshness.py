@@ -550,7 +550,7 @@ def _pagination(tree: Any, ctx: PageContext) -> list[dict[str, Any]]:
             continue
         anchor = link.anchor.strip().lower()
         if anchor not in _PAGER_WORDS and not (anchor.isdigit() and len(anchor) <= 4) \
-                and not _PAGE_LABEL.fullmatch(anchor):
+                and not ("页" in anchor and _PAGE_LABEL.fullmatch(anchor)):
             continue
         n = _page_number(link.url, page)
         if n is not None:
