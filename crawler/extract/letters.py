@@ -132,39 +132,36 @@ def _pieces(roots: Iterable[Any]) -> list[_Piece]:
     which is what label → value reading needs.
     """
     out: list[_Piece] = []
-
-    def tail_of(el: Any) -> None:
-        tail = _clean(el.tail)
-        if tail:
-            parent = el.getparent()
-            out.append(_Piece(tail, parent if parent is not None else el))
-
     for root in roots:
         skipping = 0
         # Comments and processing instructions have no visible text, but the text after one is the page's
         # (CMS templates wrap each field: ``编辑：（<!--<$[信息作者]>begin-->胡冠山<!--…end-->）``).
         for event, el in etree.iterwalk(root, events=("start", "end", "comment", "pi")):
-            if event in ("comment", "pi"):
-                if not skipping:
-                    tail_of(el)
-                continue
-            tag = el.tag if isinstance(el.tag, str) else None
             if event == "start":
-                if tag is None or tag in _SKIP_TAGS:
+                tag = el.tag
+                if not isinstance(tag, str) or tag in _SKIP_TAGS:
                     skipping += 1
                     continue
                 if skipping:
                     continue
                 if tag == "img" and el.get("alt"):
                     out.append(_Piece(_clean(el.get("alt")), el))
-                text = _clean(el.text)
-                if text:
+                text = el.text  # _clean, inline (and below): a 5,000-letter list has 40,000 elements
+                if text and (text := " ".join(text.split())):
                     out.append(_Piece(text, el))
-            else:
-                if tag is None or tag in _SKIP_TAGS:
+                continue
+            if event == "end":
+                tag = el.tag
+                if not isinstance(tag, str) or tag in _SKIP_TAGS:
                     skipping -= 1
-                if not skipping and el is not root:
-                    tail_of(el)
+                if skipping or el is root:
+                    continue
+            elif skipping:  # a comment or processing instruction inside a skipped element
+                continue
+            tail = el.tail  # the text after an element, comment or processing instruction: its parent's
+            if tail and (tail := " ".join(tail.split())):
+                parent = el.getparent()
+                out.append(_Piece(tail, parent if parent is not None else el))
     return out
 
 
