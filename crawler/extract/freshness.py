@@ -26,6 +26,7 @@ from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
 
 import chompjs
 from govaudit.crawler.extract import PageContext
+from govaudit.crawler.extract.core import element_text
 from govaudit.crawler.extract.dates import DateMatch, find_dates, parse_date, year_heading
 from lxml import etree
 from lxml import html as lxml_html
@@ -280,7 +281,7 @@ class _ItemIndex:
         found = self.anchor.get(a)
         if found is None:
             found = self.anchor[a] = _is_item_anchor(a) and \
-                len(_clean(a.text_content()) or _clean(a.get("title"))) >= MIN_TITLE
+                len(_clean(element_text(a)) or _clean(a.get("title"))) >= MIN_TITLE
         return found
 
     def holds_other_item(self, node: Any, a: Any) -> bool:
@@ -517,10 +518,26 @@ def _joiner(base: str) -> Callable[[str], str]:
 
 
 # -- pagination ------------------------------------------------------------------------------------------------
+_PLAIN_URL = re.compile(r'https?://[!"$-Z\\^-~]*\Z')  # printable ASCII but # [ ]: no space, control character
+
+
+def _split(url: str) -> SplitResult:
+    """``urlsplit(url)`` for a link's URL as ``core.absolute_url`` writes it (``http(s)://host/path?query``: no
+    fragment, no bracket, ASCII, nothing to strip) cut at its ``/`` and ``?`` without urlsplit's checks; a pager
+    of 5,000 links split each one (issue 16).  Anything else goes to urlsplit."""
+    if not _PLAIN_URL.match(url):
+        return urlsplit(url)
+    scheme, _, rest = url.partition("://")
+    ends = [i for i in (rest.find("/"), rest.find("?")) if i >= 0]
+    cut = min(ends) if ends else len(rest)
+    path, _, query = rest[cut:].partition("?")
+    return SplitResult(scheme, rest[:cut], path, query, "")
+
+
 def _page_number(url: str, p: SplitResult) -> int | None:
     """The page number a URL carries when it is another page of the same list (``p``: the page's own URL, split
     once per page, not once per pager link), else None."""
-    u = urlsplit(url)
+    u = _split(url)
     if u.netloc != p.netloc:
         return None
     u_dir, _, u_name = u.path.rpartition("/")
