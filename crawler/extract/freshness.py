@@ -442,6 +442,8 @@ def _script_json_items(tree: Any, ref: date) -> list[dict[str, Any]]:
         pos = 0
         budget = [MAX_SCRIPT_VALUES]
         for m in _JS_ASSIGN.finditer(text):
+            if budget[0] <= 0:
+                break  # no value parsed past the budget: the rest of a pasted library is not scanned either
             if m.end() < pos:
                 continue
             data, end = _script_value(decoder, text, m.end(), budget)
