@@ -25,7 +25,7 @@ import re
 from typing import Any
 
 from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.core import absolute_url
+from govaudit.crawler.extract.core import absolute_url, first
 from lxml import etree
 
 MAX_ELEMENTS = 10
@@ -235,7 +235,7 @@ def template_signature(root: etree._Element, depth: int = TEMPLATE_DEPTH) -> str
     of identical siblings collapse, so two article pages of one CMS template share a signature whatever
     their length.
     """
-    body = root.find(".//body") if root.tag != "body" else root
+    body = first(root, "body") if root.tag != "body" else root
     out: list[str] = []
     _skeleton(body if body is not None else root, depth, out)
     return hashlib.blake2b("".join(out).encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()

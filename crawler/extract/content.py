@@ -28,7 +28,7 @@ from functools import cache
 from typing import Any
 
 from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.core import decode_html, parse_html
+from govaudit.crawler.extract.core import decode_html, first, parse_html
 from lxml import etree
 
 from govaudit.dictionary import Dictionary, load_all, load_paths
@@ -149,7 +149,7 @@ def page_text(root: etree._Element) -> str:
     """The visible text of the page's body (its root's when it has none)."""
     body = root.find("body")  # a parsed document's body is its root's child: no search of the whole tree
     if body is None:
-        body = root.find(".//body")
+        body = first(root, "body")
     return visible_text(body if body is not None else root)
 
 

@@ -256,6 +256,19 @@ def _resolve(base: str, href: str) -> str | None:
         return "invalid:" + href[:500]
 
 
+@lru_cache(maxsize=64)
+def _first_path(step: str) -> etree.XPath:
+    return etree.XPath(f"descendant::{step}[1]")
+
+
+def first(el: Any, step: str) -> Any | None:
+    """``el.find(".//" + step)`` (``step``: a tag, with a predicate if need be): the first descendant in document
+    order.  lxml's ``find`` looks ahead for a second match, so with one ``<title>`` it walks the whole rest of the
+    page (2.5 ms of a 50,000-link site map, each call); the XPath stops at the first."""
+    found = _first_path(step)(el)
+    return found[0] if found else None
+
+
 def element_text(el: Any) -> str:
     """``el.text_content()``, without its cost for an element with no children (most links, cells, headings):
     lxml.html evaluates an XPath ``string()`` per call, about ten times the price of reading ``el.text``."""
@@ -305,7 +318,7 @@ def _fragments(markup: str) -> list[Any]:
 
 def extract_links(tree: lxml_html.HtmlElement, url: str) -> list[Link]:
     """Every link of a page, including those real CMSs hide in comments and Hanweb datastore scripts."""
-    base_el = tree.find(".//base[@href]")
+    base_el = first(tree, "base[@href]")
     base = absolute_url(url, base_el.get("href")) if base_el is not None else url
     base = base if base and not base.startswith("invalid:") else url
     out: list[Link] = []
@@ -342,7 +355,7 @@ def cheap_links(text: str, url: str) -> list[Link]:
     (linear, all in C but the loop), anchors from the element's own text only, nothing from comments or
     script data.  Enough for the crawl to go on past the page; the page itself is recorded as not analysed."""
     tree = parse_html(text)
-    base_el = tree.find(".//base[@href]")
+    base_el = first(tree, "base[@href]")
     base = absolute_url(url, base_el.get("href")) if base_el is not None else url
     base = base if base and not base.startswith("invalid:") else url
     out: list[Link] = []
@@ -361,7 +374,7 @@ def cheap_links(text: str, url: str) -> list[Link]:
 def extract(ctx: PageContext) -> dict[str, Any]:
     """Core facts: title, language and the ``<meta name>`` tags of the 网页设计规范 (SiteName, ColumnName, PubDate…)."""
     tree = ctx.tree
-    title_el = tree.find(".//title")
+    title_el = first(tree, "title")
     meta: dict[str, str] = {}
     for el in tree.iter("meta"):
         name = el.get("name") or el.get("property") or el.get("http-equiv")

@@ -26,7 +26,7 @@ from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
 
 import chompjs
 from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.core import element_text
+from govaudit.crawler.extract.core import element_text, first
 from govaudit.crawler.extract.dates import DateMatch, find_dates, parse_date, year_heading
 from lxml import etree
 from lxml import html as lxml_html
@@ -636,10 +636,10 @@ def _date_near_title(tree: Any, text: str, meta: dict[str, str], ref: date) -> t
 
     Dates before the title are skipped: gov headers show today's date (今天是2026年11月20日)."""
     candidates = [meta.get("articletitle", "")]
-    h1 = tree.find(".//h1")
+    h1 = first(tree, "h1")
     if h1 is not None:
         candidates.append(_clean(h1.text_content()))
-    title_el = tree.find(".//title")
+    title_el = first(tree, "title")
     if title_el is not None:
         candidates.append(_TITLE_SPLIT.split(_clean(title_el.text_content()))[0])
     for title in candidates:
@@ -692,7 +692,7 @@ def _breadcrumb(root: Any) -> list[str]:
                 inherited[node] = text
         if not text or len(text) > 200:
             continue
-        if _CRUMB_TEXT.match(text) or (_CRUMB_ATTR.search(attrs) and (el.find(".//a") is not None)):
+        if _CRUMB_TEXT.match(text) or (_CRUMB_ATTR.search(attrs) and (first(el, "a") is not None)):
             text = _CRUMB_TEXT.sub("", text)
             crumbs = [c.strip() for c in _CRUMB_SPLIT.split(text) if c.strip()]
             if crumbs:
@@ -702,7 +702,7 @@ def _breadcrumb(root: Any) -> list[str]:
 
 def _column(tree: Any, meta: dict[str, str], ctx: PageContext) -> dict[str, Any]:
     crumbs = _breadcrumb(tree)
-    title_el = tree.find(".//title")
+    title_el = first(tree, "title")
     title_parts = [p for p in _TITLE_SPLIT.split(_clean(title_el.text_content() if title_el is not None else "")) if p]
     name: str | None = meta.get("columnname") or None
     source: str | None = "meta ColumnName"
@@ -778,7 +778,7 @@ def _describe(el: Any) -> str:
 
 def _holds_content(el: Any) -> bool:
     """A link or an image: the container shows something (a picture list, a link directory), it is not empty."""
-    return any(_is_item_anchor(a) for a in el.iter("a")) or el.find(".//img") is not None
+    return any(_is_item_anchor(a) for a in el.iter("a")) or first(el, "img") is not None
 
 
 def _empty_list_containers(root: Any) -> list[str]:

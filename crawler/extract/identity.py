@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import tinycss2
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.content import page_text, visible_text
-from govaudit.crawler.extract.core import absolute_url
+from govaudit.crawler.extract.core import absolute_url, first
 from lxml import etree
 
 from govaudit.readings import MAX_SELECTORS, HidingRule, compile_hiding
@@ -241,7 +241,7 @@ def _page_rules(css: str) -> tuple[dict[str, str], tuple[tuple[str, Any], ...]]:
 
 def _by_rule(root: etree._Element) -> list[tuple[etree._Element, str]]:
     """Elements a hiding ``<style>`` rule of the page selects, with the rule."""
-    if root.find(".//style") is None:
+    if first(root, "style") is None:
         return []
     by_name, other = _page_rules("\n".join(_STYLES(root)))
     found = [(el, how) for how, xpath in other for el in xpath(root) if isinstance(el, etree._Element)]

@@ -36,7 +36,7 @@ from datetime import date
 from typing import Any
 
 from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.core import absolute_url, element_text
+from govaudit.crawler.extract.core import absolute_url, element_text, first
 from govaudit.crawler.extract.dates import parse_date
 from lxml import etree
 
@@ -315,7 +315,7 @@ def _breadcrumb(tree: Any) -> str | None:
                 candidates.append(el.getparent())  # <span>当前位置：</span><a>首页</a> &gt; …
             continue
         cls, ident = el.get("class"), el.get("id")  # most elements (a site map's 50,000 items) have neither
-        if (cls or ident) and _CRUMB_ATTR.search(f"{cls or ''} {ident or ''}") and el.find(".//a") is not None:
+        if (cls or ident) and _CRUMB_ATTR.search(f"{cls or ''} {ident or ''}") and first(el, "a") is not None:
             candidates.append(el)
     best: str | None = None
     for el in candidates:
@@ -328,7 +328,7 @@ def _breadcrumb(tree: Any) -> str | None:
 
 
 def _title_text(tree: Any) -> str:
-    el = tree.find(".//title")
+    el = first(tree, "title")
     return _clean(element_text(el)) if el is not None else ""
 
 
@@ -374,7 +374,7 @@ def _channel_links(tree: Any, base: str) -> list[dict[str, Any]]:
 
 # -- letters -----------------------------------------------------------------------------------------------------
 def _base(tree: Any, url: str) -> str:
-    base = tree.find(".//base")
+    base = first(tree, "base")
     href = base.get("href") if base is not None else None
     return (absolute_url(url, href) or url) if href else url
 
