@@ -36,7 +36,7 @@ from datetime import date
 from typing import Any
 
 from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.core import absolute_url, element_text, first
+from govaudit.crawler.extract.core import absolute_url, element_text, first, metas
 from govaudit.crawler.extract.dates import parse_date
 from lxml import etree
 
@@ -290,7 +290,7 @@ def classify_channel(text: str, *, strict: bool = True) -> tuple[str, str, bool]
 
 def _meta(tree: Any) -> dict[str, str]:
     out: dict[str, str] = {}
-    for el in tree.iter("meta"):
+    for el in metas(tree):
         name, content = el.get("name"), el.get("content")
         if name and content:
             out.setdefault(name.strip().lower(), _clean(content))
