@@ -119,7 +119,7 @@ def parse_html(text: str) -> lxml_html.HtmlElement:
     deeper elements siblings); the normal path pays one check of the parser's error log.
     """
     text = _XML_DECL.sub("", text, count=1)
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(): no copy of a 5 MB page to ask
         text = "<html></html>"
     parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=False, huge_tree=False)
     parser.set_element_class_lookup(_ELEMENT_CLASSES)
