@@ -108,16 +108,15 @@ def extract(ctx: PageContext) -> dict[str, Any]:
 
     items = list(_html_items(root, ref, "html"))
     items += _comment_items(tree, ref)
-    scripts = list(tree.iter("script"))  # one walk for the three readers of script data
-    items += _datastore_items(scripts, ref)
-    items += _script_json_items(scripts, ref)
+    items += _datastore_items(tree, ref)
+    items += _script_json_items(tree, ref)
     items = _dedupe(items, ctx.url)
     total = len(items)
     if total > MAX_ITEMS:
         items.sort(key=lambda i: i["date"] or "", reverse=True)
         items = items[:MAX_ITEMS]
 
-    pagination = _pagination(scripts, ctx)
+    pagination = _pagination(tree, ctx)
     guess = sum(1 for i in items if i["date"]) < 3 and not ctx.is_home and len(ctx.links) <= MAX_GUESS_LINKS
     article = _article(tree, root, meta, ref, guess)
     column = _column(tree, meta, ctx)
@@ -393,10 +392,10 @@ def _comment_items(tree: Any, ref: date) -> list[dict[str, Any]]:
     return out
 
 
-def _datastore_items(scripts: list[Any], ref: date) -> list[dict[str, Any]]:
+def _datastore_items(tree: Any, ref: date) -> list[dict[str, Any]]:
     """Hanweb/大汉 jpage lists: ``<script type="text/xml"><datastore><recordset><record><![CDATA[<li>…]]>``."""
     out: list[dict[str, Any]] = []
-    for script in scripts:
+    for script in tree.iter("script"):
         text = script.text or ""
         if "<record" not in text or "datastore" not in text.lower():
             continue
@@ -428,7 +427,7 @@ def _json_records(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
             yield from _json_records(value, depth + 1)
 
 
-def _script_json_items(scripts: list[Any], ref: date) -> list[dict[str, Any]]:
+def _script_json_items(tree: Any, ref: date) -> list[dict[str, Any]]:
     """Lists held as data in a script variable (``var listData = [{"title":…,"pubDate":…}]``).
 
     Strict JSON is read with json.raw_decode from each assignment; a JavaScript object literal (unquoted
@@ -437,7 +436,7 @@ def _script_json_items(scripts: list[Any], ref: date) -> list[dict[str, Any]]:
     """
     out: list[dict[str, Any]] = []
     decoder = json.JSONDecoder()
-    for script in scripts:
+    for script in tree.iter("script"):
         if script.get("src") or (script.get("type") or "").lower() == "text/xml":
             continue
         text = (script.text or "")[:MAX_SCRIPT_CHARS]
@@ -558,9 +557,9 @@ def _page_number(url: str, p: SplitResult) -> int | None:
     return None
 
 
-def _pagination(scripts: list[Any], ctx: PageContext) -> list[dict[str, Any]]:
+def _pagination(tree: Any, ctx: PageContext) -> list[dict[str, Any]]:
     found: dict[str, int] = {}
-    for script in scripts:
+    for script in tree.iter("script"):
         m = _TRS_PAGER.search(script.text or "")
         if m:
             count, stem, ext = int(m.group(1)), m.group(3), m.group(4)
