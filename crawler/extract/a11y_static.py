@@ -25,7 +25,7 @@ import re
 from typing import Any
 
 from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.core import absolute_url
+from govaudit.crawler.extract.core import absolute_url, first
 from lxml import etree
 
 MAX_ELEMENTS = 10
@@ -57,7 +57,8 @@ def _has_name_attr(el: etree._Element) -> bool:
 
 def _has_text(el: etree._Element) -> bool:
     """Visible text inside; the common case (text right in the tag) without building text_content()."""
-    if el.text and not el.text.isspace():
+    text = el.text  # read once: lxml builds a new string on each read
+    if text and not text.isspace():
         return True
     return bool(_text(el)) if len(el) else False
 
@@ -114,7 +115,7 @@ def _labelled(el: etree._Element, label_for: set[str]) -> bool:
     return next(el.iterancestors("label"), None) is not None
 
 
-_DUP_IDS = etree.XPath("//*[@id]/@id")
+_DUP_IDS = etree.XPath("//@id", smart_strings=False)  # the attributes themselves: no test of every element
 # A landmark or a heading: one C-level search that stops at the first match, then the role values.  (One XPath
 # union of the tags and roles made libxml2 evaluate every branch over the whole document: 0.38 s of a 50,000-link
 # site map, for a yes/no that the first <h1> answers.)
@@ -138,10 +139,7 @@ def static_checks(root: etree._Element) -> tuple[list[dict[str, str]], dict[str,
     first_links = 0
     for el in root.iter(*_CHECKED_TAGS):
         tag = el.tag
-        if tag == "img":
-            if el.get("alt") is None and not _has_name_attr(el) and el.get("role") not in ("presentation", "none"):
-                hits.add("image-alt", el)
-        elif tag == "a":
+        if tag == "a":  # most of the elements visited: asked first
             href = el.get("href")
             if href is not None:
                 first_links += 1
@@ -150,6 +148,9 @@ def static_checks(root: etree._Element) -> tuple[list[dict[str, str]], dict[str,
                     has_skip = True
                 if not _has_text(el) and not _has_name_attr(el) and not _img_alt_inside(el):
                     hits.add("link-name", el)
+        elif tag == "img":
+            if el.get("alt") is None and not _has_name_attr(el) and el.get("role") not in ("presentation", "none"):
+                hits.add("image-alt", el)
         elif tag == "button":
             if not _has_text(el) and not _has_name_attr(el) and not _img_alt_inside(el):
                 hits.add("button-name", el)
@@ -234,7 +235,7 @@ def template_signature(root: etree._Element, depth: int = TEMPLATE_DEPTH) -> str
     of identical siblings collapse, so two article pages of one CMS template share a signature whatever
     their length.
     """
-    body = root.find(".//body") if root.tag != "body" else root
+    body = first(root, "body") if root.tag != "body" else root
     out: list[str] = []
     _skeleton(body if body is not None else root, depth, out)
     return hashlib.blake2b("".join(out).encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()

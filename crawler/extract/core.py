@@ -119,9 +119,10 @@ def parse_html(text: str) -> lxml_html.HtmlElement:
     deeper elements siblings); the normal path pays one check of the parser's error log.
     """
     text = _XML_DECL.sub("", text, count=1)
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(): no copy of a 5 MB page to ask
         text = "<html></html>"
     parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=False, huge_tree=False)
+    parser.set_element_class_lookup(_ELEMENT_CLASSES)
     try:
         tree = lxml_html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
         if any(e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for e in parser.error_log):
@@ -131,6 +132,12 @@ def parse_html(text: str) -> lxml_html.HtmlElement:
         return lxml_html.document_fromstring(b"<html></html>", parser=parser)
 
 
+# Every element an HtmlElement, its class picked in C.  lxml.html's own parser picks FormElement, InputElement …
+# by tag in a Python callback each time an element's proxy is made (100,000 times on a 50,000-link page); no
+# extractor uses those classes' form helpers.
+_ELEMENT_CLASSES = etree.ElementDefaultClassLookup(
+    element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment, pi=lxml_html.HtmlProcessingInstruction,
+    entity=lxml_html.HtmlEntity)
 _LIBXML2_MAX_DEPTH = 256
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 
@@ -205,15 +212,15 @@ def absolute_url(base: str, href: str) -> str | None:
     once per link: a site map's 50,000 links share one base.
     """
     href = href.strip()
-    if href.startswith(("http://", "https://")):
-        return _resolve("", href)
-    if href.startswith("/") and not href.startswith("//"):
+    if href[:1] == "/" and href[1:2] != "/":  # root-relative, most links of a CMS page: asked first
         origin, origin_plain, _, _ = _base_parts(base)
         # The common case, a plain root-relative path, is the origin and the path as they are (what urljoin and
         # safe_url_string give for it): a site map's 50,000 distinct URLs do not each pay a join and a re-encoding.
         if origin_plain and _PLAIN_PATH.fullmatch(href) and "/." not in href:
             return origin + href
         return _resolve(origin, href)
+    if href.startswith(("http://", "https://")):
+        return _resolve("", href)
     if href and not href.startswith(("?", "#", "//")) and ":" not in href.split("/", 1)[0]:
         _, _, folder, folder_plain = _base_parts(base)
         if folder is not None:
@@ -247,6 +254,27 @@ def _resolve(base: str, href: str) -> str | None:
         return safe_url_string(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")))
     except ValueError:
         return "invalid:" + href[:500]
+
+
+@lru_cache(maxsize=64)
+def _first_path(step: str) -> etree.XPath:
+    return etree.XPath(f"descendant::{step}[1]")
+
+
+def first(el: Any, step: str) -> Any | None:
+    """``el.find(".//" + step)`` (``step``: a tag, with a predicate if need be): the first descendant in document
+    order.  lxml's ``find`` looks ahead for a second match, so with one ``<title>`` it walks the whole rest of the
+    page (2.5 ms of a 50,000-link site map, each call); the XPath stops at the first."""
+    found = _first_path(step)(el)
+    return found[0] if found else None
+
+
+_METAS = etree.XPath(".//meta")
+
+
+def metas(tree: Any) -> list[Any]:
+    """The page's ``<meta>`` elements in document order: one XPath, a C walk at half the cost of ``iter("meta")``."""
+    return _METAS(tree)
 
 
 def element_text(el: Any) -> str:
@@ -298,7 +326,7 @@ def _fragments(markup: str) -> list[Any]:
 
 def extract_links(tree: lxml_html.HtmlElement, url: str) -> list[Link]:
     """Every link of a page, including those real CMSs hide in comments and Hanweb datastore scripts."""
-    base_el = tree.find(".//base[@href]")
+    base_el = first(tree, "base[@href]")
     base = absolute_url(url, base_el.get("href")) if base_el is not None else url
     base = base if base and not base.startswith("invalid:") else url
     out: list[Link] = []
@@ -335,7 +363,7 @@ def cheap_links(text: str, url: str) -> list[Link]:
     (linear, all in C but the loop), anchors from the element's own text only, nothing from comments or
     script data.  Enough for the crawl to go on past the page; the page itself is recorded as not analysed."""
     tree = parse_html(text)
-    base_el = tree.find(".//base[@href]")
+    base_el = first(tree, "base[@href]")
     base = absolute_url(url, base_el.get("href")) if base_el is not None else url
     base = base if base and not base.startswith("invalid:") else url
     out: list[Link] = []
@@ -354,9 +382,9 @@ def cheap_links(text: str, url: str) -> list[Link]:
 def extract(ctx: PageContext) -> dict[str, Any]:
     """Core facts: title, language and the ``<meta name>`` tags of the 网页设计规范 (SiteName, ColumnName, PubDate…)."""
     tree = ctx.tree
-    title_el = tree.find(".//title")
+    title_el = first(tree, "title")
     meta: dict[str, str] = {}
-    for el in tree.iter("meta"):
+    for el in metas(tree):
         name = el.get("name") or el.get("property") or el.get("http-equiv")
         content = el.get("content")
         if name and content is not None and name not in meta:

@@ -98,15 +98,17 @@ def find_dates(text: str, *, ref: date | None = None, year_hint: int | None = No
     taken: list[tuple[int, int]] = []
 
     def free(a: int, b: int) -> bool:
-        return all(b <= s or a >= e for s, e in taken)
+        for s, e in taken:  # a loop, not all() over a generator: one row's text has one or two dates
+            if b > s and a < e:
+                return False
+        return True
 
     def add(value: date | None, m: re.Match[str], inferred: bool = False, tm: str | None = None) -> None:
-        if value is None or not free(m.start(), m.end()):
-            # An impossible date still occupies its text so that a shorter pattern cannot re-read a part of it.
-            taken.append((m.start(), m.end()))
-            return
-        taken.append((m.start(), m.end()))
-        out.append(DateMatch(value, m.group(0).strip(), m.start(), m.end(), tm, inferred, value > ref))
+        start, end = m.span()
+        if value is not None and free(start, end):
+            out.append(DateMatch(value, m.group(0).strip(), start, end, tm, inferred, value > ref))
+        # An impossible date still occupies its text so that a shorter pattern cannot re-read a part of it.
+        taken.append((start, end))
 
     for m in _FULL.finditer(text):
         y = int(m.group("y"))
@@ -134,7 +136,8 @@ def find_dates(text: str, *, ref: date | None = None, year_hint: int | None = No
             if value is not None and value > ref:
                 value = _make(ref.year - 1, mo, d)
             add(value, m, inferred=True, tm=_time(m))
-    out.sort(key=lambda x: x.start)
+    if len(out) > 1:
+        out.sort(key=lambda x: x.start)
     return out
 
 

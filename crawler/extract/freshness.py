@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
 
 import chompjs
 from govaudit.crawler.extract import PageContext
+from govaudit.crawler.extract.core import element_text, first, metas
 from govaudit.crawler.extract.dates import DateMatch, find_dates, parse_date, year_heading
 from lxml import etree
 from lxml import html as lxml_html
@@ -82,6 +83,7 @@ _LABEL_RE = re.compile("(" + "|".join(sorted((re.escape(k) for k, _ in _LABELS),
 _LABEL_RANK = dict(_LABELS)
 _GENERIC_RANK = 2
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_DIGIT = re.compile(r"\d")
 _TODAY_WIDGET = re.compile(r"(今天是|今日是|今天|当前日期|现在是)\s*[:：]?\s*$")
 _META_DATE_NAMES = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "pubtime", "publishtime",
                     "dc.date", "date")
@@ -129,7 +131,7 @@ def extract(ctx: PageContext) -> dict[str, Any]:
 def _meta(tree: lxml_html.HtmlElement) -> dict[str, str]:
     """``<meta name=…>`` by lower-cased name (the 网页设计规范 tags are written ColumnName, columnname, COLUMNNAME)."""
     out: dict[str, str] = {}
-    for el in tree.iter("meta"):
+    for el in metas(tree):
         name = (el.get("name") or el.get("property") or "").strip().lower()
         if name and name not in out and el.get("content") is not None:
             out[name] = " ".join(el.get("content", "").split())[:500]
@@ -170,10 +172,11 @@ def _is_item_anchor(a: Any) -> bool:
     return bool(href) and not href.startswith(_SKIP_HREF)
 
 
-def _anchor_parts(a: Any) -> tuple[str, list[str]]:
+def _anchor_parts(a: Any) -> tuple[str, Sequence[str]]:
     """(title text, texts of child elements that are only a date): ``<a>标题<span>2025-11-03</span></a>``."""
     if not len(a):  # the common anchor: text only
-        return _clean(a.text), []
+        text = a.text
+        return (" ".join(text.split()) if text else ""), ()
     dates: list[str] = []
     parts: list[str] = [a.text or ""]
     for child in a:
@@ -202,24 +205,27 @@ def _text_outside(row: Any, a: Any) -> str:
         return ""  # ``<li><a>…</a></li>``: nothing outside the anchor, no walk
     parts: list[str] = []
 
-    def walk(el: Any) -> None:
-        if el is a:
-            return
-        if isinstance(el.tag, str) and el.tag not in ("script", "style"):
-            parts.append(el.text or "")
-            for child in el:
-                walk(child)
-                parts.append(child.tail or "")
+    def walk(el: Any) -> None:  # el: an element of the row, not the anchor, not a script or style
+        parts.append(el.text or "")
+        for child in el:
+            if child is not a and isinstance(child.tag, str) and child.tag not in ("script", "style"):
+                if len(child):
+                    walk(child)
+                else:  # a leaf (most cells): its text without a call
+                    parts.append(child.text or "")
+            parts.append(child.tail or "")
 
-    walk(row)
+    if row is not a and isinstance(row.tag, str) and row.tag not in ("script", "style"):
+        walk(row)
     return _clean(" ".join(parts))
 
 
-def _row_date(text: str, ref: date, year_hint: int | None) -> DateMatch | None:
-    """The publication date in a row's non-title text: the last full date, else a month-day in a short cell."""
+def _row_date(text: str, ref: date, years: _YearHeadings, a: Any) -> DateMatch | None:
+    """The publication date in a row's non-title text: the last full date, else a month-day in a short cell
+    (its year from the heading above anchor ``a``)."""
     found = find_dates(text, ref=ref)
-    if not found and len(text) <= 40:
-        found = find_dates(text, ref=ref, year_hint=year_hint, month_day=True)
+    if not found and len(text) <= 40 and _DIGIT.search(text):  # a month-day date has digits: no year asked without
+        found = find_dates(text, ref=ref, year_hint=years.of(a), month_day=True)
     # 今天是2026年11月20日: the header's clock widget sits beside the 网站首页 link; it dates nothing.
     found = [f for f in found if not _TODAY_WIDGET.search(text[:f.start])]
     return found[-1] if found else None
@@ -246,6 +252,20 @@ def _year_map(root: Any) -> dict[Any, int]:
     return out
 
 
+class _YearHeadings:
+    """``_year_map`` of a list, read the first time a row asks (a month-day date, ``11-03``): a list whose rows
+    print full dates, or none, never pays a walk of every element and its text (issue 16)."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.years: dict[Any, int] | None = None
+
+    def of(self, a: Any) -> int | None:
+        if self.years is None:
+            self.years = _year_map(self.root)
+        return self.years.get(a)
+
+
 class _ItemIndex:
     """How many item links each element holds, counted once per element and each anchor's text read once.
 
@@ -261,7 +281,7 @@ class _ItemIndex:
         found = self.anchor.get(a)
         if found is None:
             found = self.anchor[a] = _is_item_anchor(a) and \
-                len(_clean(a.text_content()) or _clean(a.get("title"))) >= MIN_TITLE
+                len(_clean(element_text(a)) or _clean(a.get("title"))) >= MIN_TITLE
         return found
 
     def holds_other_item(self, node: Any, a: Any) -> bool:
@@ -277,38 +297,42 @@ class _ItemIndex:
 
 
 def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
-    years = _year_map(root)
+    years = _YearHeadings(root)
     index = _ItemIndex()
     rows: list[tuple[Any, Any, str, DateMatch | None]] = []  # (anchor, the row's parent, title, date)
     for a in root.iter("a"):
-        if not _is_item_anchor(a):
+        href = (a.get("href") or "").strip().lower()  # _is_item_anchor, inline: a site map has 50,000 anchors
+        if not href or href.startswith(_SKIP_HREF):
             continue
         text, inner_dates = _anchor_parts(a)
         if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
             index.anchor[a] = len(text or _clean(a.get("title"))) >= MIN_TITLE
         title = text
-        attr = _clean(a.get("title")) if "title" in a.attrib else ""
+        attr = a.get("title")
+        attr = " ".join(attr.split()) if attr else ""
         if len(attr) > len(title.rstrip("…. ")) or (attr and title.endswith(("…", "...", ".."))):
             title = attr
         short = len(title) < MIN_TITLE
         if short and (len(_CJK.findall(title)) < MIN_SHORT_TITLE or title in _NOT_TITLES or title in _PAGER_WORDS):
             continue
-        hint = years.get(a)
         found: DateMatch | None = None
         for txt in inner_dates:
-            found = _row_date(_clean(txt), ref, hint) or found
+            found = _row_date(_clean(txt), ref, years, a) or found
         row = a
         if found is None:
             node = a
             for _ in range(4):
                 parent = node.getparent()
-                if parent is None or parent.tag in _STOP_TAGS or index.holds_other_item(parent, a):
+                if parent is None:
+                    break
+                tag = parent.tag  # read once: lxml makes a new string for each read
+                if tag in _STOP_TAGS or index.holds_other_item(parent, a):
                     break
                 node = parent
                 outside = _text_outside(node, a)
                 if outside:
-                    found = _row_date(outside, ref, hint)
-                if found is not None or node.tag in _ROW_TAGS:
+                    found = _row_date(outside, ref, years, a)
+                if found is not None or tag in _ROW_TAGS:
                     break
             row = node
         if found is None and _may_end_with_date(text):
@@ -354,9 +378,12 @@ def _fragment_root(markup: str) -> Any | None:
         return None
 
 
+_COMMENTS = etree.XPath(".//comment()")  # iter(etree.Comment) in document order, at half the cost
+
+
 def _comment_items(tree: Any, ref: date) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for comment in tree.iter(etree.Comment):
+    for comment in _COMMENTS(tree):
         text = comment.text or ""
         if "<a" in text.lower():
             root = _fragment_root(text)
@@ -418,6 +445,8 @@ def _script_json_items(tree: Any, ref: date) -> list[dict[str, Any]]:
         pos = 0
         budget = [MAX_SCRIPT_VALUES]
         for m in _JS_ASSIGN.finditer(text):
+            if budget[0] <= 0:
+                break  # no value parsed past the budget: the rest of a pasted library is not scanned either
             if m.end() < pos:
                 continue
             data, end = _script_value(decoder, text, m.end(), budget)
@@ -457,11 +486,12 @@ def _script_value(decoder: json.JSONDecoder, text: str, start: int, budget: list
 
 def _dedupe(items: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
     """Absolute URLs; one item per (url, title), the first source seen (html before comment before script)."""
+    join = _joiner(base)
     seen: set[tuple[str, str]] = set()
     out: list[dict[str, Any]] = []
     for item in items:
         try:
-            item["url"] = urljoin(base, item["url"]).split("#", 1)[0]
+            item["url"] = join(item["url"]).split("#", 1)[0]
         except ValueError:
             continue
         key = (item["url"], item["title"])
@@ -472,11 +502,47 @@ def _dedupe(items: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
     return out
 
 
+_PLAIN_ROOTED = re.compile(r"/[A-Za-z0-9_\-.~/]*(?:\?[A-Za-z0-9_\-.~=&]+)?")
+
+
+def _joiner(base: str) -> Callable[[str], str]:
+    """``urljoin(base, href)``, with a plain root-relative path (``/xxgk/123.html``, no ``//``, dot segment,
+    ``;``, ``%``, ``#`` or empty query, whose join urljoin leaves as it is) put after the base's origin without a
+    parse of each: a 信息公开目录's 5,000 rows each paid one (issue 16).  The origin is urljoin's own for a path."""
+    try:
+        origin = urljoin(base, "/")[:-1]
+    except ValueError:
+        origin = ""
+    plain = origin.startswith(("http://", "https://")) and urljoin(base, "/a?b") == origin + "/a?b"
+
+    def join(href: str) -> str:
+        if plain and href[:1] == "/" and "//" not in href and "/." not in href and _PLAIN_ROOTED.fullmatch(href):
+            return origin + href
+        return urljoin(base, href)
+    return join
+
+
 # -- pagination ------------------------------------------------------------------------------------------------
+_PLAIN_URL = re.compile(r'https?://[!"$-Z\\^-~]*\Z')  # printable ASCII but # [ ]: no space, control character
+
+
+def _split(url: str) -> SplitResult:
+    """``urlsplit(url)`` for a link's URL as ``core.absolute_url`` writes it (``http(s)://host/path?query``: no
+    fragment, no bracket, ASCII, nothing to strip) cut at its ``/`` and ``?`` without urlsplit's checks; a pager
+    of 5,000 links split each one (issue 16).  Anything else goes to urlsplit."""
+    if not _PLAIN_URL.match(url):
+        return urlsplit(url)
+    scheme, _, rest = url.partition("://")
+    ends = [i for i in (rest.find("/"), rest.find("?")) if i >= 0]
+    cut = min(ends) if ends else len(rest)
+    path, _, query = rest[cut:].partition("?")
+    return SplitResult(scheme, rest[:cut], path, query, "")
+
+
 def _page_number(url: str, p: SplitResult) -> int | None:
     """The page number a URL carries when it is another page of the same list (``p``: the page's own URL, split
     once per page, not once per pager link), else None."""
-    u = urlsplit(url)
+    u = _split(url)
     if u.netloc != p.netloc:
         return None
     u_dir, _, u_name = u.path.rpartition("/")
@@ -506,7 +572,7 @@ def _pagination(tree: Any, ctx: PageContext) -> list[dict[str, Any]]:
             continue
         anchor = link.anchor.strip().lower()
         if anchor not in _PAGER_WORDS and not (anchor.isdigit() and len(anchor) <= 4) \
-                and not _PAGE_LABEL.fullmatch(anchor):
+                and not ("页" in anchor and _PAGE_LABEL.fullmatch(anchor)):
             continue
         n = _page_number(link.url, page)
         if n is not None:
@@ -530,14 +596,15 @@ def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool)
     text = _visible_text(root, 50_000)
     best: tuple[int, int, DateMatch] | None = None
     for m in _LABEL_RE.finditer(text):
+        rank = _LABEL_RANK[m.group(1)]
+        if best is not None and rank >= best[0]:
+            continue  # the first label of the best rank wins: no date to read after this one
+        if rank == _GENERIC_RANK and m.start() > 0 and _CJK.match(text[m.start() - 1]):
+            continue  # 会议时间、截止日期: a date in the text, not the page's publication date
         found = parse_date(text[m.end():m.end() + 40], ref=ref)
         if found is None or found.start > 3:
             continue
-        rank = _LABEL_RANK[m.group(1)]
-        if rank == _GENERIC_RANK and m.start() > 0 and _CJK.match(text[m.start() - 1]):
-            continue  # 会议时间、截止日期: a date in the text, not the page's publication date
-        if best is None or rank < best[0]:
-            best = (rank, m.start(), found)
+        best = (rank, m.start(), found)
     if best is not None:
         return {"date": best[2].iso, "date_text": best[2].text, "source": "label", "meta_date": meta_date}
     near, before = _date_near_title(tree, text, meta, ref)
@@ -572,10 +639,10 @@ def _date_near_title(tree: Any, text: str, meta: dict[str, str], ref: date) -> t
 
     Dates before the title are skipped: gov headers show today's date (今天是2026年11月20日)."""
     candidates = [meta.get("articletitle", "")]
-    h1 = tree.find(".//h1")
+    h1 = first(tree, "h1")
     if h1 is not None:
         candidates.append(_clean(h1.text_content()))
-    title_el = tree.find(".//title")
+    title_el = first(tree, "title")
     if title_el is not None:
         candidates.append(_TITLE_SPLIT.split(_clean(title_el.text_content()))[0])
     for title in candidates:
@@ -628,7 +695,7 @@ def _breadcrumb(root: Any) -> list[str]:
                 inherited[node] = text
         if not text or len(text) > 200:
             continue
-        if _CRUMB_TEXT.match(text) or (_CRUMB_ATTR.search(attrs) and (el.find(".//a") is not None)):
+        if _CRUMB_TEXT.match(text) or (_CRUMB_ATTR.search(attrs) and (first(el, "a") is not None)):
             text = _CRUMB_TEXT.sub("", text)
             crumbs = [c.strip() for c in _CRUMB_SPLIT.split(text) if c.strip()]
             if crumbs:
@@ -638,7 +705,7 @@ def _breadcrumb(root: Any) -> list[str]:
 
 def _column(tree: Any, meta: dict[str, str], ctx: PageContext) -> dict[str, Any]:
     crumbs = _breadcrumb(tree)
-    title_el = tree.find(".//title")
+    title_el = first(tree, "title")
     title_parts = [p for p in _TITLE_SPLIT.split(_clean(title_el.text_content() if title_el is not None else "")) if p]
     name: str | None = meta.get("columnname") or None
     source: str | None = "meta ColumnName"
@@ -657,13 +724,13 @@ def _short_texts(root: Any) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     in_link: dict[Any, bool] = {}
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in ("a", "script", "style", "option", "title"):
+    for el in root.iter(etree.Element):  # elements only, picked in C: comments show no text
+        if el.tag in ("a", "script", "style", "option", "title"):
             continue
         for text in (el.text, el.tail):
             if not text or text.isspace():
                 continue
-            text = _clean(text)
+            text = " ".join(text.split())  # _clean, inline: every text of a 5,000-row table comes here
             if 2 <= len(text) <= 30 and text not in seen and not _DATE_ONLY.match(text):
                 if _inside_link(el, in_link):
                     continue
@@ -714,7 +781,7 @@ def _describe(el: Any) -> str:
 
 def _holds_content(el: Any) -> bool:
     """A link or an image: the container shows something (a picture list, a link directory), it is not empty."""
-    return any(_is_item_anchor(a) for a in el.iter("a")) or el.find(".//img") is not None
+    return any(_is_item_anchor(a) for a in el.iter("a")) or first(el, "img") is not None
 
 
 def _empty_list_containers(root: Any) -> list[str]:

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import tinycss2
 from govaudit.crawler.extract import PageContext
 from govaudit.crawler.extract.content import page_text, visible_text
-from govaudit.crawler.extract.core import absolute_url
+from govaudit.crawler.extract.core import absolute_url, first
 from lxml import etree
 
 from govaudit.readings import MAX_SELECTORS, HidingRule, compile_hiding
@@ -67,7 +67,10 @@ _HIDE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
     r"(?:left|top|text-indent|margin-left|margin-top)\s*:\s*-\s*(?:\d{4,}|[5-9]\d{2})(?:\.\d+)?(?:px|em|rem|pt|%)?|"  # off-screen: -500px and beyond
     r"(?:^|;|\s)(?:width|height|opacity)\s*:\s*0(?:\.0+)?(?:px)?\s*(?:;|$)", re.I)
-_HIDE_CANDIDATES = etree.XPath("//*[@hidden or @style]")  # a contains()-filtered XPath measured 3× slower
+# Elements with a hidden or style attribute, in document order: found from the attributes (``//@style/..``), not
+# by testing every element (``//*[@hidden or @style]``, twice the cost on a 50,000-link page; a contains()-filtered
+# XPath measured 3× slower still).
+_HIDE_CANDIDATES = etree.XPath("//@hidden/..|//@style/..")
 _COLOR = re.compile(r"(?:^|;|\s)color\s*:\s*([^;]+)", re.I)
 _BACKGROUND = re.compile(r"background(?:-color)?\s*:\s*([^;]+)", re.I)
 _INLINE_URL = re.compile(r"""(?:src\s*=\s*\\?["']?|\.src\s*=\s*["']|write\s*\(\s*["'][^"']*?src=\\?["']?)\s*((?:https?:)?//[^\s"'\\<>]+)""", re.I)
@@ -133,10 +136,11 @@ def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
         out["police_text"] = (m.group(1) or "") + "公网安备" + m.group(2) + "号"
     if m := SPONSOR.search(text):
         out["sponsor"] = m.group(1)
-    out["contact"] = bool(CONTACT.search(text)) or any(
-        not l.hidden and l.tag == "a" and ("联系我们" in l.anchor or "mailto:" in l.url) for l in links)
-    for link in links:
-        if not any(w in link.url for w in _RECORD_SITES):
+    out["contact"] = bool(CONTACT.search(text))
+    for link in links:  # one pass over a site map's 50,000 links for the contact link and the record sites
+        if not out["contact"] and not link.hidden and link.tag == "a" and ("联系我们" in link.anchor or "mailto:" in link.url):
+            out["contact"] = True
+        if "beian" not in link.url and "conac" not in link.url:  # _RECORD_SITES, without a generator per link
             continue
         host = _host(link.url)
         if host == "beian.miit.gov.cn" and "icp_link" not in out:
@@ -237,7 +241,7 @@ def _page_rules(css: str) -> tuple[dict[str, str], tuple[tuple[str, Any], ...]]:
 
 def _by_rule(root: etree._Element) -> list[tuple[etree._Element, str]]:
     """Elements a hiding ``<style>`` rule of the page selects, with the rule."""
-    if root.find(".//style") is None:
+    if first(root, "style") is None:
         return []
     by_name, other = _page_rules("\n".join(_STYLES(root)))
     found = [(el, how) for how, xpath in other for el in xpath(root) if isinstance(el, etree._Element)]
