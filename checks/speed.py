@@ -89,7 +89,6 @@ class Resources:
 
 def resources(view: ScanView) -> Resources:
     """Every on- and off-site URL a page loads as a resource, with the pages that load it."""
-    docs = view.documents()
     out = Resources()
     for kind in ("resource", "external"):
         for rec in view.urls(kind):
@@ -101,7 +100,7 @@ def resources(view: ScanView) -> Resources:
                 if ref.tag not in RESOURCE_TYPES:
                     continue
                 rtype = rtype or RESOURCE_TYPES[ref.tag]
-                pages[docs.get(ref.source, (ref.source, []))[0]] = None
+                pages[view.document(ref.source)[0]] = None
             if not pages or rtype is None:
                 continue
             a = last_attempt(rec)
