@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import groupby, islice
 from pathlib import Path
 from typing import Any
 
@@ -335,11 +335,12 @@ class Store:
     # -- findings ----------------------------------------------------------------------------------
     def replace_findings(self, scan_id: int, findings: Iterable[Finding]) -> int:
         """Findings are derived data: re-running the checks replaces them whole, so nothing is ever counted twice."""
+        numbered = enumerate(findings)
         with self.transaction():
             self.conn.execute(delete(t.findings).where(t.findings.c.scan_id == scan_id))
-            rows = [{"scan_id": scan_id, "seq": i, "rule": f.rule, "severity": f.severity, "url": f.url,
-                     "body": json.dumps(f.to_json(), ensure_ascii=False)} for i, f in enumerate(findings)]
-            if rows:
+            # in batches: the rows of every finding at once, each with its JSON, were as large as the findings
+            while rows := [{"scan_id": scan_id, "seq": i, "rule": f.rule, "severity": f.severity, "url": f.url,
+                            "body": json.dumps(f.to_json(), ensure_ascii=False)} for i, f in islice(numbered, 1000)]:
                 self.conn.execute(t.findings.insert(), rows)
         return int(self.conn.execute(select(func.count()).where(t.findings.c.scan_id == scan_id)).scalar_one())
 
@@ -781,11 +782,15 @@ class ScanView:
     def get(self, url: str) -> UrlRecord | None:
         return next(self._records(query=_GET, scan=self.scan_id, key=url_key(url)), None)
 
-    def refs(self, url: str, limit: int | None = None) -> list[Ref]:
-        """The pages that carry ``url``, with anchor text; ordered so the homepage and shallow pages come first."""
+    def refs(self, url: str, limit: int | None = None) -> Iterator[Ref]:
+        """The pages that carry ``url``, with anchor text; ordered so the homepage and shallow pages come first.
+
+        An iterator, not a list: a logo every page loads has a reference from each of 100,000 pages, and the
+        caller that reads them all (speed) keeps one of them at a time."""
         rows = self.store.conn.execute(_REFS_LIMIT if limit else _REFS,
                                        {"scan": self.scan_id, "target": url_key(url), "limit": int(limit or 0)})
-        return [Ref(source=u, anchor=a, tag=g) for u, a, g in rows]
+        for u, a, g in rows:
+            yield Ref(source=u, anchor=a, tag=g)
 
     def ref_count(self, url: str) -> int:
         return int(self.store.conn.execute(_REF_COUNT, {"scan": self.scan_id, "target": url_key(url)}).scalar_one())

@@ -84,7 +84,7 @@ def test_homepage_defect_is_reported_once_with_its_aliases(tmp_path):
     for alias in ("/index.html", "/__status/301", "/col", "/col/index.html"):
         rec = view.get(base + alias)
         assert rec is not None and rec.state == "done" and rec.status in (200, 301), (alias, rec)
-        assert view.refs(base + alias), alias
+        assert list(view.refs(base + alias)), alias
     assert hits.get("/index.html") == 1 and hits.get("/col/index.html") == 1
     # A redirect whose target was already analysed is not analysed (nor stored) a second time.
     with sqlite3.connect(out / "govaudit.sqlite") as db:
