@@ -50,7 +50,7 @@ def child(pages: int) -> dict[str, float]:
         n = sum(1 for _ in view.pages())
         for p in range(0, pages, 10):
             view.get(f"http://s.test/p{p}.html")
-            view.refs(f"http://s.test/p{p}.html", limit=5)
+            list(view.refs(f"http://s.test/p{p}.html", limit=5))
         cpu2, t2 = time.process_time(), time.perf_counter()
         store.close()
     assert n == pages

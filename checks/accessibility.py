@@ -243,7 +243,7 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
     home_url: str | None = None
     home_facts: PageFacts | None = None
     pages = 0
-    seen: set[str] = set()
+    unseen = set(audits)  # audited URLs no page has been under yet (a sample: not a set of every page's URLs)
     for rec in view.pages():
         facts = rec.facts or {}
         pages += 1
@@ -254,14 +254,14 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
         for item in facts.get("a11y_static") or []:
             static.setdefault(str(item.get("rule")), []).append(item)
         audit = audits.get(rec.url)
-        seen.update((rec.url, *rec.aliases))
+        unseen.difference_update((rec.url, *rec.aliases))
         for finding in _page_findings(rec.url, view.site, static, facts.get("a11y_static_counts") or {}, audit,
                                       int((audit or {}).get("stands_for", stands.get(rec.url, 1))), is_home, meta):
             if rec.aliases:
                 finding.evidence["aliases"] = rec.aliases
             yield finding
     for url, audit in audits.items():  # audited URLs the crawl did not record as pages (e.g. redirected)
-        if url not in seen:
+        if url in unseen:
             yield from _page_findings(url, view.site, {}, {}, audit, int(audit.get("stands_for", 1)),
                                       url == view.start_url, meta)
     yield from _coverage(view, sampling, audits, pages, meta)

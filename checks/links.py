@@ -48,7 +48,7 @@ _ERROR_ZH = {code: text["zh"] for code, text in ERRORS.items()}
 
 
 def _base(view: ScanView, rec: UrlRecord, home_urls: set[str]) -> dict[str, Any]:
-    refs = view.refs(rec.url, limit=MAX_SOURCES)
+    refs = list(view.refs(rec.url, limit=MAX_SOURCES))
     count = view.ref_count(rec.url)
     extra: dict[str, Any] = {
         "kind": rec.kind,

@@ -288,7 +288,7 @@ def _offsite(view: ScanView, rules: RuleSet) -> Iterator[Hit]:
         found = (rec.facts.get("offsite") if rec.facts else None) or {}
         if not found.get("words"):
             continue
-        refs = view.refs(rec.url, limit)
+        refs = list(view.refs(rec.url, limit))
         yield Hit("content.offsite_prohibited", refs[0].source if refs else view.start_url, evidence={
             "target": rec.url, "host": (urlsplit(rec.url).hostname or "").lower(),
             "words": [w["term"] for w in found["words"]], "count": sum(w["count"] for w in found["words"]),

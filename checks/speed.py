@@ -22,12 +22,11 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 from govaudit.checks.plugin import Chart, CheckPlugin, Field, Hit, Ranking, RuleMeta, T, keep_smallest
 
-from govaudit.model import UrlRecord
+from govaudit.model import UrlRecord, url_key
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
 
@@ -64,7 +63,8 @@ class Resources:
     Per resource only the first ``MAX_USERS`` pages that load it are kept (a finding lists no more), and per
     page one int: the number of resources it loads and their bytes, not their list (a logo on every page of a
     100,000-page site must not be held 100,000 times, issue 16).  One int, not a pair, because it is held for
-    every page of the site: about 32 bytes against a list's 100."""
+    every page of the site: about 32 bytes against a list's 100; and under the page's 64-bit URL key (the
+    store's), not its URL, which was another 100 bytes a page."""
 
     size: dict[str, int | None] = field(default_factory=dict)         # resource url -> bytes
     kind: dict[str, str] = field(default_factory=dict)                # resource url -> image | script | ...
@@ -72,49 +72,55 @@ class Resources:
     users: dict[str, list[str]] = field(default_factory=dict)         # resource url -> its first pages (shallow first)
     user_count: dict[str, int] = field(default_factory=dict)          # resource url -> pages that load it
     on_homepage: set[str] = field(default_factory=set)                # resources the start page loads
-    of_page: dict[str, int] = field(default_factory=dict)             # page url -> its resources' bytes << 32 | their number
+    of_page: dict[int, int] = field(default_factory=dict)             # page url_key -> its resources' bytes << 32 | their number
 
-    def loads(self, page: str, size: int | None) -> None:
-        """``page`` loads one more resource, of ``size`` bytes."""
+    def loads(self, page: int, size: int | None) -> None:
+        """The page of URL key ``page`` loads one more resource, of ``size`` bytes."""
         self.of_page[page] = self.of_page.get(page, 0) + ((size or 0) << 32) + 1
 
     def requests(self, page: str) -> int:
         """The page's requests: itself and each resource it loads."""
-        return 1 + (self.of_page.get(page, 0) & 0xFFFFFFFF)
+        return 1 + (self.of_page.get(url_key(page), 0) & 0xFFFFFFFF)
 
     def weight(self, page: str, html: int) -> int:
         """The page's bytes with its resources'."""
-        return html + (self.of_page.get(page, 0) >> 32)
+        return html + (self.of_page.get(url_key(page), 0) >> 32)
 
 
 def resources(view: ScanView) -> Resources:
     """Every on- and off-site URL a page loads as a resource, with the pages that load it."""
-    docs = view.documents()
     out = Resources()
     for kind in ("resource", "external"):
         for rec in view.urls(kind):
             if rec.state != "done":
                 continue
-            pages: dict[str, None] = {}  # ordered set: a logo on 20,000 pages must not cost 20,000² comparisons
+            size = body_bytes(rec)
+            seen: set[int] = set()  # the pages' URL keys: a logo on 100,000 pages must not hold their URLs
+            users: list[str] = []
             rtype = None
             for ref in view.refs(rec.url):
                 if ref.tag not in RESOURCE_TYPES:
                     continue
                 rtype = rtype or RESOURCE_TYPES[ref.tag]
-                pages[docs.get(ref.source, (ref.source, []))[0]] = None
-            if not pages or rtype is None:
+                page = view.document(ref.source)[0]
+                key = url_key(page)
+                if key in seen:
+                    continue
+                seen.add(key)
+                if len(users) < MAX_USERS:
+                    users.append(page)
+                if page == view.start_url:
+                    out.on_homepage.add(rec.url)
+                out.loads(key, size)  # a resource with a page that loads it is always kept (below)
+            if rtype is None:
                 continue
             a = last_attempt(rec)
-            size = out.size[rec.url] = body_bytes(rec)
+            out.size[rec.url] = size
             out.kind[rec.url] = rtype
             out.cached[rec.url] = bool(a.get("cache_control") or a.get("expires")) and "no-store" not in str(
                 a.get("cache_control") or "").lower()
-            out.users[rec.url] = list(islice(pages, MAX_USERS))
-            out.user_count[rec.url] = len(pages)
-            if view.start_url in pages:
-                out.on_homepage.add(rec.url)
-            for page in pages:
-                out.loads(page, size)
+            out.users[rec.url] = users
+            out.user_count[rec.url] = len(seen)
     return out
 
 

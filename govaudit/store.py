@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import groupby, islice
 from pathlib import Path
 from typing import Any
 
@@ -335,11 +335,12 @@ class Store:
     # -- findings ----------------------------------------------------------------------------------
     def replace_findings(self, scan_id: int, findings: Iterable[Finding]) -> int:
         """Findings are derived data: re-running the checks replaces them whole, so nothing is ever counted twice."""
+        numbered = enumerate(findings)
         with self.transaction():
             self.conn.execute(delete(t.findings).where(t.findings.c.scan_id == scan_id))
-            rows = [{"scan_id": scan_id, "seq": i, "rule": f.rule, "severity": f.severity, "url": f.url,
-                     "body": json.dumps(f.to_json(), ensure_ascii=False)} for i, f in enumerate(findings)]
-            if rows:
+            # in batches: the rows of every finding at once, each with its JSON, were as large as the findings
+            while rows := [{"scan_id": scan_id, "seq": i, "rule": f.rule, "severity": f.severity, "url": f.url,
+                            "body": json.dumps(f.to_json(), ensure_ascii=False)} for i, f in islice(numbered, 1000)]:
                 self.conn.execute(t.findings.insert(), rows)
         return int(self.conn.execute(select(func.count()).where(t.findings.c.scan_id == scan_id)).scalar_one())
 
@@ -684,8 +685,9 @@ class ScanView:
         self.store = store
         self.scan_id = scan_id
         self.info = store.scan(scan_id)
+        # Only the documents that are more than one URL, or whose page URL is not their stored URL (see _grouped)
         self._documents: dict[str, tuple[str, tuple[str, ...]]] | None = None
-        self._stored_as: dict[str, str] = {}  # any URL of a document -> the stored URL whose facts stand for it
+        self._stored_as: dict[str, str] = {}  # any URL of such a document -> the stored URL whose facts stand for it
 
     @property
     def site(self) -> str:
@@ -722,39 +724,57 @@ class ScanView:
         same body are one homepage, checked and scored once.  Link findings are unaffected: ``urls()`` and
         ``get()`` still see every URL.  See ``group_documents`` for how URLs are grouped and which is the page's.
         """
-        docs = self.documents()
-        # Rows not in ``docs`` belong to a document another row stands for: skipped before their facts are decoded.
-        for rec in self._records(t.urls.c.kind == "page", t.urls.c.facts.is_not(None), keep=docs.__contains__):
-            page_url, aliases = docs[rec.url]
+        self._grouped()
+        stored_as = self._stored_as
+
+        def stands_for_itself(url: str) -> bool:
+            # A row another row stands for is skipped before its facts are decoded.
+            return stored_as.get(url, url) == url
+
+        c = t.urls.c
+        for rec in self._records(c.kind == "page", c.state == "done", c.facts.is_not(None), keep=stands_for_itself):
+            page_url, aliases = self.document(rec.url)
             if page_url != rec.url:
                 rec.url, rec.final_url = page_url, None
             rec.aliases = list(aliases)
             yield rec
 
-    def documents(self) -> dict[str, tuple[str, tuple[str, ...]]]:
-        """{stored URL whose facts stand for a document: (the document's page URL, its other URLs)}.
+    def document(self, stored: str) -> tuple[str, tuple[str, ...]]:
+        """(page URL, other URLs) of the document whose facts the stored URL ``stored`` holds; a URL that stands
+        for no other (almost every page) is its own page URL, with none."""
+        return self._grouped().get(stored, (stored, ()))
 
-        Computed once per view by ``group_documents`` from a narrow query: the body digest is kept in its own
-        column, before ``facts`` (json_extract over every row's facts cost 7 s per 100,000 pages, and reading a
-        column behind a large value walks its overflow pages).
+    def _grouped(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """The documents that are not simply one stored URL, grouped by ``group_documents``, computed once per view.
+
+        Almost every page of a site is its own document, under its own URL, with no alias: holding an entry for
+        each was ≈ 1 KB a page in every check that reads ``pages()`` (39 MB at 39,000 pages).  So only the rows
+        that can belong to a larger document are grouped: those that redirected, those a redirect ended at,
+        and those whose body digest another row shares.  A row outside these is a document of its own, and no
+        row of them can be grouped with it, so the groups are the ones all rows would give.  The digest has a
+        column of its own, before ``facts`` (json_extract over every row's facts cost 7 s per 100,000 pages, and
+        reading a column behind a large value walks its overflow pages).
         """
         if self._documents is None:
             c = t.urls.c
+            done = (c.scan_id == self.scan_id, c.kind == "page", c.state == "done")
+            shared = select(c.digest).where(*done, c.digest.is_not(None)).group_by(c.digest).having(func.count() > 1)
+            targets = select(c.final_url).where(*done, c.final_url.is_not(None))
             rows = self.store.conn.execute(
                 select(c.url, c.final_url, c.depth, c.facts.is_not(None), c.digest)
-                .where(c.scan_id == self.scan_id, c.kind == "page", c.state == "done",
-                       c.facts.is_not(None) | c.final_url.is_not(None)))
+                .where(*done, c.facts.is_not(None) | c.final_url.is_not(None),
+                       c.final_url.is_not(None) | c.digest.in_(shared) | c.url.in_(targets)))
             self._documents, self._stored_as = group_documents(rows, self.start_url)
         return self._documents
 
     def page(self, url: str) -> UrlRecord | None:
         """The document ``url`` is one of the URLs of, as ``pages()`` yields it (None: no analysed page)."""
-        docs = self.documents()
-        stored = self._stored_as.get(url)
-        rec = self.get(stored) if stored else None
-        if rec is None or stored is None:
+        self._grouped()
+        stored = self._stored_as.get(url, url)
+        rec = self.get(stored)
+        if rec is None or rec.kind != "page" or rec.state != "done" or rec.facts is None:
             return None
-        rec.url, aliases = docs[stored]
+        rec.url, aliases = self.document(stored)
         rec.aliases = list(aliases)
         rec.final_url = None
         return rec
@@ -762,11 +782,15 @@ class ScanView:
     def get(self, url: str) -> UrlRecord | None:
         return next(self._records(query=_GET, scan=self.scan_id, key=url_key(url)), None)
 
-    def refs(self, url: str, limit: int | None = None) -> list[Ref]:
-        """The pages that carry ``url``, with anchor text; ordered so the homepage and shallow pages come first."""
+    def refs(self, url: str, limit: int | None = None) -> Iterator[Ref]:
+        """The pages that carry ``url``, with anchor text; ordered so the homepage and shallow pages come first.
+
+        An iterator, not a list: a logo every page loads has a reference from each of 100,000 pages, and the
+        caller that reads them all (speed) keeps one of them at a time."""
         rows = self.store.conn.execute(_REFS_LIMIT if limit else _REFS,
                                        {"scan": self.scan_id, "target": url_key(url), "limit": int(limit or 0)})
-        return [Ref(source=u, anchor=a, tag=g) for u, a, g in rows]
+        for u, a, g in rows:
+            yield Ref(source=u, anchor=a, tag=g)
 
     def ref_count(self, url: str) -> int:
         return int(self.store.conn.execute(_REF_COUNT, {"scan": self.scan_id, "target": url_key(url)}).scalar_one())

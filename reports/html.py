@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -137,47 +138,60 @@ def _compact(items: list[dict[str, Any]], label_index: dict[str, int]) -> list[l
     return out
 
 
+def _chart_values(findings: list[Finding], order: list[int], chart_defs: list[Any]) -> dict[str, list[float]]:
+    """Each chart's values, in the findings table's order."""
+    values: dict[str, list[float]] = {c.id: [] for c in chart_defs}
+    for i in order:
+        f = findings[i]
+        for chart in chart_defs:
+            if family(f.rule) in chart.families:
+                v = first_number(f.evidence, chart.keys)
+                if v is not None:
+                    values[chart.id].append(v)
+    return values
+
+
+def _data_json(findings: list[Finding], order: list[int], rules: RuleSet, lang: str, base_dir: Path | None,
+               rule_ids: list[str], indicator_ids: list[str], indicator_of: dict[str, str]) -> Iterator[str]:
+    """The embedded data (``embed_json`` of ``{rules, indicators, severities, rows, shots, labels, evlabels}``) in
+    pieces, a findings-table row at a time, as the template is written out: with every row built and held
+    first, the data and the page rendered from it were the report's largest allocation (≈ 6 KB per finding)."""
+    rule_index = {r: n for n, r in enumerate(rule_ids)}
+    ind_index = {r: n for n, r in enumerate(indicator_ids)}
+    sev = list(SEVERITY_ORDER)
+    label_index: dict[str, int] = {}
+    shots: dict[str, str] = {}
+    budget = SCREENSHOT_BUDGET_BYTES
+    yield "{" + embed_json({
+        "rules": [[r, clean(rules.title_of(r, lang), 200)] for r in rule_ids],
+        "indicators": [[i, clean(rules.title_of(i, lang), 200) if i else "—"] for i in indicator_ids],
+        "severities": [[s, label(s, lang)] for s in sev]})[1:-1] + ',"rows":['
+    for n, i in enumerate(order):
+        f = findings[i]
+        detail = _compact(evidence_items(f, lang, rows=DETAIL_ROWS, limit=DETAIL_CHARS), label_index)
+        yield ("," if n else "") + embed_json([rule_index[f.rule], sev.index(f.severity) if f.severity in sev else 3,
+                                               ind_index[indicator_of[f.rule]], clean(f.url, 2000),
+                                               clean(message(f, lang), 1000), detail])
+        shot = screenshot_path(f)
+        if shot and budget > 0:
+            uri, size = _screenshot_uri(shot, base_dir)
+            if uri:
+                shots[str(n)] = uri
+                budget -= size
+    yield "]," + embed_json({"shots": shots, "labels": {k: v.get(lang, v["zh"]) for k, v in LABELS.items()},
+                             "evlabels": list(label_index)})[1:]
+
+
 def build_context(card: Scorecard, findings: list[Finding], rules: RuleSet, lang: str, base_dir: Path | None) -> dict[str, Any]:
-    """Everything the template shows, computed once in Python (the template only lays it out)."""
+    """Everything the template shows, computed once in Python (the template only lays it out); the embedded
+    findings data (``data_json``) is computed piece by piece while the template is written out."""
     rule_ids = sorted({f.rule for f in findings})
     indicator_of = {r: str(rules.rules.get(r, {}).get("indicator", "")) for r in rule_ids}
     indicator_ids = [i.id for i in card.indicators] + sorted({v for v in indicator_of.values()} - {i.id for i in card.indicators})
     order = sorted(range(len(findings)), key=lambda i: (SEVERITY_ORDER.get(findings[i].severity, 9),
                                                           indicator_ids.index(indicator_of[findings[i].rule]), findings[i].rule, i))
-    rule_index = {r: n for n, r in enumerate(rule_ids)}
-    ind_index = {r: n for n, r in enumerate(indicator_ids)}
-    sev = list(SEVERITY_ORDER)
-    rows: list[list[Any]] = []
-    label_index: dict[str, int] = {}
-    shots: dict[str, str] = {}
-    budget = SCREENSHOT_BUDGET_BYTES
     chart_defs = [c for p in checks.plugins() for c in p.charts]  # every plugin's charts, in report order
-    chart_values: dict[str, list[float]] = {c.id: [] for c in chart_defs}
-    for i in order:
-        f = findings[i]
-        detail = _compact(evidence_items(f, lang, rows=DETAIL_ROWS, limit=DETAIL_CHARS), label_index)
-        rows.append([rule_index[f.rule], sev.index(f.severity) if f.severity in sev else 3,
-                     ind_index[indicator_of[f.rule]], clean(f.url, 2000), clean(message(f, lang), 1000), detail])
-        shot = screenshot_path(f)
-        if shot and budget > 0:
-            uri, size = _screenshot_uri(shot, base_dir)
-            if uri:
-                shots[str(len(rows) - 1)] = uri
-                budget -= size
-        for chart in chart_defs:
-            if family(f.rule) in chart.families:
-                v = first_number(f.evidence, chart.keys)
-                if v is not None:
-                    chart_values[chart.id].append(v)
-
-    data = {
-        "rules": [[r, clean(rules.title_of(r, lang), 200)] for r in rule_ids],
-        "indicators": [[i, clean(rules.title_of(i, lang), 200) if i else "—"] for i in indicator_ids],
-        "severities": [[s, label(s, lang)] for s in sev],
-        "rows": rows, "shots": shots,
-        "labels": {k: v.get(lang, v["zh"]) for k, v in LABELS.items()},
-        "evlabels": list(label_index),
-    }
+    chart_values = _chart_values(findings, order, chart_defs)
     per_indicator: dict[str, list[dict[str, Any]]] = {}
     for result in card.indicators:
         samples = []
@@ -203,7 +217,8 @@ def build_context(card: Scorecard, findings: list[Finding], rules: RuleSet, lang
         "card": card, "lang": lang, "L": lambda key: label(key, lang), "skip_reason": lambda code: skip_reason(code, lang), "T": lambda item: rules.title_of(item, lang),
         "text": lambda value: rules.text(value, lang), "rules": rules, "per_indicator": per_indicator,
         "veto_samples": veto_samples, "charts": charts, "rankings": ranking_tables(findings, lang),
-        "trend_charts": line_charts(card.trend, rules, lang, label("score", lang)), "coverage": coverage, "data_json": embed_json(data),
+        "trend_charts": line_charts(card.trend, rules, lang, label("score", lang)), "coverage": coverage,
+        "data_json": _data_json(findings, order, rules, lang, base_dir, rule_ids, indicator_ids, indicator_of),
         "total_findings": len(findings), "verdict_text": rules.text((rules.scoring.get("verdicts") or {}).get(card.verdict, card.verdict), lang),
         "sampling_items": {str(k): fields_to_items(list(v.items()) if isinstance(v, dict) else [(str(k), v)], lang, None, SAMPLE_ROWS)
                            for k, v in (coverage.get("a11y_sampling") or {}).items()},
@@ -211,9 +226,8 @@ def build_context(card: Scorecard, findings: list[Finding], rules: RuleSet, lang
     }
 
 
-def render_html(card: Scorecard, findings: list[Finding], rules: RuleSet, *, lang: str = "zh",
-                base_dir: Path | None = None) -> str:
-    """The report as one HTML string (inline CSS, JS and charts; a CSP that allows nothing else)."""
+def _render(card: Scorecard, findings: list[Finding], rules: RuleSet, lang: str, base_dir: Path | None) -> Iterator[str]:
+    """The report's text in pieces (inline CSS, JS and charts; a CSP that allows nothing else)."""
     env = _environment()
     script = (TEMPLATES / "report.js").read_text(encoding="utf-8")
     style = (TEMPLATES / "report.css").read_text(encoding="utf-8")
@@ -221,11 +235,18 @@ def render_html(card: Scorecard, findings: list[Finding], rules: RuleSet, *, lan
     context = build_context(card, findings, rules, lang, base_dir)
     context.update(script=jinja2.utils.markupsafe.Markup(script), style=jinja2.utils.markupsafe.Markup(style),
                    script_hash=f"sha256-{digest}")
-    return env.get_template("report.html.j2").render(**context)
+    return env.get_template("report.html.j2").generate(**context)
+
+
+def render_html(card: Scorecard, findings: list[Finding], rules: RuleSet, *, lang: str = "zh",
+                base_dir: Path | None = None) -> str:
+    """The report as one HTML string."""
+    return "".join(_render(card, findings, rules, lang, base_dir))
 
 
 def write_html(path: Path, card: Scorecard, findings: list[Finding], rules: RuleSet, *, lang: str = "zh",
                base_dir: Path | None = None, **_: Any) -> None:
-    """Render to ``path`` (the caller renames it into place when every output is complete)."""
-    html = render_html(card, findings, rules, lang=lang, base_dir=base_dir)
-    Path(path).write_text(html, encoding="utf-8", errors="replace")
+    """Write the report to ``path`` as it is rendered, never held whole (the caller renames it into place when
+    every output is complete)."""
+    with open(path, "w", encoding="utf-8", errors="replace") as fh:
+        fh.writelines(_render(card, findings, rules, lang, base_dir))
