@@ -94,7 +94,7 @@ def mib(n: int) -> int:
 
 def run(workers: int, server: Nginx, url: str, redis_url: str, pages: int, work: Path) -> dict:
     import redis
-    from govaudit.crawler.distributed import JOBS
+    from govaudit.crawler.jobs import JOBS
 
     client = redis.Redis.from_url(redis_url)
     client.flushall()
