@@ -3,10 +3,14 @@ sharing the crawl through Redis (``govaudit scan --redis`` plus ``govaudit worke
 
 Prints, per run: pages fetched (nginx's count of HTML GETs), the crawl's pages per second (over nginx's first to
 last request of the run), the speed-up against one process, peak resident memory of each process tree (the
-worker with its page-analysis children), Redis's peak memory, and the machine's cores.  Each run's pages are
-checked against nginx: every page fetched once.  Nothing here is a test: figures are ratios of runs side by side.
+worker with its page-analysis children) *during the crawl*, the seeder's peak *after* it (checks and reports:
+the seeder alone does those, so its whole-run peak says little about a crawl worker), Redis's peak memory, and
+the machine's cores and load.  The crawl ends, for the bench, when the seeder retires the scan's job in Redis
+(``govaudit:jobs``: right after every worker has left the crawl).  Each run's pages are checked against nginx:
+every page fetched once.  The JSON also keeps each process tree's RSS every 5 s against the pages taken so far,
+to see whether a worker grows within one crawl.  Nothing here is a test: figures are ratios of runs side by side.
 
-    python bench/scale_bench.py --pages 10000 [--workers 1,2,4] [--json bench/scale-results.json]
+    python bench/scale_bench.py --pages 10000 [--workers 1,2,4] [--variance] [--json bench/scale-results.json]
 """
 
 from __future__ import annotations
@@ -34,24 +38,36 @@ AS_OF = dt.date(2026, 11, 20)
 
 
 class Peak:
-    """Polls a process tree's RSS every 50 ms until stopped."""
+    """Polls a process tree's RSS every 50 ms until stopped, keeping the peak of the crawl apart from the peak
+    after it (``crawl_over``): the seeder runs the checks and reports after the crawl, the workers only crawl."""
 
     def __init__(self, proc: subprocess.Popen) -> None:
         self.ps = psutil.Process(proc.pid)
-        self.peak = 0
+        self.crawl = 0  # peak until the crawl closed
+        self.after = 0  # peak after it
+        self.now = 0  # the last sample
+        self._over = False
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
 
     def _poll(self) -> None:
         while not self._done.is_set():
-            self.peak = max(self.peak, _tree_rss(self.ps))
+            self.now = _tree_rss(self.ps)
+            if self._over:
+                self.after = max(self.after, self.now)
+            else:
+                self.crawl = max(self.crawl, self.now)
             self._done.wait(0.05)
 
-    def stop(self) -> int:
+    def crawl_over(self) -> None:
+        self._over = True
+
+    def stop(self) -> tuple[int, int]:
+        """(peak during the crawl, peak after it)."""
         self._done.set()
         self._thread.join()
-        return self.peak
+        return self.crawl, self.after
 
 
 def redis_up(work: Path) -> tuple[subprocess.Popen, str]:
@@ -72,8 +88,13 @@ def redis_up(work: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("redis-server did not start")
 
 
+def mib(n: int) -> int:
+    return round(n / 2**20)
+
+
 def run(workers: int, server: Nginx, url: str, redis_url: str, pages: int, work: Path) -> dict:
     import redis
+    from govaudit.crawler.jobs import JOBS
 
     client = redis.Redis.from_url(redis_url)
     client.flushall()
@@ -93,9 +114,23 @@ def run(workers: int, server: Nginx, url: str, redis_url: str, pages: int, work:
                         for i in range(workers - 1)]
     peaks = [Peak(p) for p in procs]
     redis_peak = 0
+    job: str | None = None  # the scan's name in Redis, once the seeder published it
+    crawl_closed: float | None = None
+    trace: list[list[float | int]] = []  # every 5 s: seconds, pages taken, each process tree's RSS (MiB)
+    next_sample = 0.0
     while seeder.poll() is None:
         try:
             redis_peak = max(redis_peak, int(client.info("memory")["used_memory"]))
+            jobs = client.hkeys(JOBS)
+            if jobs:
+                job = jobs[0].decode()
+            elif job is not None and crawl_closed is None:  # retired: every worker has left the crawl
+                crawl_closed = time.perf_counter() - started
+                peaks[0].crawl_over()
+            if job is not None and crawl_closed is None and time.perf_counter() >= next_sample:
+                next_sample = time.perf_counter() + 5
+                taken = int(client.get(f"govaudit:scan:{job}:pages") or 0)
+                trace.append([round(time.perf_counter() - started, 1), taken, *(mib(pk.now) for pk in peaks)])
         except redis.RedisError:
             pass
         time.sleep(0.2)
@@ -110,25 +145,32 @@ def run(workers: int, server: Nginx, url: str, redis_url: str, pages: int, work:
     return {"workers": workers, "exit_codes": codes, "html_pages": counts.html_pages, "fetched_twice": twice,
             "requests": counts.requests, "crawl_seconds": round(crawl_seconds, 2), "wall_seconds": round(wall, 2),
             "pages_per_second": round(counts.html_pages / crawl_seconds, 1) if crawl_seconds else None,
-            "peak_rss_mib": [round(r / 2**20) for r in rss], "redis_peak_mib": round(redis_peak / 2**20, 1),
-            "store_mib": round(sum(f.stat().st_size for f in out.glob("govaudit.sqlite*")) / 2**20, 1)}
+            "peak_rss_mib": [mib(max(r)) for r in rss], "crawl_peak_rss_mib": [mib(crawl) for crawl, _ in rss],
+            "seeder_after_crawl_peak_mib": mib(rss[0][1]),
+            "crawl_closed_seconds": round(crawl_closed, 2) if crawl_closed is not None else None,
+            "redis_peak_mib": round(redis_peak / 2**20, 1),
+            "store_mib": round(sum(f.stat().st_size for f in out.glob("govaudit.sqlite*")) / 2**20, 1),
+            "rss_trace": trace}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=10000)
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--variance", action="store_true",
+                        help="the site of bench/crawl_bench.py --variance (issue 16): full numbered pagers on every "
+                             "list page, a site map of the whole site, a 信息公开目录 of thousands of rows")
     parser.add_argument("--json", type=Path, help="append the results to this JSON file")
     args = parser.parse_args(argv)
-    from govaudit.demo.sitegen import generate_site
+    from bench.crawl_bench import generate
 
     work = Path(tempfile.mkdtemp(prefix="govaudit-scale-"))
     work.chmod(0o755)
     root = work / "site"
-    t = time.perf_counter()
-    generate_site(root, as_of=AS_OF, pages=args.pages, hostile=False)
-    print(f"site: {args.pages} pages generated in {time.perf_counter() - t:.0f} s; cores: {os.cpu_count()} "
-          f"(load before: {os.getloadavg()[0]:.1f})", flush=True)
+    _, seconds = generate("govaudit.demo.sitegen", root, args.pages, AS_OF, variance=args.variance)
+    load_before = [round(x, 1) for x in os.getloadavg()]
+    print(f"site: {args.pages} pages{' (variance)' if args.variance else ''} generated in {seconds:.0f} s; "
+          f"cores: {os.cpu_count()} (load before: {load_before})", flush=True)
     redis_proc, redis_url = redis_up(work)
     results = []
     try:
@@ -136,22 +178,25 @@ def main(argv: list[str] | None = None) -> int:
             for n in [int(x) for x in args.workers.split(",")]:
                 result = run(n, server, server.base_url, redis_url, args.pages, work)
                 result["load_after"] = round(os.getloadavg()[0], 1)
+                result["load_after_1_5_15"] = [round(x, 1) for x in os.getloadavg()]
                 results.append(result)
                 print(json.dumps(result), flush=True)
     finally:
         redis_proc.kill()
         redis_proc.wait()
     base = next((r["pages_per_second"] for r in results if r["workers"] == 1), None)
-    print("\n| workers | pages | pages/s | speed-up | peak RSS per process (MiB) | Redis peak (MiB) | twice |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| workers | pages | pages/s | speed-up | peak RSS per process, crawl (MiB) | seeder after crawl (MiB) "
+          "| Redis peak (MiB) | twice | load after |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         up = f"{r['pages_per_second'] / base:.2f}×" if base and r["pages_per_second"] else "–"
-        print(f"| {r['workers']} | {r['html_pages']} | {r['pages_per_second']} | {up} | {r['peak_rss_mib']} | "
-              f"{r['redis_peak_mib']} | {r['fetched_twice']} |")
+        print(f"| {r['workers']} | {r['html_pages']} | {r['pages_per_second']} | {up} | {r['crawl_peak_rss_mib']} | "
+              f"{r['seeder_after_crawl_peak_mib']} | {r['redis_peak_mib']} | {r['fetched_twice']} | "
+              f"{r['load_after']} |")
     if args.json:
         previous = json.loads(args.json.read_text()) if args.json.exists() else []
-        previous.append({"pages": args.pages, "cores": os.cpu_count(), "at": dt.datetime.now(dt.UTC).isoformat(),
-                         "results": results})
+        previous.append({"pages": args.pages, "variance": args.variance, "cores": os.cpu_count(),
+                         "load_before": load_before, "at": dt.datetime.now(dt.UTC).isoformat(), "results": results})
         args.json.write_text(json.dumps(previous, indent=1) + "\n")
     shutil.rmtree(work, ignore_errors=True)
     return 0

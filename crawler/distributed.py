@@ -23,11 +23,13 @@ Why each piece is what it is:
   when a request enters the local downloader, so queueing in a worker never holds a global slot.
 * Redis going away ends every worker's crawl with reason ``redis_lost``; the store (the truth: URLs pending,
   seen, done) lets ``govaudit scan --redis … --resume`` rebuild the frontier and finish.
+
+The scans queued for ``govaudit worker`` (``govaudit:jobs``) are crawler/jobs.py's: the waiting worker process
+imports that module alone, without Scrapy.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -39,11 +41,10 @@ from typing import Any
 
 import redis
 from scrapy import Request, signals
-from scrapy_redis import connection, picklecompat
+from scrapy_redis import picklecompat
 from scrapy_redis import scheduler as redis_scheduler
 from scrapy_redis.queue import Base
 
-JOBS = "govaudit:jobs"  # hash scan id -> the job a worker needs to join the scan (JSON)
 LEASE = "govaudit_lease"  # request.meta keys: the lease a popped request holds, the token of a parked re-test
 HELD = "govaudit_held"
 REQUEUE_SCORE = -1000  # a dead worker's requests go back ahead of the frontier (they were started already)
@@ -475,52 +476,7 @@ def gate_of(crawler: Any) -> HostGate | None:
     return _GATES[crawler]
 
 
-def job_id(store: str, scan_id: int) -> str:
-    """A scan's name in Redis: its id and its store's (a batch gives every site a store of its own, each with a
-    scan 1)."""
-    return f"{scan_id}-{hashlib.sha1(store.encode()).hexdigest()[:10]}"
-
-
 def distributed_settings(url: str, job: str) -> dict[str, Any]:
     """The Scrapy settings of a shared crawl."""
     return {"GOVAUDIT_REDIS": url, "GOVAUDIT_SCAN": job,
             "SCHEDULER": "govaudit.crawler.distributed.Scheduler"}
-
-
-# -- jobs: what a `govaudit worker` needs to join a scan -------------------------------------------------------
-def connect(url: str) -> redis.Redis:
-    try:
-        server = connection.get_redis(url=url)  # scrapy-redis's own client
-        server.ping()
-    except redis.RedisError as exc:
-        from govaudit.errors import UserError
-
-        raise UserError(f"cannot reach Redis at {url}: {exc}") from exc
-    return server
-
-
-def publish_job(url: str, job: str, data: dict[str, Any]) -> None:
-    connect(url).hset(JOBS, job, json.dumps({**data, "job": job, "published": time.time()}, ensure_ascii=False))
-
-
-def retire_job(url: str, job: str, *, clear: bool) -> None:
-    """The scan is over: no worker joins it any more; ``clear`` drops its keys (a finished crawl)."""
-    try:
-        server = redis.Redis.from_url(url, socket_timeout=5)
-        server.hdel(JOBS, job)
-        if clear:
-            names = server.keys(f"govaudit:scan:{job}:*")
-            if names:
-                server.delete(*names)
-    except redis.RedisError:
-        pass
-
-
-def open_jobs(server: redis.Redis) -> list[dict[str, Any]]:
-    """Scans with work queued, oldest first."""
-    jobs = []
-    for raw in server.hgetall(JOBS).values():
-        job = json.loads(raw)
-        if int(server.get(f"govaudit:scan:{job['job']}:outstanding") or 0) > 0:
-            jobs.append(job)
-    return sorted(jobs, key=lambda j: j["published"])

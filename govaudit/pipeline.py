@@ -246,7 +246,8 @@ def crawl(req: ScanRequest, rules: RuleSet, url: str, scan_id: int, as_of: date,
         include_subdomains=req.subdomains, include=req.include, exclude=req.exclude,
         check_external=req.check_external, redis_url=req.redis or "", seeder=seeder)
     if req.redis:
-        from govaudit.crawler.distributed import distributed_settings, job_id, publish_job
+        from govaudit.crawler.distributed import distributed_settings
+        from govaudit.crawler.jobs import job_id, publish_job
 
         job = job_id(_store_name(req), scan_id)
         for key, value in distributed_settings(req.redis, job).items():
@@ -378,7 +379,7 @@ def _store_name(req: ScanRequest) -> str:
 
 def _end_shared_crawl(req: ScanRequest, scan_id: int) -> None:
     """No worker joins the scan any more; a crawl that lost Redis fails here, resumable."""
-    from govaudit.crawler.distributed import job_id, retire_job
+    from govaudit.crawler.jobs import job_id, retire_job
 
     with Store(req.store_path) as store:
         info = store.scan(scan_id)

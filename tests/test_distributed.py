@@ -326,3 +326,39 @@ def test_batch_sites_are_shared_by_workers(site, single, redis_server, tmp_path)
         moved = [json.loads(json.dumps(f).replace(str(other.port), str(site.port))) for f in results[other.base_url + "/"]]
         assert comparable([{**f, "fingerprint": ""} for f in moved]) == \
             comparable([{**f, "fingerprint": ""} for f in findings])
+
+
+def test_a_workers_own_seen_set_is_a_bounded_cache_in_front_of_redis(redis_server, tmp_path, monkeypatch):
+    """A worker meets every URL of the site on the pages it parses; its own set of URL keys stays under
+    SEEN_CACHE however many it met (a 10-million-page site would otherwise be ≈ 75 B a URL in every worker), and
+    Redis still answers: a key met before the cache was emptied is not new again, for this worker or another."""
+    from types import SimpleNamespace
+
+    from govaudit.crawler.distributed import Frontier
+    from govaudit.crawler.spiders.site import SiteSpider
+
+    monkeypatch.setattr("govaudit.crawler.spiders.site.SEEN_CACHE", 100)
+    crawler = SimpleNamespace()  # a Frontier reaches its crawler only when Redis is lost
+    workers = [SiteSpider(url="http://127.0.0.1:9/", store=str(tmp_path / f"s{i}.sqlite")) for i in range(2)]
+    try:
+        for spider in workers:
+            spider.frontier = Frontier(crawler, redis_server.url, "t-1", 10.0)
+        first, second = workers
+        assert all(first.claim(key) for key in range(1000))
+        assert len(first.seen) <= 100
+        assert not any(first.claim(key) for key in range(1000))  # emptied ten times, never new again
+        assert not any(second.claim(key) for key in range(1000)) and second.claim(1000)
+        assert first.claim_analysed(7) and not second.claim_analysed(7) and not first.claim_analysed(7)
+        assert not first.analysed  # the shared crawl's "analysed" lives in Redis only
+    finally:
+        for spider in workers:
+            spider.writer.close()
+            spider.store.close()
+
+
+def test_the_waiting_worker_process_does_not_load_the_crawler():
+    """`govaudit worker` waits for scans in one process and crawls each in a child: the waiting one needs Redis's
+    client only (Scrapy and scrapy-redis would add ≈ 33 MiB to every worker for nothing)."""
+    code = ("import sys; from govaudit.commands import worker; from govaudit.crawler import jobs; "
+            "print(sorted(m for m in ('scrapy', 'scrapy_redis', 'twisted', 'lxml') if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"

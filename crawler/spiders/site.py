@@ -78,6 +78,7 @@ HOST_ERRORS = {"dns", "refused"}
 # Follow-ups and due re-tests go ahead of the frontier: the end of the scan waits for them.
 RETEST_PRIORITY = 1000
 TICK_SECONDS = 0.1  # how often due re-tests are released and the watchdog looks
+SEEN_CACHE = 50_000  # URL keys a worker of a shared crawl keeps in front of Redis's seen set (≈ 4 MiB)
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain")  # text/plain: some CMSs mislabel pages
 STYLESHEET_MAX_BYTES = 524288  # a same-site style sheet read for hiding rules (a CMS's all-in-one sheet is 100–300 KiB)
 
@@ -214,7 +215,7 @@ class SiteSpider(Spider):
         self.session_params = {p.lower() for p in config.session_params}
         self.attachments = tuple("." + e.lower().lstrip(".") for e in config.attachment_extensions)
         self.seen: set[int] = set()
-        self.analysed: set[int] = set()  # keys of the final URLs whose bodies were analysed
+        self.analysed: set[int] = set()  # keys of the final URLs whose bodies were analysed (one process's crawl)
         self.query_variants: Counter[str] = Counter()
         self.pages_scheduled = 0
         self.retests: list[tuple[float, int, Request]] = []  # a heap: (due on the monotonic clock, order, request)
@@ -257,11 +258,25 @@ class SiteSpider(Spider):
 
     # -- shared state: this process's own, or the whole crawl's in Redis (crawler/distributed.py) ----------
     def claim(self, key: int) -> bool:
-        """True the first time the crawl meets this URL key."""
+        """True the first time the crawl meets this URL key.  In a shared crawl Redis's set is the truth and this
+        process's ``seen`` only spares it the links met again and again (menus, footers): emptied when it reaches
+        ``SEEN_CACHE`` keys, so a worker's memory does not grow with the site (≈ 75 B a key)."""
         if key in self.seen:
             return False
+        if self.frontier is not None and len(self.seen) >= SEEN_CACHE:
+            self.seen.clear()
         self.seen.add(key)
         return self.frontier is None or self.frontier.claim(key)
+
+    def claim_analysed(self, key: int) -> bool:
+        """True the first time the crawl analyses this document (a redirect's target may be reached by several
+        URLs); in a shared crawl Redis alone knows."""
+        if self.frontier is not None:
+            return self.frontier.claim_analysed(key)
+        if key in self.analysed:
+            return False
+        self.analysed.add(key)
+        return True
 
     def take_page(self, included: bool) -> bool:
         """Under the page cap; a page that will be parsed is counted."""
@@ -581,12 +596,11 @@ class SiteSpider(Spider):
             return None
         declared = _declared_charset(ctype)
         url = response.url
-        if url_key(url) in self.analysed or (self.frontier is not None and not self.frontier.claim_analysed(url_key(url))):
+        if not self.claim_analysed(url_key(url)):
             # Another URL already redirected here (or this is that redirect's target): the document's facts and
             # links are gathered once; ScanView.pages() lists this URL among the document's aliases.
             self._record(request, response, attempts)
             return None
-        self.analysed.add(url_key(url))
         try:
             analysis = await self.analyser.analyse(url, body, declared, meta["depth"] == 0, self.config.as_of, self.home)
         except Exception as exc:  # a page that breaks the parser is a finding about coverage, not a crash

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from govaudit.crawler.distributed import connect, open_jobs
+    from govaudit.crawler.jobs import connect, open_jobs  # Redis only: this process waits, a child crawls
 
     if args.scan is not None:
         return crawl_one(args.redis, args.scan)
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 def crawl_one(url: str, job_name: str) -> int:
     import json
 
-    from govaudit.crawler.distributed import JOBS, connect
+    from govaudit.crawler.jobs import JOBS, connect
     from govaudit.pipeline import Interrupts, ScanRequest, crawl
     from govaudit.ruleset import load_ruleset
 
