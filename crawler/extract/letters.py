@@ -272,11 +272,11 @@ def classify_channel(text: str, *, strict: bool = True) -> tuple[str, str, bool]
     a letter titled "求助咨询" is not a channel, but a title segment "县长信箱" is.
     """
     text = _clean(text)
-    first = _ANY_CHANNEL.search(text) if text and len(text) <= 40 else None
+    earliest = _ANY_CHANNEL.search(text) if text and len(text) <= 40 else None
     # Strictly, a name may leave at most four characters before it: every kind's first match starts at or after
     # the first match of any kind, so one past the fifth character rules them all out (a mailbox's letter titles,
     # 关于…的咨询, no longer run each kind's pattern: issue 16).
-    if first is None or strict and first.start() > 4:
+    if earliest is None or strict and earliest.start() > 4:
         return None
     for kind, excluded, pattern in _CHANNEL_RES:
         m = pattern.search(text)
@@ -615,19 +615,19 @@ def _anchors(pieces: list[_Piece]) -> tuple[list[Any], dict[str, Any]]:
     would record for the whole page, without reading its values: issue 16)."""
     # dicts as ordered sets: a list's ``in`` made a page of thousands of letters quadratic (issue 16)
     by_role: dict[str, dict[Any, None]] = defaultdict(dict)
-    first: dict[str, Any] = {}
+    first_el: dict[str, Any] = {}
     for piece in pieces:
         for m in _LABEL.finditer(piece.text):
             role = _ROLE_OF[m.group(1)]
-            first.setdefault(role, piece.el)
+            first_el.setdefault(role, piece.el)
             if role in ("asked", "asked_generic", "replied", "status"):
                 by_role[role].setdefault(piece.el)
         if _STATUS_ALONE.match(piece.text):
             by_role["status_word"].setdefault(piece.el)
     for role in ("asked", "asked_generic", "replied", "status", "status_word"):
         if by_role[role]:
-            return list(by_role[role]), first
-    return [], first
+            return list(by_role[role]), first_el
+    return [], first_el
 
 
 class _RecordRoots:
