@@ -10,12 +10,21 @@ they leave out the time other processes held the core).  Targets: at most
 A benchmark, not a test: nothing asserts a time.
 
     python bench/page_cost.py [--repeat 3] [--only links-1k,links-50k] [--profile links-10k] [--stages]
+    python bench/page_cost.py --memory --only links-100k,table-50k
+
+``--memory`` prints, for each page, the resident memory each stage reaches above the process's before the page
+(a fresh process per page, after a warm-up page; the RSS sampled every 2 ms), and the peak in bytes per byte of
+HTML: what one huge page costs the analysis worker, which sets a large scan's peak (issue 16 item 4).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
@@ -103,6 +112,9 @@ PAGES: dict[str, Callable[[], bytes]] = {
     "pager-1k": lambda: pager(1125), "pager-5k": lambda: pager(5000), "table-5k": lambda: table(5000), "dated-5k": lambda: dated(5000), "mailbox-5k": lambda: mailbox(5000), "nested-10k": lambda: nested(10_000),
     "text-5mb": lambda: text(5), "script-20k": lambda: script(20_000),
 }
+HUGE: dict[str, Callable[[], bytes]] = {  # for --memory: pages near the crawl's 10 MiB limit
+    "links-100k": lambda: links(100_000), "table-50k": lambda: table(50_000),
+}
 
 
 def analyse(body: bytes) -> object:
@@ -119,21 +131,66 @@ def stages(body: bytes) -> dict[str, float]:
     return out
 
 
-def _stages(body: bytes, url: str, out: dict[str, float]) -> None:
+def _stages(body: bytes, url: str, out: dict[str, float], mark: Callable[[str], None] = lambda name: None) -> None:
+    mark("parse")
     t0 = time.process_time()
     text, charset = decode_html(body, "utf-8")
     tree = parse_html(text)
     elements = list(tree.iter())  # as analyse_page holds them
     out["parse"] = time.process_time() - t0
+    mark("links")
     t0 = time.process_time()
     links = extract_links(tree, url)
     out["links"] = time.process_time() - t0
     ctx = PageContext(url=url, tree=tree, links=links, as_of=AS_OF, site=SITE, charset=charset, digest=body_digest(body))
     for name, extractor in zip(installed(), load_extractors(installed().values())):
+        mark(name)
         t0 = time.process_time()
         run_extractors(ctx, [extractor])
         out[name] = time.process_time() - t0
     del elements
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+
+def memory_child(name: str) -> dict[str, object]:
+    """In this (fresh) process: each stage's highest RSS above the RSS before the page, MB."""
+    body = {**PAGES, **HUGE}[name]()
+    stages(links(200))  # imports, the dictionary's automaton: not the page's
+    stage = [""]
+    peak: dict[str, float] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            rss, now = _rss_mb(), stage[0]
+            peak[now] = max(peak.get(now, 0.0), rss)
+            time.sleep(0.002)
+
+    base = _rss_mb()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    with getattr(analysis, "collector_paused", contextlib.nullcontext)():
+        _stages(body, SITE + "col/index.html", {}, mark=lambda s: stage.__setitem__(0, s))
+    done.set()
+    sampler.join()
+    above = {k: round(v - base, 1) for k, v in peak.items() if k}
+    return {"page": name, "bytes": len(body), "stages": above,
+            "bytes_per_byte": round(max(above.values()) * 2**20 / len(body), 1)}
+
+
+def memory(names: list[str]) -> None:
+    rows = [json.loads(subprocess.run([sys.executable, __file__, "--memory-child", n], check=True, capture_output=True,
+                                      text=True).stdout) for n in names]
+    cols = ["parse", "links", *installed()]  # a stage too short to be sampled shows –
+    print("MB above the RSS before the page, highest in each stage\n\n| page | bytes | " + " | ".join(cols)
+          + " | peak, B per byte of HTML |\n|---|---:|" + "---:|" * (len(cols) + 1))
+    for r in rows:
+        print(f"| {r['page']} | {r['bytes']:,} | " + " | ".join(f"{r['stages'][c]:.0f}" if c in r["stages"] else "–" for c in cols)
+              + f" | {r['bytes_per_byte']} |")
 
 
 def best_stages(body: bytes, repeat: int) -> dict[str, float]:
@@ -150,8 +207,16 @@ def main() -> None:
     ap.add_argument("--profile", default="", help="one page name: print cProfile's top functions for it")
     ap.add_argument("--stages", action="store_true", help="also print each stage's ms and ms per 1,000 anchors "
                                                           "(the best of --repeat runs of each)")
+    ap.add_argument("--memory", action="store_true", help="each stage's memory instead of its time (a process per page)")
+    ap.add_argument("--memory-child", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.memory_child:
+        print(json.dumps(memory_child(args.memory_child)))
+        return
     names = [n for n in args.only.split(",") if n] or list(PAGES)
+    if args.memory:
+        memory(names)
+        return
     analyse(links(10))  # imports and extractor loading are not the first page's cost
     if args.profile:
         import cProfile
