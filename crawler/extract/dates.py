@@ -136,8 +136,7 @@ def find_dates(text: str, *, ref: date | None = None, year_hint: int | None = No
             if value is not None and value > ref:
                 value = _make(ref.year - 1, mo, d)
             add(value, m, inferred=True, tm=_time(m))
-    if len(out) > 1:
-        out.sort(key=lambda x: x.start)
+    out.sort(key=lambda x: x.start)
     return out
 
 

@@ -146,8 +146,8 @@ def _pieces(roots: Iterable[Any]) -> list[_Piece]:
                     continue
                 if tag == "img" and el.get("alt"):
                     out.append(_Piece(_clean(el.get("alt")), el))
-                text = el.text  # _clean, inline (and below): a 5,000-letter list has 40,000 elements
-                if text and (text := " ".join(text.split())):
+                text = _clean(el.text)
+                if text:
                     out.append(_Piece(text, el))
                 continue
             if event == "end":
@@ -158,8 +158,8 @@ def _pieces(roots: Iterable[Any]) -> list[_Piece]:
                     continue
             elif skipping:  # a comment or processing instruction inside a skipped element
                 continue
-            tail = el.tail  # the text after an element, comment or processing instruction: its parent's
-            if tail and (tail := " ".join(tail.split())):
+            tail = _clean(el.tail)  # the text after an element, comment or processing instruction: its parent's
+            if tail:
                 parent = el.getparent()
                 out.append(_Piece(tail, parent if parent is not None else el))
     return out
