@@ -63,7 +63,6 @@ def main() -> None:
             pg_url = new_db()
             empty_url = new_db()
             scan(url, work / "pg", pg_url)
-        db = next((work / "sqlite").glob("govaudit.sqlite*"), None)
         sqlite_bytes = sum(p.stat().st_size for p in (work / "sqlite").glob("govaudit.sqlite*"))
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute("VACUUM (ANALYZE)")
@@ -76,7 +75,6 @@ def main() -> None:
             empty = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
     finally:
         next(server_of, None)  # stops the server
-    assert db is not None
     result = {
         "date": dt.datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(), "pages": pages,
         "findings": {"sqlite": findings(work / "sqlite"), "postgresql": findings(work / "pg")},
