@@ -31,7 +31,7 @@ from datetime import date
 
 from govaudit.crawler import analysis
 from govaudit.crawler.analysis import analyse_page
-from govaudit.crawler.extract import PageContext, installed, load_extractors, run_extractors
+from govaudit.crawler.extract import Anchor, PageContext, installed, load_extractors, run_extractors
 from govaudit.crawler.extract.core import body_digest, decode_html, extract_links, parse_html
 
 SITE = "http://bench.gov.test/"
@@ -140,9 +140,11 @@ def _stages(body: bytes, url: str, out: dict[str, float], mark: Callable[[str], 
     out["parse"] = time.process_time() - t0
     mark("links")
     t0 = time.process_time()
-    links = extract_links(tree, url)
+    anchors: list[Anchor] = []
+    links = extract_links(tree, url, anchors)
     out["links"] = time.process_time() - t0
-    ctx = PageContext(url=url, tree=tree, links=links, as_of=AS_OF, site=SITE, charset=charset, digest=body_digest(body))
+    ctx = PageContext(url=url, tree=tree, links=links, anchors=anchors, as_of=AS_OF, site=SITE, charset=charset,
+                      digest=body_digest(body))
     for name, extractor in zip(installed(), load_extractors(installed().values())):
         mark(name)
         t0 = time.process_time()

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from govaudit.crawler.extract import Extractor, Link, PageContext, load_extractors, run_extractors
+from govaudit.crawler.extract import Anchor, Extractor, Link, PageContext, load_extractors, run_extractors
 from govaudit.crawler.extract.core import body_digest, cheap_links, decode_html, extract_links, parse_html
 
 
@@ -111,8 +111,9 @@ def analyse_page(url: str, body: bytes, declared: str | None, is_home: bool, as_
             # element is reached with none alive (its class now picked in C, core.parse_html), and each extractor
             # walks the tree again; held once here, later walks reuse them.
             elements = list(tree.iter())
-            links = extract_links(tree, url)
-            ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, as_of=as_of, site=site,
+            anchors: list[Anchor] = []
+            links = extract_links(tree, url, anchors)
+            ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, anchors=anchors, as_of=as_of, site=site,
                               charset=charset, digest=body_digest(body))
             facts = run_extractors(ctx, loaded)
             del elements

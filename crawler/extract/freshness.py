@@ -25,8 +25,16 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
 
 import chompjs
-from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.core import element_text, first, metas
+from govaudit.crawler.extract import Anchor, PageContext
+from govaudit.crawler.extract.core import (
+    anchors_of,
+    clean_prefix,
+    element_text,
+    first,
+    metas,
+    read_anchors,
+    text_prefix,
+)
 from govaudit.crawler.extract.dates import DateMatch, find_dates, parse_date, year_heading
 from lxml import etree
 from lxml import html as lxml_html
@@ -106,7 +114,7 @@ def extract(ctx: PageContext) -> dict[str, Any]:
     body = tree.find("body")
     root = body if body is not None else tree
 
-    items = list(_html_items(root, ref, "html"))
+    items = list(_html_items(root, anchors_of(ctx, root), ref, "html"))
     items += _comment_items(tree, ref)
     items += _datastore_items(tree, ref)
     items += _script_json_items(tree, ref)
@@ -143,39 +151,16 @@ def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _clean_prefix(pieces: Iterable[str], limit: int) -> str:
-    """``_clean("".join(pieces))[:limit]``, reading only as many pieces as that needs.
-
-    Collapsing the whitespace of a prefix gives a prefix of the collapsed whole, so stopping early changes
-    nothing; building the whole text of every wrapper around a 5 MB page to ask whether it is short made
-    the freshness extractor quadratic in nesting (issue 16)."""
-    parts: list[str] = []
-    gathered, check_at = 0, 2 * limit
-    for piece in pieces:
-        parts.append(piece)
-        gathered += len(piece)
-        if gathered >= check_at:
-            text = _clean("".join(parts))
-            if len(text) >= limit:
-                return text[:limit]
-            check_at = gathered + limit
-    return _clean("".join(parts))[:limit]
-
-
-def _text_prefix(el: Any, limit: int) -> str:
-    """``_clean(el.text_content())[:limit]`` (itertext yields the same text nodes as text_content)."""
-    return _clean_prefix(el.itertext(), limit)
-
-
 def _is_item_anchor(a: Any) -> bool:
     href = (a.get("href") or "").strip().lower()
     return bool(href) and not href.startswith(_SKIP_HREF)
 
 
-def _anchor_parts(a: Any) -> tuple[str, Sequence[str]]:
-    """(title text, texts of child elements that are only a date): ``<a>标题<span>2025-11-03</span></a>``."""
+def _anchor_parts(a: Any, whole: str) -> tuple[str, Sequence[str]]:
+    """(title text, texts of child elements that are only a date): ``<a>标题<span>2025-11-03</span></a>``.
+    ``whole``: the anchor's whole text, collapsed (``Anchor``)."""
     if not len(a):  # the common anchor: text only
-        return _clean(a.text), ()
+        return whole, ()
     dates: list[str] = []
     parts: list[str] = [a.text or ""]
     for child in a:
@@ -246,7 +231,7 @@ def _year_map(root: Any) -> dict[Any, int]:
         if el.tag in ("script", "style") or not el.text:
             continue
         found = year_heading(el.text) if len(el.text) <= 12 else None
-        if found and not any(isinstance(c.tag, str) and _text_prefix(c, 1) for c in el):
+        if found and not any(isinstance(c.tag, str) and text_prefix(c, 1) for c in el):
             year = found
     return out
 
@@ -295,18 +280,20 @@ class _ItemIndex:
         return count - (1 if self.is_item(a) else 0) > 0
 
 
-def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
+def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) -> Iterator[dict[str, Any]]:
+    """The list items among ``anchors`` (those under ``root``, in document order)."""
     years = _YearHeadings(root)
     index = _ItemIndex()
-    rows: list[tuple[Any, Any, str, DateMatch | None]] = []  # (anchor, the row's parent, title, date)
-    for a in root.iter("a"):
-        if not _is_item_anchor(a):
+    rows: list[tuple[str, Any, str, DateMatch | None]] = []  # (href, the row's parent, title, date)
+    for a, href, whole in anchors:
+        if not href or href.lower().startswith(_SKIP_HREF):  # _is_item_anchor, on the href already read
             continue
-        text, inner_dates = _anchor_parts(a)
+        text, inner_dates = _anchor_parts(a, whole)
+        attr = a.get("title")
+        attr = _clean(attr) if attr else ""
         if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
-            index.anchor[a] = len(text or _clean(a.get("title"))) >= MIN_TITLE
+            index.anchor[a] = len(text or attr) >= MIN_TITLE
         title = text
-        attr = _clean(a.get("title"))
         if len(attr) > len(title.rstrip("…. ")) or (attr and title.endswith(("…", "...", ".."))):
             title = attr
         short = len(title) < MIN_TITLE
@@ -339,7 +326,7 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
                 found = tail[-1]
                 if title == text:
                     title = _clean(text[:found.start]).rstrip("[【(（ ")
-        rows.append((a, row.getparent(), title, found))
+        rows.append((href, row.getparent(), title, found))
 
     # Undated rows count only where they sit among dated ones (a list), not in navigation menus; on a page
     # with no dated row at all, the largest block of long titles outside menus is the (undated) list.  A short
@@ -359,12 +346,12 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
         if best is not None and len(best[1]) >= UNDATED_LIST_MIN_ROWS \
                 and sum(map(len, best[1])) / len(best[1]) >= UNDATED_LIST_MIN_TITLE:
             dated_containers = {best[0]}
-    for a, parent, title, found in rows:
+    for href, parent, title, found in rows:
         if (found is None or len(title) < MIN_TITLE) and (parent is None or parent not in dated_containers):
             continue
         if found is None and len(title) < MIN_TITLE:
             continue
-        yield {"title": title[:200], "url": a.get("href", "").strip(), "date": found.iso if found else None,
+        yield {"title": title[:200], "url": href, "date": found.iso if found else None,
                "date_text": found.text if found else None, "source": source}
 
 
@@ -385,7 +372,7 @@ def _comment_items(tree: Any, ref: date) -> list[dict[str, Any]]:
         if "<a" in text.lower():
             root = _fragment_root(text)
             if root is not None:
-                out.extend(_html_items(root, ref, "comment"))
+                out.extend(_html_items(root, read_anchors(root), ref, "comment"))
     return out
 
 
@@ -400,7 +387,7 @@ def _datastore_items(tree: Any, ref: date) -> list[dict[str, Any]]:
         markup = "".join("<div>" + "".join(parts) + "</div>" for parts in records)
         root = _fragment_root(markup)
         if root is not None:
-            out.extend(_html_items(root, ref, "datastore"))
+            out.extend(_html_items(root, read_anchors(root), ref, "datastore"))
     return out
 
 
@@ -617,7 +604,7 @@ def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool)
 
 def _visible_text(root: Any, limit: int) -> str:
     """The first ``limit`` characters of the page's text outside scripts and styles, whitespace collapsed."""
-    return _clean_prefix(_visible_pieces(root), limit)
+    return clean_prefix(_visible_pieces(root), limit)
 
 
 def _visible_pieces(root: Any) -> Iterator[str]:
@@ -684,7 +671,7 @@ def _breadcrumb(root: Any) -> list[str]:
         attrs = f"{el.get('class', '')} {el.get('id', '')}"
         text = inherited.pop(el, None)
         if text is None:
-            text = _text_prefix(el, 201)
+            text = text_prefix(el, 201)
             node = el
             while not (node.text or "").strip() and len(node) == 1 and isinstance(node[0].tag, str) \
                     and not (node[0].tail or "").strip():
@@ -793,7 +780,7 @@ def _empty_list_containers(root: Any) -> list[str]:
         listish = bool(_LIST_ATTR.search(attrs))
         if el.tag != "table" and not listish:
             continue
-        if len(_text_prefix(el, _CONTAINER_TEXT_MAX + 1)) > _CONTAINER_TEXT_MAX or _holds_content(el) or _in_menu(el):
+        if len(text_prefix(el, _CONTAINER_TEXT_MAX + 1)) > _CONTAINER_TEXT_MAX or _holds_content(el) or _in_menu(el):
             continue
         if el.tag == "table":
             rows = list(el.iter("tr"))
@@ -823,7 +810,7 @@ def _kind(ctx: PageContext, meta: dict[str, str], items: list[dict[str, Any]], p
     if ctx.is_home:
         return "home"
     dated = sum(1 for i in items if i["date"])
-    text = _text_prefix(root, 20_000)
+    text = text_prefix(root, 20_000)
     if len(_LETTER_ASK.findall(text)) >= 1 and _LETTER_REPLY.search(text) and dated < 3:
         return "letter"
     article_signal = bool(meta.get("articletitle") or meta.get("pubdate") or article["source"] == "label")

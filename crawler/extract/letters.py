@@ -36,7 +36,7 @@ from datetime import date
 from typing import Any
 
 from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.core import absolute_url, element_text, first, metas
+from govaudit.crawler.extract.core import absolute_url, element_text, first, metas, text_prefix
 from govaudit.crawler.extract.dates import parse_date
 from lxml import etree
 
@@ -319,7 +319,7 @@ def _breadcrumb(tree: Any) -> str | None:
             candidates.append(el)
     best: str | None = None
     for el in candidates:
-        text = _clean(element_text(el))
+        text = text_prefix(el, 201)  # (the body holding a 当前位置 span is a candidate: not its whole text)
         if not text or len(text) > 200 or len(_CRUMB_TEXT.sub("", text)) < 2:
             continue
         if best is None or len(text) < len(best):
