@@ -29,13 +29,13 @@ class Link:
     hidden: bool = False  # found in an HTML comment or script data, not in the rendered page
 
 
-Anchor = tuple[lxml_html.HtmlElement, str, str]
-"""An ``<a href>`` of the page's own tree: (element, the href as written, stripped, its text whitespace-collapsed).
+Anchor = tuple[lxml_html.HtmlElement, str]
+"""An ``<a href>`` of the page's own tree: (element, its text, whitespace collapsed).
 
-The links pass (``core.extract_links``) reads each anchor once and keeps this for the extractors that go over a
-page's anchors: on a 50,000-link site map every read of an attribute or a text makes a new Python string, and
-each extractor reading them again was a pass of its own (issue 16).  A plain tuple: a record class would cost
-more to build than the reads it saves."""
+The links pass (``core.extract_links``) reads each anchor's text once and keeps it for the extractors that go
+over a page's anchors: on a 50,000-link site map every read of a text makes a new Python string, and each
+extractor reading them again was a pass of its own (issue 16).  The text is the one the page's ``Link`` holds (no
+copy); a plain tuple, as a record class would cost more to build than the reads it saves."""
 
 
 @dataclass(slots=True)

@@ -75,7 +75,7 @@ def read_answer(body: bytes, content_type: str, url: str, as_of: date) -> tuple[
         items = _script_json_items(_script_holding("var answer = " + _unwrap(text) + ";"), as_of)
     else:
         return [], shape
-    items = _dedupe(items, url)
+    items = list(_dedupe(items, url))
     for item in items:
         item["source"] = SOURCE
     if not items:

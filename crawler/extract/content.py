@@ -120,25 +120,28 @@ def visible_text(el: etree._Element) -> str:
     if any(node.tag in _HIDDEN for node in (el, *el.iterancestors())):
         return ""
     out: list[str] = []
-    add = out.append
-
-    def piece(text: str | None, tag: Any) -> None:
-        if text and not text.isspace():
-            add("\n" if tag in _BLOCKS else " ")
-            add(text.strip())
-
-    def walk(parent: etree._Element) -> None:  # libxml2 caps nesting at 256: the recursion stays shallow
-        for child in parent:
-            tag = child.tag
-            if isinstance(tag, str) and tag not in _HIDDEN:
-                piece(child.text, tag)
-                if len(child):
-                    walk(child)
-            piece(child.tail, tag)
-
-    piece(el.text, el.tag)
-    walk(el)
+    _piece(out, el.text, el.tag)
+    _visible_pieces(el, out)
     return "".join(out).strip()
+
+
+def _piece(out: list[str], text: str | None, tag: Any) -> None:
+    if text and not text.isspace():
+        out.append("\n" if tag in _BLOCKS else " ")
+        out.append(text.strip())
+
+
+def _visible_pieces(parent: etree._Element, out: list[str]) -> None:
+    """``visible_text``'s walk (libxml2 caps nesting at 256: the recursion stays shallow).  Not a closure: one
+    that calls itself is a reference cycle, and with the collector paused during a page's analysis the page's
+    text would outlive it."""
+    for child in parent:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in _HIDDEN:
+            _piece(out, child.text, tag)
+            if len(child):
+                _visible_pieces(child, out)
+        _piece(out, child.tail, tag)
 
 
 def page_text(root: etree._Element) -> str:

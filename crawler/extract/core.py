@@ -332,7 +332,7 @@ def _links_from(root: Any, base: str, hidden: bool, out: list[Link], anchors: li
         if tag == "a":  # nine links in ten: the checks below are for the other tags
             text = " ".join(element_text(el).split())
             if anchors is not None:
-                anchors.append((el, value.strip(), text))
+                anchors.append((el, text))
             url = absolute_url(base, value)
             if url is not None:
                 out.append(Link(url, tag, _anchor_text(el, text), hidden))
@@ -350,7 +350,7 @@ def _links_from(root: Any, base: str, hidden: bool, out: list[Link], anchors: li
 
 def read_anchors(root: Any) -> list[Anchor]:
     """Every ``<a href>`` under ``root`` as the links pass records it (``Anchor``), in document order."""
-    return [(a, value.strip(), " ".join(element_text(a).split())) for a in root.iter("a") if (value := a.get("href"))]
+    return [(a, " ".join(element_text(a).split())) for a in root.iter("a") if a.get("href")]
 
 
 def anchors_of(ctx: PageContext, root: Any) -> list[Anchor]:
