@@ -78,6 +78,7 @@ _INLINE_URL = re.compile(r"""(?:src\s*=\s*\\?["']?|\.src\s*=\s*["']|write\s*\(\s
 _WRITERS = ("document.write", "createElement", ".src")
 
 
+@lru_cache(maxsize=8192)  # a page's navigation links are every page's: most hosts asked were asked before
 def _host(url: str) -> str:
     try:
         return (urlsplit(url).hostname or "").lower()
