@@ -138,13 +138,16 @@ def test_monitor_process_killed_and_restarted_records_every_window_once(server, 
     slots = [r["slot"] for r in rows]
     assert slots == list(range(slots[0], slots[-1] + 1)), "every window between the first and the last is recorded"
     missed = [r for r in rows if r["outcome"] == "missed"]
-    assert missed, "the windows while the monitor was dead are recorded"
     probed = [r for r in rows if r["outcome"] != "missed"]
-    # missed: the windows from the kill to the restarted monitor's first probe (a loaded machine may take more
-    # than a window to start the new process, and those windows were missed too)
+    # The windows from the kill to the restarted monitor's first probe are missed (a loaded machine may take more
+    # than a window to start the new process, and those windows were missed too).  A live monitor starved of the
+    # CPU for longer than a 2-s window misses that window as well, and says so: missed windows elsewhere are
+    # not an error, a probe invented for a dead window would be (below).
     first_after = min(r["slot"] for r in probed if r["at"] > restarted_at)
-    assert all(r["at"] is None and last_before < r["slot"] < first_after for r in missed)
-    assert [r["slot"] for r in missed][0] == last_before + 1
+    dead = [r for r in rows if last_before < r["slot"] < first_after]
+    assert dead and dead[0]["slot"] == last_before + 1, "the windows while the monitor was dead are recorded"
+    assert all(r["outcome"] == "missed" for r in dead)
+    assert all(r["at"] is None for r in missed)
     assert not [r for r in probed if killed_at < r["at"] < restarted_at], "no probe is invented while the monitor was dead"
     assert all(r["slot"] == r["due"] // WINDOW for r in rows)
     downs = [r for r in rows if r["outcome"] == "down"]
