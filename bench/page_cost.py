@@ -22,12 +22,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import resource
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import date
+from multiprocessing.reduction import ForkingPickler
+from unittest.mock import patch
 
 from govaudit.crawler import analysis
 from govaudit.crawler.analysis import analyse_page
@@ -131,20 +134,17 @@ def stages(body: bytes) -> dict[str, float]:
     return out
 
 
-def _stages(body: bytes, url: str, out: dict[str, float], mark: Callable[[str], None] = lambda name: None) -> None:
-    mark("parse")
+def _stages(body: bytes, url: str, out: dict[str, float]) -> None:
     t0 = time.process_time()
     text, charset = decode_html(body, "utf-8")
     tree = parse_html(text)
-    elements = list(tree.iter())  # as analyse_page holds them
+    elements = list(tree.iter()) if len(body) < getattr(analysis, "HOLD_PROXIES_BELOW", float("inf")) else []  # as analyse_page
     out["parse"] = time.process_time() - t0
-    mark("links")
     t0 = time.process_time()
     links = extract_links(tree, url)
     out["links"] = time.process_time() - t0
     ctx = PageContext(url=url, tree=tree, links=links, as_of=AS_OF, site=SITE, charset=charset, digest=body_digest(body))
     for name, extractor in zip(installed(), load_extractors(installed().values())):
-        mark(name)
         t0 = time.process_time()
         run_extractors(ctx, [extractor])
         out[name] = time.process_time() - t0
@@ -156,10 +156,45 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * 4096 / 2**20
 
 
+def _marked(mark: Callable[[str], None]) -> contextlib.ExitStack:
+    """``crawler.analysis``'s steps patched to name the stage that starts (decode, parse, proxies, links, each
+    extractor, result), so the real ``analyse_page`` is measured, whichever version of it is installed."""
+    names = dict(zip(load_extractors(installed().values()), installed()))
+    stack = contextlib.ExitStack()
+
+    def before(stage: str, fn: Callable[..., object], after: str = "") -> Callable[..., object]:
+        def run(*args: object) -> object:
+            mark(stage)
+            out = fn(*args)
+            if after:
+                mark(after)
+            return out
+        return run
+
+    def extractors(ctx: PageContext, loaded: list) -> dict:
+        facts: dict = {}
+        for extractor in loaded:
+            mark(names[extractor])
+            facts.update(run_extractors(ctx, [extractor]))
+        mark("result")  # the links made tuples (on the code that frees them first: without the tree)
+        return facts
+
+    for name, fn in (("decode_html", before("decode", decode_html)),
+                     ("parse_html", before("parse", parse_html, after="proxies")),
+                     ("extract_links", before("links", extract_links)), ("run_extractors", extractors)):
+        stack.enter_context(patch.object(analysis, name, fn))
+    return stack
+
+
+def _high_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def memory_child(name: str) -> dict[str, object]:
-    """In this (fresh) process: each stage's highest RSS above the RSS before the page, MB."""
+    """In this (fresh) process: each stage's highest RSS above the RSS before the page, MB; ``pickle`` is the
+    result pickled as the process pool sends it back to the engine."""
     body = {**PAGES, **HUGE}[name]()
-    stages(links(200))  # imports, the dictionary's automaton: not the page's
+    analyse(links(200))  # imports, the dictionary's automaton: not the page's
     stage = [""]
     peak: dict[str, float] = {}
     done = threading.Event()
@@ -170,27 +205,41 @@ def memory_child(name: str) -> dict[str, object]:
             peak[now] = max(peak.get(now, 0.0), rss)
             time.sleep(0.002)
 
+    high = [_high_mb()]
+
+    def mark(name: str) -> None:
+        """The next stage starts.  A stage in C that holds the GIL (parsing, pickling) cannot be sampled: the
+        process's high-water mark (``ru_maxrss``), if it rose meanwhile, is the stage's peak."""
+        now = _high_mb()
+        if now > high[0]:
+            peak[stage[0]] = max(peak.get(stage[0], 0.0), now)
+            high[0] = now
+        stage[0] = name
+
     base = _rss_mb()
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    with getattr(analysis, "collector_paused", contextlib.nullcontext)():
-        _stages(body, SITE + "col/index.html", {}, mark=lambda s: stage.__setitem__(0, s))
+    with _marked(mark):
+        result = analyse(body)
+    mark("pickle")
+    sent = ForkingPickler.dumps(result)
+    mark("")
     done.set()
     sampler.join()
-    above = {k: round(v - base, 1) for k, v in peak.items() if k}
-    return {"page": name, "bytes": len(body), "stages": above,
+    above = {k: round(v - base, 1) for k, v in peak.items() if k and v > base}
+    return {"page": name, "bytes": len(body), "stages": above, "pickled": len(sent),
             "bytes_per_byte": round(max(above.values()) * 2**20 / len(body), 1)}
 
 
 def memory(names: list[str]) -> None:
     rows = [json.loads(subprocess.run([sys.executable, __file__, "--memory-child", n], check=True, capture_output=True,
                                       text=True).stdout) for n in names]
-    cols = ["parse", "links", *installed()]  # a stage too short to be sampled shows –
+    cols = ["decode", "parse", "proxies", "links", *installed(), "result", "pickle"]  # – : too short to be sampled
     print("MB above the RSS before the page, highest in each stage\n\n| page | bytes | " + " | ".join(cols)
-          + " | peak, B per byte of HTML |\n|---|---:|" + "---:|" * (len(cols) + 1))
+          + " | pickled MB | peak, B per byte of HTML |\n|---|---:|" + "---:|" * (len(cols) + 2))
     for r in rows:
         print(f"| {r['page']} | {r['bytes']:,} | " + " | ".join(f"{r['stages'][c]:.0f}" if c in r["stages"] else "–" for c in cols)
-              + f" | {r['bytes_per_byte']} |")
+              + f" | {r['pickled'] / 2**20:.1f} | {r['bytes_per_byte']} |")
 
 
 def best_stages(body: bytes, repeat: int) -> dict[str, float]:

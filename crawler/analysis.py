@@ -97,28 +97,46 @@ def not_analysed(url: str, body: bytes, declared: str | None, reason: str, budge
     return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in links], facts)
 
 
+HOLD_PROXIES_BELOW = 1 << 20
+"""Bodies under this many bytes have every element's Python proxy held while the extractors run (below).  A
+page above it (a 网站地图 or 信息公开目录 near the crawl's 10 MiB limit: 200,000–300,000 elements, 2–3 bytes per
+byte of HTML held for the whole analysis, bench/page_cost.py --memory) lets each walk build and drop its own:
+more CPU on the few such pages, less memory where one page sets a large scan's peak (issue 16 item 4)."""
+
+
 def analyse_page(url: str, body: bytes, declared: str | None, is_home: bool, as_of: date | None, site: str,
                  extractors: tuple[str, ...], budget: float = 0.0) -> PageAnalysis:
     loaded = _EXTRACTORS.get(extractors)
     if loaded is None:
         loaded = _EXTRACTORS[extractors] = load_extractors(extractors)
-    links: list[Link] | None = None
+    found: list[list[Link]] = []  # the links, once extracted: an abandoned page keeps them
     try:
         with _budget(budget), collector_paused():
-            text, charset = decode_html(body, declared)
-            tree = parse_html(text)
-            # Every element's Python proxy kept alive while the extractors run: lxml builds a proxy each time an
-            # element is reached with none alive (its class now picked in C, core.parse_html), and each extractor
-            # walks the tree again; held once here, later walks reuse them.
-            elements = list(tree.iter())
-            links = extract_links(tree, url)
-            ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, as_of=as_of, site=site,
-                              charset=charset, digest=body_digest(body))
-            facts = run_extractors(ctx, loaded)
-            del elements
+            charset, facts = _facts(url, body, declared, is_home, as_of, site, loaded, found)
     except OverBudget:
-        return not_analysed(url, body, declared, "analysis_budget", budget, links)
-    return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in links], facts)
+        return not_analysed(url, body, declared, "analysis_budget", budget, found[0] if found else None)
+    # Built after _facts has returned, so the tree, its proxies and the context are gone by now.
+    return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in found[0]], facts)
+
+
+def _facts(url: str, body: bytes, declared: str | None, is_home: bool, as_of: date | None, site: str,
+           loaded: list[Extractor], found: list[list[Link]]) -> tuple[str, dict[str, Any]]:
+    """(charset, facts) of one page; its links appended to ``found``.  A function of its own so that what only the
+    analysis needs (the tree, the proxies, the context) is freed when it returns, before the result is built."""
+    text, charset = decode_html(body, declared)
+    tree = parse_html(text)
+    del text  # the decoded page (1, 2 or 4 bytes a character) is not needed once parsed
+    # Every element's Python proxy kept alive while the extractors run: lxml builds a proxy each time an
+    # element is reached with none alive (its class now picked in C, core.parse_html), and each extractor
+    # walks the tree again; held once here, later walks reuse them.  Not on a huge page (HOLD_PROXIES_BELOW).
+    elements = list(tree.iter()) if len(body) < HOLD_PROXIES_BELOW else []
+    links = extract_links(tree, url)
+    found.append(links)
+    ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, as_of=as_of, site=site,
+                      charset=charset, digest=body_digest(body))
+    facts = run_extractors(ctx, loaded)
+    del elements
+    return charset, facts
 
 
 def read_body(reader: Callable[..., dict[str, Any]], args: tuple, budget: float, over: dict[str, Any]) -> dict[str, Any]:
