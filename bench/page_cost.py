@@ -31,8 +31,8 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from multiprocessing.reduction import ForkingPickler
+from pathlib import Path
 from unittest.mock import patch
 
 from govaudit.crawler import analysis
