@@ -239,20 +239,6 @@ def _body(html: str) -> Any:
     return lxml_html.document_fromstring(html).find("body")
 
 
-@pytest.mark.parametrize("split", range(0, 5))
-def test_letter_words_are_found_across_the_chunks_the_page_text_is_read_in(split: int) -> None:
-    """_letter_specific reads the page a chunk at a time: a word that straddles two chunks, or two text nodes,
-    is found as in the whole text_content(), and a page without one is not taken for a mailbox."""
-    word = "留言时间"
-    filler = "一" * (letters._CHUNK_CHARS - split)  # the word starts `split` characters before the chunk's end
-    body = _body(f"<html><body><p>{filler}</p><span>{word[:2]}</span><b>{word[2:]}</b>：2026-01-02</body></html>")
-    assert word in body.text_content()
-    assert letters._letter_specific(body)
-    plain = _body(f"<html><body><p>{filler}</p><span>留言</span><p>{filler}</p><b>时间</b></body></html>")
-    assert letters._letter_specific(plain) is (letters._LETTER_WORDS.search(plain.text_content()) is not None)
-    assert not letters._letter_specific(plain)
-
-
 def test_breadcrumb_candidate_text_is_cut_short_only_when_too_long() -> None:
     """_clean_within gives the cleaned text of an element up to the limit, None past it, without reading a
     long element whole; whitespace does not count towards the limit (it is collapsed by the cleaning)."""
