@@ -141,7 +141,7 @@ def _stages(body: bytes, url: str, out: dict[str, float]) -> None:
     t0 = time.process_time()
     text, charset = decode_html(body, "utf-8")
     tree = parse_html(text)
-    elements = list(tree.iter()) if len(body) < getattr(analysis, "HOLD_PROXIES_BELOW", float("inf")) else []  # as analyse_page
+    elements = list(tree.iter()) if len(body) < getattr(analysis, "HUGE_PAGE_BYTES", float("inf")) else []  # as analyse_page
     out["parse"] = time.process_time() - t0
     t0 = time.process_time()
     links = extract_links(tree, url)
@@ -244,7 +244,11 @@ def memory_child(name: str, blob: str) -> dict[str, object]:
     sent = ForkingPickler.dumps(result)
     above = peaks.above()
     Path(blob).write_bytes(sent)
-    return {"page": Path(name).name, "bytes": len(body), "stages": above, "pickled": len(sent),
+    pickled = len(sent)
+    del result, sent
+    analyse(links(200))  # the next page: what the worker holds from here on, for the rest of the crawl
+    kept = round(_rss_mb() - peaks.base, 1)
+    return {"page": Path(name).name, "bytes": len(body), "stages": above, "pickled": pickled, "kept": kept,
             "bytes_per_byte": round(max(above.values()) * 2**20 / len(body), 1)}
 
 
@@ -281,10 +285,10 @@ def memory(names: list[str]) -> None:
             rows.append(row)
     cols = ["decode", "parse", "proxies", "links", *installed(), "result", "pickle"]  # – : too short to be sampled
     print("Analysis worker: MB above the RSS before the page, highest in each stage\n\n| page | bytes | "
-          + " | ".join(cols) + " | pickled MB | peak, B per byte of HTML |\n|---|---:|" + "---:|" * (len(cols) + 2))
+          + " | ".join(cols) + " | pickled MB | kept after | peak, B per byte of HTML |\n|---|---:|" + "---:|" * (len(cols) + 3))
     for r in rows:
         print(f"| {r['page']} | {r['bytes']:,} | " + " | ".join(f"{r['stages'][c]:.0f}" if c in r["stages"] else "–" for c in cols)
-              + f" | {r['pickled'] / 2**20:.1f} | {r['bytes_per_byte']} |")
+              + f" | {r['pickled'] / 2**20:.1f} | {r['kept']:.0f} | {r['bytes_per_byte']} |")
     print("\nEngine (a fresh process): MB above its RSS before the result arrives, highest in each stage\n\n| page | "
           + " | ".join(ENGINE_STAGES) + " | peak, B per byte of HTML |\n|---|" + "---:|" * (len(ENGINE_STAGES) + 1))
     for r in rows:
