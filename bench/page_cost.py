@@ -37,7 +37,7 @@ from unittest.mock import patch
 
 from govaudit.crawler import analysis
 from govaudit.crawler.analysis import analyse_page, links_of
-from govaudit.crawler.extract import PageContext, installed, load_extractors, run_extractors
+from govaudit.crawler.extract import Anchor, PageContext, installed, load_extractors, run_extractors
 from govaudit.crawler.extract.core import body_digest, decode_html, extract_links, parse_html
 
 SITE = "http://bench.gov.test/"
@@ -144,9 +144,11 @@ def _stages(body: bytes, url: str, out: dict[str, float]) -> None:
     elements = list(tree.iter()) if len(body) < getattr(analysis, "HUGE_PAGE_BYTES", float("inf")) else []  # as analyse_page
     out["parse"] = time.process_time() - t0
     t0 = time.process_time()
-    links = extract_links(tree, url)
+    anchors: list[Anchor] = []
+    links = extract_links(tree, url, anchors)
     out["links"] = time.process_time() - t0
-    ctx = PageContext(url=url, tree=tree, links=links, as_of=AS_OF, site=SITE, charset=charset, digest=body_digest(body))
+    ctx = PageContext(url=url, tree=tree, links=links, anchors=anchors, as_of=AS_OF, site=SITE, charset=charset,
+                      digest=body_digest(body))
     for name, extractor in zip(installed(), load_extractors(installed().values())):
         t0 = time.process_time()
         run_extractors(ctx, [extractor])

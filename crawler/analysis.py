@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from govaudit.crawler.extract import Extractor, Link, PageContext, load_extractors, run_extractors
+from govaudit.crawler.extract import Anchor, Extractor, Link, PageContext, load_extractors, run_extractors
 from govaudit.crawler.extract.core import body_digest, cheap_links, decode_html, extract_links, parse_html
 
 
@@ -155,9 +155,10 @@ def _facts(url: str, body: bytes, declared: str | None, is_home: bool, as_of: da
     # element is reached with none alive (its class now picked in C, core.parse_html), and each extractor
     # walks the tree again; held once here, later walks reuse them.  Not on a huge page (HUGE_PAGE_BYTES).
     elements = list(tree.iter()) if len(body) < HUGE_PAGE_BYTES else []
-    links = extract_links(tree, url)
+    anchors: list[Anchor] = []
+    links = extract_links(tree, url, anchors)
     found.append(links)
-    ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, as_of=as_of, site=site,
+    ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, anchors=anchors, as_of=as_of, site=site,
                       charset=charset, digest=body_digest(body))
     facts = run_extractors(ctx, loaded)
     del elements

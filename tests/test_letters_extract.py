@@ -231,23 +231,3 @@ def test_text_after_a_cms_comment_is_read() -> None:
         "http://127.0.0.1:8765/xzxx/show?id=7")
     assert [(l["title"], l["asked"], l["replied"], l["has_reply_text"]) for l in facts["letters"]] == [
         ("关于村道路灯不亮的问题", "2026-04-01", "2026-04-03", True)]
-
-
-def _body(html: str) -> Any:
-    from lxml import html as lxml_html
-
-    return lxml_html.document_fromstring(html).find("body")
-
-
-def test_breadcrumb_candidate_text_is_cut_short_only_when_too_long() -> None:
-    """_clean_within gives the cleaned text of an element up to the limit, None past it, without reading a
-    long element whole; whitespace does not count towards the limit (it is collapsed by the cleaning)."""
-    crumb = _body("<html><body><div>当前位置：<a>首页</a>  &gt;\n\n <a>互动交流</a></div></body></html>")[0]
-    assert letters._clean_within(crumb, 200) == letters._clean(crumb.text_content()) == "当前位置：首页 > 互动交流"
-    spaced = _body("<html><body><div>当前位置：" + " " * 500 + "<a>首页</a></div></body></html>")[0]
-    assert letters._clean_within(spaced, 10) == "当前位置： 首页"
-    assert letters._clean_within(spaced, 6) is None
-    page = _body("<html><body><div>当前位置：<a>首页</a></div>" + "<p>正文内容</p>" * 100 + "</body></html>")
-    assert letters._clean_within(page, 200) is None
-    assert letters._clean_within(page[0], 200) == "当前位置：首页"
-    assert letters._clean_within(_body("<html><body><p>短</p></body></html>")[0], 0) is None

@@ -29,12 +29,24 @@ class Link:
     hidden: bool = False  # found in an HTML comment or script data, not in the rendered page
 
 
+Anchor = tuple[lxml_html.HtmlElement, str]
+"""An ``<a href>`` of the page's own tree: (element, its text, whitespace collapsed).
+
+The links pass (``core.extract_links``) reads each anchor's text once and keeps it for the extractors that go
+over a page's anchors: on a 50,000-link site map every read of a text makes a new Python string, and each
+extractor reading them again was a pass of its own (issue 16).  The text is the one the page's ``Link`` holds (no
+copy); a plain tuple, as a record class would cost more to build than the reads it saves."""
+
+
 @dataclass(slots=True)
 class PageContext:
     url: str
     tree: lxml_html.HtmlElement
     is_home: bool = False
     links: list[Link] = field(default_factory=list)
+    # Every anchor of ``tree`` in document order, or None when the context was built without the links pass
+    # (an extractor then walks the tree itself).
+    anchors: list[Anchor] | None = None
     as_of: date | None = None
     site: str = ""
     charset: str = ""

@@ -19,7 +19,7 @@ import json
 from datetime import date
 from typing import Any
 
-from govaudit.crawler.extract.core import decode_html
+from govaudit.crawler.extract.core import decode_html, read_anchors
 from govaudit.crawler.extract.freshness import (
     _CDATA,
     _RECORD,
@@ -69,13 +69,13 @@ def read_answer(body: bytes, content_type: str, url: str, as_of: date) -> tuple[
         items = _datastore_items(_script_holding(text), as_of)
     elif shape == "fragment":
         root = _fragment_root(text)
-        items = list(_html_items(root, as_of, SOURCE)) if root is not None else []
+        items = list(_html_items(root, read_anchors(root), as_of, SOURCE)) if root is not None else []
     elif shape == "data":
         # The script-data reader reads values assigned in a script; the answer is such a value.
         items = _script_json_items(_script_holding("var answer = " + _unwrap(text) + ";"), as_of)
     else:
         return [], shape
-    items = _dedupe(items, url)
+    items = list(_dedupe(items, url))
     for item in items:
         item["source"] = SOURCE
     if not items:

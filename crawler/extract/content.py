@@ -109,51 +109,39 @@ _BLOCKS = {"p", "div", "li", "td", "th", "tr", "h1", "h2", "h3", "h4", "h5", "h6
            "section", "article", "header", "footer", "nav", "body", "br", "form", "blockquote"}
 
 
-_JOIN_EVERY = 4096
-"""Pieces of text joined at a time (``visible_text``): a 100,000-link site map's 200,000 pieces held at once cost
-more than the page's whole joined text."""
-
-
 def visible_text(el: etree._Element) -> str:
     """An element's visible text, joined once (no text_content() per element): a text node that begins a block
     (or follows a ``<br>``) starts a new line, so a sentence never runs across a menu and a paragraph.
 
-    One walk (``iterwalk``: each text where its element starts, each tail where it ends, a comment's tail where
-    the comment is).  An XPath ``text()`` with ``ancestor::`` tests, each text node then asked for its parent,
-    cost twice as much on a 50,000-link page (issue 16)."""
+    One walk down the children, each text where its element starts and each tail where it ends (a comment's
+    tail where the comment is; script, style and noscript left out with their content).  Written by hand:
+    lxml's ``iterwalk`` reports the same two events per element at twice the cost, and an XPath ``text()`` with
+    ``ancestor::`` tests, each text node then asked for its parent, cost more again (issue 16)."""
     if any(node.tag in _HIDDEN for node in (el, *el.iterancestors())):
         return ""
-    out: list[str] = []  # the pieces since the last chunk
-    chunks: list[str] = []  # every _JOIN_EVERY pieces joined: a piece costs a str's header, not just its characters
-    hidden = 0  # depth inside a script, style or noscript element
-    for event, node in etree.iterwalk(el, events=("start", "end", "comment", "pi")):
-        tag = node.tag
-        if event == "start":
-            if hidden or tag in _HIDDEN:
-                hidden += 1
-                continue
-            text = node.text
-        elif event == "end":
-            if hidden:
-                hidden -= 1
-                if hidden:
-                    continue
-            if node is el:  # the root's own tail is not its text
-                break
-            text = node.tail
-        elif hidden:
-            continue
-        else:  # a comment or processing instruction: only its tail shows
-            text = node.tail
-        if text and not text.isspace():
-            if out or chunks:  # no separator before the first piece: the text needs no strip(), a copy of it
-                out.append("\n" if tag in _BLOCKS else " ")
-            out.append(text.strip())
-            if len(out) >= _JOIN_EVERY:
-                chunks.append("".join(out))
-                out.clear()
-    chunks.append("".join(out))
-    return "".join(chunks)
+    out: list[str] = []
+    _piece(out, el.text, el.tag)
+    _visible_pieces(el, out)
+    return "".join(out).strip()
+
+
+def _piece(out: list[str], text: str | None, tag: Any) -> None:
+    if text and not text.isspace():
+        out.append("\n" if tag in _BLOCKS else " ")
+        out.append(text.strip())
+
+
+def _visible_pieces(parent: etree._Element, out: list[str]) -> None:
+    """``visible_text``'s walk (libxml2 caps nesting at 256: the recursion stays shallow).  Not a closure: one
+    that calls itself is a reference cycle, and with the collector paused during a page's analysis the page's
+    text would outlive it."""
+    for child in parent:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in _HIDDEN:
+            _piece(out, child.text, tag)
+            if len(child):
+                _visible_pieces(child, out)
+        _piece(out, child.tail, tag)
 
 
 def page_text(root: etree._Element) -> str:

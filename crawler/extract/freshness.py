@@ -17,16 +17,26 @@ as not updated, and the report must be able to say so.
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
+from itertools import chain, islice
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
 
 import chompjs
-from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.core import element_text, first, metas
+from govaudit.crawler.extract import Anchor, PageContext
+from govaudit.crawler.extract.core import (
+    anchors_of,
+    clean_prefix,
+    element_text,
+    first,
+    metas,
+    read_anchors,
+    text_prefix,
+)
 from govaudit.crawler.extract.dates import DateMatch, find_dates, parse_date, year_heading
 from lxml import etree
 from lxml import html as lxml_html
@@ -106,15 +116,9 @@ def extract(ctx: PageContext) -> dict[str, Any]:
     body = tree.find("body")
     root = body if body is not None else tree
 
-    items = list(_html_items(root, ref, "html"))
-    items += _comment_items(tree, ref)
-    items += _datastore_items(tree, ref)
-    items += _script_json_items(tree, ref)
-    items = _dedupe(items, ctx.url)
-    total = len(items)
-    if total > MAX_ITEMS:
-        items.sort(key=lambda i: i["date"] or "", reverse=True)
-        items = items[:MAX_ITEMS]
+    found = chain(_html_items(root, anchors_of(ctx, root), ref, "html"), _comment_items(tree, ref),
+                  _datastore_items(tree, ref), _script_json_items(tree, ref))
+    items, total = _kept(_dedupe(found, ctx.url))
 
     pagination = _pagination(tree, ctx)
     guess = sum(1 for i in items if i["date"]) < 3 and not ctx.is_home and len(ctx.links) <= MAX_GUESS_LINKS
@@ -143,39 +147,16 @@ def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _clean_prefix(pieces: Iterable[str], limit: int) -> str:
-    """``_clean("".join(pieces))[:limit]``, reading only as many pieces as that needs.
-
-    Collapsing the whitespace of a prefix gives a prefix of the collapsed whole, so stopping early changes
-    nothing; building the whole text of every wrapper around a 5 MB page to ask whether it is short made
-    the freshness extractor quadratic in nesting (issue 16)."""
-    parts: list[str] = []
-    gathered, check_at = 0, 2 * limit
-    for piece in pieces:
-        parts.append(piece)
-        gathered += len(piece)
-        if gathered >= check_at:
-            text = _clean("".join(parts))
-            if len(text) >= limit:
-                return text[:limit]
-            check_at = gathered + limit
-    return _clean("".join(parts))[:limit]
-
-
-def _text_prefix(el: Any, limit: int) -> str:
-    """``_clean(el.text_content())[:limit]`` (itertext yields the same text nodes as text_content)."""
-    return _clean_prefix(el.itertext(), limit)
-
-
 def _is_item_anchor(a: Any) -> bool:
     href = (a.get("href") or "").strip().lower()
     return bool(href) and not href.startswith(_SKIP_HREF)
 
 
-def _anchor_parts(a: Any) -> tuple[str, Sequence[str]]:
-    """(title text, texts of child elements that are only a date): ``<a>标题<span>2025-11-03</span></a>``."""
+def _anchor_parts(a: Any, whole: str) -> tuple[str, Sequence[str]]:
+    """(title text, texts of child elements that are only a date): ``<a>标题<span>2025-11-03</span></a>``.
+    ``whole``: the anchor's whole text, collapsed (``Anchor``)."""
     if not len(a):  # the common anchor: text only
-        return _clean(a.text), ()
+        return whole, ()
     dates: list[str] = []
     parts: list[str] = [a.text or ""]
     for child in a:
@@ -198,24 +179,29 @@ def _may_end_with_date(text: str) -> bool:
     return bool(end) and (end[-1].isdigit() or end[-1] in "日号")
 
 
+def _row_texts(el: Any, a: Any, parts: list[str]) -> None:
+    """The texts of ``el`` (an element of a row, not the anchor ``a``, not a script or style) into ``parts``.
+
+    A function of its own, not a closure: a closure that calls itself is a reference cycle, and with the
+    collector paused during a page's analysis (``crawler.analysis``) each row's texts outlived it (35 MB on a
+    50,000-row 信息公开目录)."""
+    parts.append(el.text or "")
+    for child in el:
+        if child is not a and isinstance(child.tag, str) and child.tag not in ("script", "style"):
+            if len(child):
+                _row_texts(child, a, parts)
+            else:  # a leaf (most cells): its text without a call
+                parts.append(child.text or "")
+        parts.append(child.tail or "")
+
+
 def _text_outside(row: Any, a: Any) -> str:
     """The row's text without the anchor's own text (a title's dates are not publication dates)."""
     if row[0] is a and a.getnext() is None and not (row.text or "").strip() and not (a.tail or "").strip():
         return ""  # ``<li><a>…</a></li>``: nothing outside the anchor, no walk
     parts: list[str] = []
-
-    def walk(el: Any) -> None:  # el: an element of the row, not the anchor, not a script or style
-        parts.append(el.text or "")
-        for child in el:
-            if child is not a and isinstance(child.tag, str) and child.tag not in ("script", "style"):
-                if len(child):
-                    walk(child)
-                else:  # a leaf (most cells): its text without a call
-                    parts.append(child.text or "")
-            parts.append(child.tail or "")
-
     if row is not a and isinstance(row.tag, str) and row.tag not in ("script", "style"):
-        walk(row)
+        _row_texts(row, a, parts)
     return _clean(" ".join(parts))
 
 
@@ -246,7 +232,7 @@ def _year_map(root: Any) -> dict[Any, int]:
         if el.tag in ("script", "style") or not el.text:
             continue
         found = year_heading(el.text) if len(el.text) <= 12 else None
-        if found and not any(isinstance(c.tag, str) and _text_prefix(c, 1) for c in el):
+        if found and not any(isinstance(c.tag, str) and text_prefix(c, 1) for c in el):
             year = found
     return out
 
@@ -295,18 +281,21 @@ class _ItemIndex:
         return count - (1 if self.is_item(a) else 0) > 0
 
 
-def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
+def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) -> Iterator[dict[str, Any]]:
+    """The list items among ``anchors`` (those under ``root``, in document order)."""
     years = _YearHeadings(root)
     index = _ItemIndex()
-    rows: list[tuple[Any, Any, str, DateMatch | None]] = []  # (anchor, the row's parent, title, date)
-    for a in root.iter("a"):
-        if not _is_item_anchor(a):
+    rows: list[tuple[str, Any, str, DateMatch | None]] = []  # (href, the row's parent, title, date)
+    for a, whole in anchors:
+        href = a.get("href").strip()  # (an Anchor has an href)
+        if not href or href.lower().startswith(_SKIP_HREF):  # _is_item_anchor
             continue
-        text, inner_dates = _anchor_parts(a)
+        text, inner_dates = _anchor_parts(a, whole)
+        attr = a.get("title")
+        attr = _clean(attr) if attr else ""
         if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
-            index.anchor[a] = len(text or _clean(a.get("title"))) >= MIN_TITLE
+            index.anchor[a] = len(text or attr) >= MIN_TITLE
         title = text
-        attr = _clean(a.get("title"))
         if len(attr) > len(title.rstrip("…. ")) or (attr and title.endswith(("…", "...", ".."))):
             title = attr
         short = len(title) < MIN_TITLE
@@ -316,7 +305,11 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
         for txt in inner_dates:
             found = _row_date(_clean(txt), ref, years, a) or found
         row = a
-        if found is None:
+        parent = a.getparent()
+        if found is None and parent is not None and parent.tag in _ROW_TAGS and not len(a) and parent[0] is a \
+                and a.getnext() is None and not (parent.text or "").strip() and not (a.tail or "").strip():
+            row = parent  # ``<li><a>标题</a></li>``, most rows of a site map: what the climb below finds at its first step
+        elif found is None:
             node = a
             for _ in range(4):
                 parent = node.getparent()
@@ -339,7 +332,7 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
                 found = tail[-1]
                 if title == text:
                     title = _clean(text[:found.start]).rstrip("[【(（ ")
-        rows.append((a, row.getparent(), title, found))
+        rows.append((href, row.getparent(), title, found))
 
     # Undated rows count only where they sit among dated ones (a list), not in navigation menus; on a page
     # with no dated row at all, the largest block of long titles outside menus is the (undated) list.  A short
@@ -359,12 +352,12 @@ def _html_items(root: Any, ref: date, source: str) -> Iterator[dict[str, Any]]:
         if best is not None and len(best[1]) >= UNDATED_LIST_MIN_ROWS \
                 and sum(map(len, best[1])) / len(best[1]) >= UNDATED_LIST_MIN_TITLE:
             dated_containers = {best[0]}
-    for a, parent, title, found in rows:
+    for href, parent, title, found in rows:
         if (found is None or len(title) < MIN_TITLE) and (parent is None or parent not in dated_containers):
             continue
         if found is None and len(title) < MIN_TITLE:
             continue
-        yield {"title": title[:200], "url": a.get("href", "").strip(), "date": found.iso if found else None,
+        yield {"title": title[:200], "url": href, "date": found.iso if found else None,
                "date_text": found.text if found else None, "source": source}
 
 
@@ -385,7 +378,7 @@ def _comment_items(tree: Any, ref: date) -> list[dict[str, Any]]:
         if "<a" in text.lower():
             root = _fragment_root(text)
             if root is not None:
-                out.extend(_html_items(root, ref, "comment"))
+                out.extend(_html_items(root, read_anchors(root), ref, "comment"))
     return out
 
 
@@ -400,7 +393,7 @@ def _datastore_items(tree: Any, ref: date) -> list[dict[str, Any]]:
         markup = "".join("<div>" + "".join(parts) + "</div>" for parts in records)
         root = _fragment_root(markup)
         if root is not None:
-            out.extend(_html_items(root, ref, "datastore"))
+            out.extend(_html_items(root, read_anchors(root), ref, "datastore"))
     return out
 
 
@@ -481,11 +474,10 @@ def _script_value(decoder: json.JSONDecoder, text: str, start: int, budget: list
         return None, start
 
 
-def _dedupe(items: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
+def _dedupe(items: Iterable[dict[str, Any]], base: str) -> Iterator[dict[str, Any]]:
     """Absolute URLs; one item per (url, title), the first source seen (html before comment before script)."""
     join = _joiner(base)
     seen: set[tuple[str, str]] = set()
-    out: list[dict[str, Any]] = []
     for item in items:
         try:
             item["url"] = join(item["url"]).split("#", 1)[0]
@@ -495,8 +487,25 @@ def _dedupe(items: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
         if key in seen:
             continue
         seen.add(key)
-        out.append(item)
-    return out
+        yield item
+
+
+def _kept(items: Iterator[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """(the items kept, how many there were): all of them in page order when there are at most ``MAX_ITEMS``, else
+    the ``MAX_ITEMS`` newest (undated last; page order among equals).  Only that many are held at a time: a
+    10 MB 信息公开目录 has 100,000 rows, and a dict for each cost 40 MB (issue 16)."""
+    head = list(islice(items, MAX_ITEMS + 1))
+    if len(head) <= MAX_ITEMS:
+        return head, len(head)
+    total = len(head)
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal total
+        for item in items:
+            total += 1
+            yield item
+    # nlargest is sorted(..., reverse=True)[:n], stable: what sorting the whole list and cutting it gave.
+    return heapq.nlargest(MAX_ITEMS, chain(head, counted()), key=lambda i: i["date"] or ""), total
 
 
 _PLAIN_ROOTED = re.compile(r"/[A-Za-z0-9_\-.~/]*(?:\?[A-Za-z0-9_\-.~=&]+)?")
@@ -617,7 +626,7 @@ def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool)
 
 def _visible_text(root: Any, limit: int) -> str:
     """The first ``limit`` characters of the page's text outside scripts and styles, whitespace collapsed."""
-    return _clean_prefix(_visible_pieces(root), limit)
+    return clean_prefix(_visible_pieces(root), limit)
 
 
 def _visible_pieces(root: Any) -> Iterator[str]:
@@ -684,7 +693,7 @@ def _breadcrumb(root: Any) -> list[str]:
         attrs = f"{el.get('class', '')} {el.get('id', '')}"
         text = inherited.pop(el, None)
         if text is None:
-            text = _text_prefix(el, 201)
+            text = text_prefix(el, 201)
             node = el
             while not (node.text or "").strip() and len(node) == 1 and isinstance(node[0].tag, str) \
                     and not (node[0].tail or "").strip():
@@ -793,7 +802,7 @@ def _empty_list_containers(root: Any) -> list[str]:
         listish = bool(_LIST_ATTR.search(attrs))
         if el.tag != "table" and not listish:
             continue
-        if len(_text_prefix(el, _CONTAINER_TEXT_MAX + 1)) > _CONTAINER_TEXT_MAX or _holds_content(el) or _in_menu(el):
+        if len(text_prefix(el, _CONTAINER_TEXT_MAX + 1)) > _CONTAINER_TEXT_MAX or _holds_content(el) or _in_menu(el):
             continue
         if el.tag == "table":
             rows = list(el.iter("tr"))
@@ -823,7 +832,7 @@ def _kind(ctx: PageContext, meta: dict[str, str], items: list[dict[str, Any]], p
     if ctx.is_home:
         return "home"
     dated = sum(1 for i in items if i["date"])
-    text = _text_prefix(root, 20_000)
+    text = text_prefix(root, 20_000)
     if len(_LETTER_ASK.findall(text)) >= 1 and _LETTER_REPLY.search(text) and dated < 3:
         return "letter"
     article_signal = bool(meta.get("articletitle") or meta.get("pubdate") or article["source"] == "label")

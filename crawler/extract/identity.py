@@ -62,7 +62,7 @@ FOOTER_DEPTH = 4
 last block of the body or of its wrapper.  Scanning every element for a footer class cost as much as the rest
 of the extractor (measured: bench/dictionary_bench.py, 2,000 demo pages)."""
 _RECORD_SITES = ("beian", "conac")
-_RECORD_SITE = re.compile("|".join(map(re.escape, _RECORD_SITES)))  # one C search per link, no generator
+_RECORD_SITE = re.compile("|".join(map(re.escape, _RECORD_SITES)))
 
 _HIDE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
@@ -78,6 +78,7 @@ _INLINE_URL = re.compile(r"""(?:src\s*=\s*\\?["']?|\.src\s*=\s*["']|write\s*\(\s
 _WRITERS = ("document.write", "createElement", ".src")
 
 
+@lru_cache(maxsize=8192)  # a page's navigation links are every page's: most hosts asked were asked before
 def _host(url: str) -> str:
     try:
         return (urlsplit(url).hostname or "").lower()
@@ -137,12 +138,11 @@ def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
         out["police_text"] = (m.group(1) or "") + "公网安备" + m.group(2) + "号"
     if m := SPONSOR.search(text):
         out["sponsor"] = m.group(1)
-    out["contact"] = bool(CONTACT.search(text))
-    for link in links:  # one pass over a site map's 50,000 links for the contact link and the record sites
-        if not out["contact"] and not link.hidden and link.tag == "a" and ("联系我们" in link.anchor or "mailto:" in link.url):
-            out["contact"] = True
-        if not _RECORD_SITE.search(link.url):
-            continue
+    # A site map has 50,000 links: the contact test stops at the first, and only the links naming a record site
+    # are looked at again.
+    out["contact"] = bool(CONTACT.search(text)) or any(
+        not link.hidden and link.tag == "a" and ("联系我们" in link.anchor or "mailto:" in link.url) for link in links)
+    for link in [link for link in links if _RECORD_SITE.search(link.url)]:
         host = _host(link.url)
         if host == "beian.miit.gov.cn" and "icp_link" not in out:
             out["icp_link"] = link.url
