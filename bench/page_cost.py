@@ -12,9 +12,12 @@ A benchmark, not a test: nothing asserts a time.
     python bench/page_cost.py [--repeat 3] [--only links-1k,links-50k] [--profile links-10k] [--stages]
     python bench/page_cost.py --memory --only links-100k,table-50k[,SAVED_PAGE.html]
 
-``--memory`` prints, for each page, the resident memory each stage reaches above the process's before the page
-(a fresh process per page, after a warm-up page; the RSS sampled every 2 ms), and the peak in bytes per byte of
-HTML: what one huge page costs the analysis worker, which sets a large scan's peak (issue 16 item 4).
+``--memory`` prints, for each page, the resident memory each stage of the real ``analyse_page`` reaches above the
+process's before the page (a fresh process per page, after a warm-up page; the RSS sampled every 2 ms, and the
+high-water mark for a stage in C that the sampler cannot see), the result pickled as the pool sends it, what the
+worker keeps once the page is done, and the peak in bytes per byte of HTML: what one huge page costs the analysis
+worker, which sets a large scan's peak (issue 16 item 4).  Then the engine's side, in another fresh process: the
+pickled result received, unpickled, made ``Link`` objects and de-duplicated as ``parse_page`` does.
 """
 
 from __future__ import annotations
