@@ -8,6 +8,7 @@ with ``cmp`` (byte-identical) or ``--diff OTHER`` (the pages and fact keys that 
     python bench/facts_dump.py --out before.json
     python bench/facts_dump.py --out after.json --diff before.json
     python bench/facts_dump.py --page-cost --out before.json   # also bench/page_cost.py's pathological pages
+    python bench/facts_dump.py --huge --out before.json        # and its pages near the 10 MiB limit
 """
 
 from __future__ import annotations
@@ -29,16 +30,18 @@ AS_OF = date(2026, 11, 20)
 SITE = "http://127.0.0.1:9/"
 
 
-def pages(demo_pages: int | None, page_cost: bool = False) -> list[tuple[str, str, bytes, str | None, bool]]:
+def pages(demo_pages: int | None, page_cost: bool = False,
+          huge: bool = False) -> list[tuple[str, str, bytes, str | None, bool]]:
     """(name, url, body, declared charset, is_home) for every page; with ``page_cost`` also the generated pages of
-    bench/page_cost.py, at /col/index.html of the site (the pages whose speed issue 16 is about)."""
+    bench/page_cost.py, at /col/index.html of the site (the pages whose speed issue 16 is about), with ``huge``
+    its pages near the crawl's 10 MiB limit too (those a memory change is about)."""
     out = []
-    if page_cost:
+    if page_cost or huge:
         sys.path.insert(0, str(ROOT / "bench"))
         import page_cost as bench
 
-        out += [("page_cost/" + name, SITE + "col/index.html", make(), "utf-8", False)
-                for name, make in bench.PAGES.items()]
+        made = {**bench.PAGES, **bench.HUGE} if huge else bench.PAGES
+        out += [("page_cost/" + name, SITE + "col/index.html", make(), "utf-8", False) for name, make in made.items()]
     for path in sorted((ROOT / "tests" / "fixtures" / "pages").rglob("*.html")):
         rel = path.relative_to(ROOT).as_posix()
         out.append((rel, SITE + path.parent.name + "/" + path.name, path.read_bytes(), None, False))
@@ -55,10 +58,10 @@ def pages(demo_pages: int | None, page_cost: bool = False) -> list[tuple[str, st
     return out
 
 
-def dump(demo_pages: int | None, page_cost: bool = False) -> dict[str, object]:
+def dump(demo_pages: int | None, page_cost: bool = False, huge: bool = False) -> dict[str, object]:
     extractors = tuple(installed().values())
     result: dict[str, object] = {}
-    for name, url, body, declared, is_home in pages(demo_pages, page_cost):
+    for name, url, body, declared, is_home in pages(demo_pages, page_cost, huge):
         analysis = analyse_page(url, body, declared, is_home, AS_OF, SITE, extractors)
         result[name] = {"charset": analysis.charset, "links": analysis.links, "facts": analysis.facts}
     return result
@@ -70,8 +73,9 @@ def main() -> None:
     ap.add_argument("--diff", default="", help="an earlier dump: print the pages and keys that differ")
     ap.add_argument("--demo-pages", type=int, default=0, help="demo site size (0: the demo's own, about 270)")
     ap.add_argument("--page-cost", action="store_true", help="also bench/page_cost.py's pathological pages (slow)")
+    ap.add_argument("--huge", action="store_true", help="also page_cost.py's pages near 10 MiB (implies --page-cost)")
     args = ap.parse_args()
-    data = dump(args.demo_pages or None, args.page_cost)
+    data = dump(args.demo_pages or None, args.page_cost, args.huge)
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1, default=str)
     Path(args.out).write_text(text, encoding="utf-8")
     print(f"{len(data)} pages -> {args.out}")

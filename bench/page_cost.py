@@ -10,11 +10,14 @@ they leave out the time other processes held the core).  Targets: at most
 A benchmark, not a test: nothing asserts a time.
 
     python bench/page_cost.py [--repeat 3] [--only links-1k,links-50k] [--profile links-10k] [--stages]
-    python bench/page_cost.py --memory --only links-100k,table-50k
+    python bench/page_cost.py --memory --only links-100k,table-50k[,SAVED_PAGE.html]
 
-``--memory`` prints, for each page, the resident memory each stage reaches above the process's before the page
-(a fresh process per page, after a warm-up page; the RSS sampled every 2 ms), and the peak in bytes per byte of
-HTML: what one huge page costs the analysis worker, which sets a large scan's peak (issue 16 item 4).
+``--memory`` prints, for each page, the resident memory each stage of the real ``analyse_page`` reaches above the
+process's before the page (a fresh process per page, after a warm-up page; the RSS sampled every 2 ms, and the
+high-water mark for a stage in C that the sampler cannot see), the result pickled as the pool sends it, what the
+worker keeps once the page is done, and the peak in bytes per byte of HTML: what one huge page costs the analysis
+worker, which sets a large scan's peak (issue 16 item 4).  Then the engine's side, in another fresh process: the
+pickled result received, unpickled, made ``Link`` objects and de-duplicated as ``parse_page`` does.
 """
 
 from __future__ import annotations
@@ -22,15 +25,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import pickle
+import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from datetime import date
+from multiprocessing.reduction import ForkingPickler
+from pathlib import Path
+from unittest.mock import patch
 
 from govaudit.crawler import analysis
-from govaudit.crawler.analysis import analyse_page
+from govaudit.crawler.analysis import analyse_page, links_of
 from govaudit.crawler.extract import Anchor, PageContext, installed, load_extractors, run_extractors
 from govaudit.crawler.extract.core import body_digest, decode_html, extract_links, parse_html
 
@@ -131,14 +140,12 @@ def stages(body: bytes) -> dict[str, float]:
     return out
 
 
-def _stages(body: bytes, url: str, out: dict[str, float], mark: Callable[[str], None] = lambda name: None) -> None:
-    mark("parse")
+def _stages(body: bytes, url: str, out: dict[str, float]) -> None:
     t0 = time.process_time()
     text, charset = decode_html(body, "utf-8")
     tree = parse_html(text)
-    elements = list(tree.iter())  # as analyse_page holds them
+    elements = list(tree.iter()) if len(body) < getattr(analysis, "HUGE_PAGE_BYTES", float("inf")) else []  # as analyse_page
     out["parse"] = time.process_time() - t0
-    mark("links")
     t0 = time.process_time()
     anchors: list[Anchor] = []
     links = extract_links(tree, url, anchors)
@@ -146,7 +153,6 @@ def _stages(body: bytes, url: str, out: dict[str, float], mark: Callable[[str], 
     ctx = PageContext(url=url, tree=tree, links=links, anchors=anchors, as_of=AS_OF, site=SITE, charset=charset,
                       digest=body_digest(body))
     for name, extractor in zip(installed(), load_extractors(installed().values())):
-        mark(name)
         t0 = time.process_time()
         run_extractors(ctx, [extractor])
         out[name] = time.process_time() - t0
@@ -158,41 +164,142 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * 4096 / 2**20
 
 
-def memory_child(name: str) -> dict[str, object]:
-    """In this (fresh) process: each stage's highest RSS above the RSS before the page, MB."""
-    body = {**PAGES, **HUGE}[name]()
-    stages(links(200))  # imports, the dictionary's automaton: not the page's
-    stage = [""]
-    peak: dict[str, float] = {}
-    done = threading.Event()
+def _marked(mark: Callable[[str], None]) -> contextlib.ExitStack:
+    """``crawler.analysis``'s steps patched to name the stage that starts (decode, parse, proxies, links, each
+    extractor, result), so the real ``analyse_page`` is measured, whichever version of it is installed."""
+    names = dict(zip(load_extractors(installed().values()), installed()))
+    stack = contextlib.ExitStack()
 
-    def sample() -> None:
-        while not done.is_set():
-            rss, now = _rss_mb(), stage[0]
-            peak[now] = max(peak.get(now, 0.0), rss)
+    def before(stage: str, fn: Callable[..., object], after: str = "") -> Callable[..., object]:
+        def run(*args: object) -> object:
+            mark(stage)
+            out = fn(*args)
+            if after:
+                mark(after)
+            return out
+        return run
+
+    def extractors(ctx: PageContext, loaded: list) -> dict:
+        facts: dict = {}
+        for extractor in loaded:
+            mark(names[extractor])
+            facts.update(run_extractors(ctx, [extractor]))
+        mark("result")  # the links made tuples (on the code that frees them first: without the tree)
+        return facts
+
+    for name, fn in (("decode_html", before("decode", decode_html)),
+                     ("parse_html", before("parse", parse_html, after="proxies")),
+                     ("extract_links", before("links", extract_links)), ("run_extractors", extractors)):
+        stack.enter_context(patch.object(analysis, name, fn))
+    return stack
+
+
+def _high_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class _Peaks:
+    """Each named stage's highest RSS, MB above the RSS when this was made: a thread samples it every 2 ms, and a
+    stage in C that holds the GIL (parsing, pickling), which the thread cannot sample, gets the process's
+    high-water mark (``ru_maxrss``) if that rose meanwhile."""
+
+    def __init__(self) -> None:
+        self.stage = ""
+        self.peak: dict[str, float] = {}
+        self.high = _high_mb()
+        self.done = threading.Event()
+        self.base = _rss_mb()
+        self.sampler = threading.Thread(target=self._sample, daemon=True)
+        self.sampler.start()
+
+    def _sample(self) -> None:
+        while not self.done.is_set():
+            rss, now = _rss_mb(), self.stage
+            self.peak[now] = max(self.peak.get(now, 0.0), rss)
             time.sleep(0.002)
 
-    base = _rss_mb()
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    with getattr(analysis, "collector_paused", contextlib.nullcontext)():
-        _stages(body, SITE + "col/index.html", {}, mark=lambda s: stage.__setitem__(0, s))
-    done.set()
-    sampler.join()
-    above = {k: round(v - base, 1) for k, v in peak.items() if k}
-    return {"page": name, "bytes": len(body), "stages": above,
+    def mark(self, name: str) -> None:
+        now = _high_mb()
+        if now > self.high:
+            self.peak[self.stage] = max(self.peak.get(self.stage, 0.0), now)
+            self.high = now
+        self.stage = name
+
+    def above(self) -> dict[str, float]:
+        self.mark("")
+        self.done.set()
+        self.sampler.join()
+        return {k: round(v - self.base, 1) for k, v in self.peak.items() if k and v > self.base}
+
+
+def _body_of(name: str) -> bytes:
+    """A page of PAGES or HUGE, or a file (a page saved from a generated site: name ending in .html)."""
+    return Path(name).read_bytes() if name.endswith(".html") else {**PAGES, **HUGE}[name]()
+
+
+def memory_child(name: str, blob: str) -> dict[str, object]:
+    """In this (fresh) process: each stage of ``analyse_page`` (``_marked``), then ``pickle``, the result pickled
+    as the process pool sends it back to the engine (written to ``blob`` for ``engine_child``)."""
+    body = _body_of(name)
+    analyse(links(200))  # imports, the dictionary's automaton: not the page's
+    peaks = _Peaks()
+    with _marked(peaks.mark):
+        result = analyse(body)
+    peaks.mark("pickle")
+    sent = ForkingPickler.dumps(result)
+    above = peaks.above()
+    Path(blob).write_bytes(sent)
+    pickled = len(sent)
+    del result, sent
+    analyse(links(200))  # the next page: what the worker holds from here on, for the rest of the crawl
+    kept = round(_rss_mb() - peaks.base, 1)
+    return {"page": Path(name).name, "bytes": len(body), "stages": above, "pickled": pickled, "kept": kept,
             "bytes_per_byte": round(max(above.values()) * 2**20 / len(body), 1)}
 
 
+def engine_child(blob: str) -> dict[str, object]:
+    """In this (fresh) process, the engine's side of one page (crawler/spiders/site.py ``parse_page``): the
+    pickled result received, unpickled, its links made ``Link`` objects and the set of (url, tag, anchor) that
+    drops their repeats; the requests they become go to the scheduler's disk queue one at a time."""
+    links_of(analyse_page(SITE, links(200), "utf-8", False, AS_OF, SITE, tuple(installed().values())))
+    peaks = _Peaks()
+    peaks.mark("received")
+    data = Path(blob).read_bytes()
+    peaks.mark("unpickled")
+    result = pickle.loads(data)
+    peaks.mark("Link objects")
+    found = links_of(result)
+    peaks.mark("repeats set")
+    done = {(link.url, link.tag, link.anchor) for link in found}
+    above = peaks.above()
+    return {"stages": above, "links": len(done)}
+
+
+ENGINE_STAGES = ("received", "unpickled", "Link objects", "repeats set")
+
+
 def memory(names: list[str]) -> None:
-    rows = [json.loads(subprocess.run([sys.executable, __file__, "--memory-child", n], check=True, capture_output=True,
-                                      text=True).stdout) for n in names]
-    cols = ["parse", "links", *installed()]  # a stage too short to be sampled shows –
-    print("MB above the RSS before the page, highest in each stage\n\n| page | bytes | " + " | ".join(cols)
-          + " | peak, B per byte of HTML |\n|---|---:|" + "---:|" * (len(cols) + 1))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        blob = str(Path(tmp) / "result.pickle")
+        for n in names:
+            row = json.loads(subprocess.run([sys.executable, __file__, "--memory-child", n, "--blob", blob], check=True,
+                                            capture_output=True, text=True).stdout)
+            row["engine"] = json.loads(subprocess.run([sys.executable, __file__, "--memory-engine", blob], check=True,
+                                                      capture_output=True, text=True).stdout)["stages"]
+            rows.append(row)
+    cols = ["decode", "parse", "proxies", "links", *installed(), "result", "pickle"]  # – : too short to be sampled
+    print("Analysis worker: MB above the RSS before the page, highest in each stage\n\n| page | bytes | "
+          + " | ".join(cols) + " | pickled MB | kept after | peak, B per byte of HTML |\n|---|---:|" + "---:|" * (len(cols) + 3))
     for r in rows:
         print(f"| {r['page']} | {r['bytes']:,} | " + " | ".join(f"{r['stages'][c]:.0f}" if c in r["stages"] else "–" for c in cols)
-              + f" | {r['bytes_per_byte']} |")
+              + f" | {r['pickled'] / 2**20:.1f} | {r['kept']:.0f} | {r['bytes_per_byte']} |")
+    print("\nEngine (a fresh process): MB above its RSS before the result arrives, highest in each stage\n\n| page | "
+          + " | ".join(ENGINE_STAGES) + " | peak, B per byte of HTML |\n|---|" + "---:|" * (len(ENGINE_STAGES) + 1))
+    for r in rows:
+        e = r["engine"]
+        print(f"| {r['page']} | " + " | ".join(f"{e[c]:.0f}" if c in e else "–" for c in ENGINE_STAGES)
+              + f" | {max(e.values(), default=0) * 2**20 / r['bytes']:.1f} |")
 
 
 def best_stages(body: bytes, repeat: int) -> dict[str, float]:
@@ -211,9 +318,14 @@ def main() -> None:
                                                           "(the best of --repeat runs of each)")
     ap.add_argument("--memory", action="store_true", help="each stage's memory instead of its time (a process per page)")
     ap.add_argument("--memory-child", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--memory-engine", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--blob", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.memory_child:
-        print(json.dumps(memory_child(args.memory_child)))
+        print(json.dumps(memory_child(args.memory_child, args.blob)))
+        return
+    if args.memory_engine:
+        print(json.dumps(engine_child(args.memory_engine)))
         return
     names = [n for n in args.only.split(",") if n] or list(PAGES)
     if args.memory:

@@ -16,6 +16,7 @@ is (under a load of 15 a 100,000-deep DOM passed a 10 s wall-clock budget and lo
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
@@ -97,29 +98,71 @@ def not_analysed(url: str, body: bytes, declared: str | None, reason: str, budge
     return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in links], facts)
 
 
+HUGE_PAGE_BYTES = 1 << 20
+"""A page of this many bytes or more (a 网站地图 or 信息公开目录; the crawl takes up to 10 MiB) is analysed for
+memory rather than CPU: no element proxies held through the extractors (200,000–300,000 elements near the limit,
+2–3 bytes per byte of HTML for the whole analysis: each walk builds and drops its own instead, a few per cent more
+CPU on the few such pages), and what its tree freed is handed back to the system when it is done (``_give_back``).
+One such page sets a large scan's peak (issue 16 item 4; bench/page_cost.py --memory)."""
+
+
 def analyse_page(url: str, body: bytes, declared: str | None, is_home: bool, as_of: date | None, site: str,
                  extractors: tuple[str, ...], budget: float = 0.0) -> PageAnalysis:
     loaded = _EXTRACTORS.get(extractors)
     if loaded is None:
         loaded = _EXTRACTORS[extractors] = load_extractors(extractors)
-    links: list[Link] | None = None
+    found: list[list[Link]] = []  # the links, once extracted: an abandoned page keeps them
     try:
         with _budget(budget), collector_paused():
-            text, charset = decode_html(body, declared)
-            tree = parse_html(text)
-            # Every element's Python proxy kept alive while the extractors run: lxml builds a proxy each time an
-            # element is reached with none alive (its class now picked in C, core.parse_html), and each extractor
-            # walks the tree again; held once here, later walks reuse them.
-            elements = list(tree.iter())
-            anchors: list[Anchor] = []
-            links = extract_links(tree, url, anchors)
-            ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, anchors=anchors, as_of=as_of, site=site,
-                              charset=charset, digest=body_digest(body))
-            facts = run_extractors(ctx, loaded)
-            del elements
+            charset, facts = _facts(url, body, declared, is_home, as_of, site, loaded, found)
     except OverBudget:
-        return not_analysed(url, body, declared, "analysis_budget", budget, links)
-    return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in links], facts)
+        return not_analysed(url, body, declared, "analysis_budget", budget, found[0] if found else None)
+    # Built after _facts has returned, so the tree, its proxies and the context are gone by now.
+    result = PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in found[0]], facts)
+    if len(body) >= HUGE_PAGE_BYTES:
+        _give_back()
+    return result
+
+
+def _libc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to call, memory stays with the worker
+        return None
+
+
+_TRIM = _libc_trim()
+
+
+def _give_back() -> None:
+    """Hand the memory a huge page's tree freed back to the system.  glibc keeps freed heap for the process's
+    next allocations, so a worker that analysed a 9 MB site map or table held 80–110 MB more for the rest of the
+    crawl, beside the engine (15–30 MB with this): ``malloc_trim`` returns it.  Only after a page of
+    ``HUGE_PAGE_BYTES`` or more (6–20 ms); a normal page's few MB are reused by the next one.  No collection
+    first: it would free the few MB of cycles the page made while the collector was paused, for 33–57 ms more."""
+    if _TRIM is not None:
+        _TRIM(0)
+
+
+def _facts(url: str, body: bytes, declared: str | None, is_home: bool, as_of: date | None, site: str,
+           loaded: list[Extractor], found: list[list[Link]]) -> tuple[str, dict[str, Any]]:
+    """(charset, facts) of one page; its links appended to ``found``.  A function of its own so that what only the
+    analysis needs (the tree, the proxies, the context) is freed when it returns, before the result is built."""
+    text, charset = decode_html(body, declared)
+    tree = parse_html(text)
+    del text  # the decoded page (1, 2 or 4 bytes a character) is not needed once parsed
+    # Every element's Python proxy kept alive while the extractors run: lxml builds a proxy each time an
+    # element is reached with none alive (its class now picked in C, core.parse_html), and each extractor
+    # walks the tree again; held once here, later walks reuse them.  Not on a huge page (HUGE_PAGE_BYTES).
+    elements = list(tree.iter()) if len(body) < HUGE_PAGE_BYTES else []
+    anchors: list[Anchor] = []
+    links = extract_links(tree, url, anchors)
+    found.append(links)
+    ctx = PageContext(url=url, tree=tree, is_home=is_home, links=links, anchors=anchors, as_of=as_of, site=site,
+                      charset=charset, digest=body_digest(body))
+    facts = run_extractors(ctx, loaded)
+    del elements
+    return charset, facts
 
 
 def read_body(reader: Callable[..., dict[str, Any]], args: tuple, budget: float, over: dict[str, Any]) -> dict[str, Any]:

@@ -322,3 +322,16 @@ def test_scan_reports_content_findings_and_stores_no_clear_number(served_scan):
 def test_shipped_dictionary_loads_clean():
     d = load_all()
     assert not d.errors and len(d.entries) >= 10
+
+
+def test_visible_text_of_a_page_larger_than_one_chunk_keeps_every_piece_and_separator() -> None:
+    """visible_text joins its pieces a chunk at a time (content._JOIN_EVERY): across the chunks' seams the text
+    is the one a single join gives, a block's text on its own line, inline text after a space, no edge spaces."""
+    from govaudit.crawler.extract import content
+    from lxml import html as lxml_html
+
+    n = content._JOIN_EVERY * 2 + 7
+    items = "".join(f"<li> 第{i}条 <b>通知</b></li>" for i in range(n))
+    body = lxml_html.document_fromstring(f"<html><body>\n <ul>{items}</ul> \n</body></html>").find("body")
+    assert content.visible_text(body) == "\n".join(f"第{i}条 通知" for i in range(n))
+    assert content.visible_text(lxml_html.fragment_fromstring("<div>  </div>")) == ""

@@ -119,10 +119,15 @@ def visible_text(el: etree._Element) -> str:
     ``ancestor::`` tests, each text node then asked for its parent, cost more again (issue 16)."""
     if any(node.tag in _HIDDEN for node in (el, *el.iterancestors())):
         return ""
-    out: list[str] = []
+    out: list[str] = []  # the pieces since the last chunk
+    chunks: list[str] = []
     _piece(out, el.text, el.tag)
-    _visible_pieces(el, out)
-    return "".join(out).strip()
+    _visible_pieces(el, out, chunks)
+    chunks.append("".join(out))
+    # Every piece is stripped and follows a one-character separator: the text's strip() is the first chunk less
+    # its first character, without a copy of the whole text.
+    chunks[0] = chunks[0][1:]
+    return "".join(chunks)
 
 
 def _piece(out: list[str], text: str | None, tag: Any) -> None:
@@ -131,7 +136,12 @@ def _piece(out: list[str], text: str | None, tag: Any) -> None:
         out.append(text.strip())
 
 
-def _visible_pieces(parent: etree._Element, out: list[str]) -> None:
+_JOIN_EVERY = 4096
+"""Pieces joined at a time into a chunk of ``visible_text``: a 100,000-link site map's 200,000 pieces held at once,
+a str header each, cost more than its whole joined text (traced peak 19.1 → 10.3 MB)."""
+
+
+def _visible_pieces(parent: etree._Element, out: list[str], chunks: list[str]) -> None:
     """``visible_text``'s walk (libxml2 caps nesting at 256: the recursion stays shallow).  Not a closure: one
     that calls itself is a reference cycle, and with the collector paused during a page's analysis the page's
     text would outlive it."""
@@ -140,8 +150,11 @@ def _visible_pieces(parent: etree._Element, out: list[str]) -> None:
         if isinstance(tag, str) and tag not in _HIDDEN:
             _piece(out, child.text, tag)
             if len(child):
-                _visible_pieces(child, out)
+                _visible_pieces(child, out, chunks)
         _piece(out, child.tail, tag)
+        if len(out) >= _JOIN_EVERY:
+            chunks.append("".join(out))
+            out.clear()
 
 
 def page_text(root: etree._Element) -> str:
