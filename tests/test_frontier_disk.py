@@ -52,3 +52,29 @@ def test_the_spiders_requests_wait_on_disk_first_in_first_out(tmp_path):
         spider.writer.close()
         spider.store.close()
     assert not os.path.exists(directory)
+
+
+def test_a_request_is_written_as_scrapy_writes_it(tmp_path):
+    """The disk queue names the callbacks without Scrapy's walk over the spider's members: the same dict."""
+    from govaudit.crawler.scheduler import request_dict
+    from scrapy import Request
+
+    s, spider = _scheduler(tmp_path)
+    try:
+        requests = [spider.make_request("http://127.0.0.1:9/p.html", "page", 3, crawl=True),
+                    spider.make_request("http://127.0.0.1:9/a.pdf", "resource", 1, crawl=False, method="GET",
+                                        attempts=[{"at": 1.0, "method": "HEAD", "status": 405}]),
+                    Request("http://127.0.0.1:9/x", method="POST", body=b"a=1", callback=spider.on_endpoint,
+                            errback=spider.on_error, headers={"X-Requested-With": "XMLHttpRequest"}, priority=1000),
+                    Request("http://127.0.0.1:9/probe", callback=spider.on_probe, dont_filter=True)]
+        for request in requests:
+            assert request_dict(request, spider) == request.to_dict(spider=spider)
+        assert request_dict(requests[0], spider)["callback"] == "parse_page"
+        # not a method of the spider: Scrapy's own error, so the scheduler keeps the request in memory
+        stranger = Request("http://127.0.0.1:9/y", callback=lambda response: None)
+        assert s.enqueue_request(stranger)
+        assert s.stats.get_value("scheduler/enqueued/memory") == 1
+    finally:
+        s.close("finished")
+        spider.writer.close()
+        spider.store.close()
