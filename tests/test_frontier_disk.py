@@ -78,3 +78,38 @@ def test_a_request_is_written_as_scrapy_writes_it(tmp_path):
         s.close("finished")
         spider.writer.close()
         spider.store.close()
+
+
+def test_a_queue_waits_in_memory_only_while_small(tmp_path):
+    """A priority's first requests wait in memory (a queue made and removed per page cost the engine a directory and
+    files each time); past RequestDiskQueue.HELD the whole queue is on disk, still first in, first out, and a queue
+    closed with requests in memory writes them to its files."""
+    from govaudit.crawler.scheduler import RequestDiskQueue
+
+    s, spider = _scheduler(tmp_path)
+    try:
+        key = str(tmp_path / "q" / "slot" / "-3")
+        queue = RequestDiskQueue.from_crawler(s.crawler, key)
+        urls = [f"http://127.0.0.1:9/p{i}.html" for i in range(RequestDiskQueue.HELD + 10)]
+        for url in urls[:RequestDiskQueue.HELD]:
+            queue.push(spider.make_request(url, "page", 3, crawl=True))
+        assert not os.path.exists(key) and len(queue) == RequestDiskQueue.HELD
+        for url in urls[RequestDiskQueue.HELD:]:
+            queue.push(spider.make_request(url, "page", 3, crawl=True))
+        assert os.path.isdir(key) and not queue.held and len(queue) == len(urls)
+        assert queue.peek().url == urls[0]
+        assert [queue.pop().url for _ in urls] == urls and queue.pop() is None
+
+        held = RequestDiskQueue.from_crawler(s.crawler, str(tmp_path / "q" / "slot" / "-4"))
+        held.push(spider.make_request(urls[0], "page", 4, crawl=True))
+        held.close()
+        again = RequestDiskQueue.from_crawler(s.crawler, str(tmp_path / "q" / "slot" / "-4"))
+        popped = again.pop()
+        assert popped.url == urls[0] and popped.callback == spider.parse_page and len(again) == 0
+        again.close()
+        queue.close()
+        assert not os.path.exists(tmp_path / "q" / "slot" / "-4")  # an empty queue leaves no files
+    finally:
+        s.close("finished")
+        spider.writer.close()
+        spider.store.close()
