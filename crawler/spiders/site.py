@@ -361,7 +361,8 @@ class SiteSpider(Spider):
                 self.writer.add_url(key, url, "resource", depth, state="done")
                 self.writer.record(UrlRecord(url=url, kind="resource", depth=depth, state="done", error="invalid_url"))
             return None
-        url = self.normalise(url)
+        if ";" in url or "?" in url:  # what normalise() may change; most anchors have neither
+            url = self.normalise(url)
         key = url_key(url)
         self.writer.add_ref(key, source_key, tag, anchor)
         if not self.claim(key):
