@@ -113,3 +113,50 @@ def test_a_queue_waits_in_memory_only_while_small(tmp_path):
         s.close("finished")
         spider.writer.close()
         spider.store.close()
+
+
+def test_the_scheduler_pops_in_scrapys_order(tmp_path):
+    """Pushes and pops mixed at random over priorities, hosts and the deferred pages: the crawl's order is the one
+    Scrapy's own pickled disk queue gives, whether a queue is in memory or has spilled to its files."""
+    import random
+
+    from govaudit.crawler.scheduler import RequestDiskQueue
+
+    def order(disk_queue: str, where) -> list:
+        settings = Settings()
+        settings.setmodule("govaudit.crawler.settings")
+        settings.set("SCHEDULER_MEMORY_QUEUE", "scrapy.squeues.FifoMemoryQueue")
+        settings.set("SCHEDULER_DISK_QUEUE", disk_queue)
+        crawler = Crawler(SiteSpider, settings)
+        crawler.stats = MemoryStatsCollector(crawler)
+        crawler.engine = SimpleNamespace(downloader=Downloader(crawler))  # type: ignore[assignment]
+        where.mkdir()
+        spider = SiteSpider(url="http://127.0.0.1:9/", store=str(where / "s.sqlite"))
+        spider.crawler, crawler.spider = crawler, spider
+        s = DiskScheduler.from_crawler(crawler)
+        s.open(spider)
+        rnd, popped = random.Random(5), []
+        try:
+            for n in range(4 * RequestDiskQueue.HELD * 8):
+                if rnd.random() < 0.65:  # the frontier grows: some queues outgrow memory
+                    host = rnd.choice(["127.0.0.1:9", "127.0.0.1:9", "x.test"])
+                    request = spider.make_request(f"http://{host}/p{n}.html", "page", rnd.choice([1, 2, 3, 3, 3, 4]),
+                                                  crawl=rnd.random() < 0.8)
+                    if rnd.random() < 0.1:
+                        request.priority -= 10000  # a deep archive page (parse_page)
+                    assert s.enqueue_request(request)
+                else:
+                    popped.append(getattr(s.next_request(), "url", None))
+            spilled = any(files for _, _, files in os.walk(s.dqdir))  # some queue outgrew memory
+            while (request := s.next_request()) is not None:
+                popped.append(request.url)
+            assert "scheduler/enqueued/memory" not in s.stats.get_stats() and spilled
+        finally:
+            s.close("finished")
+            spider.writer.close()
+            spider.store.close()
+        return popped
+
+    ours = order("govaudit.crawler.scheduler.RequestDiskQueue", tmp_path / "ours")
+    assert ours == order("scrapy.squeues.PickleFifoDiskQueue", tmp_path / "scrapy")
+    assert len([u for u in ours if u]) > 500
