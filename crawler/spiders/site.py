@@ -40,8 +40,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from govaudit.crawler import https_probe
-from govaudit.crawler.analysis import PageAnalyser, default_workers, links_of, unread
-from govaudit.crawler.extract import Link
+from govaudit.crawler.analysis import PageAnalyser, default_workers, unread
 from govaudit.crawler.extract.answers import read_answer, read_letters
 from govaudit.crawler.extract.attachments import Caps, attachment_facts
 from govaudit.crawler.extract.content import offsite_facts
@@ -350,23 +349,26 @@ class SiteSpider(Spider):
         return Request(url, method=method or "HEAD", callback=self.on_checked, errback=self.on_error, meta=meta,
                        headers=headers, dont_filter=True, priority=RETEST_PRIORITY if attempts else -depth - 1)
 
-    def discover(self, link: Link, source_key: int, depth: int, deferred: bool = False) -> Request | None:
-        """Record that a page carries ``link``; return a Request if the URL is new and should be fetched."""
-        url = link.url
+    def discover(self, url: str, tag: str, anchor: str, source_key: int, depth: int,
+                 deferred: bool = False) -> Request | None:
+        """Record that a page carries a link to ``url`` (its tag and anchor text, as ``Link`` has them); return a
+        Request if the URL is new and should be fetched.  Called once per anchor of every page: most URLs are
+        met again (menus, pagers), and those cost only their key and their ref."""
         if url.startswith("invalid:"):
             key = url_key(url)
-            self.writer.add_ref(key, source_key, link.tag, link.anchor)
+            self.writer.add_ref(key, source_key, tag, anchor)
             if self.claim(key):
                 self.writer.add_url(key, url, "resource", depth, state="done")
                 self.writer.record(UrlRecord(url=url, kind="resource", depth=depth, state="done", error="invalid_url"))
             return None
-        url = self.normalise(url)
+        if ";" in url or "?" in url:  # what normalise() may change; most anchors have neither
+            url = self.normalise(url)
         key = url_key(url)
-        self.writer.add_ref(key, source_key, link.tag, link.anchor)
+        self.writer.add_ref(key, source_key, tag, anchor)
         if not self.claim(key):
             return None
         in_scope = self.in_scope(url)
-        is_page = link.tag in ("a", "area", "iframe", "frame", "meta-refresh") and not urlsplit(url).path.lower().endswith(self.attachments)
+        is_page = tag in ("a", "area", "iframe", "frame", "meta-refresh") and not urlsplit(url).path.lower().endswith(self.attachments)
         kind = "external" if not in_scope else "page" if is_page else "resource"
         if self.exclude and any(p.search(url) for p in self.exclude):  # neither crawled nor checked, on- or off-site
             self.writer.add_url(key, url, kind, depth, state="skipped", skip_reason="excluded")
@@ -379,10 +381,10 @@ class SiteSpider(Spider):
             self.writer.add_url(key, url, "external", depth)
             if self._host_decides(url, "external", depth, []):
                 return None
-            return self.reading_request(url, "external", depth, link.tag) or self.make_request(url, "external", depth, crawl=False)
+            return self.reading_request(url, "external", depth, tag) or self.make_request(url, "external", depth, crawl=False)
         if not is_page:
             self.writer.add_url(key, url, kind, depth)
-            return self.reading_request(url, kind, depth, link.tag) or self.make_request(url, kind, depth, crawl=False)
+            return self.reading_request(url, kind, depth, tag) or self.make_request(url, kind, depth, crawl=False)
         reason = self.trap_reason(url)
         if reason:
             self.writer.add_url(key, url, kind, depth, state="skipped", skip_reason=reason)
@@ -612,27 +614,31 @@ class SiteSpider(Spider):
             self.skipped["not_analysed"] += 1
             self.logger.warning("not analysed %s: %s", url, facts["not_analysed"])
         # Lists that CMSs keep only in script data (JSON, datastore) and pagination built by script are links too.
-        extra = [Link(item["url"], "a", item.get("title") or "", True)
-                 for item in facts.get("list_items", []) if item.get("url")]
+        # The links stay the worker's (url, tag, anchor, hidden) tuples: a Link object per anchor was most of
+        # what this loop cost on pages whose pagers list hundreds of pages.
         pagination = facts.get("pagination", [])
-        extra += [Link(p["url"], "a", "", True) for p in pagination]
+        links = [*analysis.links,
+                 *((item["url"], "a", item.get("title") or "", True) for item in facts.get("list_items", [])
+                   if item.get("url")),
+                 *((p["url"], "a", "", True) for p in pagination)]
         # Deep archive pages go to the back of the queue: under a page cap, every column's newest
         # pages are read before any column's old ones.
         deep = {p["url"] for p in pagination if p.get("index", 0) > self.config.list_pages_first}
         source_key = url_key(meta["orig_url"])
         depth = meta["depth"] + 1
         done: set[tuple[str, str, str]] = set()
-        engine = self.crawler.engine
-        for link in links_of(analysis) + extra:
-            marker = (link.url, link.tag, link.anchor)
-            if marker in done or (link.hidden and (link.url, "a", "") in done):
+        crawl = self.crawler.engine.crawl
+        discover = self.discover
+        for link_url, tag, anchor, hidden in links:
+            marker = (link_url, tag, anchor)
+            if marker in done or (hidden and (link_url, "a", "") in done):
                 continue
             done.add(marker)
-            req = self.discover(link, source_key, depth, link.url in deep)
+            req = discover(link_url, tag, anchor, source_key, depth, link_url in deep)
             if req is not None:
                 # Straight into the scheduler: returning dozens of requests per page through Scrapy's
                 # spider-output machinery cost a third of the engine's time (measured with py-spy).
-                engine.crawl(req)
+                crawl(req)
         endpoint = fetched_endpoint(facts)
         if endpoint is not None:
             self.fetch_endpoint(endpoint, meta["orig_url"], source_key, depth)
@@ -686,7 +692,7 @@ class SiteSpider(Spider):
         # The items are the column's links (a reader clicks them): checked, and crawled, as the page's own.
         source_key = url_key(meta["page"])
         for item in items:
-            req = self.discover(Link(item["url"], "a", item.get("title") or "", True), source_key, meta["depth"])
+            req = self.discover(item["url"], "a", item.get("title") or "", source_key, meta["depth"])
             if req is not None:
                 self.crawler.engine.crawl(req)
 
