@@ -144,7 +144,7 @@ def _stages(body: bytes, url: str, out: dict[str, float]) -> None:
     t0 = time.process_time()
     text, charset = decode_html(body, "utf-8")
     tree = parse_html(text)
-    elements = list(tree.iter()) if len(body) < getattr(analysis, "HUGE_PAGE_BYTES", float("inf")) else []  # as analyse_page
+    elements = list(tree.iter()) if len(body) < analysis.HUGE_PAGE_BYTES else []  # as analyse_page holds them
     out["parse"] = time.process_time() - t0
     t0 = time.process_time()
     anchors: list[Anchor] = []

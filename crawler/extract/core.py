@@ -308,11 +308,16 @@ def element_text(el: Any) -> str:
     return (el.text or "") if len(el) == 0 else el.text_content()
 
 
+def collapsed_text(el: Any) -> str:
+    """``element_text`` with its whitespace collapsed: an anchor's text as ``Link`` and ``Anchor`` hold it."""
+    return " ".join(element_text(el).split())
+
+
 def _anchor_text(el: lxml_html.HtmlElement, text: str | None = None) -> str:
     """A link's anchor as reports show it: its text (``text``, when the caller has collapsed it already), else an
     image's alt or title, else its own title."""
     if text is None:
-        text = " ".join(element_text(el).split())
+        text = collapsed_text(el)
     if not text:
         img = el.find(".//img")
         text = (img.get("alt") or img.get("title") or "").strip() if img is not None else ""
@@ -330,7 +335,7 @@ def _links_from(root: Any, base: str, hidden: bool, out: list[Link], anchors: li
         if not value:
             continue
         if tag == "a":  # nine links in ten: the checks below are for the other tags
-            text = " ".join(element_text(el).split())
+            text = collapsed_text(el)
             if anchors is not None:
                 anchors.append((el, text))
             url = absolute_url(base, value)
@@ -350,7 +355,7 @@ def _links_from(root: Any, base: str, hidden: bool, out: list[Link], anchors: li
 
 def read_anchors(root: Any) -> list[Anchor]:
     """Every ``<a href>`` under ``root`` as the links pass records it (``Anchor``), in document order."""
-    return [(a, " ".join(element_text(a).split())) for a in root.iter("a") if a.get("href")]
+    return [(a, collapsed_text(a)) for a in root.iter("a") if a.get("href")]
 
 
 def anchors_of(ctx: PageContext, root: Any) -> list[Anchor]:

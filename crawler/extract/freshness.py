@@ -147,9 +147,14 @@ def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def _item_href(a: Any) -> str | None:
+    """The anchor's href, stripped, when it can be a list item's link (not javascript:, mailto:, #…), else None."""
+    href = (a.get("href") or "").strip()
+    return href if href and not href.lower().startswith(_SKIP_HREF) else None
+
+
 def _is_item_anchor(a: Any) -> bool:
-    href = (a.get("href") or "").strip().lower()
-    return bool(href) and not href.startswith(_SKIP_HREF)
+    return _item_href(a) is not None
 
 
 def _anchor_parts(a: Any, whole: str) -> tuple[str, Sequence[str]]:
@@ -195,10 +200,15 @@ def _row_texts(el: Any, a: Any, parts: list[str]) -> None:
         parts.append(child.tail or "")
 
 
+def _bare(row: Any, a: Any) -> bool:
+    """``<li><a>…</a></li>``: ``a`` is the only element of ``row``, with no text beside it."""
+    return row[0] is a and a.getnext() is None and not (row.text or "").strip() and not (a.tail or "").strip()
+
+
 def _text_outside(row: Any, a: Any) -> str:
     """The row's text without the anchor's own text (a title's dates are not publication dates)."""
-    if row[0] is a and a.getnext() is None and not (row.text or "").strip() and not (a.tail or "").strip():
-        return ""  # ``<li><a>…</a></li>``: nothing outside the anchor, no walk
+    if _bare(row, a):
+        return ""  # nothing outside the anchor, no walk
     parts: list[str] = []
     if row is not a and isinstance(row.tag, str) and row.tag not in ("script", "style"):
         _row_texts(row, a, parts)
@@ -287,8 +297,8 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
     index = _ItemIndex()
     rows: list[tuple[str, Any, str, DateMatch | None]] = []  # (href, the row's parent, title, date)
     for a, whole in anchors:
-        href = a.get("href").strip()  # (an Anchor has an href)
-        if not href or href.lower().startswith(_SKIP_HREF):  # _is_item_anchor
+        href = _item_href(a)
+        if href is None:
             continue
         text, inner_dates = _anchor_parts(a, whole)
         attr = a.get("title")
@@ -306,8 +316,7 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
             found = _row_date(_clean(txt), ref, years, a) or found
         row = a
         parent = a.getparent()
-        if found is None and parent is not None and parent.tag in _ROW_TAGS and not len(a) and parent[0] is a \
-                and a.getnext() is None and not (parent.text or "").strip() and not (a.tail or "").strip():
+        if found is None and parent is not None and parent.tag in _ROW_TAGS and not len(a) and _bare(parent, a):
             row = parent  # ``<li><a>标题</a></li>``, most rows of a site map: what the climb below finds at its first step
         elif found is None:
             node = a

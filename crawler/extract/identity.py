@@ -138,11 +138,12 @@ def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
         out["police_text"] = (m.group(1) or "") + "公网安备" + m.group(2) + "号"
     if m := SPONSOR.search(text):
         out["sponsor"] = m.group(1)
-    # A site map has 50,000 links: the contact test stops at the first, and only the links naming a record site
-    # are looked at again.
+    # A site map has 50,000 links: the contact test stops at the first.
     out["contact"] = bool(CONTACT.search(text)) or any(
         not link.hidden and link.tag == "a" and ("联系我们" in link.anchor or "mailto:" in link.url) for link in links)
-    for link in [link for link in links if _RECORD_SITE.search(link.url)]:
+    for link in links:
+        if not _RECORD_SITE.search(link.url):
+            continue
         host = _host(link.url)
         if host == "beian.miit.gov.cn" and "icp_link" not in out:
             out["icp_link"] = link.url

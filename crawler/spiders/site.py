@@ -361,8 +361,7 @@ class SiteSpider(Spider):
                 self.writer.add_url(key, url, "resource", depth, state="done")
                 self.writer.record(UrlRecord(url=url, kind="resource", depth=depth, state="done", error="invalid_url"))
             return None
-        if ";" in url or "?" in url:  # what normalise() may change; most anchors have neither
-            url = self.normalise(url)
+        url = self.normalise(url)
         key = url_key(url)
         self.writer.add_ref(key, source_key, tag, anchor)
         if not self.claim(key):
