@@ -95,7 +95,12 @@ def not_analysed(url: str, body: bytes, declared: str | None, reason: str, budge
         links = cheap_links(text, url)
     facts = {"not_analysed": {"reason": reason, "size": len(body), "budget_seconds": budget, "links": len(links)},
              "charset": charset}
-    return PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in links], facts)
+    return PageAnalysis(charset, _tuples(links), facts)
+
+
+def _tuples(links: list[Link]) -> list[tuple[str, str, str, bool]]:
+    """``links`` as the pool sends them: tuples pickle far cheaper than objects."""
+    return [(l.url, l.tag, l.anchor, l.hidden) for l in links]
 
 
 HUGE_PAGE_BYTES = 1 << 20
@@ -115,10 +120,13 @@ def analyse_page(url: str, body: bytes, declared: str | None, is_home: bool, as_
     try:
         with _budget(budget), collector_paused():
             charset, facts = _facts(url, body, declared, is_home, as_of, site, loaded, found)
+            # Built after _facts has returned, so the tree, its proxies and the context are gone by now; with the
+            # collector still paused, or a site map's 50,000 new tuples set off a collection every 700 of them,
+            # some of which walk every object the worker holds (a tenth of that page's analysis, py-spy).
+            result = PageAnalysis(charset, _tuples(found[0]), facts)
+            del found[:]
     except OverBudget:
         return not_analysed(url, body, declared, "analysis_budget", budget, found[0] if found else None)
-    # Built after _facts has returned, so the tree, its proxies and the context are gone by now.
-    result = PageAnalysis(charset, [(l.url, l.tag, l.anchor, l.hidden) for l in found[0]], facts)
     if len(body) >= HUGE_PAGE_BYTES:
         _give_back()
     return result
