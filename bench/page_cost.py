@@ -40,8 +40,8 @@ from unittest.mock import patch
 
 from govaudit.crawler import analysis
 from govaudit.crawler.analysis import analyse_page, links_of
-from govaudit.crawler.extract import Anchor, PageContext, installed, load_extractors, run_extractors
-from govaudit.crawler.extract.core import body_digest, decode_html, extract_links, parse_html
+from govaudit.crawler.extract import PageContext, installed, load_extractors, run_extractors
+from govaudit.crawler.extract.core import decode_html, extract_links, parse_html
 
 SITE = "http://bench.gov.test/"
 AS_OF = date(2026, 11, 20)
@@ -131,32 +131,22 @@ def analyse(body: bytes) -> object:
 
 
 def stages(body: bytes) -> dict[str, float]:
-    """CPU seconds of each stage of ``analyse_page`` (decode+parse, links, then each extractor in the crawl's
-    order, so one that fills the page's shared memo is charged for it), to say which one to look at."""
-    url = SITE + "col/index.html"
+    """CPU seconds of each stage of the real ``analyse_page`` (``_marked``: decode, parse, proxies, links, then each
+    extractor in the crawl's order, so one that fills the page's shared memo is charged for it, and the result),
+    to say which one to look at."""
     out: dict[str, float] = {}
-    with getattr(analysis, "collector_paused", contextlib.nullcontext)():  # as analyse_page runs (older code: no pause)
-        _stages(body, url, out)
+    running = ["", time.process_time()]
+
+    def mark(stage: str) -> None:
+        now = time.process_time()
+        if running[0]:
+            out[running[0]] = out.get(running[0], 0.0) + now - running[1]
+        running[:] = [stage, now]
+
+    with _marked(mark):
+        analyse(body)
+    mark("")
     return out
-
-
-def _stages(body: bytes, url: str, out: dict[str, float]) -> None:
-    t0 = time.process_time()
-    text, charset = decode_html(body, "utf-8")
-    tree = parse_html(text)
-    elements = list(tree.iter()) if len(body) < analysis.HUGE_PAGE_BYTES else []  # as analyse_page holds them
-    out["parse"] = time.process_time() - t0
-    t0 = time.process_time()
-    anchors: list[Anchor] = []
-    links = extract_links(tree, url, anchors)
-    out["links"] = time.process_time() - t0
-    ctx = PageContext(url=url, tree=tree, links=links, anchors=anchors, as_of=AS_OF, site=SITE, charset=charset,
-                      digest=body_digest(body))
-    for name, extractor in zip(installed(), load_extractors(installed().values())):
-        t0 = time.process_time()
-        run_extractors(ctx, [extractor])
-        out[name] = time.process_time() - t0
-    del elements
 
 
 def _rss_mb() -> float:
