@@ -226,13 +226,14 @@ class ToolResult:
     notes: list[str] = field(default_factory=list)
 
 
-def govaudit_command(python: str, url: str, out: Path, pages: int, as_of: dt.date) -> list[str]:
+def govaudit_command(python: str, url: str, out: Path, pages: int, as_of: dt.date,
+                     rules: Path | None = None) -> list[str]:
     # --ignore-robots: wget (-e robots=off) and LinkChecker run the same way, so all three crawl the same pages.
     # Full extraction is on (every page's facts, links, refs, findings, reports); only the browser stage is off,
     # because neither peer drives a browser (bench/a11y_bench.py measures it).
     return [python, "-m", "govaudit.cli", "scan", url, "--out", str(out),
             "--profile", "local-benchmark", "--max-pages", str(pages * 2), "--a11y", "off",
-            "--ignore-robots", "--as-of", as_of.isoformat()]
+            "--ignore-robots", "--as-of", as_of.isoformat(), *(["--rules", str(rules)] if rules else [])]
 
 
 @functools.cache
@@ -337,7 +338,7 @@ def run_tool(tool: str, server: Nginx, planted: list[PlantedLink], pages: int, w
     if tool in ("govaudit", "govaudit-peer"):  # govaudit-peer: the same command run from the --peer checkout
         out = tool_dir / "out"
         cmd = govaudit_command(checkout_python(args.peer if tool == "govaudit-peer" else REPO), server.base_url, out,
-                               pages, args.as_of)
+                               pages, args.as_of, args.rules)
         broken: Callable[[], set[str]] = lambda: govaudit_broken(out)
     elif tool == "linkchecker":
         config = tool_dir / "linkcheckerrc"
@@ -481,6 +482,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="comma-separated site sizes at which govaudit alone is run to print its peak RSS, "
                              "e.g. 10000,100000")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--rules", type=Path, help="govaudit's rule set (default gov-2019), e.g. one inheriting it with a "
+                                                   "lower params.crawl.analysis_max_bytes")
     parser.add_argument("--threads", type=int, default=10, help="LinkChecker threads (its default is 10)")
     parser.add_argument("--nginx-workers", type=int, default=1,
                         help="nginx worker processes (default 1: leave the cores to the crawler)")

@@ -31,8 +31,10 @@ SKIP_REASONS: dict[str, dict[str, str]] = {
     "page_cap": T("超过页面上限", "page cap reached"), "depth_cap": T("超过抓取深度", "depth cap reached"), "not_included": T("不在抓取范围（--include）", "not included"),
     "ignored": T("被抓取器忽略", "ignored by the crawler"),
     "stalled": T("抓取停滞，看门狗结束扫描", "stalled: the watchdog ended the scan"),
-    # a page whose analysis ran over params.crawl.analysis_budget_seconds: its links were crawled, its facts not read
-    "not_analysed": T("页面分析超时，仅提取了链接", "not analysed (over the time budget): only its links were read"),
+    # a page whose analysis ran over params.crawl.analysis_budget_seconds, or larger than params.crawl.analysis_max_bytes:
+    # its links were crawled, its facts not read
+    "not_analysed": T("页面分析超时或超过分析大小上限，仅提取了链接",
+                      "not analysed (over the time budget or the size limit): only its links were read"),
 }
 
 ERRORS: dict[str, dict[str, str]] = {

@@ -87,14 +87,15 @@ def collector_paused() -> Iterator[None]:
 
 
 def not_analysed(url: str, body: bytes, declared: str | None, reason: str, budget: float,
-                 links: list[Link] | None = None) -> PageAnalysis:
-    """A page whose analysis was abandoned: its links (the ones already extracted, else a cheap pass) and a
-    fact saying why, so the report can count it as not analysed instead of silently missing its facts."""
+                 links: list[Link] | None = None, **limits: Any) -> PageAnalysis:
+    """A page whose analysis was abandoned or not begun: its links (the ones already extracted, else the streamed
+    pass, ``cheap_links``) and a fact saying why (with the limit it broke), so the report can count it as not
+    analysed instead of silently missing its facts."""
     text, charset = decode_html(body, declared)
     if links is None:
         links = cheap_links(text, url)
-    facts = {"not_analysed": {"reason": reason, "size": len(body), "budget_seconds": budget, "links": len(links)},
-             "charset": charset}
+    facts = {"not_analysed": {"reason": reason, "size": len(body), "budget_seconds": budget, **limits,
+                              "links": len(links)}, "charset": charset}
     return PageAnalysis(charset, _tuples(links), facts)
 
 
@@ -112,7 +113,13 @@ One such page sets a large scan's peak (issue 16 item 4; bench/page_cost.py --me
 
 
 def analyse_page(url: str, body: bytes, declared: str | None, is_home: bool, as_of: date | None, site: str,
-                 extractors: tuple[str, ...], budget: float = 0.0) -> PageAnalysis:
+                 extractors: tuple[str, ...], budget: float = 0.0, max_bytes: int = 0) -> PageAnalysis:
+    """Decode, parse, links and every extractor's facts, within ``budget`` CPU seconds (0: none).  A page of more
+    than ``max_bytes`` (``params.crawl.analysis_max_bytes``; 0: none) is not parsed into a tree at all: its links
+    are read as the parser streams past them, so what one page costs the worker is bounded by that setting instead
+    of by the largest page a site serves (issue 16 item 4: a tree is 10–15 bytes per byte of HTML)."""
+    if max_bytes and len(body) > max_bytes:
+        return not_analysed(url, body, declared, "analysis_size", budget, max_bytes=max_bytes)
     loaded = _EXTRACTORS.get(extractors)
     if loaded is None:
         loaded = _EXTRACTORS[extractors] = load_extractors(extractors)
@@ -211,10 +218,11 @@ class PageAnalyser:
     the other pages that were waiting in the pool submitted again (once: a page that breaks the pool twice is
     recorded as not analysed too)."""
 
-    def __init__(self, extractors: list[str], workers: int, budget: float = 0.0) -> None:
+    def __init__(self, extractors: list[str], workers: int, budget: float = 0.0, max_bytes: int = 0) -> None:
         self.extractors = tuple(extractors)
         self.workers = workers
         self.budget = budget
+        self.max_bytes = max_bytes
         self.pool: ProcessPoolExecutor | None = None
         self.replaced = 0  # workers killed for overrunning the budget
         # Seconds without any page back before the pool's workers are killed: twice the budget, plus the time a
@@ -234,7 +242,7 @@ class PageAnalyser:
                 site: str) -> Any:
         """A Deferred that fires with a ``PageAnalysis`` (or fails with the worker's exception)."""
 
-        args = (url, body, declared, is_home, as_of, site, self.extractors, self.budget)
+        args = (url, body, declared, is_home, as_of, site, self.extractors, self.budget, self.max_bytes)
         return self.run(analyse_page, args, lambda: not_analysed(url, body, declared, "worker_lost", self.budget))
 
     def read(self, reader: Callable[..., dict[str, Any]], args: tuple, empty: dict[str, Any]) -> Any:

@@ -121,8 +121,10 @@ class PageFacts(TypedDict, total=False):
     offsite: dict[str, Any]  # an off-site <a> target: words [{term, count}], excerpt (masked), reason?, truncated?
     # an extractor that raised: its dotted name → the error
     extractor_errors: dict[str, str]
-    # analysis abandoned over params.crawl.analysis_budget_seconds (crawler/analysis.py): only links and charset
-    not_analysed: dict[str, Any]  # reason ("analysis_budget" | "worker_lost"), size, budget_seconds, links
+    # analysis abandoned over params.crawl.analysis_budget_seconds, or not begun over params.crawl.analysis_max_bytes
+    # (crawler/analysis.py): only links and charset
+    not_analysed: dict[str, Any]  # reason ("analysis_budget" | "worker_lost" | "analysis_size"), size, budget_seconds,
+    # max_bytes (analysis_size only), links
     # endpoints (crawler/extract/endpoints.py): the list requests the page's script makes; on a URL of kind
     # "endpoint", what its answer gave (items, or the reason for none) beside its list_items
     list_endpoints: list[dict[str, Any]]

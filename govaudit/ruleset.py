@@ -266,7 +266,8 @@ def _validate(data: dict[str, Any], sources: list[tuple[Path, yaml.Node | None]]
 
 
 def _validate_crawl(data: dict[str, Any], fail: Any) -> None:
-    """The crawl's clocks: a watchdog of 0 s or a time-out of "15s" must fail at load time, not mid-crawl."""
+    """The crawl's clocks and the analysis size: a watchdog of 0 s, a time-out of "15s" or a size of "2MB" must fail
+    at load time, not mid-crawl."""
     crawl = data.get("params", {}).get("crawl", {})
     if not isinstance(crawl, dict):
         fail(["params", "crawl"], "must be a mapping")
@@ -278,6 +279,9 @@ def _validate_crawl(data: dict[str, Any], fail: Any) -> None:
         if not _is_number(value) or (value <= least if least is not None else value < 0):
             fail(["params", "crawl", key], f"must be a number of seconds {'> 0' if least is not None else '≥ 0'}, "
                                            f"not {value!r}")
+    size = crawl.get("analysis_max_bytes", 0)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        fail(["params", "crawl", "analysis_max_bytes"], f"must be a whole number of bytes ≥ 0 (0: no limit), not {size!r}")
 
 
 def _is_number(value: Any) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -21,6 +22,7 @@ import pytest
 from conftest import AS_OF, run_cli
 from govaudit.crawler.analysis import analyse_page
 from govaudit.crawler.extract import installed
+from govaudit.crawler.extract.core import cheap_links, decode_html, extract_links, parse_html
 
 from govaudit.store import Store
 
@@ -53,6 +55,43 @@ def test_a_page_over_the_budget_keeps_its_links_and_says_why():
     assert {url for url, tag, _, _ in full.links if tag == "a"} == urls  # the cheap pass finds the same pages
 
 
+def test_a_page_over_the_size_limit_is_not_parsed_but_keeps_its_links():
+    body = site_map()
+    out = analyse_page("http://x.gov.test/map.html", body, "utf-8", False, AS_OF, "http://x.gov.test/",
+                       tuple(installed().values()), max_bytes=len(body) - 1)
+    assert out.facts["not_analysed"] == {"reason": "analysis_size", "size": len(body), "budget_seconds": 0.0,
+                                         "max_bytes": len(body) - 1, "links": len(out.links)}
+    full = analyse_page("http://x.gov.test/map.html", body, "utf-8", False, AS_OF, "http://x.gov.test/",
+                        tuple(installed().values()), max_bytes=len(body))
+    assert "not_analysed" not in full.facts
+    assert out.links == full.links  # the streamed pass reads the same links, anchors included
+
+
+def _pages() -> list[Path]:
+    root = Path(__file__).parent
+    return sorted([*root.glob("fixtures/pages/**/*.html"), *root.glob("corpus/pages/*.html")])
+
+
+@pytest.mark.parametrize("path", _pages(), ids=lambda p: p.name)
+def test_the_streamed_pass_reads_the_links_the_full_pass_reads(path):
+    """``cheap_links`` against the tree's links on every fixture and real page: the same, in the same order (hidden
+    ones from comments and script data aside), but for markup after ``</html>``, which a browser shows and
+    libxml2's tree drops: the streamed pass reads those too."""
+    text, _ = decode_html(path.read_bytes())
+    url = "http://127.0.0.1:9/col/index.html"
+    full = [l for l in extract_links(parse_html(text), url) if not l.hidden and l.tag != "meta-refresh"]
+    cheap = cheap_links(text, url)
+    if re.search(r"</html>\s*<", text, re.I):
+        assert [l for l in cheap if l in full] == full
+    else:
+        assert cheap == full
+
+
+def test_the_streamed_pass_goes_past_libxml2s_nesting_limit():
+    text = "<html><body>" + "<div>" * 5000 + '<a href="/deep.html">最深处</a>' + "</div>" * 5000 + "</body></html>"
+    assert [(l.url, l.anchor) for l in cheap_links(text, "http://x.gov.test/")] == [("http://x.gov.test/deep.html", "最深处")]
+
+
 class Site(BaseHTTPRequestHandler):
     pages = {"/": small("某县人民政府", '<a href="/map.html">网站地图</a>'), "/map.html": site_map(),
              "/after.html": small("网站地图之后"), **{f"/a{i}.html": small(f"文章{i}") for i in range(20)}}
@@ -72,14 +111,16 @@ class Site(BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
 
-def test_a_scan_goes_past_a_page_over_the_budget(tmp_path):
+@pytest.mark.parametrize("param, value, reason", [("analysis_budget_seconds", "0.001", "analysis_budget"),
+                                                   ("analysis_max_bytes", "100000", "analysis_size")])
+def test_a_scan_goes_past_a_page_it_does_not_analyse(tmp_path, param, value, reason):
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Site)
     srv.daemon_threads = True
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{srv.server_address[1]}"
-    rules = tmp_path / "tiny-budget.yaml"
-    rules.write_text("id: tiny-budget\nversion: '1'\ninherits: gov-2019\ntitle: {zh: 测试, en: test}\n"
-                     "params:\n  crawl:\n    analysis_budget_seconds: 0.001\n", encoding="utf-8")
+    rules = tmp_path / "tiny-limit.yaml"
+    rules.write_text("id: tiny-limit\nversion: '1'\ninherits: gov-2019\ntitle: {zh: 测试, en: test}\n"
+                     f"params:\n  crawl:\n    {param}: {value}\n", encoding="utf-8")
     out = tmp_path / "out"
     try:
         run_cli("scan", base + "/", "--out", str(out), "--rules", str(rules), "--a11y", "off", "--ignore-robots",
@@ -91,7 +132,7 @@ def test_a_scan_goes_past_a_page_over_the_budget(tmp_path):
         view = store.view(scan)
         page = view.get(base + "/map.html")
         assert page is not None and page.facts is not None
-        assert page.facts["not_analysed"]["reason"] == "analysis_budget"
+        assert page.facts["not_analysed"]["reason"] == reason
         assert page.facts["not_analysed"]["size"] == len(Site.pages["/map.html"]) == page.size
         after = view.get(base + "/after.html")  # linked from nowhere but the abandoned page
         assert after is not None and after.state == "done" and after.status == 200
@@ -152,13 +193,16 @@ def test_a_worker_that_does_not_come_back_is_replaced(tmp_path):
     assert got["replaced"] == 1 and got["first_alive"] == [False]
 
 
-def test_the_budget_is_a_rule_set_value_checked_at_load(tmp_path):
+def test_the_budget_and_the_size_limit_are_rule_set_values_checked_at_load(tmp_path):
     from govaudit.ruleset import RuleSetError, load_ruleset
 
-    assert load_ruleset("gov-2019").param("crawl.analysis_budget_seconds") == 10
-    for bad in ("-1", "'10s'"):
+    gov = load_ruleset("gov-2019")
+    assert gov.param("crawl.analysis_budget_seconds") == 10
+    assert gov.param("crawl.analysis_max_bytes") == gov.param("crawl.max_response_bytes")  # every page taken is analysed
+    for key, bad in (("analysis_budget_seconds", "-1"), ("analysis_budget_seconds", "'10s'"),
+                     ("analysis_max_bytes", "'2MB'"), ("analysis_max_bytes", "-1"), ("analysis_max_bytes", "1.5")):
         path = tmp_path / "bad.yaml"
         path.write_text(f"id: bad\nversion: '1'\ninherits: gov-2019\ntitle: {{zh: 测试, en: test}}\n"
-                        f"params:\n  crawl:\n    analysis_budget_seconds: {bad}\n", encoding="utf-8")
-        with pytest.raises(RuleSetError, match="analysis_budget_seconds"):
+                        f"params:\n  crawl:\n    {key}: {bad}\n", encoding="utf-8")
+        with pytest.raises(RuleSetError, match=key):
             load_ruleset(str(path))

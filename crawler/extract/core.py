@@ -420,24 +420,92 @@ def extract_links(tree: lxml_html.HtmlElement, url: str, anchors: list[Anchor] |
 
 
 def cheap_links(text: str, url: str) -> list[Link]:
-    """The links of a page whose analysis was abandoned (issue 16): lxml's ``iterlinks`` over the parsed tree
-    (linear, all in C but the loop), anchors from the element's own text only, nothing from comments or
-    script data.  Enough for the crawl to go on past the page; the page itself is recorded as not analysed."""
-    tree = parse_html(text)
-    base_el = first(tree, "base[@href]")
-    base = absolute_url(url, base_el.get("href")) if base_el is not None else url
+    """The links of a page that is not analysed (issue 16: over the time budget, its worker lost, or larger than
+    ``params.crawl.analysis_max_bytes``), read as the parser streams past them: no tree is built, so a 10 MB site map
+    costs a few MB, not the 150 MB its tree would (and a page that broke its worker is not parsed into a tree again).
+    The page's own links as the full pass reads them (anchor text, else an image's alt or title, else its title;
+    ``<base href>``), nothing from comments or script data.  Enough for the crawl to go on past the page."""
+    events = _LinkEvents()
+    if _stream(text, events):  # nested past libxml2's limit: read again flattened, as parse_html does
+        events = _LinkEvents()
+        _stream(_flatten(text), events)
+    base_href = events.base
+    base = absolute_url(url, base_href) if base_href else url
     base = base if base and not base.startswith("invalid:") else url
     out: list[Link] = []
-    for el, attr, value, _ in tree.iterlinks():
-        tag = el.tag
-        if (PAGE_TAGS.get(tag) or RESOURCE_TAGS.get(tag)) != attr or \
-                (tag == "link" and (el.get("rel") or "").lower() not in _LINK_RELS_CHECKED) or \
-                (tag == "input" and (el.get("type") or "").lower() != "image"):
-            continue
+    for tag, value, anchor in events.found:
         link = absolute_url(base, value)
         if link is not None:
-            out.append(Link(link, tag, " ".join((el.text or el.get("title") or "").split())[:200], False))
+            out.append(Link(link, tag, anchor, False))
     return out
+
+
+_STREAM_CHUNK = 1 << 20
+
+
+def _stream(text: str, target: _LinkEvents) -> bool:
+    """Feed ``text`` to a parser that calls ``target`` instead of building a tree; True when libxml2 stopped at its
+    nesting limit."""
+    parser = etree.HTMLParser(target=target, encoding="utf-8", remove_comments=True)
+    for at in range(0, len(text), _STREAM_CHUNK):
+        parser.feed(text[at:at + _STREAM_CHUNK].encode("utf-8", "surrogatepass"))
+    try:
+        parser.close()
+    except etree.XMLSyntaxError:  # a page with no element at all
+        pass
+    return any(e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for e in parser.error_log)
+
+
+class _LinkEvents:
+    """Parser target for ``cheap_links``: (tag, URL as written, anchor) of each link-carrying element, in document
+    order, and the first ``<base href>``.  An ``<a>``'s anchor is its collapsed text, else the alt or title of an
+    image in it, else its own title, as ``_anchor_text`` gives them; an area its title, a resource its alt or title."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, str, str]] = []
+        self.base: str | None = None
+        self.texts: list[str] | None = None  # the open <a>'s text pieces
+        self.image: str | None = None  # the alt or title of the first image in the open <a>
+        self.title = ""  # the open <a>'s own title
+
+    def start(self, tag: str, attrib: Any) -> None:
+        if tag == "a" and self.texts is not None:  # an <a> inside an <a>: the first one ends here
+            self.end("a")
+        attr = _ATTR_OF.get(tag)
+        if attr is None:
+            if tag == "base" and self.base is None and attrib.get("href"):
+                self.base = attrib["href"]
+            return
+        if tag == "img" and self.texts is not None and self.image is None:
+            self.image = (attrib.get("alt") or attrib.get("title") or "").strip()
+        value = attrib.get(attr)
+        if not value or (tag == "link" and (attrib.get("rel") or "").lower() not in _LINK_RELS_CHECKED) or \
+                (tag == "input" and (attrib.get("type") or "").lower() != "image"):
+            return
+        if tag == "a":
+            self.texts, self.image, self.title = [], None, (attrib.get("title") or "").strip()
+            self.found.append((tag, value, ""))
+            return
+        anchor = attrib.get("title") if tag == "area" else (attrib.get("alt") or attrib.get("title"))
+        self.found.append((tag, value, (anchor or "").strip()[:200]))
+
+    def data(self, text: str) -> None:
+        if self.texts is not None:
+            self.texts.append(text)
+
+    def end(self, tag: str) -> None:
+        if tag != "a" or self.texts is None:
+            return
+        anchor = " ".join("".join(self.texts).split()) or self.image or self.title
+        at = len(self.found) - 1
+        while self.found[at][0] != "a":  # an image or resource inside the anchor came after it
+            at -= 1
+        self.found[at] = ("a", self.found[at][1], anchor[:200])
+        self.texts = None
+
+    def close(self) -> None:
+        if self.texts is not None:
+            self.end("a")
 
 
 def extract(ctx: PageContext) -> dict[str, Any]:

@@ -108,6 +108,7 @@ class CrawlConfig:
     extractors: list[str] = field(default_factory=list)
     stall_seconds: float = 300.0  # the watchdog: no URL finished for this long ends the crawl
     analysis_budget: float = 10.0  # CPU seconds one page's analysis may take before it is abandoned (0: no limit)
+    analysis_max_bytes: int = 0  # a larger page is not parsed into a tree, only its links read (0: no limit)
     read_attachments: bool = False  # content.private_data on: PDF/DOCX/XLSX attachments are downloaded and read
     attachment_caps: Caps = field(default_factory=Caps)
     offsite_dictionaries: tuple[str, ...] = ()  # content.offsite_prohibited on: off-site link targets are read
@@ -134,7 +135,8 @@ class CrawlConfig:
                    workers=default_workers() if workers is None else max(0, workers),
                    list_pages_first=rules.param("freshness.max_list_pages_per_column"), extractors=extractors,
                    stall_seconds=float(rules.param("crawl.stall_seconds")),
-                   analysis_budget=float(rules.param("crawl.analysis_budget_seconds")), **reading_options(rules),
+                   analysis_budget=float(rules.param("crawl.analysis_budget_seconds")),
+                   analysis_max_bytes=int(rules.param("crawl.analysis_max_bytes")), **reading_options(rules),
                    **options)
 
     @classmethod
@@ -208,7 +210,7 @@ class SiteSpider(Spider):
         # A shared crawl writes in the reactor's thread: a lease goes back only once its records are written.
         self.writer = StoreWriter(self.store, config.scan_id, background=not config.redis_url)
         self.frontier: Any = None  # crawler/distributed.py's Frontier in a shared crawl
-        self.analyser = PageAnalyser(config.extractors, config.workers, config.analysis_budget)
+        self.analyser = PageAnalyser(config.extractors, config.workers, config.analysis_budget, config.analysis_max_bytes)
         self.include = [re.compile(p) for p in config.include]
         self.exclude = [re.compile(p) for p in config.exclude]
         self.session_params = {p.lower() for p in config.session_params}
