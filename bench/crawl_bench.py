@@ -482,7 +482,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="comma-separated site sizes at which govaudit alone is run to print its peak RSS, "
                              "e.g. 10000,100000")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
-    parser.add_argument("--rules", type=Path, help="govaudit's rule set (default gov-2019), e.g. one inheriting it with a "
+    parser.add_argument("--rules", type=lambda p: Path(p).resolve(), help="govaudit's rule set (default gov-2019), e.g. one inheriting it with a "
                                                    "lower params.crawl.analysis_max_bytes")
     parser.add_argument("--threads", type=int, default=10, help="LinkChecker threads (its default is 10)")
     parser.add_argument("--nginx-workers", type=int, default=1,
