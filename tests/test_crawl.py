@@ -362,6 +362,23 @@ def test_meta_refresh_is_followed_as_a_link():
     assert [(l.url, l.tag) for l in ctx.links] == [("http://x.gov.cn/col/index.html", "meta-refresh")]
 
 
+@pytest.mark.parametrize("end, last", [("</body></html>", "</html>"), ("</BODY>\n</HTML>", "</HTML>"),
+                                       ("</html>", ""), ("</body>", "</html>")])
+def test_markup_after_the_document_end_is_in_the_body_as_a_browser_shows_it(end, last):
+    """libxml2 drops what follows ``</html>`` and leaves what follows ``</body>`` outside the body; real CMS
+    footers sit there (tests/corpus/pages/cznd-20160720.html keeps its 网站标识码 and ICP number after ``</html>``)."""
+    from govaudit.crawler.extract.core import page_context
+
+    body = (f'<html><body><p>正文</p>{end}<script src="/stat.js"></script>'
+            '<div class="site-bottom">网站标识码:3204110029 <a href="https://beian.miit.gov.cn/">苏ICP备06004659号</a></div>'
+            f'{last}').encode()
+    ctx = page_context("http://x.gov.cn/", body)
+    assert [(l.url, l.tag) for l in ctx.links] == [("http://x.gov.cn/stat.js", "script"), ("https://beian.miit.gov.cn/", "a")]
+    assert ctx.tree.find("body/div").text_content().startswith("网站标识码")
+    plain = page_context("http://x.gov.cn/", b"<html><body><p>\xe6\xad\xa3\xe6\x96\x87</p></body>\n</html>\n")
+    assert [el.tag for el in plain.tree.iter()] == ["html", "body", "p"]  # nothing after the end: the page as it was
+
+
 def test_bad_urls_are_refused_clearly(tmp_path):
     for url in ("ftp://example.gov.cn/", "http://"):
         proc = run_cli("scan", url, "--out", str(tmp_path), check=False)
