@@ -76,6 +76,26 @@ def test_footer_identifiers_are_read():
     assert facts["sponsor"] == "云溪县人民政府办公室" and facts["contact"] is True and facts["footer"] == "footer"
 
 
+def test_a_footer_split_in_two_and_printed_after_the_page_end_is_read_whole():
+    """A Changzhou template: 主办单位 and contacts in ``div.footer_con``, then scripts, ``</body></html>``, then the
+    identifiers in ``table.site-bottom`` — one footer to a visitor (tests/corpus/pages/cznd-20160720.html)."""
+    page = ('<html lang="zh"><head><meta charset="utf-8"><title>t</title></head><body><div class="c"><p>正文</p></div>'
+            '<div class="footer_con"><p>主办单位：云溪县人民政府办公室</p><p>联系电话：0871-12345678</p></div>'
+            '<script src="/a.js"></script><style>p{}</style></body></html>'
+            '<table class="site-bottom"><tr><td>滇公网安备 53992102000001号 网站标识码：5399210001 '
+            '<a href="https://beian.miit.gov.cn/">滇ICP备05009876号-1</a></td></tr></table>')
+    facts = facts_of(page, SITE + "a.html", "article")["identity"]
+    assert facts["site_id"] == "5399210001" and facts["icp"] == "滇ICP备05009876号-1" and facts["police"] == "53992102000001"
+    assert facts["sponsor"] == "云溪县人民政府办公室" and facts["contact"] is True and facts["footer"] == "footer"
+
+
+def test_the_real_split_footer_is_read_whole():
+    source = (Path(__file__).parent / "corpus/pages/cznd-20160720.html").read_text(encoding="utf-8")
+    facts = facts_of(source, "http://www.cznd.gov.cn/a.html", "article")["identity"]
+    assert (facts["site_id"], facts["icp"], facts["police"]) == ("3204110029", "苏ICP备06004659号", "32041102001034")
+    assert facts["sponsor"].startswith("常州国家高新技术产业开发区") and facts["contact"] is True
+
+
 def test_complete_site_gives_no_finding(tmp_path):
     pages = {SITE: (html(SITE_META, layout="home"), "home"),
              SITE + "tzgg/": (html({**SITE_META, **COLUMN_META}, layout="list"), "list")}

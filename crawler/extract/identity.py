@@ -112,18 +112,34 @@ def _footer_element(el: etree._Element, depth: int) -> etree._Element | None:
 
 
 def footer_text(root: etree._Element) -> tuple[str, str]:
-    """(text, where): the footer element's visible text (script text left out), or the page's last
-    ``TAIL_CHARS`` characters.
+    """(text, where): the footer's visible text (script text left out; the footer is the last footer element with
+    the ones just before it, ``_footer_run``), or the page's last ``TAIL_CHARS`` characters.
 
     The footer element is a ``<footer>``, a contentinfo landmark or an element whose id or class names a
     footer (``foot``, ``bottom``, ``copyright``, ``banquan``): CMS templates mark it so."""
     body = root.find("body")
     found = _footer_element(body if body is not None else root, FOOTER_DEPTH)
     if found is not None:
-        text = visible_text(found)
+        text = " ".join(visible_text(el) for el in _footer_run(found))
         if len(text) >= 10:
             return text[:MAX_FOOTER_CHARS], "footer"
     return page_text(root)[-TAIL_CHARS:], "tail"
+
+
+def _footer_run(last: etree._Element) -> list[etree._Element]:
+    """``last`` and the footer-marked elements just before it (only scripts and styles between), in document order.
+
+    Templates split the footer: a Changzhou site prints 主办单位 and its contacts in ``div.footer_con``, then, past
+    a few scripts, its 网站标识码, ICP and 公安备案 numbers in ``table.site-bottom`` (tests/corpus/pages/
+    cznd-20160720.html); a visitor sees one footer, and the identifiers of either part are the site's."""
+    run = [last]
+    for el in last.itersiblings(preceding=True):
+        if not isinstance(el.tag, str) or el.tag in ("script", "style", "noscript"):
+            continue
+        if not _is_footer(el):
+            break
+        run.append(el)
+    return run[::-1]
 
 
 def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
