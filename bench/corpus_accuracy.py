@@ -7,7 +7,10 @@ the crawl, and its facts are compared with the hand labels of tests/corpus/manif
 - article date: the publication date the page shows (``article.date``), and apart from it whether the
   meta PubDate was read (``article.meta_pubdate``), so the visible-versus-meta decision stays measured;
 - list: every item's date, the newest and oldest, and whether pagination was seen;
-- letters: per letter, asked date, replied date and status all right.
+- letters: per letter, asked date, replied date and status all right;
+- identity: the footer identifiers the national inspection scores, each a field of its own (site_id 网站标识码,
+  icp ICP备案号, police 公安机关备案号 digits, sponsor 主办单位), read from ``facts["identity"]``: right when the
+  extractor's value equals the label, and a null label (the page prints none) is right only when none is read.
 
 A page whose list its script loads may have the endpoint's answer saved beside it (``answer`` in the
 manifest): it is read as the crawl reads a fetched endpoint, and its items and letters are the page's.
@@ -43,8 +46,9 @@ from govaudit.crawler.extract import installed  # noqa: E402
 from govaudit.crawler.extract.answers import read_answer, read_letters  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
+IDENTITY = ("site_id", "icp", "police", "sponsor")
 FIELDS = ("kind", "article_date", "meta_date", "list_newest", "list_oldest", "list_items", "pagination",
-          "letters")
+          "letters") + IDENTITY
 
 
 def load_manifest() -> dict[str, Any]:
@@ -100,6 +104,11 @@ def compare(page: dict[str, Any], facts: dict[str, Any]) -> dict[str, tuple[bool
         want_l = sorted((_letter_key(l) for l in page["letters"]), key=str)
         right = sum(1 for w in want_l if w in got)
         out["letters"] = (right == len(want_l) and len(got) == len(want_l), want_l, got)
+    if "identity" in page:
+        identity = facts.get("identity") or {}
+        for field in IDENTITY:
+            want_i, got_i = page["identity"][field], identity.get(field)
+            out[field] = (got_i == want_i, want_i, got_i)
     return out
 
 
