@@ -25,7 +25,7 @@ FLOORS = {"kind": 1.0, "article_date": 1.0, "meta_date": 1.0, "letters": 1.0, "l
           "pagination": 1.0, "list_items": 1.0,
           # footer identity, labelled 2026-12-07 (tuning misses: ICP without 号 or with 备：, 公网安备号 wording, "X主办"
           # without a colon, a two-body 主办单位, a footer in a script string, a footer block not marked foot*)
-          "site_id": 58 / 60, "icp": 56 / 60, "police": 57 / 60, "sponsor": 51 / 60}
+          "site_id": 59 / 60, "icp": 59 / 60, "police": 59 / 60, "sponsor": 59 / 60}
 IDENTITY = ("site_id", "icp", "police", "sponsor")
 
 

@@ -89,6 +89,37 @@ def test_a_footer_split_in_two_and_printed_after_the_page_end_is_read_whole():
     assert facts["sponsor"] == "云溪县人民政府办公室" and facts["contact"] is True and facts["footer"] == "footer"
 
 
+@pytest.mark.parametrize("printed, field, value", [
+    ("晋ICP备05003854", "icp", "晋ICP备05003854"),  # no 号 (taiyuan)
+    ("蜀ICP备：19007388号", "icp", "蜀ICP备：19007388号"),  # a colon after 备 (sctcm)
+    ("鄂ICP备19031037-2号", "icp", "鄂ICP备19031037-2号"),  # the suffix before 号 (swj-wuhan)
+    ("京ICP备05084924号-5", "icp", "京ICP备05084924号-5"),
+    ("粤公网安备号 44030402003007", "police", "44030402003007"),  # wtl-sz
+    ("公安机关备案号： 36010802000157", "police", "36010802000157"),  # wgxj-nc
+    ("西安市人民政府办公厅主办 | 关于我们", "sponsor", "西安市人民政府办公厅"),  # "A主办" as a segment (xa-qxrd)
+    ("鄂公网安备 42010202000792号 武汉市人民政府主办 武汉市数据局承办", "sponsor", "武汉市人民政府"),
+    ("主办：广州开发区管委会 广州市黄埔区人民政府 承办：广州市黄埔区政务服务和数据管理局", "sponsor",
+     "广州开发区管委会 广州市黄埔区人民政府"),  # two bodies (hp-xxgk)
+    ("主办单位：安溪县人民政府办公室 为确保最佳浏览效果，建议使用IE9以上浏览器", "sponsor", "安溪县人民政府办公室"),
+    ("活动由河北省中山国文化研究会、石家庄日报社主办，协会承办", "sponsor", None),  # a sentence names no sponsor
+])
+def test_footer_wordings_of_real_sites_are_read(printed, field, value):
+    """Each wording is one a real corpus page prints (tests/corpus/manifest.yaml, identity labels)."""
+    facts = facts_of(html(SITE_META, foot=f'<div class="footer"><p>{printed}</p></div>'), SITE + "a.html", "article")
+    assert facts["identity"].get(field) == value
+
+
+def test_a_phone_footer_does_not_hide_the_desktop_one():
+    """A responsive template (乌鲁木齐): the desktop footer prints every identifier, the phone one, last, fewer."""
+    page = ('<html lang="zh"><head><meta charset="utf-8"><title>t</title></head><body>'
+            '<div class="pc"><div class="c">正文</div><div class="copy">主办：乌鲁木齐市人民政府办公室 网站标识码6501000002 '
+            '新ICP备05001907号 新公网安备 65010502000005号</div></div>'
+            '<div class="phone"><div class="c">正文</div><div class="copy">主办：乌鲁木齐市人民政府办公室 新ICP备05001907号</div>'
+            '</div></body></html>')
+    facts = facts_of(page, SITE + "a.html", "article")["identity"]
+    assert (facts["site_id"], facts["icp"], facts["police"]) == ("6501000002", "新ICP备05001907号", "65010502000005")
+
+
 def test_the_real_split_footer_is_read_whole():
     source = (Path(__file__).parent / "corpus/pages/cznd-20160720.html").read_text(encoding="utf-8")
     facts = facts_of(source, "http://www.cznd.gov.cn/a.html", "article")["identity"]

@@ -52,11 +52,19 @@ MAX_EMBEDS = 50
 _SPACE = re.compile(r"\s+")
 # Codes per indicators.md §4.1 guide.siteidcode_format; the label is what footers print.
 SITE_ID = re.compile(r"(?:网站标识码|标识码)\s*[:：]?\s*([A-Za-z]{0,2}\d{6,12})")
-ICP = re.compile(r"([\u4e00-\u9fff]\s*ICP\s*备\s*\d+\s*号(?:\s*-\s*\d+)?)", re.I)
-POLICE = re.compile(r"([\u4e00-\u9fff]{1,3})?公网安备\s*[:：]?\s*(\d+)\s*号?")
-SPONSOR = re.compile(r"(?:主办单位|主办|网站主办)\s*[:：]\s*([^\s|，,。；;]{2,40})")
+# As footers print them (tests/corpus, identity labels): 晋ICP备05003854 without 号, 蜀ICP备：19007388号,
+# 鄂ICP备19031037-2号 and 京ICP备05084924号-5; 粤公网安备号 44030402003007 and 公安机关备案号：36010802000157.
+ICP = re.compile(r"([\u4e00-\u9fff]\s*ICP\s*备\s*[:：]?\s*\d+(?:\s*-\s*\d+)?\s*号?(?:\s*-\s*\d+)?)", re.I)
+POLICE = re.compile(r"(?:([\u4e00-\u9fff]{1,3})?公网安备\s*号?|公安机关备案号)\s*[:：]?\s*(\d+)\s*号?")
+# 主办单位：A, also naming a second body after a space when it reads as one (主办：广州开发区管委会 广州市黄埔区人民政府
+# 承办：…); else "A主办" as a segment of its own (西安市人民政府办公厅主办 | 关于我们), never inside a sentence.
+_BODY_END = r"(?:政府|办公室|办公厅|委员会|管委会|委|局|厅|署|部|院|中心)"
+SPONSOR = re.compile(r"(?:主办单位|主办|网站主办)\s*[:：]\s*([^\s|，,。；;]{2,40}"
+                     rf"(?:\s+[^\s|，,。；;:：]{{1,38}}{_BODY_END}(?=[\s|，,。；;]|$))?)"
+                     r"|(?:^|(?<=[\s|]))([\u4e00-\u9fff（）()、]{4,40}?)主办(?=[\s|]|$)")
+_FIELDS = (("site_id", SITE_ID), ("icp", ICP), ("police", POLICE), ("sponsor", SPONSOR))
 CONTACT = re.compile(r"联系(?:电话|方式|我们|地址)|电话\s*[:：]|邮箱\s*[:：]|E-?mail|\d{3,4}-\d{7,8}", re.I)
-_FOOTER_WORDS = ("foot", "bottom", "copyright", "banquan")
+_FOOTER_WORDS = ("foot", "bottom", "copy", "banquan")  # copy: copyright, and div.copy (a Urumqi template)
 FOOTER_DEPTH = 4
 """How deep below <body> the footer is looked for, from the end of the page backwards: CMS footers are the
 last block of the body or of its wrapper.  Scanning every element for a footer class cost as much as the rest
@@ -142,18 +150,38 @@ def _footer_run(last: etree._Element) -> list[etree._Element]:
     return run[::-1]
 
 
+def _footer_blocks(el: etree._Element, depth: int, out: list[str]) -> None:
+    """The visible text of every footer-marked element ``depth`` levels below ``el``, in document order."""
+    for child in el:
+        if not isinstance(child.tag, str) or child.tag in ("script", "style", "noscript"):
+            continue
+        if _is_footer(child):
+            out.append(visible_text(child))
+        elif depth > 1 and len(child):
+            _footer_blocks(child, depth - 1, out)
+
+
 def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
     text, where = footer_text(root)
     out: dict[str, Any] = {"footer": where}
-    if m := SITE_ID.search(text):
+    found = {name: pattern.search(text) for name, pattern in _FIELDS}
+    if not all(found.values()):
+        # A responsive template prints a desktop and a phone footer, the phone one last and shorter (乌鲁木齐: its
+        # 网站标识码 and 公安备案 only in the desktop one): what the footer lacks is read from every footer block.
+        body = root.find("body")
+        blocks: list[str] = []
+        _footer_blocks(body if body is not None else root, FOOTER_DEPTH, blocks)
+        rest = " ".join(blocks)
+        found = {name: found[name] or pattern.search(rest) for name, pattern in _FIELDS}
+    if m := found["site_id"]:
         out["site_id"] = m.group(1)
-    if m := ICP.search(text):
+    if m := found["icp"]:
         out["icp"] = re.sub(r"\s+", "", m.group(1))
-    if m := POLICE.search(text):
+    if m := found["police"]:
         out["police"] = m.group(2)
         out["police_text"] = (m.group(1) or "") + "公网安备" + m.group(2) + "号"
-    if m := SPONSOR.search(text):
-        out["sponsor"] = m.group(1)
+    if m := found["sponsor"]:
+        out["sponsor"] = _clean(m.group(1) or m.group(2))
     # A site map has 50,000 links: the contact test stops at the first.
     out["contact"] = bool(CONTACT.search(text)) or any(
         not link.hidden and link.tag == "a" and ("联系我们" in link.anchor or "mailto:" in link.url) for link in links)
