@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.core import absolute_url, element_text, first, metas, text_prefix
+from govaudit.crawler.extract import Anchor, PageContext
+from govaudit.crawler.extract.core import absolute_url, anchors_of, element_text, first, metas, text_prefix
 from govaudit.crawler.extract.dates import parse_date
 from lxml import etree
 
@@ -349,11 +349,13 @@ def _channel(tree: Any, meta: dict[str, str]) -> dict[str, Any] | None:
     return None
 
 
-def _channel_links(tree: Any, base: str) -> list[dict[str, Any]]:
+def _channel_links(anchors: list[Anchor], base: str) -> list[dict[str, Any]]:
+    """Links whose text (or title) names a channel.  The texts are the links pass's (``_clean(element_text(a))``
+    is that collapsed text); an ``<a>`` without an href, which it does not record, gives no URL."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for a in tree.iter("a"):
-        text = _clean(element_text(a)) or _clean(a.get("title"))
+    for a, text in anchors:
+        text = text or _clean(a.get("title"))
         found = classify_channel(text)
         url = absolute_url(base, a.get("href") or "") if found else None
         if not found or not url or url in seen:
@@ -800,7 +802,7 @@ def extract(ctx: PageContext) -> dict[str, Any]:
         letters = _letters(tree, ctx.url, meta, ref)
     facts: dict[str, Any] = {"channel": channel, "letters": letters}
     if ctx.is_home or channel is not None:
-        links = _channel_links(tree, _base(tree, ctx.url))
+        links = _channel_links(anchors_of(ctx, tree), _base(tree, ctx.url))
         if links:
             facts["channel_links"] = links
     return facts
