@@ -125,7 +125,7 @@ def _clean(text: str | None) -> str:
     return " ".join(text.split()) if text else ""
 
 
-_PIECE_NODES = etree.XPath("descendant-or-self::img[@alt] | descendant::text()")
+_PIECE_NODES = etree.XPath("descendant-or-self::img[@alt] | descendant::text()[normalize-space()]")  # as content._TEXTS
 
 
 def _pieces(roots: Iterable[Any]) -> list[_Piece]:
