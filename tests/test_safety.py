@@ -324,14 +324,17 @@ def test_shipped_dictionary_loads_clean():
     assert not d.errors and len(d.entries) >= 10
 
 
-def test_visible_text_of_a_page_larger_than_one_chunk_keeps_every_piece_and_separator() -> None:
-    """visible_text joins its pieces a chunk at a time (content._JOIN_EVERY): across the chunks' seams the text
-    is the one a single join gives, a block's text on its own line, inline text after a space, no edge spaces."""
+def test_visible_text_puts_each_text_node_after_its_block_or_a_space_and_leaves_out_hidden_content() -> None:
+    """visible_text reads the text nodes from one XPath (issue 16): a block's text and the text after a block (or a
+    ``<br>``) on a line of its own, other text after a space, no edge spaces; the text under script, style and
+    noscript left out, their tails and a comment's tail kept."""
     from govaudit.crawler.extract import content
     from lxml import html as lxml_html
 
-    n = content._JOIN_EVERY * 2 + 7
-    items = "".join(f"<li> 第{i}条 <b>通知</b></li>" for i in range(n))
-    body = lxml_html.document_fromstring(f"<html><body>\n <ul>{items}</ul> \n</body></html>").find("body")
-    assert content.visible_text(body) == "\n".join(f"第{i}条 通知" for i in range(n))
+    items = "".join(f"<li> 第{i}条 <b>通知</b></li>" for i in range(3))
+    body = lxml_html.document_fromstring(
+        f"<html><body>\n <ul>{items}</ul> 尾<script>var a;</script>脚本后<noscript><p>无脚本</p>里</noscript>"
+        "<!-- 注释 -->注释后<br>换行\u3000<style>p{}</style></body></html>").find("body")
+    assert content.visible_text(body) == "第0条 通知\n第1条 通知\n第2条 通知\n尾 脚本后 注释后\n换行"
+    assert content.visible_text(body.find(".//noscript")) == ""
     assert content.visible_text(lxml_html.fragment_fromstring("<div>  </div>")) == ""

@@ -182,10 +182,14 @@ def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
         out["police_text"] = (m.group(1) or "") + "公网安备" + m.group(2) + "号"
     if m := found["sponsor"]:
         out["sponsor"] = _clean(m.group(1) or m.group(2))
-    # A site map has 50,000 links: the contact test stops at the first.
-    out["contact"] = bool(CONTACT.search(text)) or any(
-        not link.hidden and link.tag == "a" and ("联系我们" in link.anchor or "mailto:" in link.url) for link in links)
-    for link in links:
+    # A site map has 50,000 links, almost never one to a record site or a 联系我们 page: each question is first
+    # put to all the URLs or anchors joined into one string (one C-level search), and the links are looked at one
+    # by one only when it can be yes (issue 16).
+    urls = "\n".join([link.url for link in links])
+    out["contact"] = bool(CONTACT.search(text)) or (
+        ("mailto:" in urls or "联系我们" in "\n".join([link.anchor for link in links])) and any(
+            not link.hidden and link.tag == "a" and ("联系我们" in link.anchor or "mailto:" in link.url) for link in links))
+    for link in links if any(site in urls for site in _RECORD_SITES) else ():
         if not _RECORD_SITE.search(link.url):
             continue
         host = _host(link.url)

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.core import absolute_url, element_text, first, metas, text_prefix
+from govaudit.crawler.extract import Anchor, PageContext
+from govaudit.crawler.extract.core import absolute_url, anchors_of, element_text, first, metas, text_prefix
 from govaudit.crawler.extract.dates import parse_date
 from lxml import etree
 
@@ -125,43 +125,37 @@ def _clean(text: str | None) -> str:
     return " ".join(text.split()) if text else ""
 
 
+_PIECE_NODES = etree.XPath("descendant-or-self::img[@alt] | descendant::text()[normalize-space()]")  # as content._TEXTS
+
+
 def _pieces(roots: Iterable[Any]) -> list[_Piece]:
     """The visible text of ``roots`` in document order, one piece a text node (plus image alt texts).
 
     One piece per text node keeps "留言时间：" and its ``<b>2025-03-05</b>`` value apart but in order,
-    which is what label → value reading needs.
-    """
+    which is what label → value reading needs.  A piece's element is the one the text node sits in: a tail's
+    is its element's parent (CMS templates wrap each field in comments, ``编辑：（<!--<$[信息作者]>begin-->胡冠山
+    <!--…end-->）``: the text after a comment is the page's).
+
+    The text nodes and images from one XPath, in document order (lxml's smart strings say where each sits),
+    those under a ``_SKIP_TAGS`` element left out: half the cost of ``iterwalk``'s two events per element on a
+    5,000-letter mailbox (issue 16)."""
     out: list[_Piece] = []
     for root in roots:
-        skipping = 0
-        # Comments and processing instructions have no visible text, but the text after one is the page's
-        # (CMS templates wrap each field: ``编辑：（<!--<$[信息作者]>begin-->胡冠山<!--…end-->）``).
-        for event, el in etree.iterwalk(root, events=("start", "end", "comment", "pi")):
-            if event == "start":
-                tag = el.tag
-                if not isinstance(tag, str) or tag in _SKIP_TAGS:
-                    skipping += 1
-                    continue
-                if skipping:
-                    continue
-                if tag == "img" and el.get("alt"):
-                    out.append(_Piece(_clean(el.get("alt")), el))
-                text = _clean(el.text)
-                if text:
-                    out.append(_Piece(text, el))
+        skipped: set[Any] = set()
+        for top in root.iter(*_SKIP_TAGS):
+            if top not in skipped:
+                skipped.update(top.iter())
+        for node in _PIECE_NODES(root):
+            if isinstance(node, etree._Element):  # an image
+                if (alt := node.get("alt")) and node not in skipped:
+                    out.append(_Piece(_clean(alt), node))
                 continue
-            if event == "end":
-                tag = el.tag
-                if not isinstance(tag, str) or tag in _SKIP_TAGS:
-                    skipping -= 1
-                if skipping or el is root:
-                    continue
-            elif skipping:  # a comment or processing instruction inside a skipped element
-                continue
-            tail = _clean(el.tail)  # the text after an element, comment or processing instruction: its parent's
-            if tail:
-                parent = el.getparent()
-                out.append(_Piece(tail, parent if parent is not None else el))
+            el = node.getparent()
+            if node.is_tail:
+                el = el.getparent()
+            text = _clean(node)
+            if text and el not in skipped:
+                out.append(_Piece(text, el))
     return out
 
 
@@ -355,11 +349,13 @@ def _channel(tree: Any, meta: dict[str, str]) -> dict[str, Any] | None:
     return None
 
 
-def _channel_links(tree: Any, base: str) -> list[dict[str, Any]]:
+def _channel_links(anchors: list[Anchor], base: str) -> list[dict[str, Any]]:
+    """Links whose text (or title) names a channel.  The texts are the links pass's (``_clean(element_text(a))``
+    is that collapsed text); an ``<a>`` without an href, which it does not record, gives no URL."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for a in tree.iter("a"):
-        text = _clean(element_text(a)) or _clean(a.get("title"))
+    for a, text in anchors:
+        text = text or _clean(a.get("title"))
         found = classify_channel(text)
         url = absolute_url(base, a.get("href") or "") if found else None
         if not found or not url or url in seen:
@@ -806,7 +802,7 @@ def extract(ctx: PageContext) -> dict[str, Any]:
         letters = _letters(tree, ctx.url, meta, ref)
     facts: dict[str, Any] = {"channel": channel, "letters": letters}
     if ctx.is_home or channel is not None:
-        links = _channel_links(tree, _base(tree, ctx.url))
+        links = _channel_links(anchors_of(ctx, tree), _base(tree, ctx.url))
         if links:
             facts["channel_links"] = links
     return facts
