@@ -157,11 +157,9 @@ def _is_item_anchor(a: Any) -> bool:
     return _item_href(a) is not None
 
 
-def _anchor_parts(a: Any, whole: str) -> tuple[str, Sequence[str]]:
-    """(title text, texts of child elements that are only a date): ``<a>标题<span>2025-11-03</span></a>``.
-    ``whole``: the anchor's whole text, collapsed (``Anchor``)."""
-    if not len(a):  # the common anchor: text only
-        return whole, ()
+def _anchor_parts(a: Any) -> tuple[str, Sequence[str]]:
+    """(title text, texts of child elements that are only a date) of an anchor with child elements:
+    ``<a>标题<span>2025-11-03</span></a>``.  (An anchor of text only, the common one, is its whole text.)"""
     dates: list[str] = []
     parts: list[str] = [a.text or ""]
     for child in a:
@@ -307,13 +305,14 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
         href = _item_href(a)
         if href is None:
             continue
-        text, inner_dates = _anchor_parts(a, whole)
+        leaf = not len(a)  # counted once: lxml counts the children one by one
+        text, inner_dates = (whole, ()) if leaf else _anchor_parts(a)
         attr = a.get("title")
         attr = _clean(attr) if attr else ""
         if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
             index.anchor[a] = len(text or attr) >= MIN_TITLE
         title = text
-        if len(attr) > len(title.rstrip("…. ")) or (attr and title.endswith(("…", "...", ".."))):
+        if attr and (len(attr) > len(title.rstrip("…. ")) or title.endswith(("…", "...", ".."))):
             title = attr
         short = len(title) < MIN_TITLE
         if short and (len(_CJK.findall(title)) < MIN_SHORT_TITLE or title in _NOT_TITLES or title in _PAGER_WORDS):
@@ -323,7 +322,7 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
             found = _row_date(_clean(txt), ref, years, a) or found
         row = a
         parent = a.getparent()
-        if found is None and parent is not None and parent.tag in _ROW_TAGS and not len(a) and _bare(parent, a):
+        if found is None and parent is not None and leaf and parent.tag in _ROW_TAGS and _bare(parent, a):
             row = parent  # ``<li><a>标题</a></li>``, most rows of a site map: what the climb below finds at its first step
         elif found is None:
             node = a
@@ -592,7 +591,12 @@ def _pagination(tree: Any, ctx: PageContext) -> list[dict[str, Any]]:
     for link in ctx.links:
         if link.tag != "a":
             continue
-        anchor = link.anchor.strip().lower()
+        # A pager's word, number (up to 4 digits) or 第N页 label is 5 characters at most, and lower() never shortens
+        # a text: a site map's 50,000 titles are passed over before any other test (issue 16).
+        anchor = link.anchor.strip()
+        if len(anchor) > 5 and "页" not in anchor:
+            continue
+        anchor = anchor.lower()
         if anchor not in _PAGER_WORDS and not (anchor.isdigit() and len(anchor) <= 4) \
                 and not ("页" in anchor and _PAGE_LABEL.fullmatch(anchor)):
             continue
