@@ -817,9 +817,12 @@ def _empty_list_containers(root: Any) -> list[str]:
     This is the structural evidence that an item-less page is an (empty) column list and not a static page
     such as 联系我们 or 网站地图; menus, headers and footers are never containers."""
     out: list[str] = []
+    listish_of: dict[str, bool] = {}  # class and id → listish: a CMS template repeats a few (issue 16)
     for el in root.iter("ul", "ol", "dl", "table", "div"):
         attrs = f"{el.get('class', '')} {el.get('id', '')}"
-        listish = bool(_LIST_ATTR.search(attrs))
+        listish = listish_of.get(attrs)
+        if listish is None:
+            listish = listish_of[attrs] = bool(_LIST_ATTR.search(attrs))
         if el.tag != "table" and not listish:
             continue
         if len(text_prefix(el, _CONTAINER_TEXT_MAX + 1)) > _CONTAINER_TEXT_MAX or _holds_content(el) or _in_menu(el):
