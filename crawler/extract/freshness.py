@@ -62,6 +62,8 @@ MIN_SHORT_TITLE = 2  # ... unless they are dated rows of a list other rows date 
 _NOT_TITLES = {"更多", "详细", "详情", "查看", "全文", "返回", "打印", "关闭", "置顶", "下载", "附件", "原文"}
 
 _SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
+# What such an href starts with, either case: no other character lower-cases to one of these (all of Unicode asked).
+_SKIP_FIRST = frozenset(p[0] for p in _SKIP_HREF) | frozenset(p[0].upper() for p in _SKIP_HREF)
 _ROW_TAGS = {"li", "tr", "p"}
 _STOP_TAGS = {"ul", "ol", "table", "tbody", "thead", "body", "html", "form", "nav"}
 _TAIL_DATE = re.compile(r"[\s\[【(（]*$")
@@ -150,7 +152,8 @@ def _clean(text: str | None) -> str:
 def _item_href(a: Any) -> str | None:
     """The anchor's href, stripped, when it can be a list item's link (not javascript:, mailto:, #…), else None."""
     href = (a.get("href") or "").strip()
-    return href if href and not href.lower().startswith(_SKIP_HREF) else None
+    # Its first character first: lower-casing each of a 50,000-link site map's hrefs cost 4 ms (issue 16).
+    return href if href and (href[0] not in _SKIP_FIRST or not href.lower().startswith(_SKIP_HREF)) else None
 
 
 def _is_item_anchor(a: Any) -> bool:
@@ -200,7 +203,10 @@ def _row_texts(el: Any, a: Any, parts: list[str]) -> None:
 
 def _bare(row: Any, a: Any) -> bool:
     """``<li><a>…</a></li>``: ``a`` is the only element of ``row``, with no text beside it."""
-    return row[0] is a and a.getnext() is None and not (row.text or "").strip() and not (a.tail or "").strip()
+    if row[0] is not a or a.getnext() is not None:
+        return False
+    text, tail = row.text, a.tail
+    return (not text or text.isspace()) and (not tail or tail.isspace())  # no stripped copies to test
 
 
 def _text_outside(row: Any, a: Any) -> str:
@@ -309,8 +315,6 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
         text, inner_dates = (whole, ()) if leaf else _anchor_parts(a)
         attr = a.get("title")
         attr = _clean(attr) if attr else ""
-        if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
-            index.anchor[a] = len(text or attr) >= MIN_TITLE
         title = text
         if attr and (len(attr) > len(title.rstrip("…. ")) or title.endswith(("…", "...", ".."))):
             title = attr
@@ -325,6 +329,8 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
         if found is None and parent is not None and leaf and parent.tag in _ROW_TAGS and _bare(parent, a):
             row = parent  # ``<li><a>标题</a></li>``, most rows of a site map: what the climb below finds at its first step
         elif found is None:
+            if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
+                index.anchor[a] = len(text or attr) >= MIN_TITLE
             node = a
             for _ in range(4):
                 parent = node.getparent()
