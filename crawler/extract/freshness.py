@@ -22,7 +22,8 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
-from itertools import chain, islice
+from itertools import chain, groupby, islice
+from operator import itemgetter
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
 
@@ -181,7 +182,7 @@ def _anchor_parts(a: Any) -> tuple[str, Sequence[str]]:
 def _may_end_with_date(text: str) -> bool:
     """Whether ``text`` can end with a date followed only by ``_TAIL_DATE``: every date form ends in a digit, 日
     or 号.  A cheap test that spares ``find_dates`` on the titles of a 50,000-link site map."""
-    end = text.rstrip(_TAIL_CHARS)
+    end = text.rstrip(_TAIL_CHARS) if text[-1:] in _TAIL_CHARS else text  # a title's last character is seldom one
     return bool(end) and (end[-1].isdigit() or end[-1] in "日号")
 
 
@@ -307,6 +308,7 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
     years = _YearHeadings(root)
     index = _ItemIndex()
     rows: list[tuple[str, Any, str, DateMatch | None]] = []  # (href, the row's parent, title, date)
+    dated_containers: set[Any] = set()  # the parents of rows with a long title and a date
     for a, whole in anchors:
         href = _item_href(a)
         if href is None:
@@ -353,33 +355,43 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
                 found = tail[-1]
                 if title == text:
                     title = _clean(text[:found.start]).rstrip("[【(（ ")
-        rows.append((href, row.getparent(), title, found))
+        up = row.getparent()
+        if found is not None and up is not None and len(title) >= MIN_TITLE:
+            dated_containers.add(up)
+        rows.append((href, up, title, found))
 
     # Undated rows count only where they sit among dated ones (a list), not in navigation menus; on a page
     # with no dated row at all, the largest block of long titles outside menus is the (undated) list.  A short
     # title counts only dated, among rows a long dated title establishes as a list: a menu's 首页 · 政务 never.
-    dated_containers = {parent for _, parent, t, f in rows if f is not None and parent is not None and len(t) >= MIN_TITLE}
+    # The rows in runs of one parent (a list's rows follow one another): asked once a run, not once a row, a site
+    # map's 50,000 rows cost a run each of its 1,000 lists (issue 16).
+    runs = [(parent, list(run)) for parent, run in groupby(rows, key=itemgetter(1))]
     if not dated_containers:
         blocks: dict[Any, list[str]] = {}
         menu: dict[Any, bool] = {}  # parent -> is a menu, asked once per parent, not once per row
-        for _, parent, title, _ in rows:
-            if parent is None or len(title) < MIN_TITLE:
+        for parent, run in runs:
+            if parent is None:
                 continue
             if parent not in menu:
                 menu[parent] = bool(_MENU_ATTR.search(f"{parent.get('class', '')} {parent.get('id', '')}"))
-            if not menu[parent]:
-                blocks.setdefault(parent, []).append(title)
+            long_titles = [title for _, _, title, _ in run if len(title) >= MIN_TITLE]
+            if long_titles and not menu[parent]:
+                blocks.setdefault(parent, []).extend(long_titles)
         best = max(blocks.items(), key=lambda kv: len(kv[1]), default=None)
         if best is not None and len(best[1]) >= UNDATED_LIST_MIN_ROWS \
                 and sum(map(len, best[1])) / len(best[1]) >= UNDATED_LIST_MIN_TITLE:
             dated_containers = {best[0]}
-    for href, parent, title, found in rows:
-        if (found is None or len(title) < MIN_TITLE) and (parent is None or parent not in dated_containers):
+    for parent, run in runs:
+        # In a dated container every row but an undated short one; elsewhere only a dated long one, and outside
+        # the containers a row with a parent has none (its parent would be one), so its run is passed over.
+        inside = parent is not None and parent in dated_containers
+        if not inside and parent is not None:
             continue
-        if found is None and len(title) < MIN_TITLE:
-            continue
-        yield {"title": title[:200], "url": href, "date": found.iso if found else None,
-               "date_text": found.text if found else None, "source": source}
+        for href, _, title, found in run:
+            long = len(title) >= MIN_TITLE
+            if (found is not None and long) or (inside and (found is not None or long)):
+                yield {"title": title[:200], "url": href, "date": found.iso if found else None,
+                       "date_text": found.text if found else None, "source": source}
 
 
 def _fragment_root(markup: str) -> Any | None:
