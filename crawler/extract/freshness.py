@@ -562,20 +562,20 @@ def _joiner(base: str) -> Callable[[str], str]:
 
 
 # -- pagination ------------------------------------------------------------------------------------------------
-_PLAIN_URL = re.compile(r'https?://[!"$-Z\\^-~]*\Z')  # printable ASCII but # [ ]: no space, control character
+# Printable ASCII but # [ ] (no space, control character), cut into scheme, host (to the first / or ?), path (to
+# the first ?) and query.
+_PLAIN_URL = re.compile(r'(https?)://([!"$-.0-9:->@-Z\\^-~]*)([!"$->@-Z\\^-~]*)(?:\?([!"$-Z\\^-~]*))?\Z')
 
 
 def _split(url: str) -> SplitResult:
     """``urlsplit(url)`` for a link's URL as ``core.absolute_url`` writes it (``http(s)://host/path?query``: no
-    fragment, no bracket, ASCII, nothing to strip) cut at its ``/`` and ``?`` without urlsplit's checks; a pager
-    of 5,000 links split each one (issue 16).  Anything else goes to urlsplit."""
-    if not _PLAIN_URL.match(url):
+    fragment, no bracket, ASCII, nothing to strip) cut by one match, without urlsplit's checks; a pager of 5,000
+    links split each one (issue 16).  Anything else goes to urlsplit."""
+    m = _PLAIN_URL.match(url)
+    if m is None:
         return urlsplit(url)
-    scheme, _, rest = url.partition("://")
-    ends = [i for i in (rest.find("/"), rest.find("?")) if i >= 0]
-    cut = min(ends) if ends else len(rest)
-    path, _, query = rest[cut:].partition("?")
-    return SplitResult(scheme, rest[:cut], path, query, "")
+    scheme, netloc, path, query = m.groups()
+    return SplitResult(scheme, netloc, path, query or "", "")
 
 
 def _page_number(url: str, p: SplitResult) -> int | None:
