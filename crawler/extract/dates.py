@@ -106,6 +106,19 @@ def _free(taken: list[tuple[int, int]], m: re.Match[str]) -> bool:
     return True
 
 
+def _hint_outside(hint: re.Pattern[str], text: str, taken: list[tuple[int, int]]) -> bool:
+    """Whether ``hint`` matches in a stretch of ``text`` that no span ``taken`` covers: a free match of the pattern
+    it hints at lies in one, and so does the hint's match at its start.  A list row's full date is not scanned a
+    second time for a short-year date that could only be skipped (issue 16).  (A search from ``pos`` still sees
+    the characters before it, so look-behinds read as in the whole text.)"""
+    pos = 0
+    for start, end in sorted(taken):
+        if start > pos and hint.search(text, pos, start):
+            return True
+        pos = max(pos, end)
+    return hint.search(text, pos) is not None
+
+
 def find_dates(text: str, *, ref: date | None = None, year_hint: int | None = None,
                month_day: bool = False) -> list[DateMatch]:
     """All dates in ``text``, in order of appearance.
@@ -131,7 +144,7 @@ def find_dates(text: str, *, ref: date | None = None, year_hint: int | None = No
             y = int("".join(str(_CN_DIGITS[c]) for c in m.group("y")))
             _add(out, _make(y, _cn_number(m.group("m")), _cn_number(m.group("d"))), m, ref, False, None)
         taken.append(m.span())
-    for m in _SHORT_YEAR.finditer(text) if _SHORT_HINT.search(text) else ():
+    for m in _SHORT_YEAR.finditer(text) if _hint_outside(_SHORT_HINT, text, taken) else ():
         if not _free(taken, m):
             continue
         yy, mo, d, mo2, d2, hh, mi, _ = m.groups()
