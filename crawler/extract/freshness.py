@@ -245,15 +245,19 @@ def _year_map(root: Any) -> dict[Any, int]:
     out: dict[Any, int] = {}
     year: int | None = None
     for el in root.iter():
-        if not isinstance(el.tag, str):
+        tag = el.tag  # tag and text read once: lxml makes a new string for each read
+        if not isinstance(tag, str):
             continue
-        if el.tag == "a":
+        if tag == "a":
             if year is not None:
                 out[el] = year
             continue
-        if el.tag in ("script", "style") or not el.text:
+        if tag in ("script", "style"):
             continue
-        found = year_heading(el.text) if len(el.text) <= 12 else None
+        text = el.text
+        if not text:
+            continue
+        found = year_heading(text) if len(text) <= 12 else None
         if found and not any(isinstance(c.tag, str) and text_prefix(c, 1) for c in el):
             year = found
     return out
@@ -669,9 +673,10 @@ def _visible_text(root: Any, limit: int) -> str:
 
 def _visible_pieces(root: Any) -> Iterator[str]:
     for el in root.iter():
-        if not isinstance(el.tag, str):
+        tag = el.tag  # read once: lxml makes a new string for each read
+        if not isinstance(tag, str):
             yield el.tail or ""
-        elif el.tag in ("script", "style", "noscript", "template"):
+        elif tag in ("script", "style", "noscript", "template"):
             yield " " + (el.tail or "")
         else:
             yield (el.text or "") + " " + (el.tail or "")
