@@ -194,7 +194,8 @@ def _row_texts(el: Any, a: Any, parts: list[str]) -> None:
     50,000-row 信息公开目录)."""
     parts.append(el.text or "")
     for child in el:
-        if child is not a and isinstance(child.tag, str) and child.tag not in ("script", "style"):
+        tag = child.tag
+        if child is not a and isinstance(tag, str) and tag not in ("script", "style"):
             if len(child):
                 _row_texts(child, a, parts)
             else:  # a leaf (most cells): its text without a call
@@ -215,7 +216,8 @@ def _text_outside(row: Any, a: Any) -> str:
     if _bare(row, a):
         return ""  # nothing outside the anchor, no walk
     parts: list[str] = []
-    if row is not a and isinstance(row.tag, str) and row.tag not in ("script", "style"):
+    tag = row.tag
+    if row is not a and isinstance(tag, str) and tag not in ("script", "style"):
         _row_texts(row, a, parts)
     return _clean(" ".join(parts))
 
