@@ -182,8 +182,10 @@ def _anchor_parts(a: Any) -> tuple[str, Sequence[str]]:
 def _may_end_with_date(text: str) -> bool:
     """Whether ``text`` can end with a date followed only by ``_TAIL_DATE``: every date form ends in a digit, 日
     or 号.  A cheap test that spares ``find_dates`` on the titles of a 50,000-link site map."""
-    end = text.rstrip(_TAIL_CHARS) if text[-1:] in _TAIL_CHARS else text  # a title's last character is seldom one
-    return bool(end) and (end[-1].isdigit() or end[-1] in "日号")
+    last = text[-1:]  # one slice: each makes a new string of a CJK character
+    if last in _TAIL_CHARS:  # a title's last character is seldom one ("" is in every string: an empty text too)
+        last = text.rstrip(_TAIL_CHARS)[-1:]
+    return last.isdigit() or last in ("日", "号")
 
 
 def _row_texts(el: Any, a: Any, parts: list[str]) -> None:
@@ -361,8 +363,10 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
                 found = tail[-1]
                 if title == text:
                     title = _clean(text[:found.start]).rstrip("[【(（ ")
+        if found is None and short:
+            continue  # an undated short title is no item anywhere, nor counts towards a list (below)
         up = row.getparent()
-        if found is not None and up is not None and len(title) >= MIN_TITLE:
+        if found is not None and up is not None and len(title) >= MIN_TITLE:  # (a trailing date shortens a title)
             dated_containers.add(up)
         rows.append((href, up, title, found))
 
