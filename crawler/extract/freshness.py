@@ -884,8 +884,9 @@ def _kind(ctx: PageContext, meta: dict[str, str], items: list[dict[str, Any]], p
     if ctx.is_home:
         return "home"
     dated = sum(1 for i in items if i["date"])
-    text = text_prefix(root, 20_000)
-    if len(_LETTER_ASK.findall(text)) >= 1 and _LETTER_REPLY.search(text) and dated < 3:
+    # The page's text only where a letter's words are asked for: a dated list's rarely (issue 16).
+    text = text_prefix(root, 20_000) if dated < 3 else None
+    if text is not None and _LETTER_ASK.search(text) and _LETTER_REPLY.search(text):
         return "letter"
     article_signal = bool(meta.get("articletitle") or meta.get("pubdate") or article["source"] == "label")
     listish = dated >= 3 or (len(items) >= 3 and (pagination or meta.get("columnname")))
@@ -893,7 +894,9 @@ def _kind(ctx: PageContext, meta: dict[str, str], items: list[dict[str, Any]], p
         return "article"
     if listish:
         name = f"{column.get('name') or ''} {' '.join(column.get('breadcrumb') or [])}"
-        return "mailbox" if _MAILBOX_WORDS.search(name) and _LETTER_ASK.search(text) else "list"
+        if not _MAILBOX_WORDS.search(name):
+            return "list"
+        return "mailbox" if _LETTER_ASK.search(text if text is not None else text_prefix(root, 20_000)) else "list"
     if article_signal or article["date"]:
         return "article"
     if pagination:
