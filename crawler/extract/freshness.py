@@ -334,15 +334,21 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
         found: DateMatch | None = None
         for txt in inner_dates:
             found = _row_date(_clean(txt), ref, years, a) or found
-        row = a
+        node, steps = a, 4
         parent = a.getparent()
-        if found is None and parent is not None and leaf and parent.tag in _ROW_TAGS and _bare(parent, a):
-            row = parent  # ``<li><a>标题</a></li>``, most rows of a site map: what the climb below finds at its first step
-        elif found is None:
+        if found is None and parent is not None and leaf and _bare(parent, a):
+            # ``<li><a>标题</a></li>``, ``<td><a>标题</a></td>``: what the climb's first step finds without a walk, no
+            # neighbour and no date beside the anchor.  A row tag is the row (most rows of a site map), a stop tag
+            # ends the climb at the anchor, anything else is climbed on from.
+            tag = parent.tag
+            if tag in _STOP_TAGS:
+                steps = 0
+            else:
+                node, steps = parent, (0 if tag in _ROW_TAGS else 3)
+        if found is None and steps:
             if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
                 index.anchor[a] = len(text or attr) >= MIN_TITLE
-            node = a
-            for _ in range(4):
+            for _ in range(steps):
                 parent = node.getparent()
                 if parent is None:
                     break
@@ -355,7 +361,7 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
                     found = _row_date(outside, ref, years, a)
                 if found is not None or tag in _ROW_TAGS:
                     break
-            row = node
+        row = node
         if found is None and _may_end_with_date(text):
             # "标题 2025-11-03" inside one anchor with no markup between: a trailing date is the item's date.
             tail = find_dates(text, ref=ref)
