@@ -398,16 +398,15 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
                 and sum(map(len, best[1])) / len(best[1]) >= UNDATED_LIST_MIN_TITLE:
             dated_containers = {best[0]}
     for parent, run in runs:
-        # In a dated container every row but an undated short one; elsewhere only a dated long one, and outside
-        # the containers a row with a parent has none (its parent would be one), so its run is passed over.
-        inside = parent is not None and parent in dated_containers
-        if not inside and parent is not None:
+        # A dated container's rows are all items (an undated short title was dropped above); elsewhere a row is one
+        # only dated and long, which a row with a parent is not outside the containers (its parent would be one).
+        if parent is None:
+            run = [row for row in run if row[3] is not None and len(row[2]) >= MIN_TITLE]
+        elif parent not in dated_containers:
             continue
         for href, _, title, found in run:
-            long = len(title) >= MIN_TITLE
-            if (found is not None and long) or (inside and (found is not None or long)):
-                yield {"title": title[:200], "url": href, "date": found.iso if found else None,
-                       "date_text": found.text if found else None, "source": source}
+            yield {"title": title[:200], "url": href, "date": found.iso if found else None,
+                   "date_text": found.text if found else None, "source": source}
 
 
 def _fragment_root(markup: str) -> Any | None:
