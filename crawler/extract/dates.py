@@ -42,16 +42,19 @@ _MONTH_DAY = re.compile(
 # What a match of _FULL and of _SHORT_YEAR cannot lack: a scan for it costs a tenth of the pattern's own, and
 # most texts asked (a list's titles and cells, 5,000 on a 信息公开目录) have neither.
 _FULL_HINT = re.compile(r"(?:19|20)\d\d")
-_SHORT_HINT = re.compile(r"\d\d\s*[-/.．／－年]")
+_SHORT_HINT = re.compile(r"(?<![\d.\-/])\d\d\s*[-/.．／－年]")
 _CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0}
 _CN_FULL = re.compile(r"(?P<y>[〇零一二三四五六七八九○Ｏ]{4})年(?P<m>[一二三四五六七八九十]{1,3})月(?P<d>[一二三四五六七八九十]{1,3})日")
 _DIGIT = re.compile(r"\d")
 _YEAR_HEADING = re.compile(r"^\s*[\[【(（]?\s*((?:19|20)\d{2})\s*年?度?\s*[\]】)）]?\s*$")
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class DateMatch:
-    """One date found in a text: the calendar date, the text as printed and how sure we are of the year."""
+    """One date found in a text: the calendar date, the text as printed and how sure we are of the year.
+
+    Not frozen, though nothing changes one: a frozen dataclass sets each field through ``object.__setattr__``,
+    which made a match cost seven times as much to build, once for each row of a 5,000-row list (issue 16)."""
 
     value: date
     text: str
@@ -83,8 +86,37 @@ def _cn_number(text: str) -> int:
     return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
 
 
-def _time(m: re.Match[str]) -> str | None:
-    return f"{int(m.group('hh')):02d}:{m.group('mi')}" if m.group("hh") else None
+def _hh_mm(hh: str | None, mi: str | None) -> str | None:
+    return f"{int(hh):02d}:{mi}" if hh else None
+
+
+def _add(out: list[DateMatch], value: date | None, m: re.Match[str], ref: date, inferred: bool,
+         tm: str | None) -> None:
+    if value is not None:
+        start, end = m.span()
+        out.append(DateMatch(value, m.group(0).strip(), start, end, tm, inferred, value > ref))
+
+
+def _free(taken: list[tuple[int, int]], m: re.Match[str]) -> bool:
+    """Whether ``m`` overlaps no span ``taken`` (a loop, not all() over a generator: a row has one or two dates)."""
+    start, end = m.span()
+    for s, e in taken:
+        if end > s and start < e:
+            return False
+    return True
+
+
+def _hint_outside(hint: re.Pattern[str], text: str, taken: list[tuple[int, int]]) -> bool:
+    """Whether ``hint`` matches in a stretch of ``text`` that no span ``taken`` covers: a free match of the pattern
+    it hints at lies in one, and so does the hint's match at its start.  A list row's full date is not scanned a
+    second time for a short-year date that could only be skipped (issue 16).  (A search from ``pos`` still sees
+    the characters before it, so look-behinds read as in the whole text.)"""
+    pos = 0
+    for start, end in sorted(taken):
+        if start > pos and hint.search(text, pos, start):
+            return True
+        pos = max(pos, end)
+    return hint.search(text, pos) is not None
 
 
 def find_dates(text: str, *, ref: date | None = None, year_hint: int | None = None,
@@ -99,47 +131,40 @@ def find_dates(text: str, *, ref: date | None = None, year_hint: int | None = No
         return []
     ref = ref or date.today()
     out: list[DateMatch] = []
+    # What the patterns matched: an impossible date still occupies its text so that a shorter pattern cannot
+    # re-read a part of it.  Full dates come first and never overlap one another (finditer), so only the later
+    # patterns ask whether a span is free: a list row's date costs no test (issue 16).
     taken: list[tuple[int, int]] = []
-
-    def free(a: int, b: int) -> bool:
-        for s, e in taken:  # a loop, not all() over a generator: one row's text has one or two dates
-            if b > s and a < e:
-                return False
-        return True
-
-    def add(value: date | None, m: re.Match[str], inferred: bool = False, tm: str | None = None) -> None:
-        start, end = m.span()
-        if value is not None and free(start, end):
-            out.append(DateMatch(value, m.group(0).strip(), start, end, tm, inferred, value > ref))
-        # An impossible date still occupies its text so that a shorter pattern cannot re-read a part of it.
-        taken.append((start, end))
-
     for m in _FULL.finditer(text) if _FULL_HINT.search(text) else ():
-        y = int(m.group("y"))
-        mo, d = (m.group("m"), m.group("d")) if m.group("m") else (m.group("m2"), m.group("d2"))
-        add(_make(y, int(mo), int(d)), m, tm=_time(m))
+        y, mo, d, mo2, d2, hh, mi, _ = m.groups()
+        _add(out, _make(int(y), int(mo or mo2), int(d or d2)), m, ref, False, _hh_mm(hh, mi))
+        taken.append(m.span())
     for m in _CN_FULL.finditer(text) if "年" in text else ():
-        y = int("".join(str(_CN_DIGITS[c]) for c in m.group("y")))
-        add(_make(y, _cn_number(m.group("m")), _cn_number(m.group("d"))), m)
-    for m in _SHORT_YEAR.finditer(text) if _SHORT_HINT.search(text) else ():
-        if not free(m.start(), m.end()):
+        if _free(taken, m):
+            y = int("".join(str(_CN_DIGITS[c]) for c in m.group("y")))
+            _add(out, _make(y, _cn_number(m.group("m")), _cn_number(m.group("d"))), m, ref, False, None)
+        taken.append(m.span())
+    for m in _SHORT_YEAR.finditer(text) if _hint_outside(_SHORT_HINT, text, taken) else ():
+        if not _free(taken, m):
             continue
-        yy = int(m.group("y"))
-        y = 2000 + yy if 2000 + yy <= ref.year + 1 else 1900 + yy
-        mo, d = (m.group("m"), m.group("d")) if m.group("m") else (m.group("m2"), m.group("d2"))
-        add(_make(y, int(mo), int(d)), m, inferred=False, tm=_time(m))
+        yy, mo, d, mo2, d2, hh, mi, _ = m.groups()
+        y = 2000 + int(yy) if 2000 + int(yy) <= ref.year + 1 else 1900 + int(yy)
+        _add(out, _make(y, int(mo or mo2), int(d or d2)), m, ref, False, _hh_mm(hh, mi))
+        taken.append(m.span())
     if month_day:
         for m in _MONTH_DAY.finditer(text):
-            if not free(m.start(), m.end()):
+            if not _free(taken, m):
                 continue
-            mo, d = int(m.group("m")), int(m.group("d") or m.group("d2"))
+            mo, d, d2, hh, mi, _ = m.groups()
+            month, day = int(mo), int(d or d2)
             if year_hint is not None:
-                add(_make(year_hint, mo, d), m, inferred=True, tm=_time(m))
-                continue
-            value = _make(ref.year, mo, d)
-            if value is not None and value > ref:
-                value = _make(ref.year - 1, mo, d)
-            add(value, m, inferred=True, tm=_time(m))
+                value = _make(year_hint, month, day)
+            else:
+                value = _make(ref.year, month, day)
+                if value is not None and value > ref:
+                    value = _make(ref.year - 1, month, day)
+            _add(out, value, m, ref, True, _hh_mm(hh, mi))
+            taken.append(m.span())
     out.sort(key=lambda x: x.start)
     return out
 

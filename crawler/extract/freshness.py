@@ -22,7 +22,8 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
-from itertools import chain, islice
+from itertools import chain, groupby, islice
+from operator import itemgetter
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
 
@@ -62,6 +63,8 @@ MIN_SHORT_TITLE = 2  # ... unless they are dated rows of a list other rows date 
 _NOT_TITLES = {"更多", "详细", "详情", "查看", "全文", "返回", "打印", "关闭", "置顶", "下载", "附件", "原文"}
 
 _SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
+# What such an href starts with, either case: no other character lower-cases to one of these (all of Unicode asked).
+_SKIP_FIRST = frozenset(p[0] for p in _SKIP_HREF) | frozenset(p[0].upper() for p in _SKIP_HREF)
 _ROW_TAGS = {"li", "tr", "p"}
 _STOP_TAGS = {"ul", "ol", "table", "tbody", "thead", "body", "html", "form", "nav"}
 _TAIL_DATE = re.compile(r"[\s\[【(（]*$")
@@ -150,18 +153,17 @@ def _clean(text: str | None) -> str:
 def _item_href(a: Any) -> str | None:
     """The anchor's href, stripped, when it can be a list item's link (not javascript:, mailto:, #…), else None."""
     href = (a.get("href") or "").strip()
-    return href if href and not href.lower().startswith(_SKIP_HREF) else None
+    # Its first character first: lower-casing each of a 50,000-link site map's hrefs cost 4 ms (issue 16).
+    return href if href and (href[0] not in _SKIP_FIRST or not href.lower().startswith(_SKIP_HREF)) else None
 
 
 def _is_item_anchor(a: Any) -> bool:
     return _item_href(a) is not None
 
 
-def _anchor_parts(a: Any, whole: str) -> tuple[str, Sequence[str]]:
-    """(title text, texts of child elements that are only a date): ``<a>标题<span>2025-11-03</span></a>``.
-    ``whole``: the anchor's whole text, collapsed (``Anchor``)."""
-    if not len(a):  # the common anchor: text only
-        return whole, ()
+def _anchor_parts(a: Any) -> tuple[str, Sequence[str]]:
+    """(title text, texts of child elements that are only a date) of an anchor with child elements:
+    ``<a>标题<span>2025-11-03</span></a>``.  (An anchor of text only, the common one, is its whole text.)"""
     dates: list[str] = []
     parts: list[str] = [a.text or ""]
     for child in a:
@@ -180,8 +182,10 @@ def _anchor_parts(a: Any, whole: str) -> tuple[str, Sequence[str]]:
 def _may_end_with_date(text: str) -> bool:
     """Whether ``text`` can end with a date followed only by ``_TAIL_DATE``: every date form ends in a digit, 日
     or 号.  A cheap test that spares ``find_dates`` on the titles of a 50,000-link site map."""
-    end = text.rstrip(_TAIL_CHARS)
-    return bool(end) and (end[-1].isdigit() or end[-1] in "日号")
+    last = text[-1:]  # one slice: each makes a new string of a CJK character
+    if last in _TAIL_CHARS:  # a title's last character is seldom one ("" is in every string: an empty text too)
+        last = text.rstrip(_TAIL_CHARS)[-1:]
+    return last.isdigit() or last in ("日", "号")
 
 
 def _row_texts(el: Any, a: Any, parts: list[str]) -> None:
@@ -192,7 +196,8 @@ def _row_texts(el: Any, a: Any, parts: list[str]) -> None:
     50,000-row 信息公开目录)."""
     parts.append(el.text or "")
     for child in el:
-        if child is not a and isinstance(child.tag, str) and child.tag not in ("script", "style"):
+        tag = child.tag
+        if child is not a and isinstance(tag, str) and tag not in ("script", "style"):
             if len(child):
                 _row_texts(child, a, parts)
             else:  # a leaf (most cells): its text without a call
@@ -202,7 +207,10 @@ def _row_texts(el: Any, a: Any, parts: list[str]) -> None:
 
 def _bare(row: Any, a: Any) -> bool:
     """``<li><a>…</a></li>``: ``a`` is the only element of ``row``, with no text beside it."""
-    return row[0] is a and a.getnext() is None and not (row.text or "").strip() and not (a.tail or "").strip()
+    if row[0] is not a or a.getnext() is not None:
+        return False
+    text, tail = row.text, a.tail
+    return (not text or text.isspace()) and (not tail or tail.isspace())  # no stripped copies to test
 
 
 def _text_outside(row: Any, a: Any) -> str:
@@ -210,7 +218,8 @@ def _text_outside(row: Any, a: Any) -> str:
     if _bare(row, a):
         return ""  # nothing outside the anchor, no walk
     parts: list[str] = []
-    if row is not a and isinstance(row.tag, str) and row.tag not in ("script", "style"):
+    tag = row.tag
+    if row is not a and isinstance(tag, str) and tag not in ("script", "style"):
         _row_texts(row, a, parts)
     return _clean(" ".join(parts))
 
@@ -222,8 +231,15 @@ def _row_date(text: str, ref: date, years: _YearHeadings, a: Any) -> DateMatch |
     if not found and len(text) <= 40 and _DIGIT.search(text):  # a month-day date has digits: no year asked without
         found = find_dates(text, ref=ref, year_hint=years.of(a), month_day=True)
     # 今天是2026年11月20日: the header's clock widget sits beside the 网站首页 link; it dates nothing.
-    found = [f for f in found if not _TODAY_WIDGET.search(text[:f.start])]
+    if found and _may_hold_widget(text):
+        found = [f for f in found if not _TODAY_WIDGET.search(text[:f.start])]
     return found[-1] if found else None
+
+
+def _may_hold_widget(text: str) -> bool:
+    """Whether ``text`` holds a word ``_TODAY_WIDGET`` starts with: three ``in`` tests, where the pattern's search
+    before each date of a 5,000-row list cost a slice and a scan each (issue 16)."""
+    return "今" in text or "当前" in text or "现在" in text
 
 
 def _year_map(root: Any) -> dict[Any, int]:
@@ -233,15 +249,19 @@ def _year_map(root: Any) -> dict[Any, int]:
     out: dict[Any, int] = {}
     year: int | None = None
     for el in root.iter():
-        if not isinstance(el.tag, str):
+        tag = el.tag  # tag and text read once: lxml makes a new string for each read
+        if not isinstance(tag, str):
             continue
-        if el.tag == "a":
+        if tag == "a":
             if year is not None:
                 out[el] = year
             continue
-        if el.tag in ("script", "style") or not el.text:
+        if tag in ("script", "style"):
             continue
-        found = year_heading(el.text) if len(el.text) <= 12 else None
+        text = el.text
+        if not text:
+            continue
+        found = year_heading(text) if len(text) <= 12 else None
         if found and not any(isinstance(c.tag, str) and text_prefix(c, 1) for c in el):
             year = found
     return out
@@ -296,17 +316,17 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
     years = _YearHeadings(root)
     index = _ItemIndex()
     rows: list[tuple[str, Any, str, DateMatch | None]] = []  # (href, the row's parent, title, date)
+    dated_containers: set[Any] = set()  # the parents of rows with a long title and a date
     for a, whole in anchors:
         href = _item_href(a)
         if href is None:
             continue
-        text, inner_dates = _anchor_parts(a, whole)
+        leaf = not len(a)  # counted once: lxml counts the children one by one
+        text, inner_dates = (whole, ()) if leaf else _anchor_parts(a)
         attr = a.get("title")
         attr = _clean(attr) if attr else ""
-        if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
-            index.anchor[a] = len(text or attr) >= MIN_TITLE
         title = text
-        if len(attr) > len(title.rstrip("…. ")) or (attr and title.endswith(("…", "...", ".."))):
+        if attr and (len(attr) > len(title.rstrip("…. ")) or title.endswith(("…", "...", ".."))):
             title = attr
         short = len(title) < MIN_TITLE
         if short and (len(_CJK.findall(title)) < MIN_SHORT_TITLE or title in _NOT_TITLES or title in _PAGER_WORDS):
@@ -314,13 +334,21 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
         found: DateMatch | None = None
         for txt in inner_dates:
             found = _row_date(_clean(txt), ref, years, a) or found
-        row = a
+        node, steps = a, 4
         parent = a.getparent()
-        if found is None and parent is not None and parent.tag in _ROW_TAGS and not len(a) and _bare(parent, a):
-            row = parent  # ``<li><a>标题</a></li>``, most rows of a site map: what the climb below finds at its first step
-        elif found is None:
-            node = a
-            for _ in range(4):
+        if found is None and parent is not None and leaf and _bare(parent, a):
+            # ``<li><a>标题</a></li>``, ``<td><a>标题</a></td>``: what the climb's first step finds without a walk, no
+            # neighbour and no date beside the anchor.  A row tag is the row (most rows of a site map), a stop tag
+            # ends the climb at the anchor, anything else is climbed on from.
+            tag = parent.tag
+            if tag in _STOP_TAGS:
+                steps = 0
+            else:
+                node, steps = parent, (0 if tag in _ROW_TAGS else 3)
+        if found is None and steps:
+            if not inner_dates:  # then ``text`` is the anchor's whole text: the index need not read it again
+                index.anchor[a] = len(text or attr) >= MIN_TITLE
+            for _ in range(steps):
                 parent = node.getparent()
                 if parent is None:
                     break
@@ -333,7 +361,7 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
                     found = _row_date(outside, ref, years, a)
                 if found is not None or tag in _ROW_TAGS:
                     break
-            row = node
+        row = node
         if found is None and _may_end_with_date(text):
             # "标题 2025-11-03" inside one anchor with no markup between: a trailing date is the item's date.
             tail = find_dates(text, ref=ref)
@@ -341,33 +369,44 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
                 found = tail[-1]
                 if title == text:
                     title = _clean(text[:found.start]).rstrip("[【(（ ")
-        rows.append((href, row.getparent(), title, found))
+        if found is None and short:
+            continue  # an undated short title is no item anywhere, nor counts towards a list (below)
+        up = row.getparent()
+        if found is not None and up is not None and len(title) >= MIN_TITLE:  # (a trailing date shortens a title)
+            dated_containers.add(up)
+        rows.append((href, up, title, found))
 
     # Undated rows count only where they sit among dated ones (a list), not in navigation menus; on a page
     # with no dated row at all, the largest block of long titles outside menus is the (undated) list.  A short
     # title counts only dated, among rows a long dated title establishes as a list: a menu's 首页 · 政务 never.
-    dated_containers = {parent for _, parent, t, f in rows if f is not None and parent is not None and len(t) >= MIN_TITLE}
+    # The rows in runs of one parent (a list's rows follow one another): asked once a run, not once a row, a site
+    # map's 50,000 rows cost a run each of its 1,000 lists (issue 16).
+    runs = [(parent, list(run)) for parent, run in groupby(rows, key=itemgetter(1))]
     if not dated_containers:
         blocks: dict[Any, list[str]] = {}
         menu: dict[Any, bool] = {}  # parent -> is a menu, asked once per parent, not once per row
-        for _, parent, title, _ in rows:
-            if parent is None or len(title) < MIN_TITLE:
+        for parent, run in runs:
+            if parent is None:
                 continue
             if parent not in menu:
                 menu[parent] = bool(_MENU_ATTR.search(f"{parent.get('class', '')} {parent.get('id', '')}"))
-            if not menu[parent]:
-                blocks.setdefault(parent, []).append(title)
+            long_titles = [title for _, _, title, _ in run if len(title) >= MIN_TITLE]
+            if long_titles and not menu[parent]:
+                blocks.setdefault(parent, []).extend(long_titles)
         best = max(blocks.items(), key=lambda kv: len(kv[1]), default=None)
         if best is not None and len(best[1]) >= UNDATED_LIST_MIN_ROWS \
                 and sum(map(len, best[1])) / len(best[1]) >= UNDATED_LIST_MIN_TITLE:
             dated_containers = {best[0]}
-    for href, parent, title, found in rows:
-        if (found is None or len(title) < MIN_TITLE) and (parent is None or parent not in dated_containers):
+    for parent, run in runs:
+        # A dated container's rows are all items (an undated short title was dropped above); elsewhere a row is one
+        # only dated and long, which a row with a parent is not outside the containers (its parent would be one).
+        if parent is None:
+            run = [row for row in run if row[3] is not None and len(row[2]) >= MIN_TITLE]
+        elif parent not in dated_containers:
             continue
-        if found is None and len(title) < MIN_TITLE:
-            continue
-        yield {"title": title[:200], "url": href, "date": found.iso if found else None,
-               "date_text": found.text if found else None, "source": source}
+        for href, _, title, found in run:
+            yield {"title": title[:200], "url": href, "date": found.iso if found else None,
+                   "date_text": found.text if found else None, "source": source}
 
 
 def _fragment_root(markup: str) -> Any | None:
@@ -538,20 +577,20 @@ def _joiner(base: str) -> Callable[[str], str]:
 
 
 # -- pagination ------------------------------------------------------------------------------------------------
-_PLAIN_URL = re.compile(r'https?://[!"$-Z\\^-~]*\Z')  # printable ASCII but # [ ]: no space, control character
+# Printable ASCII but # [ ] (no space, control character), cut into scheme, host (to the first / or ?), path (to
+# the first ?) and query.
+_PLAIN_URL = re.compile(r'(https?)://([!"$-.0-9:->@-Z\\^-~]*)([!"$->@-Z\\^-~]*)(?:\?([!"$-Z\\^-~]*))?\Z')
 
 
 def _split(url: str) -> SplitResult:
     """``urlsplit(url)`` for a link's URL as ``core.absolute_url`` writes it (``http(s)://host/path?query``: no
-    fragment, no bracket, ASCII, nothing to strip) cut at its ``/`` and ``?`` without urlsplit's checks; a pager
-    of 5,000 links split each one (issue 16).  Anything else goes to urlsplit."""
-    if not _PLAIN_URL.match(url):
+    fragment, no bracket, ASCII, nothing to strip) cut by one match, without urlsplit's checks; a pager of 5,000
+    links split each one (issue 16).  Anything else goes to urlsplit."""
+    m = _PLAIN_URL.match(url)
+    if m is None:
         return urlsplit(url)
-    scheme, _, rest = url.partition("://")
-    ends = [i for i in (rest.find("/"), rest.find("?")) if i >= 0]
-    cut = min(ends) if ends else len(rest)
-    path, _, query = rest[cut:].partition("?")
-    return SplitResult(scheme, rest[:cut], path, query, "")
+    scheme, netloc, path, query = m.groups()
+    return SplitResult(scheme, netloc, path, query or "", "")
 
 
 def _page_number(url: str, p: SplitResult) -> int | None:
@@ -585,7 +624,12 @@ def _pagination(tree: Any, ctx: PageContext) -> list[dict[str, Any]]:
     for link in ctx.links:
         if link.tag != "a":
             continue
-        anchor = link.anchor.strip().lower()
+        # A pager's word, number (up to 4 digits) or 第N页 label is 5 characters at most, and lower() never shortens
+        # a text: a site map's 50,000 titles are passed over before any other test (issue 16).
+        anchor = link.anchor.strip()
+        if len(anchor) > 5 and "页" not in anchor:
+            continue
+        anchor = anchor.lower()
         if anchor not in _PAGER_WORDS and not (anchor.isdigit() and len(anchor) <= 4) \
                 and not ("页" in anchor and _PAGE_LABEL.fullmatch(anchor)):
             continue
@@ -640,9 +684,10 @@ def _visible_text(root: Any, limit: int) -> str:
 
 def _visible_pieces(root: Any) -> Iterator[str]:
     for el in root.iter():
-        if not isinstance(el.tag, str):
+        tag = el.tag  # read once: lxml makes a new string for each read
+        if not isinstance(tag, str):
             yield el.tail or ""
-        elif el.tag in ("script", "style", "noscript", "template"):
+        elif tag in ("script", "style", "noscript", "template"):
             yield " " + (el.tail or "")
         else:
             yield (el.text or "") + " " + (el.tail or "")
@@ -806,9 +851,12 @@ def _empty_list_containers(root: Any) -> list[str]:
     This is the structural evidence that an item-less page is an (empty) column list and not a static page
     such as 联系我们 or 网站地图; menus, headers and footers are never containers."""
     out: list[str] = []
+    listish_of: dict[str, bool] = {}  # class and id → listish: a CMS template repeats a few (issue 16)
     for el in root.iter("ul", "ol", "dl", "table", "div"):
         attrs = f"{el.get('class', '')} {el.get('id', '')}"
-        listish = bool(_LIST_ATTR.search(attrs))
+        listish = listish_of.get(attrs)
+        if listish is None:
+            listish = listish_of[attrs] = bool(_LIST_ATTR.search(attrs))
         if el.tag != "table" and not listish:
             continue
         if len(text_prefix(el, _CONTAINER_TEXT_MAX + 1)) > _CONTAINER_TEXT_MAX or _holds_content(el) or _in_menu(el):
@@ -841,8 +889,9 @@ def _kind(ctx: PageContext, meta: dict[str, str], items: list[dict[str, Any]], p
     if ctx.is_home:
         return "home"
     dated = sum(1 for i in items if i["date"])
-    text = text_prefix(root, 20_000)
-    if len(_LETTER_ASK.findall(text)) >= 1 and _LETTER_REPLY.search(text) and dated < 3:
+    # The page's text only where a letter's words are asked for: a dated list's rarely (issue 16).
+    text = text_prefix(root, 20_000) if dated < 3 else None
+    if text is not None and _LETTER_ASK.search(text) and _LETTER_REPLY.search(text):
         return "letter"
     article_signal = bool(meta.get("articletitle") or meta.get("pubdate") or article["source"] == "label")
     listish = dated >= 3 or (len(items) >= 3 and (pagination or meta.get("columnname")))
@@ -850,7 +899,9 @@ def _kind(ctx: PageContext, meta: dict[str, str], items: list[dict[str, Any]], p
         return "article"
     if listish:
         name = f"{column.get('name') or ''} {' '.join(column.get('breadcrumb') or [])}"
-        return "mailbox" if _MAILBOX_WORDS.search(name) and _LETTER_ASK.search(text) else "list"
+        if not _MAILBOX_WORDS.search(name):
+            return "list"
+        return "mailbox" if _LETTER_ASK.search(text if text is not None else text_prefix(root, 20_000)) else "list"
     if article_signal or article["date"]:
         return "article"
     if pagination:
