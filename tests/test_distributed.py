@@ -142,10 +142,17 @@ def comparable(findings: list[dict]) -> list[str]:
         if isinstance(value, list):
             return [strip(v) for v in value]
         return value
-    # speed.no_cache names the first resources met as examples, which depends on the order answers arrive
+    # speed.no_cache names the first resources met as examples, which depends on the order answers arrive; a
+    # per-template finding names its shallowest pages (and the first of them is its URL and fingerprint), and a
+    # page's depth is the one it was first found at, which workers racing over one frontier may find in another
+    # order than one process does (seen once when a killed worker's leases went back to the queue): such a finding
+    # is compared by rule, template and page counts
     def sample_free(f: dict) -> dict:
         if f["rule"] == "speed.no_cache":
             return {**f, "evidence": {k: v for k, v in f["evidence"].items() if k != "examples"}}
+        if "template" in f.get("evidence", {}):
+            return {**{k: v for k, v in f.items() if k not in ("url", "fingerprint", "aliases")},
+                    "evidence": {k: v for k, v in f["evidence"].items() if k != "examples"}}
         return f
     return sorted(json.dumps(strip(sample_free(f)), sort_keys=True, ensure_ascii=False) for f in clock_free(findings))
 
