@@ -125,7 +125,7 @@ def footer_text(root: etree._Element) -> tuple[str, str]:
     the ones just before it, ``_footer_run``), or the page's last ``TAIL_CHARS`` characters.
 
     The footer element is a ``<footer>``, a contentinfo landmark or an element whose id or class names a
-    footer (``foot``, ``bottom``, ``copyright``, ``banquan``): CMS templates mark it so."""
+    footer (``foot``, ``bottom``, ``copy``, ``banquan``): CMS templates mark it so."""
     body = root.find("body")
     found = _footer_element(body if body is not None else root, FOOTER_DEPTH)
     if found is not None:
@@ -174,7 +174,8 @@ def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
     found = {name: pattern.search(text) for name, pattern in _FIELDS}
     if not all(found.values()):
         # A responsive template prints a desktop and a phone footer, the phone one last and shorter (乌鲁木齐: its
-        # 网站标识码 and 公安备案 only in the desktop one): what the footer lacks is read from every footer block.
+        # 网站标识码 and 公安备案 only in the desktop one): what the footer lacks is read from the footer blocks
+        # that end the body and its wrappers (``_footer_blocks``).
         body = root.find("body")
         blocks: list[str] = []
         _footer_blocks(body if body is not None else root, FOOTER_DEPTH, blocks)
