@@ -126,11 +126,16 @@ def parse_html(text: str) -> lxml_html.HtmlElement:
     parser.set_element_class_lookup(_ELEMENT_CLASSES)
     try:
         tree = lxml_html.document_fromstring(_markup(text), parser=parser)
-        if any(e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for e in parser.error_log):
+        if _at_nesting_limit(parser):
             tree = lxml_html.document_fromstring(_markup(_flatten(text)), parser=parser)
         return tree
     except (etree.ParserError, ValueError):
         return lxml_html.document_fromstring(b"<html></html>", parser=parser)
+
+
+def _at_nesting_limit(parser: Any) -> bool:
+    """Whether libxml2 stopped reading at its nesting limit (what follows was lost)."""
+    return any(e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for e in parser.error_log)
 
 
 _DOCUMENT_END = re.compile(rb"</(?:html|body)\s*>", re.I)
@@ -350,6 +355,13 @@ def _anchor_text(el: lxml_html.HtmlElement, text: str | None = None) -> str:
 _ATTR_OF = {**PAGE_TAGS, **RESOURCE_TAGS}
 
 
+def _not_checked(tag: str, attribute: Any) -> bool:
+    """A ``<link>`` that is no style sheet, icon, alternate or preload, or an ``<input>`` that is no image button:
+    not a link.  ``attribute``: the element's ``get`` (or a parser target's attribute dict's)."""
+    return (tag == "link" and (attribute("rel") or "").lower() not in _LINK_RELS_CHECKED) or \
+        (tag == "input" and (attribute("type") or "").lower() != "image")
+
+
 def _links_from(root: Any, base: str, hidden: bool, out: list[Link], anchors: list[Anchor] | None = None) -> None:
     for el in root.iter(*_ALL_TAGS):
         tag = el.tag
@@ -364,9 +376,7 @@ def _links_from(root: Any, base: str, hidden: bool, out: list[Link], anchors: li
             if url is not None:
                 out.append(Link(url, tag, _anchor_text(el, text), hidden))
             continue
-        if tag == "link" and (el.get("rel") or "").lower() not in _LINK_RELS_CHECKED:
-            continue
-        if tag == "input" and (el.get("type") or "").lower() != "image":
+        if _not_checked(tag, el.get):
             continue
         url = absolute_url(base, value)
         if url is None:
@@ -405,13 +415,19 @@ def _fragments(markup: str) -> list[Any]:
         return []
 
 
+def _page_base(url: str, href: str | None) -> str:
+    """What the page's relative links resolve against: its ``<base href>`` (``href``) when that is a web URL, else
+    the page's own URL."""
+    base = absolute_url(url, href) if href else url
+    return base if base and not base.startswith("invalid:") else url
+
+
 def extract_links(tree: lxml_html.HtmlElement, url: str, anchors: list[Anchor] | None = None) -> list[Link]:
     """Every link of a page, including those real CMSs hide in comments and Hanweb datastore scripts.
 
     ``anchors``, when given, receives every ``<a href>`` of the tree itself (``PageContext.anchors``)."""
     base_el = first(tree, "base[@href]")
-    base = absolute_url(url, base_el.get("href")) if base_el is not None else url
-    base = base if base and not base.startswith("invalid:") else url
+    base = _page_base(url, base_el.get("href") if base_el is not None else None)
     out: list[Link] = []
     _links_from(tree, base, False, out, anchors)
     refreshes: list[Link] = []
@@ -451,9 +467,7 @@ def cheap_links(text: str, url: str) -> list[Link]:
     if _stream(text, events):  # nested past libxml2's limit: read again flattened, as parse_html does
         events = _LinkEvents()
         _stream(_flatten(text), events)
-    base_href = events.base
-    base = absolute_url(url, base_href) if base_href else url
-    base = base if base and not base.startswith("invalid:") else url
+    base = _page_base(url, events.base)
     out: list[Link] = []
     for tag, value, anchor in events.found:
         link = absolute_url(base, value)
@@ -475,7 +489,7 @@ def _stream(text: str, target: _LinkEvents) -> bool:
         parser.close()
     except etree.XMLSyntaxError:  # a page with no element at all
         pass
-    return any(e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for e in parser.error_log)
+    return _at_nesting_limit(parser)
 
 
 class _LinkEvents:
@@ -501,8 +515,7 @@ class _LinkEvents:
         if tag == "img" and self.texts is not None and self.image is None:
             self.image = (attrib.get("alt") or attrib.get("title") or "").strip()
         value = attrib.get(attr)
-        if not value or (tag == "link" and (attrib.get("rel") or "").lower() not in _LINK_RELS_CHECKED) or \
-                (tag == "input" and (attrib.get("type") or "").lower() != "image"):
+        if not value or _not_checked(tag, attrib.get):
             return
         if tag == "a":
             self.texts, self.image, self.title = [], None, (attrib.get("title") or "").strip()
