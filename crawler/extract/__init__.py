@@ -29,12 +29,12 @@ class Link:
     hidden: bool = False  # found in an HTML comment or script data, not in the rendered page
 
 
-Anchor = tuple[lxml_html.HtmlElement, str]
-"""An ``<a href>`` of the page's own tree: (element, its text, whitespace collapsed).
+Anchor = tuple[lxml_html.HtmlElement, str, str]
+"""An ``<a href>`` of the page's own tree: (element, its text with whitespace collapsed, its href as written).
 
 The links pass (``core.extract_links``) reads each anchor's text once and keeps it for the extractors that go
 over a page's anchors: on a 50,000-link site map every read of a text makes a new Python string, and each
-extractor reading them again was a pass of its own (issue 16).  The text is the one the page's ``Link`` holds (no
+extractor reading them again was a pass of its own (issue 16); so was reading the href again.  The text is the one the page's ``Link`` holds (no
 copy); a plain tuple, as a record class would cost more to build than the reads it saves."""
 
 

@@ -134,7 +134,7 @@ def static_checks(root: etree._Element, anchors: list[Anchor] | None = None) -> 
     is that text being non-empty), not read again: a third of the walk on a 50,000-link site map (issue 16);
     only an ``href=""``, which the links pass does not record, is asked itself.
     """
-    textless = {el for el, text in (read_anchors(root) if anchors is None else anchors) if not text}
+    textless = {el for el, text, _ in (read_anchors(root) if anchors is None else anchors) if not text}
     hits = _Hits()
     label_for: set[str] = set()
     controls: list[etree._Element] = []

@@ -150,15 +150,16 @@ def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _item_href(a: Any) -> str | None:
-    """The anchor's href, stripped, when it can be a list item's link (not javascript:, mailto:, #…), else None."""
-    href = (a.get("href") or "").strip()
+def _item_href(raw: str | None) -> str | None:
+    """An anchor's href (``raw``, as the attribute holds it), stripped, when it can be a list item's link (not
+    javascript:, mailto:, #…), else None."""
+    href = (raw or "").strip()
     # Its first character first: lower-casing each of a 50,000-link site map's hrefs cost 4 ms (issue 16).
     return href if href and (href[0] not in _SKIP_FIRST or not href.lower().startswith(_SKIP_HREF)) else None
 
 
 def _is_item_anchor(a: Any) -> bool:
-    return _item_href(a) is not None
+    return _item_href(a.get("href")) is not None
 
 
 def _anchor_parts(a: Any) -> tuple[str, Sequence[str]]:
@@ -317,8 +318,8 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
     index = _ItemIndex()
     rows: list[tuple[str, Any, str, DateMatch | None]] = []  # (href, the row's parent, title, date)
     dated_containers: set[Any] = set()  # the parents of rows with a long title and a date
-    for a, whole in anchors:
-        href = _item_href(a)
+    for a, whole, raw in anchors:
+        href = _item_href(raw)
         if href is None:
             continue
         leaf = not len(a)  # counted once: lxml counts the children one by one
