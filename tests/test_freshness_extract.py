@@ -155,6 +155,18 @@ def test_hundreds_of_dates_keep_the_newest():
     assert kept == sorted(dates, reverse=True)[:MAX_ITEMS]
 
 
+def test_the_newest_kept_are_what_one_stable_sort_of_every_row_gives():
+    # 3,000 rows (several of _kept's chunks), few distinct dates (ties everywhere) and undated rows between them:
+    # the newest first, page order among equals, the undated last.
+    dates = [None if n % 7 == 0 else f"2026-0{1 + n % 5}-0{1 + n % 3}" for n in range(3000)]
+    rows = "".join(f'<li><a href="/a/{n}.html">信息条目第{n}条标题</a><span>{d or "—"}</span></li>'
+                   for n, d in enumerate(dates))
+    facts = facts_of(page(f'<ul class="list">{rows}</ul>'))
+    expected = sorted(range(3000), key=lambda n: dates[n] or "", reverse=True)[:MAX_ITEMS]
+    assert [i["url"].rsplit("/", 1)[1] for i in facts["list_items"]] == [f"{n}.html" for n in expected]
+    assert facts["column"]["items_total"] == 3000
+
+
 def test_visible_date_wins_over_meta_and_signing_date_loses():
     html = page('<h1>关于做好秋冬季安全工作的通知</h1><table><tr><td>成文日期：</td><td>2025年10月20日</td>'
                 '<td>发布日期：</td><td>2025年11月03日</td></tr></table><p>会议时间：2026年12月1日</p>',

@@ -17,7 +17,6 @@ as not updated, and the report must be able to say so.
 
 from __future__ import annotations
 
-import heapq
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -541,20 +540,24 @@ def _dedupe(items: Iterable[dict[str, Any]], base: str) -> Iterator[dict[str, An
 
 def _kept(items: Iterator[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     """(the items kept, how many there were): all of them in page order when there are at most ``MAX_ITEMS``, else
-    the ``MAX_ITEMS`` newest (undated last; page order among equals).  Only that many are held at a time: a
-    10 MB 信息公开目录 has 100,000 rows, and a dict for each cost 40 MB (issue 16)."""
-    head = list(islice(items, MAX_ITEMS + 1))
-    if len(head) <= MAX_ITEMS:
-        return head, len(head)
-    total = len(head)
+    the ``MAX_ITEMS`` newest (undated last; page order among equals).  Only a few times that many are held at a
+    time: a 10 MB 信息公开目录 has 100,000 rows, and a dict for each cost 40 MB (issue 16).
 
-    def counted() -> Iterator[dict[str, Any]]:
-        nonlocal total
-        for item in items:
-            total += 1
-            yield item
-    # nlargest is sorted(..., reverse=True)[:n], stable: what sorting the whole list and cutting it gave.
-    return heapq.nlargest(MAX_ITEMS, chain(head, counted()), key=lambda i: i["date"] or ""), total
+    The newest of the kept ones and the next chunk, sorted and cut, chunk after chunk: a stable sort (reverse keeps
+    page order among equals) puts the kept ones, earlier on the page, first among equals, so this is what sorting
+    the whole list and cutting it gives — at a C sort's cost, where ``heapq.nlargest`` with a key was a Python
+    loop (a tenth of the extractor on a 5,000-row table)."""
+    kept = list(islice(items, MAX_ITEMS + 1))
+    total = len(kept)
+    if total <= MAX_ITEMS:
+        return kept, total
+    while True:
+        kept = sorted(kept, key=lambda i: i["date"] or "", reverse=True)[:MAX_ITEMS]
+        chunk = list(islice(items, 4 * MAX_ITEMS))
+        if not chunk:
+            return kept, total
+        total += len(chunk)
+        kept += chunk
 
 
 _PLAIN_ROOTED = re.compile(r"/[A-Za-z0-9_\-.~/]*(?:\?[A-Za-z0-9_\-.~=&]+)?")
