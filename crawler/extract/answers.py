@@ -16,6 +16,7 @@ data, an answer past ``MAX_ANSWER_BYTES``) gives no items and a reason, never an
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -28,6 +29,8 @@ from govaudit.crawler.extract.freshness import (
     _dedupe,
     _fragment_root,
     _html_items,
+    _Item,
+    _item_dict,
     _json_records,
     _script_json_items,
 )
@@ -64,20 +67,18 @@ def read_answer(body: bytes, content_type: str, url: str, as_of: date) -> tuple[
     """(items, reason): the items of one endpoint answer, newest first; ``reason`` says why there are none
     (``too_large``, ``empty``, ``html_page``, ``malformed``, ``no_items``) and is None when items were read."""
     text, shape = _answer_text(body, content_type)
-    items: list[dict[str, Any]]
+    found: Iterable[_Item]
     if shape == "datastore":
-        items = _datastore_items(_script_holding(text), as_of)
+        found = _datastore_items(_script_holding(text), as_of)
     elif shape == "fragment":
         root = _fragment_root(text)
-        items = list(_html_items(root, read_anchors(root), as_of, SOURCE)) if root is not None else []
+        found = _html_items(root, read_anchors(root), as_of, SOURCE) if root is not None else ()
     elif shape == "data":
         # The script-data reader reads values assigned in a script; the answer is such a value.
-        items = _script_json_items(_script_holding("var answer = " + _unwrap(text) + ";"), as_of)
+        found = _script_json_items(_script_holding("var answer = " + _unwrap(text) + ";"), as_of)
     else:
         return [], shape
-    items = list(_dedupe(items, url))
-    for item in items:
-        item["source"] = SOURCE
+    items = [_item_dict((*item[:4], SOURCE)) for item in _dedupe(found, url)]
     if not items:
         return [], "no_items"
     items.sort(key=lambda i: i["date"] or "", reverse=True)
