@@ -24,8 +24,9 @@ EXCLUDED = {"SimonXinw/job", "jas0no7/local_spider_jason", "kevin3691/renmin", "
 FLOORS = {"kind": 1.0, "article_date": 1.0, "meta_date": 1.0, "letters": 1.0, "list_newest": 1.0, "list_oldest": 1.0,
           "pagination": 1.0, "list_items": 1.0,
           # footer identity, labelled 2026-12-07 (tuning misses: ICP without 号 or with 备：, 公网安备号 wording, "X主办"
-          # without a colon, a two-body 主办单位, a footer in a script string, a footer block not marked foot*)
-          "site_id": 59 / 60, "icp": 59 / 60, "police": 59 / 60, "sponsor": 59 / 60}
+          # without a colon, a two-body 主办单位, a footer block not marked foot*; then a footer in a script string,
+          # read from its literals since 2026-12-07's second stop)
+          "site_id": 1.0, "icp": 1.0, "police": 1.0, "sponsor": 1.0}
 IDENTITY = ("site_id", "icp", "police", "sponsor")
 
 

@@ -127,6 +127,37 @@ def test_the_real_split_footer_is_read_whole():
     assert facts["sponsor"].startswith("常州国家高新技术产业开发区") and facts["contact"] is True
 
 
+def test_a_footer_written_by_script_is_read_from_its_strings_and_says_so(tmp_path):
+    """广东省人民政府 (tests/corpus/pages/gd-ywbd-20230225.html) writes its whole footer from a script string: a
+    visitor sees every identifier, the markup has none.  They are read from the string literals (escapes undone,
+    nothing run), named in ``from_script``, and the site is not reported for lacking them."""
+    markup = footer(sponsor=False)
+    pieces = [markup[i:i + 60] for i in range(0, len(markup), 60)]
+    sponsor = "<p>\\u4e3b\\u529e\\u5355\\u4f4d\\uff1a云溪县人民政府办公室</p>"  # 主办单位： as JavaScript escapes
+    script = ("<script>var foot = " + " +\n  ".join(f"'{p}'" for p in pieces) + f' + "{sponsor}";'
+              "document.write(foot);</script>")
+    page = html(SITE_META, foot=script)
+    facts = facts_of(page, SITE + "a.html", "article")["identity"]
+    assert (facts["site_id"], facts["icp"], facts["police"]) == ("5399210001", "滇ICP备05009876号-1", "53992102000001")
+    assert facts["sponsor"] == "云溪县人民政府办公室" and facts["contact"] is True
+    assert facts["icp_link"] == "https://beian.miit.gov.cn/" and "conac.cn" in facts["conac"]
+    assert facts["from_script"] == ["site_id", "icp", "police", "sponsor", "contact", "icp_link", "police_link", "conac"]
+    assert not [hit.rule for hit in found(tmp_path, {SITE + "a.html": (page, "article")}) if hit.rule.startswith("identity.")]
+    # printed in the markup: read there, nothing from the script
+    assert "from_script" not in facts_of(html(SITE_META) + script, SITE + "b.html", "article")["identity"]
+    # a script with no footer in its strings, or an unterminated string, adds nothing
+    bare = html(SITE_META, foot="<script>var icp = 'ICP; var x = \"主办\" + y;</script>")
+    assert "site_id" not in facts_of(bare, SITE + "c.html", "article")["identity"]
+
+
+def test_the_real_footer_written_by_script_is_read():
+    source = (Path(__file__).parent / "corpus/pages/gd-ywbd-20230225.html").read_text(encoding="utf-8")
+    facts = facts_of(source, "http://www.gd.gov.cn/a.html", "article")["identity"]
+    assert (facts["site_id"], facts["icp"], facts["police"], facts["sponsor"]) == (
+        "4400000131", "粤ICP备05070829号", "44010402001160", "广东省人民政府办公厅")
+    assert "site_id" in facts["from_script"]
+
+
 def test_complete_site_gives_no_finding(tmp_path):
     pages = {SITE: (html(SITE_META, layout="home"), "home"),
              SITE + "tzgg/": (html({**SITE_META, **COLUMN_META}, layout="list"), "list")}

@@ -29,17 +29,18 @@ candidates are found by one compiled XPath, links come from ``ctx.links``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit
 
 import tinycss2
-from govaudit.crawler.extract import PageContext
+from govaudit.crawler.extract import Link, PageContext
 from govaudit.crawler.extract.content import page_text, visible_text
-from govaudit.crawler.extract.core import absolute_url, first
+from govaudit.crawler.extract.core import absolute_url, collapsed_text, first
 from lxml import etree
+from lxml import html as lxml_html
 
 from govaudit.readings import MAX_SELECTORS, HidingRule, compile_hiding
 
@@ -181,6 +182,18 @@ def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
         _footer_blocks(body if body is not None else root, FOOTER_DEPTH, blocks)
         rest = " ".join(blocks)
         found = {name: found[name] or pattern.search(rest) for name, pattern in _FIELDS}
+    written = script_footer(root) if not all(found.values()) else None
+    if written is not None:
+        # 广东省人民政府 builds its whole footer from a script string (``pcFooterStr = '<div …>网站标识码…' + …``):
+        # a visitor sees it, the markup has none of it, and "标识码缺失" would be a finding no inspector could
+        # defend.  What is read there counts as shown and is named in ``from_script``: read from a script's
+        # strings, not seen rendered.
+        script_text = visible_text(written)
+        for name, pattern in _FIELDS:
+            if not found[name]:
+                found[name] = pattern.search(script_text)
+                if found[name]:
+                    out.setdefault("from_script", []).append(name)
     if m := found["site_id"]:
         out["site_id"] = m.group(1)
     if m := found["icp"]:
@@ -197,17 +210,70 @@ def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
     out["contact"] = bool(CONTACT.search(text)) or (
         ("mailto:" in urls or "联系我们" in "\n".join([link.anchor for link in links])) and any(
             not link.hidden and link.tag == "a" and ("联系我们" in link.anchor or "mailto:" in link.url) for link in links))
-    for link in links if any(site in urls for site in _RECORD_SITES) else ():
+    _record_links(links if any(site in urls for site in _RECORD_SITES) else (), out)
+    if written is not None:
+        scripted = [Link(url, "a", collapsed_text(a), True) for a in written.iter("a")
+                    if (url := absolute_url("", a.get("href") or "")) and url.startswith("http")]
+        if not out["contact"] and (CONTACT.search(script_text) or any("联系我们" in link.anchor for link in scripted)):
+            out["contact"] = True
+            out.setdefault("from_script", []).append("contact")
+        out.setdefault("from_script", []).extend(_record_links(scripted, out))
+        if not out["from_script"]:
+            del out["from_script"]
+    return out
+
+
+def _record_links(links: Iterable[Any], out: dict[str, Any]) -> list[str]:
+    """``icp_link``, ``police_link`` and ``conac`` in ``out`` from the first link to each record site among
+    ``links``, where ``out`` has none yet; the keys it set."""
+    added: list[str] = []
+    for link in links:
         if not _RECORD_SITE.search(link.url):
             continue
         host = _host(link.url)
-        if host == "beian.miit.gov.cn" and "icp_link" not in out:
-            out["icp_link"] = link.url
-        elif host.endswith("beian.gov.cn") and host != "beian.miit.gov.cn" and "police_link" not in out:
-            out["police_link"] = link.url
-        elif (host == "conac.cn" or host.endswith(".conac.cn")) and "conac" not in out:
-            out["conac"] = link.url
-    return out
+        if host == "beian.miit.gov.cn":
+            key = "icp_link"
+        elif host.endswith("beian.gov.cn"):
+            key = "police_link"
+        elif host == "conac.cn" or host.endswith(".conac.cn"):
+            key = "conac"
+        else:
+            continue
+        if key not in out:
+            out[key] = link.url
+            added.append(key)
+    return added
+
+
+_JS_STRING = re.compile(r"""'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\]|\\.)*)`""", re.S)
+_JS_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|(.))", re.S)
+_IDENTIFIER_WORDS = ("标识码", "ICP", "icp", "公网安备", "公安备案", "主办")
+
+
+def _js_unescape(m: re.Match[str]) -> str:
+    code = m.group(1) or m.group(2)
+    return chr(int(code, 16)) if code else {"n": "\n", "t": "\t", "r": ""}.get(m.group(3), m.group(3))
+
+
+def script_footer(root: etree._Element) -> etree._Element | None:
+    """The markup inline scripts hold in string literals (``'<span>网站标识码…</span>' + …``, concatenated in
+    order), parsed, for scripts that name a footer identifier: where a footer written by script is.  Nothing is
+    run; a literal is text with its escapes undone, parsed as lxml parses a page."""
+    pieces: list[str] = []
+    for script in root.iter("script"):
+        code = script.text or ""
+        if script.get("src") or not any(w in code for w in _IDENTIFIER_WORDS):
+            continue
+        for m in _JS_STRING.finditer(code):
+            literal = m.group(1) if m.group(1) is not None else m.group(2) if m.group(2) is not None else m.group(3)
+            pieces.append(_JS_ESCAPE.sub(_js_unescape, literal))
+    markup = "".join(pieces)
+    if not any(w in markup for w in _IDENTIFIER_WORDS):
+        return None
+    try:
+        return lxml_html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return None
 
 
 def _norm_colour(value: str) -> str:
