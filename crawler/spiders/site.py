@@ -46,6 +46,7 @@ from govaudit.crawler.extract.attachments import Caps, attachment_facts
 from govaudit.crawler.extract.content import offsite_facts
 from govaudit.crawler.extract.core import decode_html, looks_binary, parse_html
 from govaudit.crawler.extract.identity import css_facts
+from govaudit.crawler.keyset import KeySet
 from govaudit.crawler.middlewares import (
     MAX_BACKOFF,
     WIRE_SECONDS,
@@ -77,7 +78,7 @@ HOST_ERRORS = {"dns", "refused"}
 # Follow-ups and due re-tests go ahead of the frontier: the end of the scan waits for them.
 RETEST_PRIORITY = 1000
 TICK_SECONDS = 0.1  # how often due re-tests are released and the watchdog looks
-SEEN_CACHE = 50_000  # URL keys a worker of a shared crawl keeps in front of Redis's seen set (≈ 4 MiB)
+SEEN_CACHE = 50_000  # URL keys a worker of a shared crawl keeps in front of Redis's seen set (≈ 0.4 MiB as a KeySet)
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain")  # text/plain: some CMSs mislabel pages
 STYLESHEET_MAX_BYTES = 524288  # a same-site style sheet read for hiding rules (a CMS's all-in-one sheet is 100–300 KiB)
 
@@ -215,8 +216,9 @@ class SiteSpider(Spider):
         self.exclude = [re.compile(p) for p in config.exclude]
         self.session_params = {p.lower() for p in config.session_params}
         self.attachments = tuple("." + e.lower().lstrip(".") for e in config.attachment_extensions)
-        self.seen: set[int] = set()
-        self.analysed: set[int] = set()  # keys of the final URLs whose bodies were analysed (one process's crawl)
+        # 8 bytes a key, not a Python set's ≈ 100 (crawler/keyset.py; issue 16 item 4): what the engine grew by per URL
+        self.seen = KeySet()
+        self.analysed: KeySet = KeySet()  # keys of the final URLs whose bodies were analysed (one process's crawl)
         self.query_variants: Counter[str] = Counter()
         self.pages_scheduled = 0
         self.retests: list[tuple[float, int, Request]] = []  # a heap: (due on the monotonic clock, order, request)
@@ -261,7 +263,7 @@ class SiteSpider(Spider):
     def claim(self, key: int) -> bool:
         """True the first time the crawl meets this URL key.  In a shared crawl Redis's set is the truth and this
         process's ``seen`` only spares it the links met again and again (menus, footers): emptied when it reaches
-        ``SEEN_CACHE`` keys, so a worker's memory does not grow with the site (≈ 75 B a key)."""
+        ``SEEN_CACHE`` keys, so a worker's memory does not grow with the site (8 B a key, crawler/keyset.py)."""
         if key in self.seen:
             return False
         if self.frontier is not None and len(self.seen) >= SEEN_CACHE:
@@ -419,10 +421,12 @@ class SiteSpider(Spider):
             if https is None or https.get("error") == "not_finished":
                 for probe_request in self.probe_https():
                     yield probe_request
-            self.seen = self.store.seen_keys(self.config.scan_id)
+            seen = self.store.seen_keys(self.config.scan_id)
+            self.seen = KeySet(seen)
             self.pages_scheduled = self.store.pages_scheduled(self.config.scan_id)
             if self.frontier is not None:  # the store is the truth: the shared frontier is rebuilt from it
-                self.frontier.reset(self.seen, self.pages_scheduled)
+                self.frontier.reset(seen, self.pages_scheduled)
+            del seen
             for url, kind, depth in self.store.pending(self.config.scan_id):
                 if kind == "endpoint":  # its request (method, body) is its page's fact, not in the URL table
                     continue
