@@ -326,6 +326,14 @@ def _title_text(tree: Any) -> str:
     return _clean(element_text(el)) if el is not None else ""
 
 
+def _headings(tree: Any) -> list[Any]:
+    """The h1 headings, then the h2, then the h3, each in document order: from one walk, not one a tag (issue 16)."""
+    by_tag: dict[str, list[Any]] = {"h1": [], "h2": [], "h3": []}
+    for el in tree.iter("h1", "h2", "h3"):
+        by_tag[el.tag].append(el)
+    return [*by_tag["h1"], *by_tag["h2"], *by_tag["h3"]]
+
+
 def _channel(tree: Any, meta: dict[str, str]) -> dict[str, Any] | None:
     candidates: list[tuple[str, str]] = []
     if meta.get("columnname"):
@@ -334,9 +342,7 @@ def _channel(tree: Any, meta: dict[str, str]) -> dict[str, Any] | None:
     if crumb:
         parts = [p for p in _CRUMB_SPLIT.split(_CRUMB_TEXT.sub("", crumb)) if p]
         candidates.extend((p, f"breadcrumb: {' > '.join(parts)[:120]}") for p in reversed(parts))
-    for tag in ("h1", "h2", "h3"):
-        for el in tree.iter(tag):
-            candidates.append((_clean(element_text(el)), tag))
+    candidates.extend((_clean(element_text(el)), el.tag) for el in _headings(tree))
     parts = [p for p in _SPLIT_TITLE.split(_title_text(tree)) if p]
     candidates.extend((p, "title") for p in reversed(parts))
     if meta.get("columntype"):
@@ -733,11 +739,10 @@ def _heading_title(tree: Any, meta: dict[str, str]) -> str | None:
         # ... and is printed on the page: a template word such as 来信详情 is not.
         if classify_channel(part) and len(before) >= 4 and not classify_channel(before) and before in shown:
             return before
-    for tag in ("h1", "h2", "h3"):
-        for el in tree.iter(tag):
-            text = _clean(element_text(el))
-            if len(text) >= 4 and not classify_channel(text) and not _LABEL.match(text):
-                return text
+    for el in _headings(tree):
+        text = _clean(element_text(el))
+        if len(text) >= 4 and not classify_channel(text) and not _LABEL.match(text):
+            return text
     if parts and not classify_channel(parts[0]):
         return parts[0]
     return None
