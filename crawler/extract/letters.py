@@ -711,6 +711,31 @@ class _RecordRoots:
         return self.runs[parent]
 
 
+class _RecordPieces:
+    """``_pieces(recs)`` for a record, cut from the body's pieces rather than read again (issue 16: 500 XPath
+    searches on a 5,000-letter mailbox).  A piece belongs to the subtrees of ``recs`` when its element is in one
+    (a tail's element is its parent's: a root's own tail is not the record's, the tail between two roots of a
+    run neither), and all of them lie between the first and the last such piece.  What ``_SKIP_TAGS`` leaves
+    out is the same: a record holds an anchor, which no skipped element holds, so no record root is inside one."""
+
+    def __init__(self, pieces: list[_Piece]) -> None:
+        self.pieces = pieces
+        self.span: dict[Any, list[int]] = {}  # element -> [index of its first piece, of its last]
+        for i, piece in enumerate(pieces):
+            if piece.el in self.span:
+                self.span[piece.el][1] = i
+            else:
+                self.span[piece.el] = [i, i]
+
+    def of(self, recs: list[Any]) -> list[_Piece]:
+        inside = {el for r in recs for el in r.iter()}
+        spans = [self.span[el] for el in inside if el in self.span]
+        if not spans:
+            return []
+        lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+        return [p for p in self.pieces[lo:hi + 1] if p.el in inside]
+
+
 def _unlinked_title(fields: _Fields) -> str | None:
     """Title of a list record that neither links nor labels it: a side list of questions (政务咨询, 留言选登)
     printing each one as plain text above its 留言时间 (nfra.gov.cn in tests/corpus).
@@ -763,7 +788,8 @@ def _letters(tree: Any, page_url: str, meta: dict[str, str], ref: date) -> list[
             letters.extend(found)
 
     in_tables = {el for t in consumed for el in t.iter()}  # one set, not every piece's ancestors per table
-    pieces = [p for p in _pieces([body]) if p.el not in in_tables]
+    every = _pieces([body])
+    pieces = [p for p in every if p.el not in in_tables]
     anchors, labelled = _anchors(pieces)
     detail_labels = [labelled[r] for r in ("content", "reply_text") if r in labelled]
     main: Any | None = None
@@ -774,6 +800,7 @@ def _letters(tree: Any, page_url: str, meta: dict[str, str], ref: date) -> list[
             return sum(1 for _ in common.iterancestors()) if common is not None else -1
         main = max(anchors, key=depth) if anchors else None
     roots = _RecordRoots(anchors)
+    record_pieces = _RecordPieces(every)
     list_roots: list[list[Any]] = []
     for a in anchors:
         if len(letters) >= _MAX_LETTERS:
@@ -782,7 +809,7 @@ def _letters(tree: Any, page_url: str, meta: dict[str, str], ref: date) -> list[
             continue
         recs = roots.of(a)
         link = roots.title_link(recs)
-        rec_pieces = _pieces(recs)
+        rec_pieces = record_pieces.of(recs)
         fields = _read_fields(rec_pieces)
         unlinked = _unlinked_title(fields) if link is None and len(anchors) > 1 else None
         if link is None and "title" not in fields.values and unlinked is None:
