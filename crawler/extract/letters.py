@@ -105,6 +105,9 @@ _CHANNEL_RES = [(kind, excluded, re.compile(pattern)) for kind, excluded, patter
 # One search that fails for almost every anchor of a page, before the per-kind searches (issue 16: a site map's
 # 20,000 anchors each ran every kind's pattern).
 _ANY_CHANNEL = re.compile("|".join(f"(?:{pattern})" for _, _, pattern in CHANNEL_KINDS))
+# The same, starting within the first five characters: a strict name's test tries five places, not every one of a
+# mailbox's 5,000 letter titles (issue 16).
+_CHANNEL_NEAR_START = re.compile(".{0,4}?(?:" + _ANY_CHANNEL.pattern + ")", re.S)
 _SPLIT_TITLE = re.compile(r"\s*(?:[-_|｜—–>»›＞→]+|\s{2,})\s*")
 _CRUMB_TEXT = re.compile(r"^\s*(?:当前位置|您的位置|您现在的位置|您当前的位置|所在位置|位置)\s*[:：]?")
 _CRUMB_ATTR = re.compile(r"crumb|position|location|weizhi|dqwz|curpos|path|nav_?bar|guide", re.I)
@@ -266,11 +269,10 @@ def classify_channel(text: str, *, strict: bool = True) -> tuple[str, str, bool]
     a letter titled "求助咨询" is not a channel, but a title segment "县长信箱" is.
     """
     text = _clean(text)
-    earliest = _ANY_CHANNEL.search(text) if text and len(text) <= 40 else None
     # Strictly, a name may leave at most four characters before it: every kind's first match starts at or after
-    # the first match of any kind, so one past the fifth character rules them all out (a mailbox's letter titles,
-    # 关于…的咨询, no longer run each kind's pattern: issue 16).
-    if earliest is None or strict and earliest.start() > 4:
+    # the first match of any kind, so none within the first five characters rules them all out (a mailbox's
+    # letter titles, 关于…的咨询, no longer run each kind's pattern: issue 16).
+    if not text or len(text) > 40 or not (_CHANNEL_NEAR_START.match(text) if strict else _ANY_CHANNEL.search(text)):
         return None
     for kind, excluded, pattern in _CHANNEL_RES:
         m = pattern.search(text)
