@@ -183,6 +183,7 @@ def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
         rest = " ".join(blocks)
         found = {name: found[name] or pattern.search(rest) for name, pattern in _FIELDS}
     written = script_footer(root) if not all(found.values()) else None
+    from_script: list[str] = []
     if written is not None:
         # 广东省人民政府 builds its whole footer from a script string (``pcFooterStr = '<div …>网站标识码…' + …``):
         # a visitor sees it, the markup has none of it, and "标识码缺失" would be a finding no inspector could
@@ -193,7 +194,7 @@ def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
             if not found[name]:
                 found[name] = pattern.search(script_text)
                 if found[name]:
-                    out.setdefault("from_script", []).append(name)
+                    from_script.append(name)
     if m := found["site_id"]:
         out["site_id"] = m.group(1)
     if m := found["icp"]:
@@ -216,10 +217,10 @@ def footer_identity(root: etree._Element, links: list[Any]) -> dict[str, Any]:
                     if (url := absolute_url("", a.get("href") or "")) and url.startswith("http")]
         if not out["contact"] and (CONTACT.search(script_text) or any("联系我们" in link.anchor for link in scripted)):
             out["contact"] = True
-            out.setdefault("from_script", []).append("contact")
-        out.setdefault("from_script", []).extend(_record_links(scripted, out))
-        if not out["from_script"]:
-            del out["from_script"]
+            from_script.append("contact")
+        from_script += _record_links(scripted, out)
+    if from_script:
+        out["from_script"] = from_script
     return out
 
 
