@@ -31,10 +31,14 @@ SKIP_REASONS: dict[str, dict[str, str]] = {
     "page_cap": T("超过页面上限", "page cap reached"), "depth_cap": T("超过抓取深度", "depth cap reached"), "not_included": T("不在抓取范围（--include）", "not included"),
     "ignored": T("被抓取器忽略", "ignored by the crawler"),
     "stalled": T("抓取停滞，看门狗结束扫描", "stalled: the watchdog ended the scan"),
-    # a page whose analysis ran over params.crawl.analysis_budget_seconds, or larger than params.crawl.analysis_max_bytes:
-    # its links were crawled, its facts not read
-    "not_analysed": T("页面分析超时或超过分析大小上限，仅提取了链接",
-                      "not analysed (over the time budget or the size limit): only its links were read"),
+    # a page whose analysis ran over params.crawl.analysis_budget_seconds (or broke its worker): its links were
+    # crawled, its facts not read
+    "not_analysed": T("页面分析超时或分析进程失败，仅提取了链接",
+                      "not analysed (over the time budget, or its worker was lost): only its links were read"),
+    # a page larger than params.crawl.analysis_max_bytes: no tree built; its links crawled, its text checked
+    # (wrong terms, personal data), nothing else read (dates, footer, accessibility)
+    "analysis_size": T("页面超过分析大小上限，仅提取了链接并检查了正文文字（严重错误表述、个人信息）",
+                       "larger than the analysis size limit: only its links and its text (wrong terms, personal data) were read"),
 }
 
 ERRORS: dict[str, dict[str, str]] = {

@@ -23,7 +23,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from govaudit.crawler.extract import Anchor, Extractor, Link, PageContext, load_extractors, run_extractors
+from govaudit.crawler.extract import Anchor, Extractor, Link, PageContext, load_extractors, run_extractors, run_streamed
 from govaudit.crawler.extract.core import body_digest, cheap_links, decode_html, extract_links, parse_html
 
 
@@ -87,15 +87,23 @@ def collector_paused() -> Iterator[None]:
 
 
 def not_analysed(url: str, body: bytes, declared: str | None, reason: str, budget: float,
-                 links: list[Link] | None = None, **limits: Any) -> PageAnalysis:
+                 links: list[Link] | None = None, streamed: Sequence[Extractor] = (), **limits: Any) -> PageAnalysis:
     """A page whose analysis was abandoned or not begun: its links (the ones already extracted, else the streamed
-    pass, ``cheap_links``) and a fact saying why (with the limit it broke), so the report can count it as not
-    analysed instead of silently missing its facts."""
+    pass, ``cheap_links``), what the ``streamed`` extractors read of it without a tree (``run_streamed``; within
+    ``budget``), and a fact saying why (with the limit it broke) and which facts were read all the same
+    (``facts_read``), so the report can count it as not analysed instead of silently missing its facts."""
     text, charset = decode_html(body, declared)
     if links is None:
         links = cheap_links(text, url)
-    facts = {"not_analysed": {"reason": reason, "size": len(body), "budget_seconds": budget, **limits,
-                              "links": len(links)}, "charset": charset}
+    read: dict[str, Any] = {}
+    if streamed:
+        try:
+            with _budget(budget), collector_paused():
+                read = run_streamed(text, streamed)
+        except OverBudget:
+            read = {}
+    facts = {**read, "not_analysed": {"reason": reason, "size": len(body), "budget_seconds": budget, **limits,
+                                      "links": len(links), "facts_read": sorted(read)}, "charset": charset}
     return PageAnalysis(charset, _tuples(links), facts)
 
 
@@ -118,11 +126,11 @@ def analyse_page(url: str, body: bytes, declared: str | None, is_home: bool, as_
     than ``max_bytes`` (``params.crawl.analysis_max_bytes``; 0: none) is not parsed into a tree at all: its links
     are read as the parser streams past them, so what one page costs the worker is bounded by that setting instead
     of by the largest page a site serves (issue 16 item 4: a tree is 10–15 bytes per byte of HTML)."""
-    if max_bytes and len(body) > max_bytes:
-        return not_analysed(url, body, declared, "analysis_size", budget, max_bytes=max_bytes)
     loaded = _EXTRACTORS.get(extractors)
     if loaded is None:
         loaded = _EXTRACTORS[extractors] = load_extractors(extractors)
+    if max_bytes and len(body) > max_bytes:
+        return not_analysed(url, body, declared, "analysis_size", budget, streamed=loaded, max_bytes=max_bytes)
     found: list[list[Link]] = []  # the links, once extracted: an abandoned page keeps them
     try:
         with _budget(budget), collector_paused():

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 from conftest import AS_OF, run_cli
-from govaudit.crawler.analysis import analyse_page
-from govaudit.crawler.extract import installed
+from govaudit.crawler.analysis import analyse_page, not_analysed
+from govaudit.crawler.extract import installed, load_extractors, reads_streamed
+from govaudit.crawler.extract.content import page_text, streamed_page_text
 from govaudit.crawler.extract.core import cheap_links, decode_html, extract_links, parse_html
 
 from govaudit.store import Store
@@ -28,11 +29,19 @@ from govaudit.store import Store
 ANCHORS = 20_000
 
 
+def _pages() -> list[Path]:
+    root = Path(__file__).parent
+    return sorted([*root.glob("fixtures/pages/**/*.html"), *root.glob("corpus/pages/*.html")])
+
+
 def site_map() -> bytes:
-    """A 网站地图 of 20,000 anchors over 20 pages, and one link found nowhere else (/after.html)."""
+    """A 网站地图 of 20,000 anchors over 20 pages, one link found nowhere else (/after.html), and in its footer a
+    wrong form of the state's name and a leaked identity number (what content safety must find on it)."""
     items = "".join(f'<li><a href="/a{i % 20}.html">某某县关于第{i}项工作的通知</a></li>' for i in range(ANCHORS))
     return ('<html lang="zh-CN"><head><meta charset="utf-8"><title>网站地图</title></head><body>'
-            f'<ul>{items}</ul><a href="/after.html">只在网站地图上的页面</a></body></html>').encode()
+            f'<ul>{items}</ul><a href="/after.html">只在网站地图上的页面</a>'
+            '<div class="footer"><p>中华人民共合国某某县人民政府 主办</p><p>联系人身份证号 11010519491231002X</p></div>'
+            '<script>var hidden = "110105194912310118";</script></body></html>').encode()
 
 
 def small(title: str, links: str = "") -> bytes:
@@ -44,7 +53,7 @@ def test_a_page_over_the_budget_keeps_its_links_and_says_why():
     out = analyse_page("http://x.gov.test/map.html", body, "utf-8", False, AS_OF, "http://x.gov.test/",
                        tuple(installed().values()), budget=0.001)
     assert out.facts["not_analysed"] == {"reason": "analysis_budget", "size": len(body), "budget_seconds": 0.001,
-                                         "links": len(out.links)}
+                                         "links": len(out.links), "facts_read": []}
     assert "list_items" not in out.facts and out.charset == "utf-8"
     urls = {url for url, tag, _, _ in out.links if tag == "a"}
     assert "http://x.gov.test/after.html" in urls and "http://x.gov.test/a19.html" in urls
@@ -54,21 +63,67 @@ def test_a_page_over_the_budget_keeps_its_links_and_says_why():
     assert {url for url, tag, _, _ in full.links if tag == "a"} == urls  # the cheap pass finds the same pages
 
 
-def test_a_page_over_the_size_limit_is_not_parsed_but_keeps_its_links():
+CONTENT_FACTS = ["private_data", "private_data_counts", "serious_terms"]
+
+
+def test_a_page_over_the_size_limit_is_not_parsed_but_keeps_its_links_and_its_content_safety():
     body = site_map()
     out = analyse_page("http://x.gov.test/map.html", body, "utf-8", False, AS_OF, "http://x.gov.test/",
                        tuple(installed().values()), max_bytes=len(body) - 1)
     assert out.facts["not_analysed"] == {"reason": "analysis_size", "size": len(body), "budget_seconds": 0.0,
-                                         "max_bytes": len(body) - 1, "links": len(out.links)}
+                                         "max_bytes": len(body) - 1, "links": len(out.links),
+                                         "facts_read": CONTENT_FACTS}
+    assert "list_items" not in out.facts and "identity" not in out.facts  # no tree: nothing else is read
     full = analyse_page("http://x.gov.test/map.html", body, "utf-8", False, AS_OF, "http://x.gov.test/",
                         tuple(installed().values()), max_bytes=len(body))
     assert "not_analysed" not in full.facts
     assert out.links == full.links  # the streamed pass reads the same links, anchors included
+    # ... and the same text: the wrong term and the ID number (not the one in the script) found as on the tree
+    assert {k: out.facts[k] for k in CONTENT_FACTS} == {k: full.facts[k] for k in CONTENT_FACTS}
+    assert [t["term"] for t in out.facts["serious_terms"]] == ["中华人民共合国"]
+    assert out.facts["private_data_counts"] == {"id_number": 1}
 
 
-def _pages() -> list[Path]:
-    root = Path(__file__).parent
-    return sorted([*root.glob("fixtures/pages/**/*.html"), *root.glob("corpus/pages/*.html")])
+def test_a_streamed_reader_that_fails_loses_only_its_own_facts():
+    def broken(markup: str) -> dict:
+        raise ValueError("a reader that breaks on this page")
+
+    @reads_streamed(broken)
+    def extractor(ctx):  # never called: the page is too large for a tree
+        raise AssertionError
+
+    body = site_map()
+    out = analyse_page("http://x.gov.test/map.html", body, "utf-8", False, AS_OF, "http://x.gov.test/",
+                       (*installed().values(),), max_bytes=1)
+    streamed = not_analysed("http://x.gov.test/map.html", body, "utf-8", "analysis_size", 0.0,
+                            streamed=[extractor, *load_extractors(installed().values())], max_bytes=1)
+    assert streamed.facts["extractor_errors"] == {f"{__name__}.extractor": "ValueError('a reader that breaks on this page')"}
+    assert {k: streamed.facts[k] for k in CONTENT_FACTS} == {k: out.facts[k] for k in CONTENT_FACTS}
+    assert streamed.links == out.links
+
+
+HOSTILE_TEXT = {  # what a page too large for a tree may also be: the streamed text must still be the tree's
+    "no body": "<html><head><title>只有标题</title><script>var a='x';</script></head></html>",
+    "frameset": "<html><head><title>框架</title></head><frameset><frame src='a.html'><noframes>请用支持框架的浏览器"
+                "</noframes></frameset></html>",
+    "after </html>": "<html><body><p>正文</p></body></html><div>页脚 网站标识码1234</div>",
+    "comments and hidden": "<html><body>甲<!--注释-->乙<script>隐<!--x-->藏</script>丙<noscript><p>不见</p>尾也不见"
+                           "</noscript>见<p>块</p>尾<?php echo 1; ?>后</body></html>",
+    "spaces": "<html><body><p>&nbsp;</p><p>\u3000</p><span> a  b </span><br>c&amp;d</body></html>",
+    "text alone": "纯文本，没有标签", "empty": "", "blank": "   \n ",
+    "xml declaration": '<?xml version="1.0" encoding="utf-8"?><html><body><p>x</p></body></html>',
+    "past the nesting limit": "<html><body>" + "<div>" * 3000 + "深处文字" + "</div>" * 3000 + "<p>之后</p></body></html>",
+    "two bodies": "<html><head><title>t</title></head><body><p>a</p></body><body><p>b</p></body></html>",
+    "text in the head": "<html><head><title>t</title>游离文字<meta name=a content=b></head><body>正文</body></html>",
+}
+
+
+@pytest.mark.parametrize("text", [*_pages(), *HOSTILE_TEXT], ids=lambda p: getattr(p, "name", p))
+def test_the_streamed_text_is_the_text_of_the_tree(text):
+    """``streamed_page_text`` against ``page_text`` of the parsed tree, on every fixture and real page and on the
+    hostile shapes above: content safety reads the same text whether or not a page was too large for a tree."""
+    text = decode_html(text.read_bytes())[0] if isinstance(text, Path) else HOSTILE_TEXT[text]
+    assert streamed_page_text(text) == page_text(parse_html(text))
 
 
 @pytest.mark.parametrize("path", _pages(), ids=lambda p: p.name)
@@ -130,7 +185,7 @@ def test_a_scan_goes_past_a_page_it_does_not_analyse(tmp_path, param, value, rea
         assert page.facts["not_analysed"]["size"] == len(Site.pages["/map.html"]) == page.size
         after = view.get(base + "/after.html")  # linked from nowhere but the abandoned page
         assert after is not None and after.state == "done" and after.status == 200
-        assert store.scan(scan).stats["skipped"]["not_analysed"] >= 1
+        assert store.scan(scan).stats["skipped"][reason if reason == "analysis_size" else "not_analysed"] >= 1
 
 
 STUCK_EXTRACTOR = '''

@@ -27,8 +27,8 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from govaudit.crawler.extract import PageContext
-from govaudit.crawler.extract.core import decode_html, first, parse_html
+from govaudit.crawler.extract import PageContext, reads_streamed
+from govaudit.crawler.extract.core import decode_html, first, parse_html, stream
 from lxml import etree
 
 from govaudit.dictionary import Dictionary, load_all, load_paths
@@ -142,6 +142,81 @@ def visible_text(el: etree._Element) -> str:
     return "".join(out)[1:]
 
 
+class _TextEvents:
+    """Parser target (``core.stream``): the ``page_text`` of the tree the events describe, read without the tree
+    (a page over ``params.crawl.analysis_max_bytes``, issue 16).
+
+    ``visible_text``'s pieces: a text node is the run of ``data`` between two other events; one not of whitespace
+    alone is stripped and put after a newline when the element it is the text or the tail of (the last start or
+    end) is a block, else a space; none under a script, style or noscript (a tail of one is shown, as is a
+    comment's outside them); the first body's pieces, or the root element's when there is no body.  The same text
+    on every fixture and real page (tests/test_analysis_budget.py)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.run: list[str] = []  # the open text node's data
+        self.separator = " "  # "\n" when the element the open text node belongs to is a block
+        self.hidden = 0  # script, style and noscript elements open
+        self.shown = True  # the open text node is not under one of them
+        self.depth = 0
+        self.root: list[int] = []  # where the root element's pieces begin and end
+        self.body: list[int] = []  # where the first body's pieces begin and end
+        self.body_depth = 0
+
+    def _node(self, tag: Any) -> None:
+        """A start, an end, a comment or a processing instruction: the open text node ends; the next belongs to it."""
+        if self.run:
+            text = "".join(self.run)
+            self.run = []
+            if self.shown and not text.isspace():
+                self.pieces.append(self.separator + text.strip())
+        self.separator = "\n" if tag in _BLOCKS else " "
+        self.shown = not self.hidden
+
+    def start(self, tag: str, attrib: Any) -> None:
+        self.hidden += tag in _HIDDEN
+        self._node(tag)
+        self.depth += 1
+        if self.depth == 1 and not self.root:
+            self.root.append(len(self.pieces))
+        if tag == "body" and not self.body:
+            self.body.append(len(self.pieces))
+            self.body_depth = self.depth
+
+    def end(self, tag: str) -> None:
+        self.hidden -= tag in _HIDDEN
+        self._node(tag)
+        if self.depth == self.body_depth and len(self.body) == 1:
+            self.body.append(len(self.pieces))
+        if self.depth == 1 and len(self.root) == 1:
+            self.root.append(len(self.pieces))
+        self.depth -= 1
+
+    def data(self, text: str) -> None:
+        self.run.append(text)
+
+    def comment(self, text: str) -> None:
+        self._node(None)
+
+    def pi(self, target: str, data: str | None = None) -> None:
+        self._node(None)
+
+    def close(self) -> None:
+        self._node(None)
+
+    def text(self) -> str:
+        self._node(None)  # (a parse that failed never called close)
+        span = self.body or self.root
+        if not span:
+            return ""
+        return "".join(self.pieces[span[0]:span[1] if len(span) == 2 else None])[1:]
+
+
+def streamed_page_text(markup: str) -> str:
+    """``page_text`` of the tree ``parse_html(markup)`` would build, read without building it."""
+    return stream(markup, _TextEvents).text()
+
+
 def page_text(root: etree._Element) -> str:
     """The visible text of the page's body (its root's when it has none)."""
     body = root.find("body")  # a parsed document's body is its root's child: no search of the whole tree
@@ -242,13 +317,23 @@ def locator(starts: Sequence[int], wheres: Sequence[dict[str, Any]]) -> Locate:
     return lambda offset: wheres[max(0, bisect_right(starts, offset) - 1)]
 
 
-def extract(ctx: PageContext) -> dict[str, Any]:
-    text = page_text(ctx.tree)
+def _text_facts(text: str) -> dict[str, Any]:
     listed, counts, truncated = private_data(text)
     facts: dict[str, Any] = {"serious_terms": serious_terms(text), "private_data": listed, "private_data_counts": counts}
     if truncated:
         facts["content_truncated"] = True
     return facts
+
+
+def _streamed(markup: str) -> dict[str, Any]:
+    return _text_facts(streamed_page_text(markup))
+
+
+@reads_streamed(_streamed)
+def extract(ctx: PageContext) -> dict[str, Any]:
+    """The page's content safety facts, from its visible text; a page too large for a tree gets the same from the
+    same text, streamed (``_streamed``)."""
+    return _text_facts(page_text(ctx.tree))
 
 
 OFFSITE_EXCERPT_CHARS = 80

@@ -11,11 +11,11 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from functools import lru_cache
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import charset_normalizer
@@ -119,9 +119,7 @@ def parse_html(text: str) -> lxml_html.HtmlElement:
     again with the excess nesting flattened, as browsers do (Chromium's parser caps depth at 512 and makes
     deeper elements siblings); the normal path pays one check of the parser's error log.
     """
-    text = _XML_DECL.sub("", text, count=1)
-    if not text or text.isspace():  # not text.strip(): no copy of a 5 MB page to ask
-        text = "<html></html>"
+    text = _prepared(text)
     parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=False, huge_tree=False)
     parser.set_element_class_lookup(_ELEMENT_CLASSES)
     try:
@@ -131,6 +129,13 @@ def parse_html(text: str) -> lxml_html.HtmlElement:
         return tree
     except (etree.ParserError, ValueError):
         return lxml_html.document_fromstring(b"<html></html>", parser=parser)
+
+
+def _prepared(text: str) -> str:
+    """``text`` without an XML declaration, and an empty document for a blank one: what ``parse_html`` and ``stream``
+    give libxml2."""
+    text = _XML_DECL.sub("", text, count=1)
+    return "<html></html>" if not text or text.isspace() else text  # not text.strip(): no copy of a 5 MB page to ask
 
 
 def _at_nesting_limit(parser: Any) -> bool:
@@ -470,10 +475,7 @@ def cheap_links(text: str, url: str) -> list[Link]:
     costs a few MB, not the 150 MB its tree would (and a page that broke its worker is not parsed into a tree again).
     The page's own links as the full pass reads them (anchor text, else an image's alt or title, else its title;
     ``<base href>``), nothing from comments or script data.  Enough for the crawl to go on past the page."""
-    events = _LinkEvents()
-    if _stream(text, events):  # nested past libxml2's limit: read again flattened, as parse_html does
-        events = _LinkEvents()
-        _stream(_flatten(text), events)
+    events = stream(text, _LinkEvents)
     base = _page_base(url, events.base)
     out: list[Link] = []
     for tag, value, anchor in events.found:
@@ -483,17 +485,28 @@ def cheap_links(text: str, url: str) -> list[Link]:
     return out
 
 
-_STREAM_CHUNK = 1 << 20
+Target = TypeVar("Target")
 
 
-def _stream(text: str, target: _LinkEvents) -> bool:
-    """Feed ``text`` to a parser that calls ``target`` instead of building a tree; True when libxml2 stopped at its
-    nesting limit."""
-    parser = etree.HTMLParser(target=target, encoding="utf-8", remove_comments=True)
-    for at in range(0, len(text), _STREAM_CHUNK):
-        parser.feed(text[at:at + _STREAM_CHUNK].encode("utf-8", "surrogatepass"))
+def stream(text: str, make: Callable[[], Target]) -> Target:
+    """A parser target made by ``make``, called with the events of the tree ``parse_html`` would build of ``text``
+    (the same markup: its XML declaration dropped, end tags amid the page removed, nesting past libxml2's limit
+    flattened), and no tree built: how a page too large for a tree is read (issue 16).  A target's ``start``,
+    ``end``, ``data``, ``comment`` and ``pi`` are called as it has them (lxml's parser-target interface)."""
+    text = _prepared(text)
+    target = make()
+    if _feed(_markup(text), target):  # nested past libxml2's limit: read again flattened, as parse_html does
+        target = make()
+        _feed(_markup(_flatten(text)), target)
+    return target
+
+
+def _feed(data: bytes, target: object) -> bool:
+    """Parse ``data`` into ``target``, as ``parse_html`` parses it (one call over the whole markup, not a push
+    parser's chunks); True when libxml2 stopped at its nesting limit."""
+    parser = etree.HTMLParser(target=target, encoding="utf-8", remove_comments=False, huge_tree=False)
     try:
-        parser.close()
+        etree.fromstring(data, parser)
     except etree.XMLSyntaxError:  # a page with no element at all
         pass
     return _at_nesting_limit(parser)

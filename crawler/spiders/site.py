@@ -615,8 +615,11 @@ class SiteSpider(Spider):
             self._record(request, response, attempts, error="unparsable")
             return None
         facts = analysis.facts
-        if "not_analysed" in facts:  # over the budget: its links are crawled, the page counts in coverage
-            self.skipped["not_analysed"] += 1
+        if "not_analysed" in facts:  # its links are crawled, the page counts in coverage (by why: what was read differs)
+            if facts["not_analysed"]["reason"] == "analysis_size":
+                self.skipped["analysis_size"] += 1
+            else:
+                self.skipped["not_analysed"] += 1
             self.logger.warning("not analysed %s: %s", url, facts["not_analysed"])
         # Lists that CMSs keep only in script data (JSON, datastore) and pagination built by script are links too.
         # The links stay the worker's (url, tag, anchor, hidden) tuples: a Link object per anchor was most of
