@@ -186,6 +186,10 @@ def test_a_scan_goes_past_a_page_it_does_not_analyse(tmp_path, param, value, rea
         after = view.get(base + "/after.html")  # linked from nowhere but the abandoned page
         assert after is not None and after.state == "done" and after.status == 200
         assert store.scan(scan).stats["skipped"][reason if reason == "analysis_size" else "not_analysed"] >= 1
+    # too large for a tree, the page's text is still checked, and the leaked number reaches the findings
+    leaks = [json.loads(line) for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
+    leaks = [f for f in leaks if f["rule"] == "content.private_data" and f["url"] == base + "/map.html"]
+    assert len(leaks) == (1 if reason == "analysis_size" else 0)
 
 
 STUCK_EXTRACTOR = '''
