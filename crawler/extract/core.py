@@ -507,7 +507,7 @@ def _feed(data: bytes, target: object) -> bool:
     parser = etree.HTMLParser(target=target, encoding="utf-8", remove_comments=False, huge_tree=False)
     try:
         etree.fromstring(data, parser)
-    except etree.XMLSyntaxError:  # a page with no element at all
+    except (etree.XMLSyntaxError, etree.ParserError, ValueError):  # no element at all, or what parse_html gives up on
         pass
     return _at_nesting_limit(parser)
 
