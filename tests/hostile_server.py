@@ -19,7 +19,7 @@ from collections.abc import Callable
 GOOD_PAGES = ("/ok.html", "/after-long-line.html", "/after-deep.html", "/idn-target.html")
 MANY_LINKS = 100_000
 DEEP = 100_000
-LONG_LINE_BYTES = 9 * 1024 * 1024  # under the 10 MiB cap: parsed, and the link at its very end is followed
+LONG_LINE_BYTES = 9 * 1024 * 1024  # under the 10 MiB cap: read (streamed: over the 4 MiB analysis limit), and the link at its very end is followed
 HUGE_LINE_BYTES = 10 * 1024 * 1024 + 1024  # over it: too large
 
 

@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 from conftest import AS_OF, run_cli
 from govaudit.crawler.analysis import analyse_page, not_analysed
-from govaudit.crawler.extract import installed, load_extractors, reads_streamed
+from govaudit.crawler.extract import PageContext, installed, load_extractors, reads_streamed
 from govaudit.crawler.extract.content import page_text, streamed_page_text
 from govaudit.crawler.extract.core import cheap_links, decode_html, extract_links, parse_html
+from govaudit.crawler.extract.core import extract as extract_core
 
 from govaudit.store import Store
 
@@ -64,6 +65,7 @@ def test_a_page_over_the_budget_keeps_its_links_and_says_why():
 
 
 CONTENT_FACTS = ["private_data", "private_data_counts", "serious_terms"]
+STREAMED_FACTS = sorted([*CONTENT_FACTS, "lang", "meta", "title"])  # content's and core's streamed readers
 
 
 def test_a_page_over_the_size_limit_is_not_parsed_but_keeps_its_links_and_its_content_safety():
@@ -72,14 +74,16 @@ def test_a_page_over_the_size_limit_is_not_parsed_but_keeps_its_links_and_its_co
                        tuple(installed().values()), max_bytes=len(body) - 1)
     assert out.facts["not_analysed"] == {"reason": "analysis_size", "size": len(body), "budget_seconds": 0.0,
                                          "max_bytes": len(body) - 1, "links": len(out.links),
-                                         "facts_read": CONTENT_FACTS}
+                                         "facts_read": STREAMED_FACTS}
     assert "list_items" not in out.facts and "identity" not in out.facts  # no tree: nothing else is read
     full = analyse_page("http://x.gov.test/map.html", body, "utf-8", False, AS_OF, "http://x.gov.test/",
                         tuple(installed().values()), max_bytes=len(body))
     assert "not_analysed" not in full.facts
     assert out.links == full.links  # the streamed pass reads the same links, anchors included
-    # ... and the same text: the wrong term and the ID number (not the one in the script) found as on the tree
-    assert {k: out.facts[k] for k in CONTENT_FACTS} == {k: full.facts[k] for k in CONTENT_FACTS}
+    # ... and the same text: the wrong term and the ID number (not the one in the script) found as on the tree,
+    # and the same title, language and metas
+    assert {k: out.facts[k] for k in STREAMED_FACTS} == {k: full.facts[k] for k in STREAMED_FACTS}
+    assert out.facts["title"] == "网站地图" and out.facts["lang"] == "zh-CN"
     assert [t["term"] for t in out.facts["serious_terms"]] == ["中华人民共合国"]
     assert out.facts["private_data_counts"] == {"id_number": 1}
 
@@ -115,15 +119,24 @@ HOSTILE_TEXT = {  # what a page too large for a tree may also be: the streamed t
     "past the nesting limit": "<html><body>" + "<div>" * 3000 + "深处文字" + "</div>" * 3000 + "<p>之后</p></body></html>",
     "two bodies": "<html><head><title>t</title></head><body><p>a</p></body><body><p>b</p></body></html>",
     "text in the head": "<html><head><title>t</title>游离文字<meta name=a content=b></head><body>正文</body></html>",
+    "head shapes": '<html xml:lang="zh-CN"><head><meta property="og:title" content=" x "><meta http-equiv="refresh" '
+                   'content="0"><title>a <!--c--> b</title><title>second</title></head></html>',
+    "metas in the body": '<html><body><meta name="a" content="1"><svg><title>svg title</title></svg>'
+                         '<meta name="a" content="2"></body></html>',
 }
 
 
 @pytest.mark.parametrize("text", [*_pages(), *HOSTILE_TEXT], ids=lambda p: getattr(p, "name", p))
-def test_the_streamed_text_is_the_text_of_the_tree(text):
-    """``streamed_page_text`` against ``page_text`` of the parsed tree, on every fixture and real page and on the
-    hostile shapes above: content safety reads the same text whether or not a page was too large for a tree."""
+def test_what_is_streamed_is_what_the_tree_gives(text):
+    """``streamed_page_text`` against ``page_text`` of the parsed tree, and core's streamed title, language and metas
+    against its facts from the tree, on every fixture and real page and on the hostile shapes above: content safety
+    and the page's title read the same whether or not a page was too large for a tree."""
     text = decode_html(text.read_bytes())[0] if isinstance(text, Path) else HOSTILE_TEXT[text]
-    assert streamed_page_text(text) == page_text(parse_html(text))
+    tree = parse_html(text)
+    assert streamed_page_text(text) == page_text(tree)
+    # core's title, language and metas the same way (svg's <title>, xml:lang, metas in the body among the shapes)
+    core = extract_core(PageContext(url="http://x.gov.test/", tree=tree))
+    assert extract_core.streamed(text) == {k: core[k] for k in ("title", "lang", "meta")}  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("path", _pages(), ids=lambda p: p.name)
@@ -251,7 +264,8 @@ def test_the_budget_and_the_size_limit_are_rule_set_values_checked_at_load(tmp_p
 
     gov = load_ruleset("gov-2019")
     assert gov.param("crawl.analysis_budget_seconds") == 10
-    assert gov.param("crawl.analysis_max_bytes") == gov.param("crawl.max_response_bytes")  # every page taken is analysed
+    # 4 MiB: a larger page the crawl takes is read streamed (links, text, title), not built into a tree
+    assert gov.param("crawl.analysis_max_bytes") == 4 * 1024 * 1024 < gov.param("crawl.max_response_bytes")
     for key, bad in (("analysis_budget_seconds", "-1"), ("analysis_budget_seconds", "'10s'"),
                      ("analysis_max_bytes", "'2MB'"), ("analysis_max_bytes", "-1"), ("analysis_max_bytes", "1.5")):
         path = tmp_path / "bad.yaml"

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import charset_normalizer
-from govaudit.crawler.extract import Anchor, Link, PageContext
+from govaudit.crawler.extract import Anchor, Link, PageContext, reads_streamed
 from lxml import etree
 from lxml import html as lxml_html
 from w3lib.url import safe_url_string
@@ -563,18 +563,68 @@ class _LinkEvents:
             self.end("a")
 
 
+def _add_meta(meta: dict[str, str], attribute: Callable[[str], str | None]) -> None:
+    """A ``<meta>`` (``attribute``: its element's ``get``, or a parser target's attribute dict's) into ``meta``, the
+    first of each name winning."""
+    name = attribute("name") or attribute("property") or attribute("http-equiv")
+    content = attribute("content")
+    if name and content is not None and name not in meta:
+        meta[name] = content.strip()[:1000]
+
+
+def _title(text: str) -> str:
+    return " ".join(text.split())[:500]
+
+
+class _HeadEvents:
+    """Parser target (``stream``): the title, language and metas ``extract`` reads from the tree, of a page too large
+    for one (issue 16): the first ``<title>``'s text, the root element's ``lang``, every ``<meta>`` in order."""
+
+    def __init__(self) -> None:
+        self.meta: dict[str, str] = {}
+        self.lang: str | None = None
+        self.root_seen = False
+        self.title: list[str] | None = None  # the first title's text pieces, once it has begun
+        self.in_title = False
+
+    def start(self, tag: str, attrib: Any) -> None:
+        if not self.root_seen:
+            self.root_seen = True
+            self.lang = attrib.get("lang") or attrib.get("xml:lang")
+        if tag == "meta":
+            _add_meta(self.meta, attrib.get)
+        elif tag == "title" and self.title is None:
+            self.title, self.in_title = [], True
+
+    def end(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
+
+    def data(self, text: str) -> None:
+        if self.in_title and self.title is not None:
+            self.title.append(text)
+
+    def close(self) -> None:
+        pass
+
+
+def _streamed(markup: str) -> dict[str, Any]:
+    head = stream(markup, _HeadEvents)
+    return {"title": _title("".join(head.title)) if head.title is not None else None, "lang": head.lang,
+            "meta": head.meta}
+
+
+@reads_streamed(_streamed)
 def extract(ctx: PageContext) -> dict[str, Any]:
-    """Core facts: title, language and the ``<meta name>`` tags of the 网页设计规范 (SiteName, ColumnName, PubDate…)."""
+    """Core facts: title, language and the ``<meta name>`` tags of the 网页设计规范 (SiteName, ColumnName, PubDate…);
+    of a page too large for a tree, the first three from the parser's events (``_streamed``)."""
     tree = ctx.tree
     title_el = first(tree, "title")
     meta: dict[str, str] = {}
     for el in metas(tree):
-        name = el.get("name") or el.get("property") or el.get("http-equiv")
-        content = el.get("content")
-        if name and content is not None and name not in meta:
-            meta[name] = content.strip()[:1000]
+        _add_meta(meta, el.get)
     return {
-        "title": " ".join(title_el.text_content().split())[:500] if title_el is not None else None,
+        "title": _title(title_el.text_content()) if title_el is not None else None,
         "lang": tree.get("lang") or tree.get("xml:lang"),
         "meta": meta,
         "charset": ctx.charset,
