@@ -35,10 +35,11 @@ SKIP_REASONS: dict[str, dict[str, str]] = {
     # crawled, its facts not read
     "not_analysed": T("页面分析超时或分析进程失败，仅提取了链接",
                       "not analysed (over the time budget, or its worker was lost): only its links were read"),
-    # a page larger than params.crawl.analysis_max_bytes: no tree built; its links crawled, its text checked
-    # (wrong terms, personal data), nothing else read (dates, footer, accessibility)
-    "analysis_size": T("页面超过分析大小上限，仅提取了链接并检查了正文文字（严重错误表述、个人信息）",
-                       "larger than the analysis size limit: only its links and its text (wrong terms, personal data) were read"),
+    # a page larger than params.crawl.analysis_max_bytes: no tree built; its links crawled, its title and metas read,
+    # its text checked (wrong terms, personal data), nothing else read (dates, footer, accessibility)
+    "analysis_size": T("页面超过分析大小上限，仅读取了链接、标题和元数据，并检查了正文文字（严重错误表述、个人信息）",
+                       "larger than the analysis size limit: only its links, title and metas were read and its text "
+                       "checked (wrong terms, personal data)"),
 }
 
 ERRORS: dict[str, dict[str, str]] = {
