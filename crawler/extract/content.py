@@ -131,9 +131,9 @@ def visible_text(el: etree._Element) -> str:
         return ""
     # Found by a tag-filtered ``iter`` (``el`` itself is not one of them, asked above), which costs nothing on a
     # page without them; the XPath union walked the tree three times (3 ms of a 50,000-link site map, issue 16).
-    hidden = list(el.iter(*_HIDDEN))
-    inside = {d for h in hidden for d in h.iterdescendants()}  # a tail of one of these is hidden too
-    hidden = inside.union(hidden)
+    tops = list(el.iter(*_HIDDEN))
+    inside = {d for h in tops for d in h.iterdescendants()}  # a tail of one of these is hidden too
+    hidden = inside.union(tops)
     out: list[str] = []
     for text in _TEXTS(el):
         piece = text.strip()  # "" for a text of other whitespace only (&nbsp;, U+3000)
