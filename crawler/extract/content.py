@@ -114,7 +114,7 @@ _BLOCKS = {"p", "div", "li", "td", "th", "tr", "h1", "h2", "h3", "h4", "h5", "h6
 
 
 # The text nodes, less those of XML whitespace alone (a real page's indentation: 70 % of the corpus pages' text nodes),
-# dropped in C; one of other whitespace only (&nbsp;, U+3000) is left to ``isspace``.
+# dropped in C; one of other whitespace only (&nbsp;, U+3000) strips to nothing in ``visible_text``.
 _TEXTS = etree.XPath("descendant::text()[normalize-space()]")
 
 
@@ -136,7 +136,7 @@ def visible_text(el: etree._Element) -> str:
     hidden = inside.union(tops)
     out: list[str] = []
     for text in _TEXTS(el):
-        piece = text.strip()  # "" for a text of other whitespace only (&nbsp;, U+3000)
+        piece = text.strip()
         if not piece:
             continue
         owner = text.getparent()

@@ -146,8 +146,8 @@ _ONLY_ENDS = re.compile(rb"(?:\s|</(?:html|body)\s*>)*", re.I)
 
 
 def _markup(text: str, data: bytes | None = None) -> bytes:
-    """``text`` as libxml2 reads it (UTF-8: ``data`` when given), without its ``</body>`` and ``</html>`` tags when markup follows the
-    first of them.
+    """``text`` as libxml2 reads it (UTF-8: ``data`` when the caller has it), without its ``</body>`` and ``</html>``
+    tags when markup follows the first of them.
 
     libxml2 drops everything after the first ``</html>`` and keeps what follows ``</body>`` outside the body; a
     browser puts both in the body (HTML's "after body" modes), so visitors see them.  Real CMS templates print their
