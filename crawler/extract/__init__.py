@@ -29,16 +29,13 @@ class Link:
     hidden: bool = False  # found in an HTML comment or script data, not in the rendered page
 
 
-Anchor = tuple[lxml_html.HtmlElement, str, str, bool, str | None]
-"""An ``<a href>`` of the page's own tree: (element, its text with whitespace collapsed, its href as written, whether
-it has no child element, its ``title`` attribute).
+Anchor = tuple[lxml_html.HtmlElement, str, str]
+"""An ``<a href>`` of the page's own tree: (element, its text with whitespace collapsed, its href as written).
 
 The links pass (``core.extract_links``) reads each anchor's text once and keeps it for the extractors that go
 over a page's anchors: on a 50,000-link site map every read of a text makes a new Python string, and each
 extractor reading them again was a pass of its own (issue 16); so was reading the href again.  The text is the one the page's ``Link`` holds (no
-copy); a plain tuple, as a record class would cost more to build than the reads it saves.  Whether it is a leaf and its
-title are read there too, while the element is in the processor's cache: freshness asking them again of 50,000
-elements long since left it cost 10 ms of a site map (session 12)."""
+copy); a plain tuple, as a record class would cost more to build than the reads it saves."""
 
 
 @dataclass(slots=True)

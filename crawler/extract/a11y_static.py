@@ -148,7 +148,7 @@ def static_checks(root: etree._Element, anchors: list[Anchor] | None = None) -> 
         tag = el.tag
         if tag == "a":  # most of the elements visited: asked first
             if record is not None and el is record[0]:
-                _, text, href, _, _ = record
+                _, text, href = record
                 record = next(records, None)
                 named = bool(text)
             else:  # no href, or an empty one

@@ -377,10 +377,9 @@ def _links_from(root: Any, base: str, hidden: bool, out: list[Link], anchors: li
         if not value:
             continue
         if tag == "a":  # nine links in ten: the checks below are for the other tags
-            leaf = not len(el)
-            text = " ".join((el.text or "" if leaf else el.text_content()).split())
+            text = " ".join((el.text or "" if not len(el) else el.text_content()).split())
             if anchors is not None:
-                anchors.append((el, text, value, leaf, el.get("title")))
+                anchors.append((el, text, value))
             if origin_plain and value[0] == "/" and value[1:2] != "/" and plain(value) and "/." not in value:
                 url: str | None = origin + value  # what absolute_url gives a plain root-relative path
             else:
@@ -399,7 +398,7 @@ def _links_from(root: Any, base: str, hidden: bool, out: list[Link], anchors: li
 
 def read_anchors(root: Any) -> list[Anchor]:
     """Every ``<a href>`` under ``root`` as the links pass records it (``Anchor``), in document order."""
-    return [(a, collapsed_text(a), href, not len(a), a.get("title")) for a in root.iter("a") if (href := a.get("href"))]
+    return [(a, collapsed_text(a), href) for a in root.iter("a") if (href := a.get("href"))]
 
 
 def anchors_of(ctx: PageContext, root: Any) -> list[Anchor]:

@@ -322,11 +322,13 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
     index = _ItemIndex()
     rows: list[tuple[str, Any, str, DateMatch | None]] = []  # (href, the row's parent, title, date)
     dated_containers: set[Any] = set()  # the parents of rows with a long title and a date
-    for a, whole, raw, leaf, attr in anchors:
+    for a, whole, raw in anchors:
         href = _item_href(raw)
         if href is None:
             continue
+        leaf = not len(a)  # counted once: lxml counts the children one by one
         text, inner_dates = (whole, ()) if leaf else _anchor_parts(a)
+        attr = a.get("title")
         attr = _clean(attr) if attr else ""
         title = text
         if attr and (len(attr) > len(title.rstrip("…. ")) or title.endswith(("…", "...", ".."))):

@@ -364,8 +364,8 @@ def _channel_links(anchors: list[Anchor], base: str) -> list[dict[str, Any]]:
     is that collapsed text); an ``<a>`` without an href, which it does not record, gives no URL."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for a, text, _, _, title in anchors:
-        text = text or _clean(title)
+    for a, text, _ in anchors:
+        text = text or _clean(a.get("title"))
         found = classify_channel(text)
         url = absolute_url(base, a.get("href") or "") if found else None
         if not found or not url or url in seen:
