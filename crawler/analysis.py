@@ -16,6 +16,7 @@ is (under a load of 15 a 100,000-deep DOM passed a 10 s wall-clock budget and lo
 
 from __future__ import annotations
 
+import codecs
 import ctypes
 import gc
 import multiprocessing
@@ -172,7 +173,10 @@ def _facts(url: str, body: bytes, declared: str | None, is_home: bool, as_of: da
     """(charset, facts) of one page; its links appended to ``found``.  A function of its own so that what only the
     analysis needs (the tree, the proxies, the context) is freed when it returns, before the result is built."""
     text, charset = decode_html(body, declared)
-    tree = parse_html(text)
+    # The body is the text's UTF-8 when it decoded as UTF-8 with no BOM and no replacement character (a body that
+    # is not valid UTF-8 decodes with at least one): handed to the parser as it is, not encoded again.
+    plain = charset == "utf-8" and not body.startswith(codecs.BOM_UTF8) and "\ufffd" not in text
+    tree = parse_html(text, body if plain else None)
     del text  # the decoded page (1, 2 or 4 bytes a character) is not needed once parsed
     # Every element's Python proxy kept alive while the extractors run: lxml builds a proxy each time an
     # element is reached with none alive (its class now picked in C, core.parse_html), and each extractor

@@ -111,19 +111,22 @@ def _mostly_utf8(text: str) -> bool:
     return non_ascii - bad > bad
 
 
-def parse_html(text: str) -> lxml_html.HtmlElement:
-    """Parse decoded HTML; survives truncated and malformed markup (lxml's recovering parser).
+def parse_html(text: str, data: bytes | None = None) -> lxml_html.HtmlElement:
+    """Parse decoded HTML; survives truncated and malformed markup (lxml's recovering parser).  ``data``, when the
+    caller holds it, is ``text`` in UTF-8 (the body as fetched): a 4 MB site map is not encoded again (issue 16).
 
     libxml2 stops reading a page whose elements nest deeper than 256 (even ``huge_tree`` only raises that to
     2048): everything after that point, links included, would be lost without a word.  Such a page is parsed
     again with the excess nesting flattened, as browsers do (Chromium's parser caps depth at 512 and makes
     deeper elements siblings); the normal path pays one check of the parser's error log.
     """
+    if data is not None and (_XML_DECL.match(text) or not text or text.isspace()):
+        data = None  # the text is cut or replaced below: the bytes are no longer its encoding
     text = _prepared(text)
     parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=False, huge_tree=False)
     parser.set_element_class_lookup(_ELEMENT_CLASSES)
     try:
-        tree = lxml_html.document_fromstring(_markup(text), parser=parser)
+        tree = lxml_html.document_fromstring(_markup(text, data), parser=parser)
         if _at_nesting_limit(parser):
             tree = lxml_html.document_fromstring(_markup(_flatten(text)), parser=parser)
         return tree
@@ -147,9 +150,9 @@ _DOCUMENT_END = re.compile(rb"</(?:html|body)\s*>", re.I)
 _ONLY_ENDS = re.compile(rb"(?:\s|</(?:html|body)\s*>)*", re.I)
 
 
-def _markup(text: str) -> bytes:
-    """``text`` as libxml2 reads it (UTF-8), without its ``</body>`` and ``</html>`` tags when markup follows the
-    first of them.
+def _markup(text: str, data: bytes | None = None) -> bytes:
+    """``text`` as libxml2 reads it (UTF-8: ``data`` when the caller has it), without its ``</body>`` and ``</html>``
+    tags when markup follows the first of them.
 
     libxml2 drops everything after the first ``</html>`` and keeps what follows ``</body>`` outside the body; a
     browser puts both in the body (HTML's "after body" modes), so visitors see them.  Real CMS templates print their
@@ -157,7 +160,8 @@ def _markup(text: str) -> bytes:
     and the page was reported without them.  Without the end tags libxml2 reads on to the end, in the body, as a
     browser does.  Asked of the bytes (``str.find`` on a Chinese page, two bytes a character, took 5 ms of a 4 MB site
     map for the four tags), and the upper-case tags only of a page without lower-case ones: 1.5 ms a find there."""
-    data = text.encode("utf-8", "surrogatepass")
+    if data is None:
+        data = text.encode("utf-8", "surrogatepass")
     ends = [at for at in (data.find(b"</body>"), data.find(b"</html>")) if at >= 0] or \
         [at for at in (data.find(b"</BODY>"), data.find(b"</HTML>")) if at >= 0]  # a page writes its tags one way
     if not ends or _ONLY_ENDS.fullmatch(data, min(ends)):

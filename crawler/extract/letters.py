@@ -310,7 +310,9 @@ def _breadcrumb(tree: Any) -> str | None:
             if el.getparent() is not None:
                 candidates.append(el.getparent())  # <span>当前位置：</span><a>首页</a> &gt; …
             continue
-        cls, ident = el.get("class"), el.get("id")  # most elements (a site map's 50,000 items) have neither
+        # Most elements (a site map's 50,000 items) have no attribute at all: one call says so, where reading the
+        # two cost twice that (3 ms of the 50,000-link page, issue 16).
+        cls, ident = (el.get("class"), el.get("id")) if el.items() else (None, None)
         if (cls or ident) and _CRUMB_ATTR.search(f"{cls or ''} {ident or ''}") and first(el, "a") is not None:
             candidates.append(el)
     best: str | None = None
