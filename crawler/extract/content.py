@@ -172,10 +172,10 @@ class _TextEvents:
     def _node(self, tag: Any) -> None:
         """A start, an end, a comment or a processing instruction: the open text node ends; the next belongs to it."""
         if self.run:
-            text = "".join(self.run)
+            piece = "".join(self.run).strip()
             self.run = []
-            if self.shown and not text.isspace():
-                self.pieces.append(self.separator + text.strip())
+            if self.shown and piece:
+                self.pieces.append(self.separator + piece)
         self.separator = "\n" if tag in _BLOCKS else " "
         self.shown = not self.hidden
 
