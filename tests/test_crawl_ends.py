@@ -97,7 +97,10 @@ def check_fault_mix_scan(out: Path, server, hosts, retest_delay: float) -> None:
     # Re-tests run while the crawl goes on, so after the last page at most one URL's own re-test chain is
     # left (a URL first seen on the last page: three time-outs, two spacings); on this small site the stall
     # link's chain outlasts the crawl.  The 20,000-page crawl bench shows the one-spacing-one-time-out tail.
-    assert info["seconds"] - info["last_page_seconds"] <= 2 * retest_delay + 3 * TIMEOUT + 3, info
+    late = sorted((a["at"], r["url"], a.get("error") or a.get("status")) for r in rows for a in r["attempts"]
+                  if "at" in a)[-12:]  # what the scan was still doing at its end, for the message
+    assert info["seconds"] - info["last_page_seconds"] <= 2 * retest_delay + 3 * TIMEOUT + 3, \
+        json.dumps({"stats": info, "last_attempts": late}, ensure_ascii=False, default=str)
 
 
 def test_the_fault_mix_scan_always_ends(fault_site, tmp_path):
