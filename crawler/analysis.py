@@ -104,7 +104,8 @@ def not_analysed(url: str, body: bytes, declared: str | None, reason: str, budge
         except OverBudget:
             read = {}
     facts = {**read, "not_analysed": {"reason": reason, "size": len(body), "budget_seconds": budget, **limits,
-                                      "links": len(links), "facts_read": sorted(read)}, "charset": charset}
+                                      "links": len(links), "facts_read": sorted(read.keys() - {"extractor_errors"})},
+             "charset": charset}
     return PageAnalysis(charset, _tuples(links), facts)
 
 

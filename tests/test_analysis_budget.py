@@ -102,6 +102,7 @@ def test_a_streamed_reader_that_fails_loses_only_its_own_facts():
     streamed = not_analysed("http://x.gov.test/map.html", body, "utf-8", "analysis_size", 0.0,
                             streamed=[extractor, *load_extractors(installed().values())], max_bytes=1)
     assert streamed.facts["extractor_errors"] == {f"{__name__}.extractor": "ValueError('a reader that breaks on this page')"}
+    assert streamed.facts["not_analysed"]["facts_read"] == STREAMED_FACTS  # what was read, not what failed
     assert {k: streamed.facts[k] for k in CONTENT_FACTS} == {k: out.facts[k] for k in CONTENT_FACTS}
     assert streamed.links == out.links
 
