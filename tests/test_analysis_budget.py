@@ -274,3 +274,20 @@ def test_the_budget_and_the_size_limit_are_rule_set_values_checked_at_load(tmp_p
                         f"params:\n  crawl:\n    {key}: {bad}\n", encoding="utf-8")
         with pytest.raises(RuleSetError, match=key):
             load_ruleset(str(path))
+
+
+def test_govaudit_page_shows_a_page_as_the_crawl_records_it(tmp_path):
+    """``govaudit page`` runs the crawl's own analysis, limits included: a page over the rule set's size limit is
+    shown not analysed, with what was read of it, as the scan stored it; under the limit, every fact."""
+    saved = tmp_path / "map.html"
+    saved.write_bytes(site_map())
+    rules = tmp_path / "tiny-limit.yaml"
+    rules.write_text("id: tiny-limit\nversion: '1'\ninherits: gov-2019\ntitle: {zh: 测试, en: test}\n"
+                     "params:\n  crawl:\n    analysis_max_bytes: 100000\n", encoding="utf-8")
+    args = ("page", str(saved), "--url", "http://x.gov.test/map.html", "--as-of", AS_OF.isoformat())
+    limited = json.loads(run_cli(*args, "--rules", str(rules)).stdout)
+    assert limited["not_analysed"]["reason"] == "analysis_size" and limited["not_analysed"]["facts_read"] == STREAMED_FACTS
+    assert limited["title"] == "网站地图" and limited["private_data_counts"] == {"id_number": 1}
+    assert "list_items" not in limited
+    full = json.loads(run_cli(*args).stdout)
+    assert "not_analysed" not in full and full["list_items"] and full["title"] == "网站地图"

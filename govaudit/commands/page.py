@@ -1,7 +1,8 @@
 """``govaudit page URL_OR_FILE``: what the extractors see on one page, as JSON.
 
-Inspectors use it to answer "why did you say this column is stale?": it runs exactly the extractors the
-crawl runs, on one live page or a saved file.
+Inspectors use it to answer "why did you say this column is stale?": it runs exactly what the crawl runs on a
+page (``crawler.analysis.analyse_page``: the extractors, within the rule set's analysis budget and size limit, so a
+page the crawl read without a tree shows here as the crawl recorded it), on one live page or a saved file.
 """
 
 from __future__ import annotations
@@ -44,8 +45,7 @@ def _fetch(url: str, timeout: float) -> tuple[bytes, str | None, str]:
 
 def run(args: argparse.Namespace) -> int:
     from govaudit.cli import UserError
-    from govaudit.crawler.extract import load_extractors, run_extractors
-    from govaudit.crawler.extract.core import page_context
+    from govaudit.crawler.analysis import analyse_page
     from govaudit.crawler.settings import GOVAUDIT_EXTRACTORS
 
     target = args.target
@@ -61,18 +61,21 @@ def run(args: argparse.Namespace) -> int:
         as_of = parse_as_of(args.as_of)
     except (OSError, urllib.error.URLError, ValueError, ScanError) as exc:
         raise UserError(f"{target}: {exc}") from exc
-    ctx = page_context(url, body, declared_charset=declared, is_home=args.home, as_of=as_of)
-    facts = run_extractors(ctx, load_extractors(GOVAUDIT_EXTRACTORS))
+    rules = load_ruleset(args.rules)
+    page = analyse_page(url, body, declared, args.home, as_of, "", tuple(GOVAUDIT_EXTRACTORS),
+                        budget=float(rules.param("crawl.analysis_budget_seconds")),
+                        max_bytes=int(rules.param("crawl.analysis_max_bytes")))
+    facts = page.facts
     out = {"url": url, **facts}
     column = facts.get("column")
     if column:
         from govaudit.checks.freshness import classify_column
 
-        chosen = classify_column(column.get("name"), column.get("type"), load_ruleset(args.rules))
+        chosen = classify_column(column.get("name"), column.get("type"), rules)
         out["column_type"] = {"id": chosen.id, "title": chosen.title, "window_days": chosen.window_days,
                               "reason": chosen.reason}
     if args.links:
-        out["links"] = [{"url": l.url, "tag": l.tag, "anchor": l.anchor, "hidden": l.hidden} for l in ctx.links]
+        out["links"] = [{"url": u, "tag": tag, "anchor": anchor, "hidden": hidden} for u, tag, anchor, hidden in page.links]
     json.dump(out, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
     return 0
