@@ -111,6 +111,8 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
     probe = next(iter(probes.values()), None)
     not_checked: dict[str, list[str]] = defaultdict(list)
     not_checked_count: Counter[str] = Counter()
+    not_analysed: dict[str, list[str]] = defaultdict(list)  # pages fetched whose facts were not (all) read
+    not_analysed_count: Counter[str] = Counter()
 
     def finding(rule: str, rec: UrlRecord, message: str, extra: dict[str, Any]) -> Finding:
         severity = rules.severity(rule)
@@ -128,6 +130,12 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
             continue
         if rec.state != "done":
             continue
+        unread = (rec.facts or {}).get("not_analysed")
+        if unread:  # the crawl's coverage code for it (crawler/spiders/site.py counts the same)
+            code = "analysis_size" if unread.get("reason") == "analysis_size" else "not_analysed"
+            not_analysed_count[code] += 1
+            if len(not_analysed[code]) < 20:
+                not_analysed[code].append(rec.url)
         if rec.error == "redirect_loop":
             extra = _base(view, rec, home_urls)
             yield finding("links.redirect_loop", rec, f"重定向循环{_where(extra)}", extra)
@@ -158,6 +166,11 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
         yield Finding(rule="links.not_checked", severity=rules.severity("links.not_checked"), site=site, url=site,
                       message=f"{count} 个链接未检查（原因：{reason}）",
                       evidence={"reason": reason, "count": count, "examples": not_checked[reason]},
+                      extra={"discriminator": reason, "count": count})
+    for reason, count in sorted(not_analysed_count.items()):
+        yield Finding(rule="links.not_analysed", severity=rules.severity("links.not_analysed"), site=site, url=site,
+                      message=f"{count} 个页面未完整分析（原因：{reason}）",
+                      evidence={"reason": reason, "count": count, "examples": not_analysed[reason]},
                       extra={"discriminator": reason, "count": count})
 
 
@@ -217,6 +230,16 @@ RULES: dict[str, RuleMeta] = {
         help=T('因 robots.txt、站点熔断暂停、抓取上限或陷阱防护而未检查，计入覆盖率说明。', 'Not checked because of robots.txt, a paused host, crawl caps or trap guards; counted in coverage.'),
         severity='info',
         message={'en': '{count} link(s) not checked ({reason})'}),
+    'links.not_analysed': RuleMeta(
+        title=T('未完整分析的页面', 'Page not fully analysed'),
+        help=T('页面已抓取、其链接已检查，但分析超时、分析进程失败，或页面超过分析大小上限（params.crawl.analysis_max_bytes，'
+               '此时仍读取标题与元数据并检查正文文字）：其余事实（信息日期、页脚标识、无障碍等）未读取，相关检查未覆盖这些页面，计入覆盖率说明。',
+               'Fetched and its links checked, but its analysis ran over the time budget, lost its worker, or the page is '
+               'larger than the analysis size limit (params.crawl.analysis_max_bytes; its title, metas and text are still '
+               'read): its other facts (item dates, footer identifiers, accessibility…) were not, so the checks that need '
+               'them did not cover it; counted in coverage.'),
+        severity='info',
+        message={'en': '{count} page(s) not fully analysed ({reason})'}),
 }
 
 PLUGIN = CheckPlugin(

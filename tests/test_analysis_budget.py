@@ -199,11 +199,18 @@ def test_a_scan_goes_past_a_page_it_does_not_analyse(tmp_path, param, value, rea
         assert page.facts["not_analysed"]["size"] == len(Site.pages["/map.html"]) == page.size
         after = view.get(base + "/after.html")  # linked from nowhere but the abandoned page
         assert after is not None and after.state == "done" and after.status == 200
-        assert store.scan(scan).stats["skipped"][reason if reason == "analysis_size" else "not_analysed"] >= 1
+        stats = store.scan(scan).stats
+        assert stats["skipped"][reason if reason == "analysis_size" else "not_analysed"] >= 1
     # too large for a tree, the page's text is still checked, and the leaked number reaches the findings
-    leaks = [json.loads(line) for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
-    leaks = [f for f in leaks if f["rule"] == "content.private_data" and f["url"] == base + "/map.html"]
+    findings = [json.loads(line) for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
+    leaks = [f for f in findings if f["rule"] == "content.private_data" and f["url"] == base + "/map.html"]
     assert len(leaks) == (1 if reason == "analysis_size" else 0)
+    # ... and the report names the page it did not fully analyse, under the coverage code the scan counted
+    # (with a 1 ms budget small pages run over it too)
+    (unread,) = [f for f in findings if f["rule"] == "links.not_analysed"]
+    code = reason if reason == "analysis_size" else "not_analysed"
+    assert unread["evidence"]["reason"] == code and base + "/map.html" in unread["evidence"]["examples"]
+    assert unread["evidence"]["count"] == stats["skipped"][code] and unread["severity"] == "info"
 
 
 STUCK_EXTRACTOR = '''
