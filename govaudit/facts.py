@@ -122,9 +122,10 @@ class PageFacts(TypedDict, total=False):
     # an extractor that raised: its dotted name → the error
     extractor_errors: dict[str, str]
     # analysis abandoned over params.crawl.analysis_budget_seconds, or not begun over params.crawl.analysis_max_bytes
-    # (crawler/analysis.py): only links and charset
+    # (crawler/analysis.py): links and charset, and for analysis_size what the extractors' streamed readers read
+    # without a tree (title, lang, meta; serious_terms, private_data, private_data_counts)
     not_analysed: dict[str, Any]  # reason ("analysis_budget" | "worker_lost" | "analysis_size"), size, budget_seconds,
-    # max_bytes (analysis_size only), links
+    # max_bytes (analysis_size only), links, facts_read (the fact keys read all the same)
     # endpoints (crawler/extract/endpoints.py): the list requests the page's script makes; on a URL of kind
     # "endpoint", what its answer gave (items, or the reason for none) beside its list_items
     list_endpoints: list[dict[str, Any]]
