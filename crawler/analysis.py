@@ -32,8 +32,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from govaudit.crawler.extract import Anchor, Extractor, Link, PageContext, load_extractors, run_extractors, run_streamed
-from govaudit.crawler.extract.core import body_digest, cheap_links, decode_html, extract_links, parse_html
+from govaudit.crawler.extract import (
+    Anchor,
+    Extractor,
+    Link,
+    PageContext,
+    load_extractors,
+    run_extractors,
+    streamed_facts,
+    streamed_readers,
+)
+from govaudit.crawler.extract.core import (
+    Fanout,
+    body_digest,
+    cheap_links,
+    decode_html,
+    extract_links,
+    parse_html,
+    stream,
+)
 
 
 @dataclass(slots=True)
@@ -90,17 +107,20 @@ def collector_paused() -> Iterator[None]:
 def not_analysed(url: str, body: bytes, declared: str | None, reason: str, budget: float,
                  links: list[Link] | None = None, streamed: Sequence[Extractor] = (), **limits: Any) -> PageAnalysis:
     """A page whose analysis was abandoned or not begun: its links (the ones already extracted, else the streamed
-    pass, ``cheap_links``), what the ``streamed`` extractors read of it without a tree (``run_streamed``; within
-    ``budget``), and a fact saying why (with the limit it broke) and which facts were read all the same
-    (``facts_read``), so the report can count it as not analysed instead of silently missing its facts."""
+    pass, ``cheap_links``), what the ``streamed`` extractors read of it without a tree (their parser targets fed by
+    one parse, ``streamed_facts``; within ``budget``), and a fact saying why (with the limit it broke) and which
+    facts were read all the same (``facts_read``), so the report can count it as not analysed instead of silently
+    missing its facts."""
     text, charset = decode_html(body, declared)
     if links is None:
         links = cheap_links(text, url)
+    readers = streamed_readers(streamed)
     read: dict[str, Any] = {}
-    if streamed:
+    if readers:
         try:
             with _budget(budget), collector_paused():
-                read = run_streamed(text, streamed)
+                fan = stream(text, lambda: Fanout([reader for _, reader in readers]))
+                read = streamed_facts(readers, fan.targets, fan.failed)
         except OverBudget:
             read = {}
     facts = {**read, "not_analysed": {"reason": reason, "size": len(body), "budget_seconds": budget, **limits,

@@ -22,7 +22,7 @@ from conftest import AS_OF, run_cli
 from govaudit.crawler.analysis import analyse_page, not_analysed
 from govaudit.crawler.extract import PageContext, installed, load_extractors, reads_streamed
 from govaudit.crawler.extract.content import page_text, streamed_page_text
-from govaudit.crawler.extract.core import cheap_links, decode_html, extract_links, parse_html
+from govaudit.crawler.extract.core import cheap_links, decode_html, extract_links, parse_html, stream
 from govaudit.crawler.extract.core import extract as extract_core
 
 from govaudit.store import Store
@@ -88,11 +88,23 @@ def test_a_page_over_the_size_limit_is_not_parsed_but_keeps_its_links_and_its_co
     assert out.facts["private_data_counts"] == {"id_number": 1}
 
 
-def test_a_streamed_reader_that_fails_loses_only_its_own_facts():
-    def broken(markup: str) -> dict:
+class BrokenInParse:
+    def start(self, tag, attrib):
+        if tag == "li":
+            raise ValueError("a reader that breaks on this page")
+
+    def facts(self):
+        raise AssertionError("not asked: it failed in the parse")
+
+
+class BrokenInFacts:
+    def facts(self):
         raise ValueError("a reader that breaks on this page")
 
-    @reads_streamed(broken)
+
+@pytest.mark.parametrize("reader", [BrokenInParse, BrokenInFacts])
+def test_a_streamed_reader_that_fails_loses_only_its_own_facts(reader):
+    @reads_streamed(reader)
     def extractor(ctx):  # never called: the page is too large for a tree
         raise AssertionError
 
@@ -137,7 +149,7 @@ def test_what_is_streamed_is_what_the_tree_gives(text):
     assert streamed_page_text(text) == page_text(tree)
     # core's title, language and metas the same way (svg's <title>, xml:lang, metas in the body among the shapes)
     core = extract_core(PageContext(url="http://x.gov.test/", tree=tree))
-    assert extract_core.streamed(text) == {k: core[k] for k in ("title", "lang", "meta")}  # type: ignore[attr-defined]
+    assert stream(text, extract_core.streamed).facts() == {k: core[k] for k in ("title", "lang", "meta")}  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("path", _pages(), ids=lambda p: p.name)

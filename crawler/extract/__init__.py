@@ -9,7 +9,7 @@ inspector sees there is exactly what the checks saw.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import import_module
@@ -74,10 +74,12 @@ def load_extractors(paths: Iterable[str]) -> list[Extractor]:
     return out
 
 
-StreamedReader = Callable[[str], dict[str, Any]]
-"""What an extractor reads of a page too large for a tree (over ``params.crawl.analysis_max_bytes``): given the
-decoded page, the facts it can read without one (``core.stream`` calls a parser target with the events of the tree
-``parse_html`` would build).  Declared with ``reads_streamed``; an extractor without one reads nothing there."""
+StreamedReader = Callable[[], Any]
+"""How an extractor reads a page too large for a tree (over ``params.crawl.analysis_max_bytes``): a maker of a parser
+target (lxml's interface: ``start``, ``end``, ``data``, and ``comment``, ``pi``, ``close`` if it wants them) that is
+given the events of the tree ``parse_html`` would build, then asked for the facts it read (``facts() -> dict``).
+One parse feeds every extractor's target (``core.Fanout``).  Declared with
+``reads_streamed``; an extractor without one reads nothing of such a page."""
 
 
 def reads_streamed(reader: StreamedReader) -> Callable[[Extractor], Extractor]:
@@ -90,17 +92,23 @@ def reads_streamed(reader: StreamedReader) -> Callable[[Extractor], Extractor]:
     return declare
 
 
-def run_streamed(markup: str, extractors: Iterable[Extractor]) -> dict[str, Any]:
-    """Merged facts of every extractor's ``streamed`` reader, each failing alone as in ``run_extractors``."""
+def streamed_readers(extractors: Iterable[Extractor]) -> list[tuple[Extractor, StreamedReader]]:
+    """The extractors that declare a streamed reader, with it."""
+    return [(extractor, reader) for extractor in extractors if (reader := getattr(extractor, "streamed", None))]
+
+
+def streamed_facts(readers: Sequence[tuple[Extractor, StreamedReader]], targets: Sequence[Any],
+                   failed: dict[int, Exception]) -> dict[str, Any]:
+    """Merged facts of the ``targets`` the ``readers`` made (in order) once the parse has fed them, each failing
+    alone as in ``run_extractors``: ``failed`` holds, by index, what a target raised during the parse."""
     facts: dict[str, Any] = {}
-    for extractor in extractors:
-        reader: StreamedReader | None = getattr(extractor, "streamed", None)
-        if reader is None:
-            continue
+    for at, ((extractor, _), target) in enumerate(zip(readers, targets)):
         try:
-            facts.update(reader(markup))
+            if at in failed:
+                raise failed[at]
+            facts.update(target.facts())
         except Exception as exc:  # noqa: BLE001 - see run_extractors
-            facts.setdefault("extractor_errors", {})[f"{extractor.__module__}.{extractor.__name__}"] = repr(exc)[:300]
+            _failed(facts, extractor, exc)
     return facts
 
 
@@ -112,5 +120,9 @@ def run_extractors(ctx: PageContext, extractors: Iterable[Extractor]) -> dict[st
         try:
             facts.update(extractor(ctx))
         except Exception as exc:  # noqa: BLE001 - see docstring
-            facts.setdefault("extractor_errors", {})[f"{extractor.__module__}.{extractor.__name__}"] = repr(exc)[:300]
+            _failed(facts, extractor, exc)
     return facts
+
+
+def _failed(facts: dict[str, Any], extractor: Extractor, exc: Exception) -> None:
+    facts.setdefault("extractor_errors", {})[f"{extractor.__module__}.{extractor.__name__}"] = repr(exc)[:300]

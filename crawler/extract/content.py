@@ -217,6 +217,10 @@ class _TextEvents:
             return ""
         return "".join(self.pieces[span[0]:span[1] if len(span) == 2 else None])[1:]
 
+    def facts(self) -> dict[str, Any]:
+        """``extract``'s facts, of this text."""
+        return _text_facts(self.text())
+
 
 def streamed_page_text(markup: str) -> str:
     """``page_text`` of the tree ``parse_html(markup)`` would build, read without building it."""
@@ -334,14 +338,10 @@ def _text_facts(text: str) -> dict[str, Any]:
     return facts
 
 
-def _streamed(markup: str) -> dict[str, Any]:
-    return _text_facts(streamed_page_text(markup))
-
-
-@reads_streamed(_streamed)
+@reads_streamed(_TextEvents)
 def extract(ctx: PageContext) -> dict[str, Any]:
     """The page's content safety facts, from its visible text; a page too large for a tree gets the same from the
-    same text, streamed (``_streamed``)."""
+    same text, streamed (``_TextEvents``)."""
     return _text_facts(page_text(ctx.tree))
 
 
