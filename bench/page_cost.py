@@ -9,7 +9,7 @@ they leave out the time other processes held the core).  Targets: at most
 5 ms per 1,000 anchors, the largest page under 1 s, the 50k-link page about 50 times the 1k one (linear).
 A benchmark, not a test: nothing asserts a time.
 
-    python bench/page_cost.py [--repeat 3] [--only links-1k,links-50k] [--profile links-10k] [--stages]
+    python bench/page_cost.py [--repeat 3] [--only links-1k,links-50k] [--profile links-10k] [--stages] [--max-bytes N]
     python bench/page_cost.py --memory --only links-100k,table-50k[,SAVED_PAGE.html]
 
 ``--memory`` prints, for each page, the resident memory each stage of the real ``analyse_page`` reaches above the
@@ -129,8 +129,8 @@ HUGE: dict[str, Callable[[], bytes]] = {  # for --memory: pages near the crawl's
 }
 
 
-def analyse(body: bytes) -> object:
-    return analyse_page(SITE + "col/index.html", body, "utf-8", False, AS_OF, SITE, EXTRACTORS)
+def analyse(body: bytes, max_bytes: int = 0) -> object:
+    return analyse_page(SITE + "col/index.html", body, "utf-8", False, AS_OF, SITE, EXTRACTORS, max_bytes=max_bytes)
 
 
 def stages(body: bytes) -> dict[str, float]:
@@ -309,6 +309,9 @@ def main() -> None:
     ap.add_argument("--profile", default="", help="one page name: print cProfile's top functions for it")
     ap.add_argument("--stages", action="store_true", help="also print each stage's ms and ms per 1,000 anchors "
                                                           "(the best of --repeat runs of each)")
+    ap.add_argument("--max-bytes", type=int, default=0,
+                    help="analyse as a crawl with this params.crawl.analysis_max_bytes does (4194304 by default "
+                         "there): a larger page is read streamed, without a tree (default 0: every page as a tree)")
     ap.add_argument("--memory", action="store_true", help="each stage's memory instead of its time (a process per page)")
     ap.add_argument("--memory-child", default="", help=argparse.SUPPRESS)
     ap.add_argument("--memory-engine", default="", help=argparse.SUPPRESS)
@@ -333,7 +336,7 @@ def main() -> None:
         prof.runcall(analyse, body)
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
         return
-    print("| page | bytes | anchors | seconds | ms per 1,000 anchors |\n|---|---:|---:|---:|---:|")
+    print("| page | bytes | anchors | read as | seconds | ms per 1,000 anchors |\n|---|---:|---:|---|---:|---:|")
     per: dict[str, float] = {}
     anchors_of: dict[str, int] = {}
     for name in names:
@@ -342,13 +345,14 @@ def main() -> None:
         result = None
         for _ in range(args.repeat):
             t0 = time.process_time()
-            result = analyse(body)
+            result = analyse(body, args.max_bytes)
             best = min(best, time.process_time() - t0)
         anchors = sum(1 for link in result.links if link[1] == "a")  # type: ignore[attr-defined]
         per[name] = best
         anchors_of[name] = anchors
         cost = f"{best * 1000 / (anchors / 1000):.2f}" if anchors >= 100 else "–"
-        print(f"| {name} | {len(body):,} | {anchors:,} | {best:.3f} | {cost} |")
+        read = "streamed" if "not_analysed" in result.facts else "tree"  # type: ignore[attr-defined]
+        print(f"| {name} | {len(body):,} | {anchors:,} | {read} | {best:.3f} | {cost} |")
     if args.stages:
         rows = {name: best_stages(PAGES[name](), args.repeat) for name in names}
         cols = list(next(iter(rows.values())))
