@@ -69,13 +69,13 @@ def read_answer(body: bytes, content_type: str, url: str, as_of: date) -> tuple[
     text, shape = _answer_text(body, content_type)
     found: Iterable[_Item]
     if shape == "datastore":
-        found = _datastore_items(_script_holding(text), as_of)
+        found = _datastore_items([_script_holding(text)], as_of)
     elif shape == "fragment":
         root = _fragment_root(text)
         found = _html_items(root, read_anchors(root), as_of, SOURCE) if root is not None else ()
     elif shape == "data":
         # The script-data reader reads values assigned in a script; the answer is such a value.
-        found = _script_json_items(_script_holding("var answer = " + _unwrap(text) + ";"), as_of)
+        found = _script_json_items([_script_holding("var answer = " + _unwrap(text) + ";")], as_of)
     else:
         return [], shape
     items = [_item_dict((*item[:4], SOURCE)) for item in _dedupe(found, url)]

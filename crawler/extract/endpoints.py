@@ -49,7 +49,7 @@ _NEXTGROUP = re.compile(r"<nextgroup>.*?href=[\"']([^\"']*dataproxy\.jsp[^\"']*)
 
 def extract(ctx: PageContext) -> dict[str, Any]:
     found: list[dict[str, str]] = []
-    for script in ctx.tree.iter("script"):
+    for script in ctx.elements("script"):
         if (script.get("type") or "").lower() == "text/xml":
             endpoint = _empty_datastore(script.text or "", ctx.url)
             if endpoint is not None and endpoint not in found:

@@ -33,7 +33,6 @@ from govaudit.crawler.extract.core import (
     clean_prefix,
     element_text,
     first,
-    metas,
     read_anchors,
     text_prefix,
 )
@@ -119,18 +118,19 @@ def extract(ctx: PageContext) -> dict[str, Any]:
     """The freshness facts of one page (see docs/architecture.md, the ``freshness`` row)."""
     tree = ctx.tree
     ref = ctx.as_of or date.today()
-    meta = _meta(tree)
+    meta = _meta(ctx.elements("meta"))
     body = tree.find("body")
     root = body if body is not None else tree
+    scripts = ctx.elements("script")
 
     found = chain(_html_items(root, anchors_of(ctx, root), ref, "html"), _comment_items(tree, ref),
-                  _datastore_items(tree, ref), _script_json_items(tree, ref))
+                  _datastore_items(scripts, ref), _script_json_items(scripts, ref))
     items, total = _kept(_dedupe(found, ctx.url))
 
-    pagination = _pagination(tree, ctx)
+    pagination = _pagination(scripts, ctx)
     guess = sum(1 for i in items if i["date"]) < 3 and not ctx.is_home and len(ctx.links) <= MAX_GUESS_LINKS
-    article = _article(tree, root, meta, ref, guess)
-    column = _column(tree, meta, ctx)
+    article = _article(ctx, root, meta, ref, guess)
+    column = _column(meta, ctx)
     column["items_total"] = total
     column["short_texts"] = _short_texts(root)
     column["list_containers"] = _empty_list_containers(root)
@@ -139,10 +139,10 @@ def extract(ctx: PageContext) -> dict[str, Any]:
 
 
 # -- meta ------------------------------------------------------------------------------------------------------
-def _meta(tree: lxml_html.HtmlElement) -> dict[str, str]:
+def _meta(metas: list[lxml_html.HtmlElement]) -> dict[str, str]:
     """``<meta name=…>`` by lower-cased name (the 网页设计规范 tags are written ColumnName, columnname, COLUMNNAME)."""
     out: dict[str, str] = {}
-    for el in metas(tree):
+    for el in metas:
         name = (el.get("name") or el.get("property") or "").strip().lower()
         if name and name not in out and el.get("content") is not None:
             out[name] = " ".join(el.get("content", "").split())[:500]
@@ -434,10 +434,10 @@ def _comment_items(tree: Any, ref: date) -> list[_Item]:
     return out
 
 
-def _datastore_items(tree: Any, ref: date) -> list[_Item]:
+def _datastore_items(scripts: list[Any], ref: date) -> list[_Item]:
     """Hanweb/大汉 jpage lists: ``<script type="text/xml"><datastore><recordset><record><![CDATA[<li>…]]>``."""
     out: list[_Item] = []
-    for script in tree.iter("script"):
+    for script in scripts:
         text = script.text or ""
         if "<record" not in text or "datastore" not in text.lower():
             continue
@@ -469,7 +469,7 @@ def _json_records(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
             yield from _json_records(value, depth + 1)
 
 
-def _script_json_items(tree: Any, ref: date) -> list[_Item]:
+def _script_json_items(scripts: list[Any], ref: date) -> list[_Item]:
     """Lists held as data in a script variable (``var listData = [{"title":…,"pubDate":…}]``).
 
     Strict JSON is read with json.raw_decode from each assignment; a JavaScript object literal (unquoted
@@ -478,7 +478,7 @@ def _script_json_items(tree: Any, ref: date) -> list[_Item]:
     """
     out: list[_Item] = []
     decoder = json.JSONDecoder()
-    for script in tree.iter("script"):
+    for script in scripts:
         if script.get("src") or (script.get("type") or "").lower() == "text/xml":
             continue
         text = (script.text or "")[:MAX_SCRIPT_CHARS]
@@ -622,9 +622,9 @@ def _page_number(url: str, p: SplitResult) -> int | None:
     return None
 
 
-def _pagination(tree: Any, ctx: PageContext) -> list[dict[str, Any]]:
+def _pagination(scripts: list[Any], ctx: PageContext) -> list[dict[str, Any]]:
     found: dict[str, int] = {}
-    for script in tree.iter("script"):
+    for script in scripts:
         m = _TRS_PAGER.search(script.text or "")
         if m:
             count, stem, ext = int(m.group(1)), m.group(3), m.group(4)
@@ -653,7 +653,7 @@ def _pagination(tree: Any, ctx: PageContext) -> list[dict[str, Any]]:
 
 
 # -- article ---------------------------------------------------------------------------------------------------
-def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool) -> dict[str, Any]:
+def _article(ctx: PageContext, root: Any, meta: dict[str, str], ref: date, guess: bool) -> dict[str, Any]:
     """Publication date of an article: the visible labelled date, else PubDate meta, else near the title,
     else htmldate's guess.  Meta and visible dates are both recorded: the visible one is what the public sees."""
     meta_date = None
@@ -677,12 +677,12 @@ def _article(tree: Any, root: Any, meta: dict[str, str], ref: date, guess: bool)
         best = (rank, m.start(), found)
     if best is not None:
         return {"date": best[2].iso, "date_text": best[2].text, "source": "label", "meta_date": meta_date}
-    near, before = _date_near_title(tree, text, meta, ref)
+    near, before = _date_near_title(ctx, text, meta, ref)
     if near is not None and (meta_date is None or _is_date_line(near, before)):
         return {"date": near.iso, "date_text": near.text, "source": "text", "meta_date": meta_date}
     if meta_date:
         return {"date": meta_date, "date_text": meta.get("pubdate") or meta_date, "source": "meta", "meta_date": meta_date}
-    guessed = _htmldate(tree, ref) if guess else None
+    guessed = _htmldate(ctx.tree, ref) if guess else None
     if guessed:
         return {"date": guessed, "date_text": guessed, "source": "htmldate", "meta_date": None}
     return {"date": None, "date_text": None, "source": None, "meta_date": None}
@@ -704,16 +704,16 @@ def _visible_pieces(root: Any) -> Iterator[str]:
             yield (el.text or "") + " " + (el.tail or "")
 
 
-def _date_near_title(tree: Any, text: str, meta: dict[str, str], ref: date) -> tuple[DateMatch | None, str]:
+def _date_near_title(ctx: PageContext, text: str, meta: dict[str, str], ref: date) -> tuple[DateMatch | None, str]:
     """An unlabelled date printed just under the article title (``<div class="date">2025-11-03</div>``), with
     the text between the title and it.
 
     Dates before the title are skipped: gov headers show today's date (今天是2026年11月20日)."""
     candidates = [meta.get("articletitle", "")]
-    h1 = first(tree, "h1")
+    h1 = ctx.first("h1")
     if h1 is not None:
         candidates.append(_clean(h1.text_content()))
-    title_el = first(tree, "title")
+    title_el = ctx.first("title")
     if title_el is not None:
         candidates.append(_TITLE_SPLIT.split(_clean(title_el.text_content()))[0])
     for title in candidates:
@@ -774,9 +774,9 @@ def _breadcrumb(root: Any) -> list[str]:
     return []
 
 
-def _column(tree: Any, meta: dict[str, str], ctx: PageContext) -> dict[str, Any]:
-    crumbs = _breadcrumb(tree)
-    title_el = first(tree, "title")
+def _column(meta: dict[str, str], ctx: PageContext) -> dict[str, Any]:
+    crumbs = _breadcrumb(ctx.tree)
+    title_el = ctx.first("title")
     title_parts = [p for p in _TITLE_SPLIT.split(_clean(title_el.text_content() if title_el is not None else "")) if p]
     name: str | None = meta.get("columnname") or None
     source: str | None = "meta ColumnName"
@@ -790,18 +790,27 @@ def _column(tree: Any, meta: dict[str, str], ctx: PageContext) -> dict[str, Any]
             "breadcrumb": crumbs, "title_parts": title_parts[:4]}
 
 
+_PASSED_OVER_MAX = 1000
+
+
 def _short_texts(root: Any) -> list[str]:
-    """Short texts outside links (≤ 30 characters): the check looks for 暂无信息-style placeholders in them."""
+    """Short texts outside links (≤ 30 characters): the check looks for 暂无信息-style placeholders in them.
+
+    A text as written that was taken or turned down is passed over when it comes again (up to ``_PASSED_OVER_MAX``
+    of them, a bounded set): a table repeats its dates and units in every row, and cleaning and matching each of a
+    5,000-row 信息公开目录's was a fifth of the extractor there (issue 16).  Not one found inside a link: the same
+    text may stand outside one further on."""
     out: list[str] = []
     seen: set[str] = set()
+    passed_over: set[str] = set()
     in_link: dict[Any, bool] = {}
     for el in root.iter(etree.Element):  # elements only, picked in C: comments show no text
         if el.tag in ("a", "script", "style", "option", "title"):
             continue
-        for text in (el.text, el.tail):
-            if not text or text.isspace():
+        for raw in (el.text, el.tail):
+            if not raw or raw in passed_over or raw.isspace():
                 continue
-            text = _clean(text)
+            text = _clean(raw)
             if 2 <= len(text) <= 30 and text not in seen and not _DATE_ONLY.match(text):
                 if _inside_link(el, in_link):
                     continue
@@ -809,6 +818,8 @@ def _short_texts(root: Any) -> list[str]:
                 out.append(text)
                 if len(out) >= 80:
                     return out
+            if len(passed_over) < _PASSED_OVER_MAX:
+                passed_over.add(raw)
     return out
 
 

@@ -36,7 +36,7 @@ from datetime import date
 from typing import Any
 
 from govaudit.crawler.extract import Anchor, PageContext
-from govaudit.crawler.extract.core import absolute_url, anchors_of, element_text, first, metas, text_prefix
+from govaudit.crawler.extract.core import absolute_url, anchors_of, element_text, first, text_prefix
 from govaudit.crawler.extract.dates import parse_date
 from lxml import etree
 
@@ -284,9 +284,9 @@ def classify_channel(text: str, *, strict: bool = True) -> tuple[str, str, bool]
     return None
 
 
-def _meta(tree: Any) -> dict[str, str]:
+def _meta(metas: list[Any]) -> dict[str, str]:
     out: dict[str, str] = {}
-    for el in metas(tree):
+    for el in metas:
         name, content = el.get("name"), el.get("content")
         if name and content:
             out.setdefault(name.strip().lower(), _clean(content))
@@ -325,29 +325,27 @@ def _breadcrumb(tree: Any) -> str | None:
     return best
 
 
-def _title_text(tree: Any) -> str:
-    el = first(tree, "title")
+def _title_text(ctx: PageContext) -> str:
+    el = ctx.first("title")
     return _clean(element_text(el)) if el is not None else ""
 
 
-def _headings(tree: Any) -> list[Any]:
-    """The h1 headings, then the h2, then the h3, each in document order: from one walk, not one a tag (issue 16)."""
-    by_tag: dict[str, list[Any]] = {"h1": [], "h2": [], "h3": []}
-    for el in tree.iter("h1", "h2", "h3"):
-        by_tag[el.tag].append(el)
-    return [*by_tag["h1"], *by_tag["h2"], *by_tag["h3"]]
+def _headings(ctx: PageContext) -> list[Any]:
+    """The h1 headings, then the h2, then the h3, each in document order: from the page's one walk for the tags
+    extractors ask for (``PageContext.elements``), not one of their own (issue 16)."""
+    return [*ctx.elements("h1"), *ctx.elements("h2"), *ctx.elements("h3")]
 
 
-def _channel(tree: Any, meta: dict[str, str]) -> dict[str, Any] | None:
+def _channel(ctx: PageContext, meta: dict[str, str]) -> dict[str, Any] | None:
     candidates: list[tuple[str, str]] = []
     if meta.get("columnname"):
         candidates.append((meta["columnname"], "meta ColumnName"))
-    crumb = _breadcrumb(tree)
+    crumb = _breadcrumb(ctx.tree)
     if crumb:
         parts = [p for p in _CRUMB_SPLIT.split(_CRUMB_TEXT.sub("", crumb)) if p]
         candidates.extend((p, f"breadcrumb: {' > '.join(parts)[:120]}") for p in reversed(parts))
-    candidates.extend((_clean(element_text(el)), el.tag) for el in _headings(tree))
-    parts = [p for p in _SPLIT_TITLE.split(_title_text(tree)) if p]
+    candidates.extend((_clean(element_text(el)), el.tag) for el in _headings(ctx))
+    parts = [p for p in _SPLIT_TITLE.split(_title_text(ctx)) if p]
     candidates.extend((p, "title") for p in reversed(parts))
     if meta.get("columntype"):
         candidates.append((meta["columntype"], "meta ColumnType"))
@@ -379,10 +377,10 @@ def _channel_links(anchors: list[Anchor], base: str) -> list[dict[str, Any]]:
 
 
 # -- letters -----------------------------------------------------------------------------------------------------
-def _base(tree: Any, url: str) -> str:
-    base = first(tree, "base")
+def _base(ctx: PageContext) -> str:
+    base = ctx.first("base")
     href = base.get("href") if base is not None else None
-    return (absolute_url(url, href) or url) if href else url
+    return (absolute_url(ctx.url, href) or ctx.url) if href else ctx.url
 
 
 def _link_url(a: Any, base: str) -> str | None:
@@ -543,7 +541,7 @@ def letters_from_markup(root: Any, base: str, ref: date) -> list[dict[str, Any]]
     list entry: the fragment is not the letter's own page."""
     if not (_letter_specific(root) or _STATUS.search(root.text_content())):
         return []
-    return [{**letter, "source": "list"} for letter in _letters(root, base, {}, ref)]
+    return [{**letter, "source": "list"} for letter in _letters(PageContext(url=base, tree=root), {}, ref)]
 
 
 def _cells(row: Any) -> list[Any]:
@@ -753,7 +751,7 @@ def _unlinked_title(fields: _Fields) -> str | None:
     return max(texts, key=len)[:200] if texts else None
 
 
-def _heading_title(tree: Any, meta: dict[str, str]) -> str | None:
+def _heading_title(ctx: PageContext, meta: dict[str, str]) -> str | None:
     """The letter's own title on its detail page.
 
     ``<title>题目_县长信箱_某县人民政府</title>`` names it before the channel segment; when the page prints that
@@ -761,14 +759,14 @@ def _heading_title(tree: Any, meta: dict[str, str]) -> str | None:
     h1/h2 (issue 11: every late letter was called 某某县人民政府)."""
     if meta.get("articletitle"):
         return meta["articletitle"]
-    parts = [p for p in _SPLIT_TITLE.split(_title_text(tree)) if p]
-    body = tree.find("body")
+    parts = [p for p in _SPLIT_TITLE.split(_title_text(ctx)) if p]
+    body = ctx.tree.find("body")
     shown = _clean(element_text(body)) if body is not None else ""
     for before, part in zip(parts, parts[1:]):
         # ... and is printed on the page: a template word such as 来信详情 is not.
         if classify_channel(part) and len(before) >= 4 and not classify_channel(before) and before in shown:
             return before
-    for el in _headings(tree):
+    for el in _headings(ctx):
         text = _clean(element_text(el))
         if len(text) >= 4 and not classify_channel(text) and not _LABEL.match(text):
             return text
@@ -777,8 +775,9 @@ def _heading_title(tree: Any, meta: dict[str, str]) -> str | None:
     return None
 
 
-def _letters(tree: Any, page_url: str, meta: dict[str, str], ref: date) -> list[dict[str, Any]]:
-    base = _base(tree, page_url)
+def _letters(ctx: PageContext, meta: dict[str, str], ref: date) -> list[dict[str, Any]]:
+    tree, page_url = ctx.tree, ctx.url
+    base = _base(ctx)
     body = tree.find("body")
     body = body if body is not None else tree
     letters: list[dict[str, Any]] = []
@@ -831,7 +830,7 @@ def _letters(tree: Any, page_url: str, meta: dict[str, str], ref: date) -> list[
         in_list = {id(d) for recs in list_roots for r in recs for d in r.iter()}
         own = [p for p in pieces if id(p.el) not in in_list]
         fields = _read_fields(own)
-        title = fields.values.get("title") or _heading_title(tree, meta)
+        title = fields.values.get("title") or _heading_title(ctx, meta)
         if title and (fields.values.keys() & {"asked", "asked_generic", "replied", "status", "reply_text", "content"}):
             letters.append(_letter(fields, source="detail", url=page_url, title=title, ref=ref,
                                    unlabelled_dates=False))
@@ -850,15 +849,15 @@ def extract(ctx: PageContext) -> dict[str, Any]:
     """Channel and letters of one page (see the module docstring for the fact keys)."""
     tree = ctx.tree
     ref = ctx.as_of or date.today()
-    meta = _meta(tree)
-    channel = _channel(tree, meta)
+    meta = _meta(ctx.elements("meta"))
+    channel = _channel(ctx, meta)
     body = tree.find("body")
     letters: list[dict[str, Any]] = []
     if channel is not None or _letter_specific(body):
-        letters = _letters(tree, ctx.url, meta, ref)
+        letters = _letters(ctx, meta, ref)
     facts: dict[str, Any] = {"channel": channel, "letters": letters}
     if ctx.is_home or channel is not None:
-        links = _channel_links(anchors_of(ctx, tree), _base(tree, ctx.url))
+        links = _channel_links(anchors_of(ctx, tree), _base(ctx))
         if links:
             facts["channel_links"] = links
     return facts
