@@ -306,15 +306,6 @@ def first(el: Any, step: str) -> Any | None:
     return found[0] if found else None
 
 
-_METAS = etree.XPath(".//meta")
-
-
-def metas(tree: Any) -> list[Any]:
-    """The ``<meta>`` elements under ``tree`` in document order: one XPath, a C walk at half the cost of
-    ``iter("meta")``.  An extractor reads a page's from ``PageContext.elements("meta")``, found once for all."""
-    return _METAS(tree)
-
-
 def clean_prefix(pieces: Iterable[str], limit: int) -> str:
     """``"".join(pieces)`` with its whitespace collapsed, cut at ``limit``, reading only as many pieces as that needs.
 
