@@ -39,7 +39,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 from govaudit.crawler import analysis
-from govaudit.crawler.analysis import analyse_page, links_of
+from govaudit.crawler.analysis import analyse_page
 from govaudit.crawler.extract import PageContext, installed, load_extractors, run_extractors
 from govaudit.crawler.extract.core import decode_html, extract_links, parse_html
 
@@ -251,24 +251,22 @@ def memory_child(name: str, blob: str) -> dict[str, object]:
 
 
 def engine_child(blob: str) -> dict[str, object]:
-    """In this (fresh) process, the engine's side of one page (crawler/spiders/site.py ``parse_page``): the
-    pickled result received, unpickled, its links made ``Link`` objects and the set of (url, tag, anchor) that
-    drops their repeats; the requests they become go to the scheduler's disk queue one at a time."""
-    links_of(analyse_page(SITE, links(200), "utf-8", False, AS_OF, SITE, EXTRACTORS))
+    """In this (fresh) process, the engine's side of one page as crawler/spiders/site.py ``parse_page`` has it: the
+    pickled result received, unpickled, and the set of (url, tag, anchor) that drops the repeats among its link
+    tuples; the requests they become go to the scheduler's disk queue one at a time."""
+    pickle.loads(ForkingPickler.dumps(analyse_page(SITE, links(200), "utf-8", False, AS_OF, SITE, EXTRACTORS)))
     peaks = _Peaks()
     peaks.mark("received")
     data = Path(blob).read_bytes()
     peaks.mark("unpickled")
     result = pickle.loads(data)
-    peaks.mark("Link objects")
-    found = links_of(result)
     peaks.mark("repeats set")
-    done = {(link.url, link.tag, link.anchor) for link in found}
+    done = {(url, tag, anchor) for url, tag, anchor, _ in result.links}
     above = peaks.above()
     return {"stages": above, "links": len(done)}
 
 
-ENGINE_STAGES = ("received", "unpickled", "Link objects", "repeats set")
+ENGINE_STAGES = ("received", "unpickled", "repeats set")
 
 
 def memory(names: list[str]) -> None:

@@ -369,7 +369,3 @@ class PageAnalyser:
                 if proc.is_alive():
                     proc.kill()
             self.pool = None
-
-
-def links_of(analysis: PageAnalysis) -> list[Link]:
-    return [Link(*t) for t in analysis.links]
