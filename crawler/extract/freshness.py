@@ -80,7 +80,8 @@ _TRS_PAGER = re.compile(r"createPageHTML\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?(\d+)\
 _MENU_ATTR = re.compile(r"nav|menu|header|footer|top|daohang|dh|links|friend|yqlj", re.I)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 _RECORD = re.compile(r"<record[^>]*>(.*?)</record>", re.S | re.I)
-_JS_ASSIGN = re.compile(r"(?:var|let|const)?\s*[\w$.\[\]'\"]+\s*=\s*(?=[\[{])")
+_ASSIGN_EQ = re.compile(r"=\s*(?=[\[{])")  # the ``=`` of ``name = {…}`` / ``name = […]``
+_NAME_PUNCT = frozenset("_$.[]'\"")  # what a name may hold besides letters and digits (``a.b["c"]``)
 _CRUMB_ATTR = re.compile(r"crumb|position|location|dqwz|weizhi|curpos|lujing|daohang|path", re.I)
 _CRUMB_TEXT = re.compile(r"^\s*(当前位置|您现在的位置|您的位置|现在位置|所在位置|当前的位置)\s*[:：]?")
 _CRUMB_SPLIT = re.compile(r"\s*(?:>|＞|»|›|→|/|\\|》|>>)\s*")
@@ -486,12 +487,12 @@ def _script_json_items(scripts: list[Any], ref: date) -> list[_Item]:
             continue
         pos = 0
         budget = [MAX_SCRIPT_VALUES]
-        for m in _JS_ASSIGN.finditer(text):
+        for at in _assignments(text):
             if budget[0] <= 0:
                 break  # no value parsed past the budget: the rest of a pasted library is not scanned either
-            if m.end() < pos:
+            if at < pos:
                 continue
-            data, end = _script_value(decoder, text, m.end(), budget)
+            data, end = _script_value(decoder, text, at, budget)
             if data is None:
                 continue
             pos = end
@@ -505,6 +506,24 @@ def _script_json_items(scripts: list[Any], ref: date) -> list[_Item]:
                 out.append((_clean(str(title))[:200], str(link).strip(), found.iso if found else None,
                             found.text if found else None, "script-json"))
     return out
+
+
+def _assignments(text: str) -> Iterator[int]:
+    r"""Where each value assigned to a name begins in a script (``var list = {…}``, ``a.b["c"] = […]``): after the
+    ``=`` and its spaces, before the ``{`` or ``[``, in order.
+
+    Found from each ``=`` back to the name before it, where the pattern this was (``(?:var|let|const)?\s*[\w$.\[\]'"]+
+    \s*=\s*(?=[\[{])``, the same positions on every fixture and real page's scripts and on random strings) was tried at
+    every character of a script and ran the name's length each time: a sixth of a real page's analysis, 88 ms for
+    the test pages' scripts against 0.3 (issue 16).  A name begins no earlier than where the last value began."""
+    last = 0
+    for m in _ASSIGN_EQ.finditer(text):
+        k = m.start() - 1
+        while k >= last and text[k].isspace():
+            k -= 1
+        if k >= last and (text[k].isalnum() or text[k] in _NAME_PUNCT):
+            last = m.end()
+            yield last
 
 
 def _script_value(decoder: json.JSONDecoder, text: str, start: int, budget: list[int]) -> tuple[Any, int]:
