@@ -38,6 +38,9 @@ _PARSER = Parser(_JS)
 _CALL_QUERY = Query(_JS, "(call_expression) @call")
 # A cheap look before parsing: most scripts (statistics, menus) name no request at all.
 _HINT = re.compile(r"\.ajax\s*\(|getJSON|\$\.get\s*\(|\$\.post\s*\(|jQuery\.(?:get|post)\s*\(|\bfetch\s*\(|jpage|dataproxy")
+# One of these is in every text ``_HINT`` finds something in: sought first, as ``in`` runs through a script five
+# times faster than the pattern, which is tried at every character (issue 16; a real page's scripts are 5 KB).
+_HINT_WORDS = (".ajax", "getJSON", "$.get", "$.post", "jQuery.get", "jQuery.post", "fetch", "jpage", "dataproxy")
 # Requests that are not a list: visit counters, log-ins, captchas, votes, weather widgets, statistics beacons.
 _NOT_LIST = re.compile(r"count|hits|visit|click|login|logout|captcha|verif|vote|weather|stat(?:istic)?s?\b|track|"
                        r"save|submit|insert|update|delete|remove|comment|reply|suggest|liulan|tts|wechat|share|"
@@ -59,7 +62,7 @@ def extract(ctx: PageContext) -> dict[str, Any]:
                 "text/javascript", "application/javascript", "javascript", "module"):
             continue
         text = (script.text or "")[:MAX_SCRIPT_CHARS]
-        if not _HINT.search(text):
+        if not any(word in text for word in _HINT_WORDS) or not _HINT.search(text):
             continue
         for endpoint in _calls(_PARSER.parse(text.encode("utf-8", "replace")).root_node, ctx.url):
             if endpoint not in found:
