@@ -454,23 +454,43 @@ def _step(el: etree._Element) -> list[str]:
     return [el.tag if isinstance(el.tag, str) else "", (el.get("id") or "")[:60], (el.get("class") or "")[:100]]
 
 
+_Chain = tuple[tuple[str, ...], ...]
+
+
+def _chain(el: etree._Element, memo: dict[etree._Element, _Chain]) -> _Chain:
+    """The last ``MAX_CHAIN_DEPTH`` steps (``_step``) from below ``<body>`` down to ``el``.  Each element's chain is
+    its parent's and its own step, so a chain is made once per element, each ancestor's read from ``memo``: asked
+    of every off-host link, a climb to the root each time was a walk of ancestors per link (issue 16)."""
+    climb: list[etree._Element] = []
+    node: etree._Element | None = el
+    while node is not None and node not in memo:
+        climb.append(node)
+        node = node.getparent()
+    chain: _Chain = memo[node] if node is not None else ()
+    for node in reversed(climb):
+        if node.tag not in ("html", "body"):
+            chain = (*chain[-(MAX_CHAIN_DEPTH - 1):], tuple(_step(node)))
+        memo[node] = chain
+    return chain
+
+
 def link_chains(root: etree._Element, page_host: str, base: str, hidden: list[dict[str, str]]) -> list[dict[str, Any]]:
     """Off-host links not already found hidden, grouped by the chain of elements above them (tag, id, class from
     ``<body>`` down): what the safety check matches a linked style sheet's hiding rules against, since the
     page's analysis never sees the sheet.  One chain stands for the links it holds (a 友情链接 list is one)."""
     seen = {h["url"] for h in hidden}
-    chains: dict[str, dict[str, Any]] = {}
+    chains: dict[_Chain, dict[str, Any]] = {}
+    memo: dict[etree._Element, _Chain] = {}
     for a in root.iter("a"):
         url = absolute_url(base, a.get("href") or "") or ""
         host = _host(url)
         if not host or host == page_host or url in seen or any(w in host for w in _RECORD_SITES):
             continue  # (the footer's record-site links are no 暗链)
-        steps = [_step(el) for el in reversed([a, *a.iterancestors()]) if el.tag not in ("html", "body")][-MAX_CHAIN_DEPTH:]
-        key = repr(steps)
+        key = _chain(a, memo)
         if key not in chains:
             if len(chains) >= MAX_CHAINS:
                 continue
-            chains[key] = {"chain": steps, "links": []}
+            chains[key] = {"chain": [list(step) for step in key], "links": []}
         if len(chains[key]["links"]) < 5:
             chains[key]["links"].append({"url": url, "anchor": _clean(a.text_content())[:100]})
     return list(chains.values())
