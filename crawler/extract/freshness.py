@@ -323,7 +323,7 @@ class _ItemIndex:
             return False
         count = self.items.get(node)
         if count is None:
-            count = self.items[node] = sum(1 for other in node.iter("a") if self.is_item(other))
+            count = self.items[node] = sum(map(self.is_item, node.iter("a")))
         return count - (1 if self.is_item(a) else 0) > 0
 
 
