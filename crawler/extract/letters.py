@@ -654,8 +654,8 @@ def _anchors(pieces: list[_Piece]) -> tuple[list[Any], dict[str, Any]]:
 # is consumed rather than looked behind: a pattern that starts with a character class lets re skip to the places
 # it may match, where a leading look-behind or ``^`` made every character a full attempt (issue 16).  A match
 # never ends in a separator a label could follow (its last character is a colon, a bracket, the word's own, or a
-# space before a newline or a digit), so consuming one takes it from no other match; and a match's start in the longer text (its
-# separator's place) is the label's own start in the joined one.
+# space before a newline or a digit), so consuming one takes it from no other match; and a match's start in the
+# longer text (its separator's place) is the label's own start in the joined one.
 _LABEL_LINES = re.compile(_LABEL_SEP + _LABEL_BODY, re.M)
 
 
