@@ -283,7 +283,12 @@ def classify_channel(text: str, *, strict: bool = True) -> tuple[str, str, bool]
     ``strict`` asks for the text to *be* the name, give or take a short prefix (XX县长信箱, 市民留言板):
     a letter titled "求助咨询" is not a channel, but a title segment "县长信箱" is.
     """
-    text = _clean(text)
+    return _channel_of(_clean(text), strict)
+
+
+def _channel_of(text: str, strict: bool = True) -> tuple[str, str, bool] | None:
+    """``classify_channel`` of a text whose whitespace is collapsed already (a link's text from the links pass: a
+    mailbox's 5,000 letter titles are not collapsed a second time, issue 16)."""
     # Strictly, a name may leave at most four characters before it: every kind's first match starts at or after
     # the first match of any kind, so none within the first five characters rules them all out (a mailbox's
     # letter titles, 关于…的咨询, no longer run each kind's pattern: issue 16).
@@ -378,8 +383,7 @@ def _channel_links(anchors: list[Anchor], base: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for a, text, _ in anchors:
-        text = text or _clean(a.get("title"))
-        found = classify_channel(text)
+        found = _channel_of(text or _clean(a.get("title")))
         url = absolute_url(base, a.get("href") or "") if found else None
         if not found or not url or url in seen:
             continue
