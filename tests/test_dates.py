@@ -85,3 +85,39 @@ def test_year_heading_and_iso_reading():
     assert year_heading("2025年工作计划") is None
     assert iso_or_none("2025-11-03") == date(2025, 11, 3)
     assert iso_or_none("2025-02-30") is None and iso_or_none(None) is None
+
+
+def test_look_behinds_after_the_first_character_match_as_leading_ones() -> None:
+    """The patterns put their look-behind after their first characters so that re can skip ahead (issue 16): on
+    hostile strings (digits glued to separators, full-width and Arabic-Indic digits, 年 before a month) they match
+    exactly what the plain leading look-behind forms match, from any start; and each hint lies within every match
+    of the pattern it stands for."""
+    import random
+    import re
+
+    from govaudit.crawler.extract import dates
+    sep, time = dates._SEP, dates._TIME
+    plain = {
+        dates._FULL: r"(?<![\d])(?P<y>(?:19|20)\d{2})(?:" + sep + r"(?P<m>\d{1,2})" + sep + r"(?P<d>\d{1,2})(?![\d])"
+                     r"|\s*年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*[日号]?)" + time,
+        dates._SHORT_YEAR: r"(?<![\d.\-/])(?P<y>\d{2})(?:" + sep + r"(?P<m>\d{1,2})" + sep + r"(?P<d>\d{1,2})"
+                           r"(?![\d.\-/])|\s*年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*[日号]?)" + time,
+        dates._MONTH_DAY: r"(?<![\d.\-/年])(?P<m>\d{1,2})(?:\s*[-/.]\s*(?P<d>\d{1,2})(?![\d.\-/])|\s*月\s*"
+                          r"(?P<d2>\d{1,2})\s*[日号])" + time,
+    }
+    bits = [*"0123456789", "19", "20", "2025", "1999", "25", *"-/.．／－年月日号 :：T\n〔〕２٣【】x"]
+    rnd = random.Random(16)
+    for _ in range(20_000):
+        text = "".join(rnd.choice(bits) for _ in range(rnd.randint(0, 14)))
+        start = rnd.randint(0, len(text))
+        for fast, slow in plain.items():
+            slow_re = re.compile(slow)
+            assert [(m.span(), m.groups()) for m in fast.finditer(text)] == \
+                [(m.span(), m.groups()) for m in slow_re.finditer(text)], text
+            a, b = fast.search(text, start), slow_re.search(text, start)
+            assert (a and (a.span(), a.groups())) == (b and (b.span(), b.groups())), (text, start)
+        # A hint lies within each match of the pattern it hints at, so searching it in a match's stretch finds it.
+        for m in dates._SHORT_YEAR.finditer(text):
+            assert dates._SHORT_HINT.search(text, m.start(), m.end()), text
+        for m in dates._FULL.finditer(text):
+            assert dates._FULL_HINT.search(text, m.start(), m.end()), text

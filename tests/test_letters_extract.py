@@ -231,3 +231,24 @@ def test_text_after_a_cms_comment_is_read() -> None:
         "http://127.0.0.1:8765/xzxx/show?id=7")
     assert [(l["title"], l["asked"], l["replied"], l["has_reply_text"]) for l in facts["letters"]] == [
         ("关于村道路灯不亮的问题", "2026-04-01", "2026-04-03", True)]
+
+
+def test_label_patterns_match_the_plain_alternation_and_look_behind() -> None:
+    """``_LABEL``'s words grouped by first character, and ``_LABEL_LINES`` consuming the separator over a text that
+    starts with a newline (issue 16), match what the plain forms match: on hostile strings of label words glued to
+    separators, brackets, colons, digits and newlines, the same spans and words."""
+    import random
+    import re
+
+    alt = "|".join(re.escape(w) for w in letters._WORDS)
+    body = r"[【\[]?(" + alt + r")[】\]]?\s*(?:[:：]|$|(?=\s+\d))"
+    plain = re.compile(r"(?:^|(?<=[\s|｜/，,；;、]))" + body)
+    plain_lines = re.compile(plain.pattern, re.M)
+    bits = [*letters._WORDS, *" \t|｜/，,；;、【】[]:：0123456789\nx关于的", "  ", " 2", "回复时间过长"]
+    rnd = random.Random(16)
+    for _ in range(20_000):
+        text = "".join(rnd.choice(bits) for _ in range(rnd.randint(0, 8)))
+        assert [(m.span(), m.groups()) for m in letters._LABEL.finditer(text)] == \
+            [(m.span(), m.groups()) for m in plain.finditer(text)], text
+        assert [(m.start(), m.group(1)) for m in letters._LABEL_LINES.finditer("\n" + text)] == \
+            [(m.start(), m.group(1)) for m in plain_lines.finditer(text)], text

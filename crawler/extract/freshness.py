@@ -58,6 +58,9 @@ UNDATED_LIST_MIN_TITLE = 8   # ... whose titles average this many characters (me
 DATE_LINE_REACH = 20  # characters between the title and its date line (spaces, a 发布 badge), not a paragraph
 MIN_TITLE = 4  # shorter anchor texts (更多, 1, 下一页) are navigation, not information items ...
 MIN_SHORT_TITLE = 2  # ... unless they are dated rows of a list other rows date (嘉奖令, 通知: CJK titles)
+# Row texts whose dates a list remembers (``_RowDates``): how many, and how long (a date cell, not a layout row).
+_ROW_TEXTS_MAX = 1000
+_ROW_TEXT_CHARS = 100
 _NOT_TITLES = {"更多", "详细", "详情", "查看", "全文", "返回", "打印", "关闭", "置顶", "下载", "附件", "原文"}
 
 _SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
@@ -230,16 +233,38 @@ def _text_outside(row: Any, a: Any) -> str:
     return _clean(" ".join(parts))
 
 
-def _row_date(text: str, ref: date, years: _YearHeadings, a: Any) -> DateMatch | None:
-    """The publication date in a row's non-title text: the last full date, else a month-day in a short cell
-    (its year from the heading above anchor ``a``)."""
-    found = find_dates(text, ref=ref)
-    if not found and len(text) <= 40 and _DIGIT.search(text):  # a month-day date has digits: no year asked without
-        found = find_dates(text, ref=ref, year_hint=years.of(a), month_day=True)
-    # 今天是2026年11月20日: the header's clock widget sits beside the 网站首页 link; it dates nothing.
-    if found and _may_hold_widget(text):
-        found = [f for f in found if not _TODAY_WIDGET.search(text[:f.start])]
-    return found[-1] if found else None
+class _RowDates:
+    """The publication date in a row's non-title text (``of``): the last full date, else a month-day in a short cell
+    (its year from the heading above the row's anchor).
+
+    A list's rows repeat their date cells (several items a day, a 县长信箱's 留言时间：… 状态：已回复), so the full
+    dates of a short text are found once per list, not once per row (issue 16), for up to ``_ROW_TEXTS_MAX`` texts.
+    The year headings are read the first time a row asks (a month-day date, ``11-03``): a list whose rows print
+    full dates, or none, never pays a walk of every element and its text."""
+
+    def __init__(self, root: Any, ref: date) -> None:
+        self.root = root
+        self.ref = ref
+        self.full: dict[str, list[DateMatch]] = {}
+        self.years: dict[Any, int] | None = None
+
+    def of(self, text: str, a: Any) -> DateMatch | None:
+        found = self.full.get(text)
+        if found is None:
+            found = find_dates(text, ref=self.ref)
+            if len(text) <= _ROW_TEXT_CHARS and len(self.full) < _ROW_TEXTS_MAX:
+                self.full[text] = found
+        if not found and len(text) <= 40 and _DIGIT.search(text):  # a month-day date has digits: no year asked without
+            found = find_dates(text, ref=self.ref, year_hint=self.year_of(a), month_day=True)
+        # 今天是2026年11月20日: the header's clock widget sits beside the 网站首页 link; it dates nothing.
+        if found and _may_hold_widget(text):
+            found = [f for f in found if not _TODAY_WIDGET.search(text[:f.start])]
+        return found[-1] if found else None
+
+    def year_of(self, a: Any) -> int | None:
+        if self.years is None:
+            self.years = _year_map(self.root)
+        return self.years.get(a)
 
 
 def _may_hold_widget(text: str) -> bool:
@@ -273,20 +298,6 @@ def _year_map(root: Any) -> dict[Any, int]:
     return out
 
 
-class _YearHeadings:
-    """``_year_map`` of a list, read the first time a row asks (a month-day date, ``11-03``): a list whose rows
-    print full dates, or none, never pays a walk of every element and its text (issue 16)."""
-
-    def __init__(self, root: Any) -> None:
-        self.root = root
-        self.years: dict[Any, int] | None = None
-
-    def of(self, a: Any) -> int | None:
-        if self.years is None:
-            self.years = _year_map(self.root)
-        return self.years.get(a)
-
-
 class _ItemIndex:
     """How many item links each element holds, counted once per element and each anchor's text read once.
 
@@ -313,13 +324,13 @@ class _ItemIndex:
             return False
         count = self.items.get(node)
         if count is None:
-            count = self.items[node] = sum(1 for other in node.iter("a") if self.is_item(other))
+            count = self.items[node] = sum(map(self.is_item, node.iter("a")))
         return count - (1 if self.is_item(a) else 0) > 0
 
 
 def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) -> Iterator[_Item]:
     """The list items among ``anchors`` (those under ``root``, in document order)."""
-    years = _YearHeadings(root)
+    row_dates = _RowDates(root, ref)
     index = _ItemIndex()
     rows: list[tuple[str, Any, str, DateMatch | None]] = []  # (href, the row's parent, title, date)
     dated_containers: set[Any] = set()  # the parents of rows with a long title and a date
@@ -339,7 +350,7 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
             continue
         found: DateMatch | None = None
         for txt in inner_dates:
-            found = _row_date(_clean(txt), ref, years, a) or found
+            found = row_dates.of(_clean(txt), a) or found
         node, steps = a, 4
         parent = a.getparent()
         if found is None and parent is not None and leaf and _bare(parent, a):
@@ -364,7 +375,7 @@ def _html_items(root: Any, anchors: Iterable[Anchor], ref: date, source: str) ->
                 node = parent
                 outside = _text_outside(node, a)
                 if outside:
-                    found = _row_date(outside, ref, years, a)
+                    found = row_dates.of(outside, a)
                 if found is not None or tag in _ROW_TAGS:
                     break
         row = node

@@ -63,10 +63,25 @@ ROLE_WORDS: dict[str, tuple[str, ...]] = {
 }
 _ROLE_OF: dict[str, str] = {w: role for role, words in ROLE_WORDS.items() for w in words}
 _WORDS = sorted(_ROLE_OF, key=len, reverse=True)
-_ALT = "|".join(re.escape(w) for w in _WORDS)
+
+
+def _alternation(words: list[str]) -> str:
+    """``words`` as one regex alternation, tried in their order, grouped by first character (``留(?:言时间|言日期…)``):
+    re tries a group's words only where its character stands, not each of 150 words at every place a label may
+    start (issue 16: a 5,000-letter mailbox's 15,000 pieces).  Only words of one first character can match at one
+    place, and their order is kept, so the match is the plain alternation's."""
+    rests: dict[str, list[str]] = {}
+    for w in words:
+        rests.setdefault(w[0], []).append(re.escape(w[1:]))
+    return "|".join(re.escape(first) + "(?:" + "|".join(r) + ")" for first, r in rests.items())
+
+
+_ALT = _alternation(_WORDS)
 # A label starts a text piece (or follows a separator) and ends in a colon, the end of the piece, or
 # whitespace before a digit ("留言时间 2025-03-05").  "关于回复时间过长的投诉" is therefore not a label.
-_LABEL = re.compile(r"(?:^|(?<=[\s|｜/，,；;、]))[【\[]?(" + _ALT + r")[】\]]?\s*(?:[:：]|$|(?=\s+\d))")
+_LABEL_SEP = r"[\s|｜/，,；;、]"
+_LABEL_BODY = r"[【\[]?(" + _ALT + r")[】\]]?\s*(?:[:：]|$|(?=\s+\d))"
+_LABEL = re.compile(r"(?:^|(?<=" + _LABEL_SEP + "))" + _LABEL_BODY)
 _ONLY_PUNCT = re.compile(r"^[\s:：|｜/，,；;、\-—]*$")
 
 # Status words as printed.  Generous on purpose: the check decides which of them count as answered.
@@ -268,7 +283,12 @@ def classify_channel(text: str, *, strict: bool = True) -> tuple[str, str, bool]
     ``strict`` asks for the text to *be* the name, give or take a short prefix (XX县长信箱, 市民留言板):
     a letter titled "求助咨询" is not a channel, but a title segment "县长信箱" is.
     """
-    text = _clean(text)
+    return _channel_of(_clean(text), strict)
+
+
+def _channel_of(text: str, strict: bool = True) -> tuple[str, str, bool] | None:
+    """``classify_channel`` of a text whose whitespace is collapsed already (a link's text from the links pass: a
+    mailbox's 5,000 letter titles are not collapsed a second time, issue 16)."""
     # Strictly, a name may leave at most four characters before it: every kind's first match starts at or after
     # the first match of any kind, so none within the first five characters rules them all out (a mailbox's
     # letter titles, 关于…的咨询, no longer run each kind's pattern: issue 16).
@@ -363,8 +383,7 @@ def _channel_links(anchors: list[Anchor], base: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for a, text, _ in anchors:
-        text = text or _clean(a.get("title"))
-        found = classify_channel(text)
+        found = _channel_of(text or _clean(a.get("title")))
         url = absolute_url(base, a.get("href") or "") if found else None
         if not found or not url or url in seen:
             continue
@@ -635,8 +654,13 @@ def _anchors(pieces: list[_Piece]) -> tuple[list[Any], dict[str, Any]]:
 # ``_LABEL`` over pieces joined by newlines (a piece holds none: ``_clean``): a label starts a line or follows a
 # separator there as in its piece, and ends at a colon or the line's end.  A match at a line's end may take the
 # next line's leading colon, where no label can start (a label after a colon is none), so the matches are the
-# pieces' own.
-_LABEL_LINES = re.compile(_LABEL.pattern, re.M)
+# pieces' own.  Over a text that starts with a newline, the separator before a label (a newline at a line's start)
+# is consumed rather than looked behind: a pattern that starts with a character class lets re skip to the places
+# it may match, where a leading look-behind or ``^`` made every character a full attempt (issue 16).  A match
+# never ends in a separator a label could follow (its last character is a colon, a bracket, the word's own, or a
+# space before a newline or a digit), so consuming one takes it from no other match; and a match's start in the
+# longer text (its separator's place) is the label's own start in the joined one.
+_LABEL_LINES = re.compile(_LABEL_SEP + _LABEL_BODY, re.M)
 
 
 def _labels(pieces: list[_Piece]) -> Iterable[tuple[_Piece, str]]:
@@ -645,7 +669,7 @@ def _labels(pieces: list[_Piece]) -> Iterable[tuple[_Piece, str]]:
     if not pieces:
         return
     i, end = 0, len(pieces[0].text)  # piece i ends at ``end``, where its newline is
-    for m in _LABEL_LINES.finditer("\n".join(p.text for p in pieces)):
+    for m in _LABEL_LINES.finditer("\n" + "\n".join(p.text for p in pieces)):
         while m.start() > end:
             i += 1
             end += len(pieces[i].text) + 1
