@@ -86,7 +86,9 @@ _RECORD = re.compile(r"<record[^>]*>(.*?)</record>", re.S | re.I)
 _ASSIGN_EQ = re.compile(r"=\s*(?=[\[{])")  # the ``=`` of ``name = {…}`` / ``name = […]``
 _NAME_PUNCT = frozenset("_$.[]'\"")  # what a name may hold besides letters and digits (``a.b["c"]``)
 _CRUMB_ATTR = re.compile(r"crumb|position|location|dqwz|weizhi|curpos|lujing|daohang|path", re.I)
-_CRUMB_TEXT = re.compile(r"^\s*(当前位置|您现在的位置|您的位置|现在位置|所在位置|当前的位置)\s*[:：]?")
+_CRUMB_WORDS = ("当前位置", "您现在的位置", "您的位置", "现在位置", "所在位置", "当前的位置")
+_CRUMB_TEXT = re.compile(r"^\s*(" + "|".join(_CRUMB_WORDS) + r")\s*[:：]?")
+_CRUMB_WORD_CHARS = max(map(len, _CRUMB_WORDS))  # as much of a collapsed text as says whether _CRUMB_TEXT matches
 _CRUMB_SPLIT = re.compile(r"\s*(?:>|＞|»|›|→|/|\\|》|>>)\s*")
 _NOT_CRUMB = re.compile(r"^(首页|网站首页|主页|正文|详情|内容|正文内容|当前位置.*|您现在的位置.*|您的位置.*)$")
 _TITLE_SPLIT = re.compile(r"\s*[-_|｜—–]+\s*")
@@ -782,26 +784,40 @@ def _htmldate(tree: Any, ref: date) -> str | None:
 def _breadcrumb(root: Any) -> list[str]:
     # A wrapper with no text of its own around one element has that element's text.  Handing the text down
     # such a chain keeps the search linear: a DOM nested 100,000 deep re-read its one link's text below
-    # every level (7.8 s of a 10 s analysis budget).
-    inherited: dict[Any, str] = {}
+    # every level (7.8 s of a 10 s analysis budget).  An element whose class and id say nothing of a breadcrumb
+    # is one only when its text begins with a ``_CRUMB_WORDS`` word, which its first few characters say: the 201
+    # the rest asks for are read only then (reading them of every block was a sixteenth of a real page's analysis,
+    # issue 16).
+    inherited: dict[Any, tuple[str, int]] = {}
     for el in root.iter("div", "span", "p", "td", "nav", "ol", "ul"):
         attrs = f"{el.get('class', '')} {el.get('id', '')}"
-        text = inherited.pop(el, None)
-        if text is None:
-            text = text_prefix(el, 201)
-            node = el
-            while not (node.text or "").strip() and len(node) == 1 and isinstance(node[0].tag, str) \
-                    and not (node[0].tail or "").strip():
-                node = node[0]
-                inherited[node] = text
+        named = _CRUMB_ATTR.search(attrs) is not None
+        handed = inherited.pop(el, None)
+        if not named and not _CRUMB_TEXT.match(_crumb_text(el, _CRUMB_WORD_CHARS, handed, inherited)):
+            continue
+        text = _crumb_text(el, 201, handed, inherited)
         if not text or len(text) > 200:
             continue
-        if _CRUMB_TEXT.match(text) or (_CRUMB_ATTR.search(attrs) and (first(el, "a") is not None)):
+        if _CRUMB_TEXT.match(text) or (named and (first(el, "a") is not None)):
             text = _CRUMB_TEXT.sub("", text)
             crumbs = [c.strip() for c in _CRUMB_SPLIT.split(text) if c.strip()]
             if crumbs:
                 return crumbs[:10]
     return []
+
+
+def _crumb_text(el: Any, limit: int, handed: tuple[str, int] | None, inherited: dict[Any, tuple[str, int]]) -> str:
+    """``text_prefix(el, limit)``: ``handed`` down by a wrapper above when that was cut at ``limit`` or beyond, else
+    read, and handed down the chain of wrappers below ``el`` that have its text (with the limit it was cut at)."""
+    if handed is not None and handed[1] >= limit:
+        return handed[0][:limit]
+    text = text_prefix(el, limit)
+    node = el
+    while not (node.text or "").strip() and len(node) == 1 and isinstance(node[0].tag, str) \
+            and not (node[0].tail or "").strip():
+        node = node[0]
+        inherited[node] = (text, limit)
+    return text
 
 
 def _column(meta: dict[str, str], ctx: PageContext) -> dict[str, Any]:
