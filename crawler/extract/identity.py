@@ -287,7 +287,6 @@ def _norm_colour(value: str) -> str:
 
 _SELECTOR_NAMES = re.compile(r"([.#])([\w-]+)")
 _SHOWS = re.compile(r"display\s*:\s*(?!none)[a-z]|visibility\s*:\s*visible", re.I)
-_STYLES = etree.XPath("//style/text()")
 _COMBINATOR = re.compile(r"\s*[>+~]\s*|\s+")
 
 _MEDIA_LIMITED = re.compile(r"print|speech|width|height|orientation|aspect-ratio|resolution|hover|pointer", re.I)
@@ -368,7 +367,8 @@ def _by_rule(root: etree._Element, styles: list[etree._Element]) -> list[tuple[e
     """Elements a hiding ``<style>`` rule of the page (``styles``: its ``<style>`` elements) selects, with the rule."""
     if not styles:
         return []
-    by_name, other = _page_rules("\n".join(_STYLES(root)))
+    # A style element's content is one text node (HTML parses it as raw text): its ``.text``, no walk of the page.
+    by_name, other = _page_rules("\n".join(style.text for style in styles if style.text))
     found = [(el, how) for how, xpath in other for el in xpath(root) if isinstance(el, etree._Element)]
     if by_name:
         for el in _NAMED(root):
