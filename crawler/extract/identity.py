@@ -36,9 +36,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import tinycss2
-from govaudit.crawler.extract import Link, PageContext
+from govaudit.crawler.extract import Anchor, Link, PageContext
 from govaudit.crawler.extract.content import page_text, visible_text
-from govaudit.crawler.extract.core import absolute_url, collapsed_text
+from govaudit.crawler.extract.core import absolute_url, anchors_of, collapsed_text
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -474,15 +474,16 @@ def _chain(el: etree._Element, memo: dict[etree._Element, _Chain]) -> _Chain:
     return chain
 
 
-def link_chains(root: etree._Element, page_host: str, base: str, hidden: list[dict[str, str]]) -> list[dict[str, Any]]:
+def link_chains(anchors: list[Anchor], page_host: str, base: str, hidden: list[dict[str, str]]) -> list[dict[str, Any]]:
     """Off-host links not already found hidden, grouped by the chain of elements above them (tag, id, class from
     ``<body>`` down): what the safety check matches a linked style sheet's hiding rules against, since the
-    page's analysis never sees the sheet.  One chain stands for the links it holds (a 友情链接 list is one)."""
+    page's analysis never sees the sheet.  One chain stands for the links it holds (a 友情链接 list is one).
+    ``anchors``: the page's (``core.anchors_of``), their texts as the links pass collapsed them."""
     seen = {h["url"] for h in hidden}
     chains: dict[_Chain, dict[str, Any]] = {}
     memo: dict[etree._Element, _Chain] = {}
-    for a in root.iter("a"):
-        url = absolute_url(base, a.get("href") or "") or ""
+    for a, text, href in anchors:
+        url = absolute_url(base, href) or ""
         host = _host(url)
         if not host or host == page_host or url in seen or any(w in host for w in _RECORD_SITES):
             continue  # (the footer's record-site links are no 暗链)
@@ -492,7 +493,7 @@ def link_chains(root: etree._Element, page_host: str, base: str, hidden: list[di
                 continue
             chains[key] = {"chain": [list(step) for step in key], "links": []}
         if len(chains[key]["links"]) < 5:
-            chains[key]["links"].append({"url": url, "anchor": _clean(a.text_content())[:100]})
+            chains[key]["links"].append({"url": url, "anchor": text[:100]})
     return list(chains.values())
 
 
@@ -535,6 +536,6 @@ def extract(ctx: PageContext) -> dict[str, Any]:
     facts = {"identity": footer_identity(ctx.tree, ctx.links, scripts), "hidden_links": hidden,
              "embeds": embeds(scripts, others, ctx.url)}
     sheets = stylesheets(others, host)
-    if sheets and (chains := link_chains(ctx.tree, host, ctx.url, hidden)):
+    if sheets and (chains := link_chains(anchors_of(ctx, ctx.tree), host, ctx.url, hidden)):
         facts["stylesheets"], facts["link_chains"] = sheets, chains
     return facts
