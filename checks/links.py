@@ -13,7 +13,7 @@ from typing import Any
 
 from govaudit.checks.plugin import CheckPlugin, Field, RuleMeta, T
 
-from govaudit.facts import PageFacts
+from govaudit.facts import PageFacts, unread_code
 from govaudit.model import Finding, UrlRecord
 from govaudit.ruleset import RuleSet
 from govaudit.store import ScanView
@@ -131,8 +131,8 @@ def run(view: ScanView, rules: RuleSet) -> Iterator[Finding]:
         if rec.state != "done":
             continue
         unread = (rec.facts or {}).get("not_analysed")
-        if unread:  # the crawl's coverage code for it (crawler/spiders/site.py counts the same)
-            code = "analysis_size" if unread.get("reason") == "analysis_size" else "not_analysed"
+        if unread:  # under the crawl's coverage code for it
+            code = unread_code(unread)
             not_analysed_count[code] += 1
             if len(not_analysed[code]) < 20:
                 not_analysed[code].append(rec.url)

@@ -130,3 +130,12 @@ class PageFacts(TypedDict, total=False):
     # "endpoint", what its answer gave (items, or the reason for none) beside its list_items
     list_endpoints: list[dict[str, Any]]
     endpoint: dict[str, Any]
+
+
+def unread_code(not_analysed: dict[str, Any]) -> str:
+    """The coverage code a page whose ``not_analysed`` fact is this counts under — in the crawl's ``skipped`` and in
+    the report's ``links.not_analysed`` alike: a page too large for a tree had its title, metas and text read, one cut
+    short by the budget or a lost worker only its links."""
+    if not_analysed.get("reason") == "analysis_size":
+        return "analysis_size"
+    return "not_analysed"

@@ -65,7 +65,7 @@ from twisted.internet import error as net_error
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
-from govaudit.facts import PageFacts
+from govaudit.facts import PageFacts, unread_code
 from govaudit.model import UrlRecord, url_key
 from govaudit.readings import fetched_endpoint, format_of, record_url
 from govaudit.ruleset import DEFAULT_RULESET, RuleSet, load_ruleset
@@ -616,10 +616,7 @@ class SiteSpider(Spider):
             return None
         facts = analysis.facts
         if "not_analysed" in facts:  # its links are crawled, the page counts in coverage (by why: what was read differs)
-            if facts["not_analysed"]["reason"] == "analysis_size":
-                self.skipped["analysis_size"] += 1
-            else:
-                self.skipped["not_analysed"] += 1
+            self.skipped[unread_code(facts["not_analysed"])] += 1
             self.logger.warning("not analysed %s: %s", url, facts["not_analysed"])
         # Lists that CMSs keep only in script data (JSON, datastore) and pagination built by script are links too.
         # The links stay the worker's (url, tag, anchor, hidden) tuples: a Link object per anchor was most of
