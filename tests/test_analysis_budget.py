@@ -21,8 +21,9 @@ import pytest
 from conftest import AS_OF, run_cli
 from govaudit.crawler.analysis import analyse_page, not_analysed
 from govaudit.crawler.extract import PageContext, installed, load_extractors, reads_streamed
-from govaudit.crawler.extract.content import page_text, streamed_page_text
-from govaudit.crawler.extract.core import cheap_links, decode_html, extract_links, parse_html, stream
+from govaudit.crawler.extract.content import extract as extract_content
+from govaudit.crawler.extract.content import page_text
+from govaudit.crawler.extract.core import Fanout, cheap_links, decode_html, extract_links, parse_html, stream
 from govaudit.crawler.extract.core import extract as extract_core
 
 from govaudit.store import Store
@@ -141,15 +142,19 @@ HOSTILE_TEXT = {  # what a page too large for a tree may also be: the streamed t
 
 @pytest.mark.parametrize("text", [*_pages(), *HOSTILE_TEXT], ids=lambda p: getattr(p, "name", p))
 def test_what_is_streamed_is_what_the_tree_gives(text):
-    """``streamed_page_text`` against ``page_text`` of the parsed tree, and core's streamed title, language and metas
-    against its facts from the tree, on every fixture and real page and on the hostile shapes above: content safety
-    and the page's title read the same whether or not a page was too large for a tree."""
+    """The streamed readers, fed by one parse as the analysis feeds them (``core.Fanout``), against the tree: content's
+    text against ``page_text`` of the parsed tree, and core's title, language and metas against its facts from the
+    tree, on every fixture and real page and on the hostile shapes above: content safety and the page's title read
+    the same whether or not a page was too large for a tree."""
     text = decode_html(text.read_bytes())[0] if isinstance(text, Path) else HOSTILE_TEXT[text]
     tree = parse_html(text)
-    assert streamed_page_text(text) == page_text(tree)
+    fan = stream(text, lambda: Fanout([extract_core.streamed, extract_content.streamed]))  # type: ignore[attr-defined]
+    assert not fan.failed
+    head, body = fan.targets
+    assert body.text() == page_text(tree)
     # core's title, language and metas the same way (svg's <title>, xml:lang, metas in the body among the shapes)
     core = extract_core(PageContext(url="http://x.gov.test/", tree=tree))
-    assert stream(text, extract_core.streamed).facts() == {k: core[k] for k in ("title", "lang", "meta")}  # type: ignore[attr-defined]
+    assert head.facts() == {k: core[k] for k in ("title", "lang", "meta")}
 
 
 @pytest.mark.parametrize("path", _pages(), ids=lambda p: p.name)

@@ -28,7 +28,7 @@ from functools import cache
 from typing import Any
 
 from govaudit.crawler.extract import PageContext, reads_streamed
-from govaudit.crawler.extract.core import decode_html, first, parse_html, stream
+from govaudit.crawler.extract.core import decode_html, first, parse_html
 from lxml import etree
 
 from govaudit.dictionary import Dictionary, load_all, load_paths
@@ -220,11 +220,6 @@ class _TextEvents:
     def facts(self) -> dict[str, Any]:
         """``extract``'s facts, of this text."""
         return _text_facts(self.text())
-
-
-def streamed_page_text(markup: str) -> str:
-    """``page_text`` of the tree ``parse_html(markup)`` would build, read without building it."""
-    return stream(markup, _TextEvents).text()
 
 
 def page_text(root: etree._Element) -> str:

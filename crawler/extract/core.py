@@ -682,9 +682,6 @@ class _HeadEvents:
         if self.in_title and self.title is not None:
             self.title.append(text)
 
-    def close(self) -> None:
-        pass
-
     def facts(self) -> dict[str, Any]:
         return {"title": _title("".join(self.title)) if self.title is not None else None, "lang": self.lang,
                 "meta": self.meta}
